@@ -1,0 +1,143 @@
+"""社区学堂 — the Flask application factory."""
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from . import config as config_module
+from .database import configure_engine
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config_module.from_env())
+    if config:
+        app.config.update(config)
+    app.instance_path = app.config["INSTANCE_PATH"]
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(_project_dir() / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    _init_login(app)
+
+    from .auth import accounts_views, views as auth_views
+    from .main import bp as main_bp
+    from .orgs import views as org_views
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(org_views.bp)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    _init_templates(app)
+    _init_errors(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _project_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent
+
+
+def _select_locale():
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_login(app: Flask) -> None:
+    from .auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _sep, nonce = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_nonce != nonce or not user.active:
+            return None
+        return user
+
+    @app.before_request
+    def _require_password_change():
+        if (current_user.is_authenticated and current_user.must_change_password
+                and request.endpoint not in ("auth.change_password", "auth.logout", "auth.set_language", "static")):
+            flash(_("Please set a new password before you go on."), "warning")
+            return redirect(url_for("auth.change_password"))
+
+
+def _init_templates(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from .auth import choices
+
+    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"])
+
+    @app.context_processor
+    def _ctx():
+        return {"current_locale": str(get_locale())}
+
+    @app.template_filter("datetime")
+    def _datetime(value, fmt="yyyy-MM-dd HH:mm"):
+        return format_datetime(value, fmt) if value else ""
+
+
+def _init_errors(app: Flask) -> None:
+    def page(code, title, message):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(400)
+    def bad_request(e):
+        return page(400, _("Bad request"), _("The request could not be understood. Go back and try again."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return page(400, _("The form has expired"), _("The form was missing its security token or it has expired. Reload the page and submit it again."))
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return page(403, _("Not allowed"), _("Your account may not open this page."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return page(404, _("Page not found"), _("The page does not exist or has been removed."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return page(413, _("File too large"), _("The uploaded file is larger than the site accepts."))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return page(500, _("Something went wrong"), _("The site hit an error. It has been logged; please try again later."))
+
+
+# No inline script anywhere: every script is a file under /static (style attributes are allowed).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

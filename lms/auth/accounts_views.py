@@ -1,0 +1,219 @@
+"""Account management for admins and offices: list, detail, create, edit, import, export."""
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from ..tabular import TableError, write_csv, write_xlsx
+from ..util import Page, get_or_404, page_arg
+from . import choices
+from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
+                       update_user, worker_columns)
+from .forms import ConfirmForm, ImportForm, UserForm
+from .models import User, UserRole
+from .scope import can_manage_user, can_see_user, grantable_roles, roles_required, visible_units, visible_users
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+def _filtered():
+    """The viewer's accounts narrowed by the list filters in the query string."""
+    stmt = visible_users(current_user)
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(User.name.like(like), User.username.like(like), User.phone.like(like)))
+    unit = db.session.get(OrgUnit, request.args.get("unit", type=int) or 0)
+    if unit is not None:
+        stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    role = request.args.get("role")
+    if role in choices.ROLES:
+        stmt = stmt.where(User.role_rows.any(UserRole.role == role))
+    cert = request.args.get("cert_level")
+    if cert in choices.CERT_LEVELS:
+        stmt = stmt.where(User.cert_level == cert)
+    status = request.args.get("status")
+    if status in ("active", "inactive"):
+        stmt = stmt.where(User.active.is_(status == "active"))
+    return stmt.order_by(OrgUnit.path, User.username)
+
+
+def _unit_choices():
+    return [(u.id, ("　" * (u.depth)) + u.name) for u in db.session.scalars(visible_units(current_user))]
+
+
+@bp.route("/")
+@roles_required("admin", "office")
+def index():
+    page = Page(_filtered(), page_arg(), 50)
+    return render_template("accounts/index.html", page=page, units=_unit_choices(), choices=choices)
+
+
+EXPORT_HEADERS = ("username", "name", "gender", "birth_year", "education", "political_status",
+                  "cert_level", "years_in_work", "phone", "org_code")
+
+
+def _export_rows(users):
+    for u in users:
+        yield [u.username, u.name, u.label("gender"), u.birth_year, u.label("education"), u.label("political_status"),
+               u.label("cert_level"), u.years_in_work, u.phone or "", u.org_unit.code, u.org_unit.name,
+               "、".join(u.role_labels), _("Yes") if u.active else _("No")]
+
+
+@bp.route("/export.<fmt>")
+@roles_required("admin", "office")
+def export(fmt):
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    labels = {c.key: str(c.label) for c in worker_columns()}
+    headers = [labels[k] for k in EXPORT_HEADERS] + [_("Org unit"), _("Roles"), _("Active")]
+    rows = list(_export_rows(db.session.scalars(_filtered()).unique()))
+    stamp = date.today().isoformat()
+    if fmt == "csv":
+        return Response(write_csv(headers, rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=accounts-{stamp}.csv"})
+    data = write_xlsx(_("Accounts"), headers, rows)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=accounts-{stamp}.xlsx"})
+
+
+def _load_visible(user_id: int) -> User:
+    user = get_or_404(User, user_id)
+    if not can_see_user(current_user, user):
+        abort(404)  # outside the viewer's scope: do not even confirm that it exists
+    return user
+
+
+@bp.route("/<int:user_id>")
+@roles_required("admin", "office")
+def detail(user_id):
+    user = _load_visible(user_id)
+    return render_template("accounts/detail.html", user=user, can_manage=can_manage_user(current_user, user),
+                           form=ConfirmForm())
+
+
+def _prepare_form(form: UserForm):
+    form.org_unit_id.choices = _unit_choices()
+    form.roles.choices = [(r, choices.ROLES[r]) for r in grantable_roles(current_user)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin", "office")
+def create():
+    form = UserForm()
+    _prepare_form(form)
+    if request.method == "GET":
+        form.roles.data = ["learner"]
+        form.cert_level.data = "none"
+    if form.validate_on_submit():
+        password = form.password.data or generate_password()
+        problems = password_problems(password, form.username.data)
+        if problems:
+            form.password.errors.extend(problems)
+        else:
+            try:
+                user = create_user(current_user, username=form.username.data.strip(), password=password,
+                                   org_unit=db.session.get(OrgUnit, form.org_unit_id.data),
+                                   roles=form.roles.data or ["learner"], **form.profile())
+                user.active = form.active.data
+                user.must_change_password = True
+                db.session.commit()
+            except AccountError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                if form.password.data:
+                    flash(_("Account %(u)s created.", u=user.username), "success")
+                else:
+                    flash(_("Account %(u)s created with the initial password %(p)s. It must be changed at first login.",
+                            u=user.username, p=password), "success")
+                return redirect(url_for(".detail", user_id=user.id))
+    return render_template("accounts/form.html", form=form, user=None)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required("admin", "office")
+def edit(user_id):
+    user = _load_visible(user_id)
+    if not can_manage_user(current_user, user):
+        abort(403)
+    form = UserForm(obj=user)
+    _prepare_form(form)
+    del form.password
+    if request.method == "GET":
+        form.roles.data = sorted(user.roles)
+    form.username.data = user.username  # usernames do not change
+    if form.validate_on_submit():
+        try:
+            update_user(current_user, user, org_unit=db.session.get(OrgUnit, form.org_unit_id.data),
+                        roles=form.roles.data, active=form.active.data, **form.profile())
+            db.session.commit()
+        except AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".detail", user_id=user.id))
+    return render_template("accounts/form.html", form=form, user=user)
+
+
+@bp.route("/<int:user_id>/reset-password", methods=["POST"])
+@roles_required("admin", "office")
+def reset_password(user_id):
+    user = _load_visible(user_id)
+    if not can_manage_user(current_user, user):
+        abort(403)
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.reset_sessions()
+    db.session.commit()
+    flash(_("The new initial password of %(u)s is %(p)s. It must be changed at first login.",
+            u=user.username, p=password), "success")
+    return redirect(url_for(".detail", user_id=user.id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required("admin", "office")
+def import_view():
+    form = ImportForm()
+    report, created, updated = None, [], 0
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report, created, updated = import_workers(current_user, upload.read(), upload.filename or "")
+        except TableError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if report.ok:
+                db.session.commit()
+                flash(_("Imported: %(c)d new accounts, %(u)d updated.", c=len(created), u=updated), "success")
+            else:
+                db.session.rollback()
+                flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
+    return render_template("accounts/import.html", form=form, report=report, created=created)
+
+
+@bp.route("/import/template.xlsx")
+@roles_required("admin", "office")
+def import_template():
+    cols = worker_columns()
+    units = db.session.scalars(visible_units(current_user).where(OrgUnit.level == "community").limit(5)).all()
+    notes = [[_("Column"), _("What to fill in")],
+             [_("Username"), _("Login name: 3–64 letters, digits or . _ @ -. An existing username updates that account.")],
+             [_("Gender"), "、".join(str(v) for v in choices.GENDERS.values())],
+             [_("Birth year"), _("Four digits, e.g. 1988")],
+             [_("Education"), "、".join(str(v) for v in choices.EDUCATION.values())],
+             [_("Political status"), "、".join(str(v) for v in choices.POLITICAL_STATUS.values())],
+             [_("Certificate level"), "、".join(str(v) for v in choices.CERT_LEVELS.values())],
+             [_("Org unit code"), _("Code of the worker's community, e.g. %(codes)s", codes="、".join(u.code for u in units))],
+             [_("Initial password"), _("Optional. Left empty, a password is generated and shown after the import.")]]
+    data = write_xlsx(_("Workers"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
+                      notes=(_("How to fill in"), notes))
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=workers-template.xlsx"})

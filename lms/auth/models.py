@@ -1,0 +1,102 @@
+import secrets
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..database import utcnow
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from . import choices
+
+
+def _new_nonce() -> str:
+    return secrets.token_hex(8)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    __table_args__ = (CheckConstraint("role IN ('learner','trainer','office','admin')", name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    """An account. Community workers carry the profile fields of the city's worker register."""
+
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("gender IS NULL OR gender IN ('female','male')", name="gender"),
+        CheckConstraint("cert_level IN ('none','assistant','intermediate','senior')", name="cert_level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(64))
+    gender: Mapped[str | None] = mapped_column(String(8))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    education: Mapped[str | None] = mapped_column(String(32))
+    political_status: Mapped[str | None] = mapped_column(String(32))
+    cert_level: Mapped[str] = mapped_column(String(16), default="none")
+    years_in_work: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Part of the session identity: changing it logs the user out everywhere.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=_new_nonce)
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[object | None] = mapped_column(DateTime)
+
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    # Flask-Login: the session holds id and nonce, so a new nonce invalidates old sessions.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def reset_sessions(self) -> None:
+        self.session_nonce = _new_nonce()
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+    @roles.setter
+    def roles(self, roles) -> None:
+        wanted = set(roles)
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=r) for r in sorted(wanted - self.roles)
+        ]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(choices.ROLES[r]) for r in choices.ROLES if r in self.roles]
+
+    def label(self, field: str) -> str:
+        table = {
+            "gender": choices.GENDERS,
+            "education": choices.EDUCATION,
+            "political_status": choices.POLITICAL_STATUS,
+            "cert_level": choices.CERT_LEVELS,
+        }[field]
+        return choices.label(table, getattr(self, field))

@@ -1,0 +1,102 @@
+"""The one place that decides what a user may see and change.
+
+Rules (DESIGN.md §1, §4):
+- an admin sees and manages everything;
+- an office user sees its own org unit and everything below it, and manages the
+  non-admin accounts in that subtree;
+- anyone else sees only their own records.
+Every list, detail page and export filters through these functions.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, false, select, true
+
+from ..orgs.models import OrgUnit
+from .models import User
+
+
+def scope_unit(viewer: User) -> OrgUnit | None:
+    """The root of the viewer's org scope, or None when the viewer has no org scope."""
+    if viewer.has_role("admin"):
+        root = OrgUnit.query.filter(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).first()
+        return root
+    if viewer.has_role("office"):
+        return viewer.org_unit
+    return None
+
+
+def unit_filter(viewer: User, column=OrgUnit.path):
+    """A WHERE clause on an org-unit path column limiting rows to the viewer's subtree."""
+    if viewer.has_role("admin"):
+        return true()
+    if viewer.has_role("office"):
+        return column.startswith(viewer.org_unit.path, autoescape=True)
+    return false()
+
+
+def visible_units(viewer: User) -> Select:
+    return select(OrgUnit).where(unit_filter(viewer)).order_by(OrgUnit.path)
+
+
+def can_see_unit(viewer: User, unit: OrgUnit | None) -> bool:
+    if unit is None:
+        return False
+    if viewer.has_role("admin"):
+        return True
+    return viewer.has_role("office") and viewer.org_unit.contains(unit)
+
+
+def visible_users(viewer: User) -> Select:
+    """Accounts the viewer may list: their subtree for offices, all for admins, self otherwise."""
+    query = select(User).join(User.org_unit)
+    if viewer.has_role("admin"):
+        return query
+    if viewer.has_role("office"):
+        return query.where(unit_filter(viewer))
+    return query.where(User.id == viewer.id)
+
+
+def can_see_user(viewer: User, user: User | None) -> bool:
+    if user is None:
+        return False
+    if viewer.id == user.id or viewer.has_role("admin"):
+        return True
+    return viewer.has_role("office") and viewer.org_unit.contains(user.org_unit)
+
+
+def can_manage_user(viewer: User, user: User) -> bool:
+    """Edit a profile, reset a password, (de)activate. Offices never manage admins."""
+    if viewer.has_role("admin"):
+        return True
+    return (
+        viewer.has_role("office")
+        and viewer.id != user.id
+        and not user.has_role("admin")
+        and viewer.org_unit.contains(user.org_unit)
+    )
+
+
+def grantable_roles(viewer: User) -> list[str]:
+    if viewer.has_role("admin"):
+        return ["learner", "trainer", "office", "admin"]
+    if viewer.has_role("office"):
+        return ["learner", "trainer", "office"]
+    return []
+
+
+def roles_required(*roles: str):
+    """View decorator: logged in and holding one of `roles` (403 otherwise)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

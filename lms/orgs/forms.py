@@ -1,0 +1,13 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from .models import LEVEL_LABELS
+
+
+class UnitForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    level = SelectField(_l("Level"), choices=list(LEVEL_LABELS.items()))
+    parent_id = SelectField(_l("Parent unit"), coerce=int)

@@ -1,0 +1,141 @@
+"""Test fixtures: one app per database per xdist worker, one rolled-back transaction per test.
+
+The whole suite runs on SQLite and again on a real PostgreSQL server started from the
+system binaries. Set LMS_REQUIRE_POSTGRES=1 (CI does) to fail instead of skip when the
+binaries are missing.
+"""
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="lms-test-"))
+os.environ["LMS_INSTANCE_PATH"] = str(_TMP / "instance")
+os.environ.pop("DATABASE_URL", None)
+os.environ.pop("SECRET_KEY", None)
+
+from flask_migrate import upgrade  # noqa: E402
+from flask_sqlalchemy.session import Session as FSASession  # noqa: E402
+
+from lms import create_app  # noqa: E402
+from lms.extensions import db  # noqa: E402
+
+from . import world as world_module  # noqa: E402
+from .pgserver import PostgresServer, find_bindir  # noqa: E402
+
+PASSWORD = world_module.PASSWORD
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("LMS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL binaries not found and LMS_REQUIRE_POSTGRES=1")
+        pytest.skip("no PostgreSQL binaries on this machine")
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()
+
+
+def make_app(url: str):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                      "UPLOAD_FOLDER": str(_TMP / "uploads")})
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if request.param == "sqlite":
+        url = f"sqlite:///{_TMP / f'test-{worker}.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database(f"lms_test_{worker}")
+    app = make_app(url)
+    app.config["DB_KIND"] = request.param
+    with app.app_context():
+        world_module.build()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class BoundSession(FSASession):
+    """Flask-SQLAlchemy's Session ignores `bind=`; honour it so tests can own the connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+@contextmanager
+def rolled_back(app):
+    """Everything the app commits inside this block is rolled back at its end."""
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": BoundSession, "bind": conn, "join_transaction_mode": "create_savepoint"})
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def tx(app):
+    with rolled_back(app):
+        yield
+
+
+@pytest.fixture
+def client(app, tx):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app, tx):
+    """An app context for tests that call domain functions directly (not with the client)."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def world(app):
+    """Ids of the fixed org tree and accounts built once per database (see tests/world.py)."""
+    return world_module.IDS
+
+
+_CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/auth/login") -> str:
+    html = client.get(url).get_data(as_text=True)
+    m = _CSRF_RE.search(html)
+    assert m, f"no CSRF token on {url}"
+    return m.group(1) or m.group(2)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def post_form(client, url: str, data: dict | None = None, page: str | None = None, **kwargs):
+    """POST like a browser: take the CSRF token from the page that holds the form."""
+    data = dict(data or {})
+    data["csrf_token"] = csrf_token(client, page or url)
+    return client.post(url, data=data, **kwargs)

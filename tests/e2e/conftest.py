@@ -1,0 +1,59 @@
+"""Browser journeys: the app served from a thread, driven in Debian's headless Chromium.
+
+Set LMS_REQUIRE_BROWSER=1 (CI does) to fail instead of skip when Chromium is missing.
+"""
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from lms.demo import seed_demo
+from lms.extensions import db
+
+from ..conftest import _TMP, make_app
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """The demo city on a file SQLite database, served on a free port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    app = make_app(f"sqlite:///{_TMP / f'e2e-{worker}.sqlite3'}")
+    with app.app_context():
+        seed_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("LMS_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium not found and LMS_REQUIRE_BROWSER=1")
+        pytest.skip("no Chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")  # a phone
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

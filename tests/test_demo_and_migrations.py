@@ -1,0 +1,60 @@
+"""Demo data and the schema's single source: the migrations."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
+
+from lms.auth.models import User, UserRole
+from lms.demo import DEMO_PASSWORD, seed_demo
+from lms.extensions import db
+from lms.orgs.models import OrgUnit
+
+from .conftest import login
+
+
+def test_models_and_migrations_agree(app):
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == [], f"models differ from the migrations; run flask db migrate: {diff}"
+
+
+def test_one_migration_head(app):
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config(directory=app.extensions["migrate"].directory)
+        assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def _counts():
+    levels = dict(db.session.execute(select(OrgUnit.level, func.count()).group_by(OrgUnit.level)).all())
+    workers = db.session.scalar(select(func.count()).select_from(UserRole).where(UserRole.role == "learner"))
+    return levels, workers, db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
+    seed_demo()
+    levels, learners, users = _counts()
+    assert levels["district"] >= 3 + 2 and levels["street"] >= 8 and levels["community"] >= 30
+    assert learners >= 500
+    seed_demo()
+    assert _counts() == (levels, learners, users)
+    # Offices at every level, an admin, trainers; profiles vary.
+    roles = dict(db.session.execute(select(UserRole.role, func.count()).group_by(UserRole.role)).all())
+    assert roles["office"] >= 1 + 3 + 8 and roles["admin"] >= 1 and roles["trainer"] >= 5
+    for field in ("gender", "education", "political_status", "cert_level", "birth_year"):
+        values = db.session.scalar(select(func.count(func.distinct(getattr(User, field)))).where(User.username.like("w%")))
+        assert values >= 2, field
+
+
+def test_seed_demo_if_empty_leaves_a_used_database_alone(app, ctx):
+    assert "already" in seed_demo(if_empty=True)
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.username == "w0001")) == 0
+
+
+def test_demo_logins_work(app, client):
+    with app.app_context():
+        seed_demo()
+    # ("admin" is the test world's own admin here, so it keeps the test password.)
+    for username in ("office_city", "office_qh", "office_qh01", "trainer_wangxm", "w0001"):
+        c = app.test_client()
+        assert login(c, username, DEMO_PASSWORD).status_code == 302, username
+        assert c.get("/home").status_code == 200
