@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from . import config as config_module
-from .database import configure_engine
+from .database import configure_engine, include_name
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -20,12 +20,19 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(_project_dir() / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(_project_dir() / "migrations"), render_as_batch=True,
+                      include_name=include_name)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
+    from .learning import models as _learning_models  # noqa: F401 (every table known to Alembic)
+    from .library import models as _library_models  # noqa: F401
+    from .uploads import models as _upload_models  # noqa: F401
+
     from .auth import accounts_views, views as auth_views
+    from .learning import views as learning_views
+    from .library import views as library_views
     from .main import bp as main_bp
     from .orgs import views as org_views
 
@@ -33,6 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(org_views.bp)
+    app.register_blueprint(library_views.bp)
+    app.register_blueprint(learning_views.bp)
 
     from .cli import register as register_cli
 

@@ -30,3 +30,14 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN")
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Alembic autogenerate: skip the search objects the migrations create by hand
+    (SQLite FTS5 tables, the PostgreSQL expression index)."""
+    if type_ == "table" and name and name.endswith("_fts") or "_fts_" in (name or ""):
+        return False
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)
+
+
+HAND_MADE_INDEXES = {"ix_course_search"}

@@ -1,11 +1,12 @@
 """Home page and the pages every role shares."""
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from .auth.models import User
 from .auth.scope import scope_unit, unit_filter, visible_users
 from .extensions import db
+from .markdown import render_markdown
 from .orgs.models import OrgUnit
 
 bp = Blueprint("main", __name__)
@@ -41,3 +42,11 @@ def healthz():
         db.session.rollback()
         return {"status": "error", "database": "unavailable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.route("/markdown/preview", methods=["POST"])
+@login_required
+def markdown_preview():
+    """Live preview for Markdown editors: the same render_markdown() the pages use."""
+    text = request.form.get("text", "")[:200_000]
+    return {"html": str(render_markdown(text))}

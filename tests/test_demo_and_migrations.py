@@ -5,6 +5,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from lms.auth.models import User, UserRole
+from lms.database import include_name
 from lms.demo import DEMO_PASSWORD, seed_demo
 from lms.extensions import db
 from lms.orgs.models import OrgUnit
@@ -14,7 +15,7 @@ from .conftest import login
 
 def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}), db.metadata)
     assert diff == [], f"models differ from the migrations; run flask db migrate: {diff}"
 
 

@@ -1,0 +1,202 @@
+"""课程库 and studying: courses, lessons, enrolments, progress, 学时, certificates, ratings."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
+                        Table, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import utcnow
+from ..extensions import db
+
+SERIES = {
+    "development": _l("Community development capacity"),   # 社区发展提能
+    "governance": _l("Community governance efficiency"),    # 社区治理增效
+    "service": _l("Community service quality"),             # 社区服务提质
+}
+CATEGORIES = {
+    "policy": _l("Policy and theory"),
+    "station": _l("Social work stations"),
+    "methods": _l("Professional methods"),
+    "governance": _l("Community governance"),
+    "service": _l("Community services"),
+    "development": _l("Community development"),
+    "exam": _l("Exam preparation"),
+}
+LEVELS = {"beginner": _l("Beginner"), "intermediate": _l("Intermediate"), "advanced": _l("Advanced")}
+STATUSES = {
+    "draft": _l("Draft"),
+    "review": _l("In review"),
+    "returned": _l("Returned"),
+    "published": _l("Published"),
+}
+
+course_author = Table(
+    "course_author",
+    db.metadata,
+    Column("course_id", ForeignKey("course.id", ondelete="CASCADE"), primary_key=True),
+    Column("trainer_id", ForeignKey("trainer.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Course(db.Model):
+    __tablename__ = "course"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft','review','returned','published')", name="status"),
+        CheckConstraint("level IN ('beginner','intermediate','advanced')", name="level"),
+        Index("ix_course_status_featured", "status", "featured"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    series: Mapped[str | None] = mapped_column(String(16), index=True)
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    tags: Mapped[str] = mapped_column(String(300), default="")  # 、-separated
+    level: Mapped[str] = mapped_column(String(16), default="beginner")
+    credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=Decimal("1"))
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[object | None] = mapped_column(DateTime)
+    submitted_at: Mapped[object | None] = mapped_column(DateTime)
+    published_at: Mapped[object | None] = mapped_column(DateTime)
+    cover_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # jieba tokens of the title, summary, tags, description and lessons, space-separated:
+    # indexed by FTS5 on SQLite and by a GIN to_tsvector('simple') index on PostgreSQL.
+    search_tokens: Mapped[str] = mapped_column(Text, default="")
+
+    authors = relationship("Trainer", secondary=course_author, order_by="Trainer.id", backref="courses")
+    lessons: Mapped[list["Lesson"]] = relationship(back_populates="course", order_by="Lesson.position",
+                                                   cascade="all, delete-orphan")
+    cover = relationship("Upload", foreign_keys=[cover_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split("、") if t]
+
+
+lesson_attachment = Table(
+    "lesson_attachment",
+    db.metadata,
+    Column("lesson_id", ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True),
+    Column("upload_id", ForeignKey("upload.id"), primary_key=True),
+)
+
+
+class Lesson(db.Model):
+    __tablename__ = "lesson"
+    __table_args__ = (UniqueConstraint("course_id", "slug", name="uq_lesson_course_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    minutes: Mapped[int] = mapped_column(Integer, default=30)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="lessons")
+    video = relationship("Upload", foreign_keys=[video_id])
+    attachments = relationship("Upload", secondary=lesson_attachment, order_by="Upload.id")
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", name="uq_enrollment_user_course"),
+        CheckConstraint("source IN ('self','assigned')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="self")
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    enrolled_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[object | None] = mapped_column(DateTime, index=True)
+
+    user = relationship("User", foreign_keys=[user_id])
+    course: Mapped[Course] = relationship()
+
+
+class LessonProgress(db.Model):
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id", name="uq_lesson_progress_user_lesson"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+    last_beat_at: Mapped[object | None] = mapped_column(DateTime)
+    completed_at: Mapped[object | None] = mapped_column(DateTime)
+
+
+class Credit(db.Model):
+    """The 学时 ledger: one row per thing that earns credit, so each is credited once.
+
+    source is 'course' (source_id = course id) or, for training attendance, 'session'.
+    A correction changes `hours` (0 when revoked); statistics sum this table by year.
+    """
+
+    __tablename__ = "credit"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source", "source_id", name="uq_credit_user_source"),
+        Index("ix_credit_user_earned", "user_id", "earned_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    earned_on: Mapped[object] = mapped_column(Date)
+    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Certificate(db.Model):
+    """Issued once per completed enrolment; what it says is frozen at issue time."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), unique=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(64))
+    course_title: Mapped[str] = mapped_column(String(200))
+    credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    issuer: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[object] = mapped_column(Date)
+    issued_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+
+    enrollment: Mapped[Enrollment] = relationship()
+
+
+class CourseRating(db.Model):
+    __tablename__ = "course_rating"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", name="uq_course_rating_user_course"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    user = relationship("User")
