@@ -28,13 +28,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .learning import models as _learning_models  # noqa: F401 (every table known to Alembic)
     from .library import models as _library_models  # noqa: F401
+    from .training import models as _training_models  # noqa: F401
     from .uploads import models as _upload_models  # noqa: F401
+    from .exams import models as _exam_models  # noqa: F401
 
     from .auth import accounts_views, views as auth_views
+    from .exams import views as exam_views
     from .learning import views as learning_views
     from .library import views as library_views
     from .main import bp as main_bp
     from .orgs import views as org_views
+    from .training import views as training_views
+    from .uploads import views as upload_views
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_views.bp)
@@ -42,6 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(org_views.bp)
     app.register_blueprint(library_views.bp)
     app.register_blueprint(learning_views.bp)
+    app.register_blueprint(exam_views.bp)
+    app.register_blueprint(upload_views.bp)
+    app.register_blueprint(training_views.bp)
 
     from .cli import register as register_cli
 
@@ -59,9 +67,9 @@ def _project_dir():
 
 
 def _select_locale():
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    lang = session.get("lang")
+    lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -69,6 +77,7 @@ def _select_locale():
 
 def _init_login(app: Flask) -> None:
     from .auth.models import User
+    from .util import get_or_none
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -80,7 +89,7 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, nonce = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        user = get_or_none(User, int(user_id))
         if user is None or user.session_nonce != nonce or not user.active:
             return None
         return user
@@ -103,6 +112,10 @@ def _init_templates(app: Flask) -> None:
     @app.context_processor
     def _ctx():
         return {"current_locale": str(get_locale())}
+
+    from .markdown import render_markdown
+
+    app.add_template_filter(render_markdown, "markdown")
 
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm"):

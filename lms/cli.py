@@ -4,6 +4,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from .exams.cli import register as register_exam_commands
+
+    register_exam_commands(app)
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
     def seed_demo_command(if_empty):
@@ -12,3 +16,33 @@ def register(app: Flask) -> None:
 
         summary = seed_demo(if_empty=if_empty)
         click.echo(summary)
+
+    @app.cli.command("import-courses")
+    @click.argument("path", type=click.Path(exists=True, file_okay=False))
+    def import_courses_command(path):
+        """Import or update the course library from PATH (see courses/README.md). Idempotent."""
+        from pathlib import Path
+
+        from .extensions import db
+        from .learning.importer import CourseFileError, import_courses
+
+        try:
+            result = import_courses(Path(path))
+        except CourseFileError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"nothing imported:\n{exc}")
+        db.session.commit()
+        click.echo(f"courses: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+
+    @app.cli.command("close-sessions")
+    def close_sessions_command():
+        """Mark registered workers who never checked in as absent once their session has ended.
+
+        Pages do this as they are opened; run it from cron (e.g. every 10 minutes) so that
+        statistics are complete even for classes nobody opens."""
+        from .extensions import db
+        from .training.rules import close_ended_sessions
+
+        n = close_ended_sessions()
+        db.session.commit()
+        click.echo(f"{n} attendance records marked absent")

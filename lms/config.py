@@ -47,6 +47,11 @@ def from_env() -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh_Hans_CN": "中文", "en": "English"},
+        # Lesson videos may link only to these URL prefixes (comma-separated), e.g. the city's video server.
+        "VIDEO_URL_ALLOWLIST": [p.strip() for p in os.environ.get("VIDEO_URL_ALLOWLIST", "").split(",") if p.strip()],
+        "CHECKIN_OPENS_MINUTES_BEFORE": int(os.environ.get("CHECKIN_OPENS_MINUTES_BEFORE", "30")),
+        "CHECKIN_LATE_AFTER_MINUTES": int(os.environ.get("CHECKIN_LATE_AFTER_MINUTES", "10")),
+        "ATTENDANCE_ALERT_RATE": float(os.environ.get("ATTENDANCE_ALERT_RATE", "0.8")),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "50")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

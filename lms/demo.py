@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .auth.models import User, UserRole
+from .exams.bank_io import import_shipped_bank
 from .extensions import db
+from .library.demo import seed_library
 from .orgs.models import OrgUnit
 from .orgs.tree import create_unit
 
@@ -130,5 +132,18 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT) -> str:
         active = rng.random() > 0.02 or n <= 20  # the first workers are the README's demo logins
         add(f"w{n:04d}", profile.pop("name"), unit, ["learner"], active=active, **profile)
     db.session.add_all(new)
+    db.session.flush()
+    seed_library()  # the pools first: the courses name their authors from the 师资库
+    _seed_library_and_courses()
+    import_shipped_bank()  # 题库: the YAML bank in question_bank/
     db.session.commit()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD})."
+
+
+def _seed_library_and_courses() -> None:
+    """The shipped course library (courses/) on top of the library pools."""
+    from pathlib import Path
+
+    from .learning.importer import import_courses
+
+    import_courses(Path(__file__).resolve().parent.parent / "courses")

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from .auth.models import User
 from .auth.scope import scope_unit, unit_filter, visible_users
+from .database import utcnow
 from .extensions import db
 from .markdown import render_markdown
 from .orgs.models import OrgUnit
@@ -30,7 +31,32 @@ def home():
         workers = db.session.scalar(
             select(func.count()).select_from(visible_users(current_user).where(User.active.is_(True)).subquery()))
         summary = {"unit": unit, "levels": dict(counts), "workers": workers}
-    return render_template("home.html", summary=summary)
+    study = _study_summary(current_user) if current_user.has_role("learner") else None
+    return render_template("home.html", summary=summary, study=study)
+
+
+def _study_summary(user) -> dict:
+    """What a worker sees first: this year's 学时, courses under way, the next sessions."""
+    from datetime import date
+
+    from flask import current_app
+
+    from .learning.models import Enrollment
+    from .learning.progress import course_progress, hours_in_year, percent
+    from .training.models import Registration, TrainingSession
+
+    year = date.today().year
+    hours = hours_in_year(user.id, year)
+    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    open_courses = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
+                                      .order_by(Enrollment.enrolled_at.desc()).limit(3)).all()
+    progress = course_progress(user.id, [e.course_id for e in open_courses])
+    sessions = db.session.scalars(
+        select(TrainingSession).join(Registration, Registration.training_id == TrainingSession.training_id)
+        .where(Registration.user_id == user.id, Registration.status == "registered", TrainingSession.ends_at >= utcnow())
+        .order_by(TrainingSession.starts_at).limit(3)).all()
+    return {"year": year, "hours": hours, "target": target, "hours_pct": min(100, percent(float(hours), float(target))),
+            "courses": [(e, percent(*progress[e.course_id])) for e in open_courses], "sessions": sessions}
 
 
 @bp.route("/healthz")

@@ -17,8 +17,17 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
+MAX_ID = 2**31 - 1  # INTEGER columns: a larger id cannot exist (and PostgreSQL would refuse it)
+
+
+def get_or_none(model, ident):
+    if not isinstance(ident, int) or not 0 < ident <= MAX_ID:
+        return None
+    return db.session.get(model, ident)
+
+
 def get_or_404(model, ident):
-    obj = db.session.get(model, ident)
+    obj = get_or_none(model, ident)
     if obj is None:
         abort(404)
     return obj
@@ -44,4 +53,22 @@ class Page:
 
 
 def page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+LOCAL_TZ = "Asia/Shanghai"
+
+
+def local_to_utc(value):
+    """A naive datetime typed in Asia/Shanghai → the naive UTC the database stores."""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    return value.replace(tzinfo=ZoneInfo(LOCAL_TZ)).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def utc_to_local(value):
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    return value.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)

@@ -8,8 +8,9 @@ from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_choices
 from ..tabular import TableError, write_csv, write_xlsx
-from ..util import Page, get_or_404, page_arg
+from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices
 from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
                        update_user, worker_columns)
@@ -27,7 +28,7 @@ def _filtered():
     if q:
         like = f"%{q}%"
         stmt = stmt.where(or_(User.name.like(like), User.username.like(like), User.phone.like(like)))
-    unit = db.session.get(OrgUnit, request.args.get("unit", type=int) or 0)
+    unit = get_or_none(OrgUnit, request.args.get("unit", type=int))
     if unit is not None:
         stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
     role = request.args.get("role")
@@ -43,7 +44,7 @@ def _filtered():
 
 
 def _unit_choices():
-    return [(u.id, ("　" * (u.depth)) + u.name) for u in db.session.scalars(visible_units(current_user))]
+    return unit_choices(visible_units(current_user))
 
 
 @bp.route("/")

@@ -100,3 +100,51 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+# --- courses -----------------------------------------------------------------------------
+# Courses form one city-wide library: learners see published courses; trainers edit the
+# courses they author; offices and admins review, publish and assign them.
+
+def is_course_author(user: User, course) -> bool:
+    return any(t.user_id == user.id for t in course.authors) or course.created_by_id == user.id
+
+
+def can_view_course(user: User, course) -> bool:
+    if course.status == "published":
+        return True
+    return user.has_role("admin", "office") or (user.has_role("trainer") and is_course_author(user, course))
+
+
+def can_edit_course(user: User, course) -> bool:
+    """Authors edit their drafts and returned courses; offices and admins edit any course."""
+    if user.has_role("admin", "office"):
+        return True
+    return user.has_role("trainer") and is_course_author(user, course) and course.status in ("draft", "returned")
+
+
+def can_review_courses(user: User) -> bool:
+    return user.has_role("admin", "office")
+
+
+def can_see_progress(viewer: User, learner: User) -> bool:
+    """A learner's study records: the learner, and the offices whose area holds them."""
+    return can_see_user(viewer, learner)
+
+
+# --- training classes ------------------------------------------------------------------------------
+
+def can_manage_training(user: User, training) -> bool:
+    """Offices manage the classes organised in their area; admins manage all."""
+    if user.has_role("admin"):
+        return True
+    return user.has_role("office") and user.org_unit.contains(training.org_unit)
+
+
+def visible_trainings_filter(user: User):
+    """WHERE clause for the classes an office may list (by organiser unit path)."""
+    from ..training.models import Training
+
+    if user.has_role("admin"):
+        return true()
+    return Training.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(user)))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
+from ..library import models as _library_models  # noqa: F401 (Course.authors → Trainer)
 
 SERIES = {
     "development": _l("Community development capacity"),   # 社区发展提能

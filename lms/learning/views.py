@@ -1,4 +1,494 @@
-"""Course library pages (being built)."""
-from flask import Blueprint
+"""Course library: catalog, studying, authoring, review, assignment, certificates."""
+from datetime import date
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from ..auth import choices
+from ..auth.forms import ConfirmForm
+from ..auth.models import User
+from ..auth.scope import (can_edit_course, can_review_courses, can_see_progress, can_see_unit, can_view_course,
+                          roles_required, visible_units, visible_users)
+from ..extensions import db
+from ..library.models import Trainer
+from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_choices
+from ..uploads.storage import UploadError, save_upload
+from ..util import Page, get_or_404, page_arg
+from . import certificates, courses as domain, progress
+from .forms import AssignForm, CourseForm, LessonForm, RatingForm, ReviewForm, VerifyForm
+from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson
+from .search import matching_course_ids
 
 bp = Blueprint("learning", __name__, url_prefix="/learn")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"SERIES": SERIES, "CATEGORIES": CATEGORIES, "COURSE_LEVELS": LEVELS, "COURSE_STATUSES": STATUSES}
+
+
+def _load_course(course_id: int) -> Course:
+    course = get_or_404(Course, course_id)
+    if not can_view_course(current_user, course):
+        abort(404)  # unpublished courses do not exist for learners
+    return course
+
+
+# --- finding courses ----------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def catalog():
+    stmt = select(Course).where(Course.status == "published")
+    args = request.args
+    if args.get("series") in SERIES:
+        stmt = stmt.where(Course.series == args["series"])
+    if args.get("category") in CATEGORIES:
+        stmt = stmt.where(Course.category == args["category"])
+    if args.get("level") in LEVELS:
+        stmt = stmt.where(Course.level == args["level"])
+    if args.get("featured") == "1":
+        stmt = stmt.where(Course.featured.is_(True))
+    trainer_id = args.get("trainer", type=int)
+    if trainer_id:
+        stmt = stmt.where(Course.authors.any(Trainer.id == trainer_id))
+    q = args.get("q", "").strip()
+    if q:
+        ids = matching_course_ids(q)
+        stmt = stmt.where(Course.id.in_(ids)) if ids is not None else stmt
+    stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
+    page = Page(stmt, page_arg(), 24)
+    trainers = db.session.scalars(select(Trainer).where(Trainer.courses.any(Course.status == "published"))
+                                  .order_by(Trainer.name)).all()
+    enrolled = set(db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == current_user.id)))
+    return render_template("learning/catalog.html", page=page, trainers=trainers, enrolled=enrolled, q=q)
+
+
+@bp.route("/courses/<int:course_id>")
+@login_required
+def course(course_id):
+    course = _load_course(course_id)
+    enrollment = progress.enrollment_for(current_user, course)
+    states = progress.lesson_states(current_user.id, course) if enrollment else {}
+    done = sum(1 for s in states.values() if s.completed_at)
+    ratings = db.session.scalars(select(CourseRating).where(CourseRating.course_id == course.id)
+                                 .order_by(CourseRating.created_at.desc())).all()
+    mine = next((r for r in ratings if r.user_id == current_user.id), None)
+    rating_form = RatingForm(obj=mine) if enrollment and enrollment.completed_at else None
+    if rating_form is not None and mine:
+        rating_form.stars.data = str(mine.stars)
+    avg = (sum(r.stars for r in ratings) / len(ratings)) if ratings else None
+    show_comments = can_review_courses(current_user) or can_edit_course(current_user, course) or \
+        any(t.user_id == current_user.id for t in course.authors)
+    return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
+                           pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
+                           rating_form=rating_form, show_comments=show_comments, form=ConfirmForm(),
+                           review_form=ReviewForm(), can_edit=can_edit_course(current_user, course),
+                           can_review=can_review_courses(current_user))
+
+
+@bp.route("/courses/<int:course_id>/enroll", methods=["POST"])
+@login_required
+def enroll(course_id):
+    course = _load_course(course_id)
+    try:
+        progress.enroll(current_user, course)
+        db.session.commit()
+    except progress.StudyError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".course", course_id=course.id))
+    flash(_("You are enrolled. Start with the first lesson."), "success")
+    return redirect(url_for(".lesson", lesson_id=course.lessons[0].id) if course.lessons else url_for(".course", course_id=course.id))
+
+
+# --- studying -------------------------------------------------------------------------------
+
+def _load_lesson_for_study(lesson_id: int) -> tuple[Lesson, Enrollment | None]:
+    lesson = get_or_404(Lesson, lesson_id)
+    if not can_view_course(current_user, lesson.course):
+        abort(404)
+    return lesson, progress.enrollment_for(current_user, lesson.course)
+
+
+@bp.route("/lessons/<int:lesson_id>")
+@login_required
+def lesson(lesson_id):
+    lesson, enrollment = _load_lesson_for_study(lesson_id)
+    course = lesson.course
+    if enrollment is None and not (can_edit_course(current_user, course) or can_review_courses(current_user)):
+        flash(_("Enrol in the course to study its lessons."), "warning")
+        return redirect(url_for(".course", course_id=course.id))
+    lessons = list(course.lessons)
+    i = lessons.index(lesson)
+    state = progress.lesson_states(current_user.id, course).get(lesson.id) if enrollment else None
+    return render_template("learning/lesson.html", lesson=lesson, course=course, enrollment=enrollment, state=state,
+                           prev=lessons[i - 1] if i > 0 else None, next=lessons[i + 1] if i + 1 < len(lessons) else None,
+                           form=ConfirmForm(), beat_interval=progress.BEAT_INTERVAL)
+
+
+@bp.route("/lessons/<int:lesson_id>/beat", methods=["POST"])
+@login_required
+def beat(lesson_id):
+    lesson, enrollment = _load_lesson_for_study(lesson_id)
+    if enrollment is None:
+        return {"error": _("Enrol in the course first.")}, 409
+    row = progress.heartbeat(current_user, lesson)
+    db.session.commit()
+    return {"seconds": row.seconds_spent}
+
+
+@bp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
+@login_required
+def complete(lesson_id):
+    lesson, enrollment = _load_lesson_for_study(lesson_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if enrollment is None:
+        if wants_json:
+            return {"error": _("Enrol in the course first.")}, 409
+        abort(409)
+    finished = progress.complete_lesson(current_user, lesson)
+    db.session.commit()
+    if wants_json:
+        return {"completed": True, "course_completed": finished}
+    if finished:
+        flash(_("Course complete: %(h)s credit hours added. Your certificate is ready.", h=lesson.course.credit_hours), "success")
+        return redirect(url_for(".course", course_id=lesson.course_id))
+    lessons = list(lesson.course.lessons)
+    i = lessons.index(lesson)
+    if i + 1 < len(lessons):
+        return redirect(url_for(".lesson", lesson_id=lessons[i + 1].id))
+    return redirect(url_for(".course", course_id=lesson.course_id))
+
+
+def _learning_page(user: User):
+    enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
+                                     .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())).all()
+    stats = progress.course_progress(user.id, [e.course_id for e in enrollments])
+    year = date.today().year
+    hours = progress.hours_in_year(user.id, year)
+    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
+                           percent=progress.percent, year=year, hours=hours, target=target,
+                           hours_pct=min(100, progress.percent(float(hours), float(target))))
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    return _learning_page(current_user)
+
+
+@bp.route("/progress/<int:user_id>")
+@login_required
+def learner_progress(user_id):
+    user = get_or_404(User, user_id)
+    if not can_see_progress(current_user, user):
+        abort(404)
+    return _learning_page(user)
+
+
+@bp.route("/courses/<int:course_id>/rate", methods=["POST"])
+@login_required
+def rate(course_id):
+    course = _load_course(course_id)
+    enrollment = progress.enrollment_for(current_user, course)
+    if enrollment is None or enrollment.completed_at is None:
+        flash(_("You can rate a course after completing it."), "warning")
+        return redirect(url_for(".course", course_id=course.id))
+    form = RatingForm()
+    if form.validate_on_submit():
+        rating = db.session.scalar(select(CourseRating).where(CourseRating.course_id == course.id,
+                                                              CourseRating.user_id == current_user.id))
+        if rating is None:
+            rating = CourseRating(course_id=course.id, user_id=current_user.id)
+            db.session.add(rating)
+        rating.stars, rating.comment = int(form.stars.data), (form.comment.data or "").strip()
+        db.session.commit()
+        flash(_("Thank you for your rating."), "success")
+    else:
+        flash(_("Choose from one to five stars."), "danger")
+    return redirect(url_for(".course", course_id=course.id))
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+@bp.route("/certificates/<int:enrollment_id>.pdf")
+@login_required
+def certificate(enrollment_id):
+    enrollment = get_or_404(Enrollment, enrollment_id)
+    if not can_see_progress(current_user, enrollment.user):
+        abort(404)
+    if enrollment.completed_at is None:
+        abort(404)
+    cert = certificates.issue(enrollment)
+    db.session.commit()
+    pdf = certificates.render_pdf(cert, url_for(".verify", code=cert.code, _external=True))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=certificate-{cert.code}.pdf"})
+
+
+@bp.route("/verify", defaults={"code": None})
+@bp.route("/verify/<code>")
+def verify(code):
+    """Public: anyone holding a certificate code can check it (no login)."""
+    form = VerifyForm(request.args if code is None else None)
+    if code is None and form.code.data:
+        code = form.code.data
+    cert = certificates.find(code) if code else None
+    return render_template("learning/verify.html", cert=cert, code=code, form=form)
+
+
+# --- authoring ----------------------------------------------------------------------------------
+
+@bp.route("/studio")
+@roles_required("trainer", "office", "admin")
+def studio():
+    stmt = select(Course)
+    if not current_user.has_role("office", "admin"):
+        stmt = stmt.where(or_(Course.created_by_id == current_user.id,
+                              Course.authors.any(Trainer.user_id == current_user.id)))
+    status = request.args.get("status")
+    if status in STATUSES:
+        stmt = stmt.where(Course.status == status)
+    page = Page(stmt.order_by(Course.updated_at.desc(), Course.id.desc()), page_arg(), 50)
+    return render_template("learning/studio.html", page=page)
+
+
+def _save_cover(form: CourseForm, course: Course) -> bool:
+    if form.cover.data and getattr(form.cover.data, "filename", ""):
+        try:
+            course.cover = save_upload(form.cover.data, ("image",), current_user)
+        except UploadError as exc:
+            form.cover.errors = [str(exc)]
+            return False
+    return True
+
+
+@bp.route("/studio/new", methods=["GET", "POST"])
+@roles_required("trainer", "office", "admin")
+def new_course():
+    form = CourseForm()
+    if request.method == "GET":
+        form.credit_hours.data = 1
+    if form.validate_on_submit():
+        try:
+            course = domain.create_course(current_user, **form.fields_dict())
+        except domain.CourseError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if _save_cover(form, course):
+                db.session.commit()
+                flash(_("Course created. Now add its lessons."), "success")
+                return redirect(url_for(".edit_course", course_id=course.id))
+            db.session.rollback()
+    return render_template("learning/course_form.html", form=form, course=None)
+
+
+def _load_editable(course_id: int) -> Course:
+    course = get_or_404(Course, course_id)
+    if not can_view_course(current_user, course):
+        abort(404)
+    if not can_edit_course(current_user, course):
+        abort(403)
+    return course
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@roles_required("trainer", "office", "admin")
+def edit_course(course_id):
+    course = _load_editable(course_id)
+    form = CourseForm(obj=course)
+    if request.method == "GET":
+        form.series.data = course.series or ""
+    if form.validate_on_submit():
+        try:
+            domain.update_course(course, **form.fields_dict())
+        except domain.CourseError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if _save_cover(form, course):
+                db.session.commit()
+                flash(_("Changes saved."), "success")
+                return redirect(url_for(".edit_course", course_id=course.id))
+            db.session.rollback()
+    return render_template("learning/course_form.html", form=form, course=course, confirm=ConfirmForm())
+
+
+@bp.route("/courses/<int:course_id>/submit", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def submit(course_id):
+    course = _load_editable(course_id)
+    try:
+        domain.submit_for_review(course)
+        db.session.commit()
+    except domain.CourseError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".edit_course", course_id=course.id))
+    flash(_("Submitted for review. A training office will look at it."), "success")
+    return redirect(url_for(".course", course_id=course.id))  # in review, authors can no longer edit
+
+
+def _apply_lesson_form(form: LessonForm, lesson: Lesson) -> bool:
+    """Copy the form into the lesson and store its uploads; False (with field errors) on a bad file or URL."""
+    allowed = current_app.config["VIDEO_URL_ALLOWLIST"]
+    url = (form.video_url.data or "").strip()
+    if url and not any(url.startswith(prefix) for prefix in allowed):
+        form.video_url.errors = [_("Video links must start with one of: %(list)s",
+                                   list="、".join(allowed) or _("(no video sites are allowed: upload the file)"))]
+        return False
+    lesson.title, lesson.body = form.title.data.strip(), form.body.data or ""
+    lesson.minutes, lesson.required, lesson.video_url = form.minutes.data, form.required.data, url or None
+    try:
+        if form.video.data and getattr(form.video.data, "filename", ""):
+            lesson.video = save_upload(form.video.data, ("video",), current_user)
+        if form.attachment.data and getattr(form.attachment.data, "filename", ""):
+            lesson.attachments.append(save_upload(form.attachment.data, ("document", "image"), current_user))
+        if form.image.data and getattr(form.image.data, "filename", ""):
+            image = save_upload(form.image.data, ("image",), current_user)
+            lesson.body += f"\n\n![{image.original_name}]({url_for('uploads.serve', token=image.token)})\n"
+    except UploadError as exc:
+        flash(str(exc), "danger")
+        return False
+    return True
+
+
+@bp.route("/courses/<int:course_id>/lessons/new", methods=["GET", "POST"])
+@roles_required("trainer", "office", "admin")
+def new_lesson(course_id):
+    course = _load_editable(course_id)
+    form = LessonForm()
+    if form.validate_on_submit():
+        lesson = domain.add_lesson(course, title=form.title.data.strip(), body="")
+        if _apply_lesson_form(form, lesson):
+            domain.update_lesson(lesson)
+            db.session.commit()
+            flash(_("Lesson added."), "success")
+            return redirect(url_for(".edit_course", course_id=course.id))
+        db.session.rollback()
+    return render_template("learning/lesson_form.html", form=form, course=course, lesson=None)
+
+
+def _load_editable_lesson(lesson_id: int) -> Lesson:
+    lesson = get_or_404(Lesson, lesson_id)
+    _load_editable(lesson.course_id)
+    return lesson
+
+
+@bp.route("/lessons/<int:lesson_id>/edit", methods=["GET", "POST"])
+@roles_required("trainer", "office", "admin")
+def edit_lesson(lesson_id):
+    lesson = _load_editable_lesson(lesson_id)
+    form = LessonForm(obj=lesson)
+    if form.validate_on_submit():
+        if _apply_lesson_form(form, lesson):
+            domain.update_lesson(lesson)
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".edit_course", course_id=lesson.course_id))
+        db.session.rollback()
+    return render_template("learning/lesson_form.html", form=form, course=lesson.course, lesson=lesson)
+
+
+@bp.route("/lessons/<int:lesson_id>/delete", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def delete_lesson(lesson_id):
+    lesson = _load_editable_lesson(lesson_id)
+    course_id = lesson.course_id
+    if lesson.course.status == "published":
+        flash(_("Lessons of a published course cannot be deleted: withdraw the course first."), "danger")
+    else:
+        domain.delete_lesson(lesson)
+        db.session.commit()
+        flash(_("Lesson deleted."), "success")
+    return redirect(url_for(".edit_course", course_id=course_id))
+
+
+@bp.route("/lessons/<int:lesson_id>/move/<direction>", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def move_lesson(lesson_id, direction):
+    lesson = _load_editable_lesson(lesson_id)
+    if direction not in ("up", "down"):
+        abort(404)
+    domain.move_lesson(lesson, -1 if direction == "up" else 1)
+    db.session.commit()
+    return redirect(url_for(".edit_course", course_id=lesson.course_id))
+
+
+# --- review and assignment (offices) ---------------------------------------------------------------
+
+@bp.route("/review")
+@roles_required("office", "admin")
+def review_queue():
+    courses = db.session.scalars(select(Course).where(Course.status == "review").order_by(Course.submitted_at)).all()
+    return render_template("learning/review.html", courses=courses)
+
+
+@bp.route("/courses/<int:course_id>/review", methods=["POST"])
+@roles_required("office", "admin")
+def review(course_id):
+    course = get_or_404(Course, course_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    action = request.form.get("action")
+    try:
+        if action == "publish":
+            domain.publish_course(course, current_user, form.comment.data or "")
+            flash(_("Published: workers can now find and study it."), "success")
+        elif action == "return":
+            domain.return_course(course, current_user, form.comment.data or "")
+            flash(_("Returned to its authors with your comment."), "success")
+        elif action == "unpublish":
+            domain.unpublish_course(course, current_user)
+            flash(_("Withdrawn: the course is a draft again."), "success")
+        else:
+            abort(400)
+        db.session.commit()
+    except domain.CourseError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    return redirect(url_for(".course", course_id=course.id))
+
+
+@bp.route("/courses/<int:course_id>/featured", methods=["POST"])
+@roles_required("office", "admin")
+def toggle_featured(course_id):
+    course = get_or_404(Course, course_id)
+    course.featured = not course.featured
+    db.session.commit()
+    return redirect(url_for(".course", course_id=course.id))
+
+
+@bp.route("/courses/<int:course_id>/assign", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def assign(course_id):
+    course = _load_course(course_id)
+    form = AssignForm()
+    form.org_unit_id.choices = unit_choices(visible_units(current_user))
+    form.cert_level.choices = [("", _("All certificate levels"))] + list(choices.CERT_LEVELS.items())
+    if form.validate_on_submit():
+        unit = db.session.get(OrgUnit, form.org_unit_id.data)
+        if not can_see_unit(current_user, unit):
+            abort(403)
+        stmt = visible_users(current_user).where(OrgUnit.path.startswith(unit.path, autoescape=True),
+                                                 User.role_rows.any(role="learner"))
+        if form.cert_level.data:
+            stmt = stmt.where(User.cert_level == form.cert_level.data)
+        try:
+            n = progress.assign(course, stmt, current_user)
+            db.session.commit()
+        except progress.StudyError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(n)d workers of %(unit)s enrolled.", n=n, unit=unit.name), "success")
+            return redirect(url_for(".course", course_id=course.id))
+    enrolled = db.session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.course_id == course.id))
+    return render_template("learning/assign.html", course=course, form=form, enrolled=enrolled)

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
+from ..uploads import models as _upload_models  # noqa: F401 (Textbook.attachment → Upload)
 
 TEXTBOOK_SERIES = {
     "development": _l("Community development capacity"),    # 社区发展提能

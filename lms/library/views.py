@@ -1,4 +1,244 @@
-"""一教五库 pages (being built)."""
-from flask import Blueprint
+"""一教五库 pages: every logged-in user browses the pools; offices and admins create, edit,
+import and export them (an office places training bases only inside its own area).
+
+The five pools share one set of views, told apart by the `kind` in the URL:
+/library/<kind>/, /library/<kind>/<id>, …/new, …/<id>/edit, …/import, …/import/template.xlsx,
+…/export.xlsx with kind one of textbooks, trainers, bases, experts, institutions.
+"""
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..auth.forms import ImportForm
+from ..auth.scope import roles_required, visible_units
+from ..extensions import db
+from ..markdown import render_markdown
+from ..orgs.models import OrgUnit
+from ..tabular import TableError, write_xlsx
+from ..training import rules as training_rules
+from ..util import Page, get_or_404, get_or_none, page_arg
+from .forms import FORMS
+from .io import columns, export_row, import_pool, template_notes
+from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account, is_staff,
+                    may_edit, may_place_base, pool_query, save_record, split_list, trainer_courses, tree_order,
+                    visible_to)
 
 bp = Blueprint("library", __name__, url_prefix="/library")
+KIND = "<kind>"  # checked by _pool(): an unknown pool is a 404
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MARKDOWN_ATTR = {"textbooks": "description", "trainers": "bio", "bases": "description", "experts": "bio",
+                 "institutions": "description"}
+# Form field holding each attribute, where the names differ.
+FORM_FIELD = {"org_unit": "org_unit_id", "user": "username"}
+FILTER_ARGS = ("q", "type", "unit", "status")
+
+
+def _unit(unit_id) -> OrgUnit | None:
+    return get_or_none(OrgUnit, unit_id)
+
+
+def _record(pool: Pool, item_id: int):
+    return get_or_404(pool.model, item_id)
+
+
+def _pool(kind: str) -> Pool:
+    pool = POOLS.get(kind)
+    if pool is None:
+        abort(404)
+    return pool
+
+
+def _template_helpers(pool: Pool) -> dict:
+    # The list filters of the query string, for the pager and export links.
+    query = {k: v for k, v in request.args.items() if k in FILTER_ARGS}
+    return {"pool": pool, "staff": is_staff(current_user), "split_list": split_list, "query": query}
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template("library/index.html", pools=POOLS, counts=counts(is_staff(current_user)))
+
+
+def _filters(pool: Pool) -> dict:
+    """The list filters in the query string, as pools.pool_query() takes them.
+    (The kind/series filter is `type`: `kind` is the pool in the URL.)"""
+    unit = _unit(request.args.get("unit", type=int)) if pool.has_unit else None
+    return {"q": request.args.get("q", "").strip()[:100], "kind": request.args.get("type"), "unit": unit,
+            "status": request.args.get("status")}
+
+
+@bp.route(f"/{KIND}/", endpoint="list")
+@login_required
+def list_view(kind):
+    pool = _pool(kind)
+    stmt = pool_query(pool, staff=is_staff(current_user), **_filters(pool))
+    page = Page(stmt, page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template("library/list.html", page=page, units=filter_units(pool), **_template_helpers(pool))
+
+
+def _load_visible(pool: Pool, item_id: int):
+    record = _record(pool, item_id)
+    if not visible_to(pool, record, is_staff(current_user)):
+        abort(404)  # taken out of the pool: not shown to learners
+    return record
+
+
+@bp.route(f"/{KIND}/<int:item_id>", endpoint="detail")
+@login_required
+def detail(kind, item_id):
+    pool = _pool(kind)
+    record = _load_visible(pool, item_id)
+    staff = is_staff(current_user)
+    courses = trainer_courses(record, staff) if kind == "trainers" else []
+    trainings = (training_rules.trainings_for_trainer(record, staff) if kind == "trainers" else
+                 training_rules.trainings_at_base(record, staff) if kind == "bases" else [])
+    return render_template(f"library/detail_{kind}.html", record=record, courses=courses, trainings=trainings,
+                           body=render_markdown(getattr(record, MARKDOWN_ATTR[kind])),
+                           can_edit=may_edit(current_user, pool, record), **_template_helpers(pool))
+
+
+def _unit_options(units) -> list:
+    return [("", "—")] + [(u.id, "　" * u.depth + u.name) for u in tree_order(units)]
+
+
+def _prepare(pool: Pool, form) -> None:
+    if pool.key == "bases":
+        form.org_unit_id.choices = _unit_options(db.session.scalars(visible_units(current_user)))
+    elif pool.key == "trainers":
+        form.org_unit_id.choices = _unit_options(db.session.scalars(select(OrgUnit)))
+
+
+def _values(pool: Pool, form, record) -> dict | None:
+    """The validated form's values with the org unit and account resolved, or None after putting
+    the problems on the form. A base placed outside the viewer's area is a 403."""
+    values = form.values()
+    ok = True
+    if pool.has_unit:
+        unit = _unit(form.org_unit_id.data)
+        if pool.key == "bases":
+            if unit is None:
+                form.org_unit_id.errors.append(_("Choose the org unit of the base."))
+                ok = False
+            elif not may_place_base(current_user, unit):
+                abort(403)
+        values["org_unit"] = unit
+    if pool.key == "trainers":
+        username = (form.username.data or "").strip()
+        values["user"] = None
+        if username:
+            user = find_account(username)
+            problem = account_problem(username, user, record)
+            if problem:
+                form.username.errors.append(problem)
+                ok = False
+            else:
+                values["user"] = user
+    if ok:
+        for attr, message in check_record(pool, record, values):
+            getattr(form, FORM_FIELD.get(attr, attr)).errors.append(message)
+            ok = False
+    return values if ok else None
+
+
+def _save(pool: Pool, form, record):
+    """Save a submitted form; the saved record, or None when the form shows why not."""
+    values = _values(pool, form, record)
+    if values is None:
+        return None
+    try:
+        record = save_record(pool, record, values)
+        db.session.commit()
+    except IntegrityError:  # the same record saved by someone else a moment ago
+        db.session.rollback()
+        flash(_("The record could not be saved: another one with the same name was saved just now. "
+                "Check the pool and try again."), "danger")
+        return None
+    return record
+
+
+@bp.route(f"/{KIND}/new", methods=["GET", "POST"], endpoint="create")
+@roles_required("office", "admin")
+def create(kind):
+    pool = _pool(kind)
+    form = FORMS[kind]()
+    _prepare(pool, form)
+    if form.validate_on_submit():
+        record = _save(pool, form, None)
+        if record is not None:
+            flash(_("%(name)s created.", name=getattr(record, pool.name_attr)), "success")
+            return redirect(url_for(".detail", kind=kind, item_id=record.id))
+    return render_template("library/form.html", form=form, record=None, **_template_helpers(pool))
+
+
+@bp.route(f"/{KIND}/<int:item_id>/edit", methods=["GET", "POST"], endpoint="edit")
+@roles_required("office", "admin")
+def edit(kind, item_id):
+    pool = _pool(kind)
+    record = _record(pool, item_id)
+    if not may_edit(current_user, pool, record):
+        abort(403)
+    form = FORMS[kind](obj=record)
+    _prepare(pool, form)
+    if request.method == "GET" and kind == "trainers":
+        form.username.data = record.user.username if record.user is not None else ""
+    if form.validate_on_submit():
+        if _save(pool, form, record) is not None:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".detail", kind=kind, item_id=record.id))
+    return render_template("library/form.html", form=form, record=record, **_template_helpers(pool))
+
+
+@bp.route(f"/{KIND}/import", methods=["GET", "POST"], endpoint="import_view")
+@roles_required("office", "admin")
+def import_view(kind):
+    pool = _pool(kind)
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report, created, updated = import_pool(current_user, pool, upload.read(), upload.filename or "")
+        except TableError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if report.ok:
+                db.session.commit()
+                flash(_("Imported: %(c)d new, %(u)d updated.", c=created, u=updated), "success")
+                return redirect(url_for(".list", kind=kind))
+            db.session.rollback()
+            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
+    return render_template("library/import.html", form=form, report=report, **_template_helpers(pool))
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.route(f"/{KIND}/import/template.xlsx", endpoint="import_template")
+@roles_required("office", "admin")
+def import_template(kind):
+    pool = _pool(kind)
+    cols = columns(pool)
+    data = write_xlsx(str(pool.title), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
+                      notes=(_("How to fill in"), template_notes(current_user, pool)))
+    return _xlsx(data, f"{kind}-template.xlsx")
+
+
+@bp.route(f"/{KIND}/export.xlsx", endpoint="export")
+@roles_required("office", "admin")
+def export(kind):
+    pool = _pool(kind)
+    stmt = pool_query(pool, staff=True, **_filters(pool))
+    if kind == "trainers":
+        stmt = stmt.options(selectinload(pool.model.user))
+    cols = columns(pool)
+    rows = [export_row(pool, record) for record in db.session.scalars(stmt)]
+    data = write_xlsx(str(pool.title), [str(c.label) for c in cols], rows, widths=[c.width for c in cols])
+    return _xlsx(data, f"{kind}-{date.today().isoformat()}.xlsx")

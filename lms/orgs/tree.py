@@ -159,13 +159,21 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
     return report, created, updated
 
 
+def tree_order(units) -> list[OrgUnit]:
+    """Units parents-first in tree order (a path sorted as text puts /1/18/ before /1/2/)."""
+    return sorted(units, key=lambda u: [int(x) for x in u.path.strip("/").split("/") if x])
+
+
 def tree_rows(units: list[OrgUnit]) -> list[tuple[OrgUnit, int]]:
     """Units in tree order with their depth relative to the shallowest one."""
     if not units:
         return []
     base = min(u.depth for u in units)
-    return [(u, u.depth - base) for u in sorted(units, key=_tree_key)]
+    return [(u, u.depth - base) for u in tree_order(units)]
 
 
-def _tree_key(unit: OrgUnit):
-    return [int(x) for x in unit.path.strip("/").split("/")]
+def unit_choices(stmt) -> list[tuple[int, str]]:
+    """(id, indented name) pairs for a select box, in tree order, from a select of OrgUnit."""
+    units = tree_order(db.session.scalars(stmt).all())
+    base = min((u.depth for u in units), default=0)
+    return [(u.id, "　" * (u.depth - base) + u.name) for u in units]

@@ -1,0 +1,147 @@
+"""Forms of the question bank pages. The rules of a valid question live in bank.check_question()."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..auth.forms import MultiCheckboxField
+from .interchange import FORMATS
+from .models import DIFFICULTIES
+
+LETTERS = "ABCDE"
+
+
+class PartForm(Form):
+    """One sub-question of a case (no CSRF of its own: it lives inside QuestionForm)."""
+
+    type = SelectField(_l("Part type"), choices=[("essay", _l("Essay")), ("single", _l("Single choice")),
+                                                 ("multiple", _l("Multiple choice"))])
+    stem = TextAreaField(_l("Part question"), render_kw={"rows": 3})
+    points = StringField(_l("Points"), validators=[Length(max=10)])
+    option_a = StringField(_l("Option %(key)s", key="A"))
+    option_b = StringField(_l("Option %(key)s", key="B"))
+    option_c = StringField(_l("Option %(key)s", key="C"))
+    option_d = StringField(_l("Option %(key)s", key="D"))
+    option_e = StringField(_l("Option %(key)s", key="E"))
+    answer = StringField(_l("Answer letters"), description=_l("e.g. B, or ACD for multiple choice"),
+                         validators=[Length(max=10)])
+    reference = TextAreaField(_l("Marking points"), render_kw={"rows": 4})
+    remove = BooleanField(_l("Remove this part"))
+
+
+class QuestionForm(FlaskForm):
+    subject_id = SelectField(_l("Subject"), coerce=int, validators=[DataRequired()])
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
+    difficulty = SelectField(_l("Difficulty"), coerce=int, choices=list(DIFFICULTIES.items()), default=2)
+    stem = TextAreaField(_l("Stem"), validators=[DataRequired()], render_kw={"rows": 6})
+    option_a = StringField(_l("Option %(key)s", key="A"))
+    option_b = StringField(_l("Option %(key)s", key="B"))
+    option_c = StringField(_l("Option %(key)s", key="C"))
+    option_d = StringField(_l("Option %(key)s", key="D"))
+    option_e = StringField(_l("Option %(key)s", key="E"))
+    answer_single = SelectField(_l("Right answer"), choices=[("", "—")] + [(k, k) for k in "ABCD"],
+                                validators=[Optional()])
+    answer_multiple = MultiCheckboxField(_l("Right answers"), choices=[(k, k) for k in LETTERS])
+    answer_judge = SelectField(_l("Right answer"), choices=[("true", _l("True")), ("false", _l("False"))],
+                               validators=[Optional()])
+    points = StringField(_l("Points"), validators=[Length(max=10)])
+    reference = TextAreaField(_l("Marking points"), render_kw={"rows": 5})
+    explanation = TextAreaField(_l("Explanation"), render_kw={"rows": 5})
+    source = StringField(_l("Source"), validators=[Length(max=200)])
+    law = StringField(_l("Law or policy"), validators=[Length(max=200)])
+    law_in_force = DateField(_l("In force since"), validators=[Optional()])
+    parts = FieldList(FormField(PartForm), min_entries=0)
+    add_part = SubmitField(_l("Add a part"))
+
+    def option_fields(self, count: int):
+        return [getattr(self, f"option_{k.lower()}") for k in LETTERS[:count]]
+
+
+def _options(form, count: int, keep_filled_e: bool = False) -> list[dict]:
+    keys = LETTERS[:count]
+    if keep_filled_e and count == 4 and (form.option_e.data or "").strip():
+        keys = LETTERS
+    return [{"key": k, "text": (getattr(form, f"option_{k.lower()}").data or "").strip()} for k in keys]
+
+
+def question_data(form: QuestionForm, qtype: str) -> dict:
+    """The form as the plain question dict of bank.py (checked there, not here)."""
+    data = {
+        "type": qtype,
+        "topic": (form.topic.data or "").strip(),
+        "difficulty": form.difficulty.data,
+        "stem": form.stem.data or "",
+        "explanation": form.explanation.data or "",
+        "source": (form.source.data or "").strip(),
+        "law": (form.law.data or "").strip() or None,
+        "law_in_force": form.law_in_force.data,
+    }
+    if qtype == "single":
+        data["options"] = _options(form, 4)
+        data["answer"] = [form.answer_single.data] if form.answer_single.data else []
+    elif qtype == "multiple":
+        data["options"] = _options(form, 5)
+        data["answer"] = sorted(form.answer_multiple.data or [])
+    elif qtype == "judge":
+        data["options"], data["answer"] = [], form.answer_judge.data == "true"
+    elif qtype == "essay":
+        data["points"] = (form.points.data or "").strip() or None
+        data["reference"] = form.reference.data or ""
+    else:
+        data["parts"] = []
+        for entry in form.parts:
+            part = entry.form
+            if part.remove.data:
+                continue
+            ptype = part.type.data
+            pdata = {"type": ptype, "stem": part.stem.data or "", "points": (part.points.data or "").strip() or None,
+                     "reference": part.reference.data or ""}
+            if ptype in ("single", "multiple"):
+                pdata["options"] = _options(part, 4 if ptype == "single" else 5, keep_filled_e=True)
+                pdata["answer"] = [c.upper() for c in (part.answer.data or "") if c.isalpha()]
+            data["parts"].append(pdata)
+    return data
+
+
+def fill_form(form: QuestionForm, question) -> None:
+    """Show an existing question in the form (GET of the edit page)."""
+    form.subject_id.data = question.subject_id
+    for name in ("topic", "difficulty", "stem", "explanation", "reference", "source", "law", "law_in_force"):
+        getattr(form, name).data = getattr(question, name)
+    options = {o["key"]: o["text"] for o in question.options or []}
+    for k in LETTERS:
+        getattr(form, f"option_{k.lower()}").data = options.get(k, "")
+    if question.type == "single":
+        form.answer_single.data = (question.answer or [""])[0]
+    elif question.type == "multiple":
+        form.answer_multiple.data = list(question.answer or [])
+    elif question.type == "judge":
+        form.answer_judge.data = "true" if question.answer else "false"
+    form.points.data = "" if question.points is None else f"{question.points.normalize():f}"
+    while len(form.parts):
+        form.parts.pop_entry()
+    for part in question.parts:
+        entry = form.parts.append_entry()
+        entry.form.type.data = part.type
+        entry.form.stem.data = part.stem
+        entry.form.points.data = "" if part.points is None else f"{part.points.normalize():f}"
+        popts = {o["key"]: o["text"] for o in part.options or []}
+        for k in LETTERS:
+            getattr(entry.form, f"option_{k.lower()}").data = popts.get(k, "")
+        entry.form.answer.data = "".join(part.answer or []) if isinstance(part.answer, list) else ""
+        entry.form.reference.data = part.reference
+
+
+class StatusForm(FlaskForm):
+    """A CSRF-protected POST button; the action is the button's value."""
+
+
+class ImportQuestionsForm(FlaskForm):
+    fmt = SelectField(_l("Format"), choices=list(FORMATS.items()))
+    subject_id = SelectField(_l("Subject"), coerce=int, validators=[DataRequired()])
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
+    use_file_topics = BooleanField(_l("Take topics from the file ($CATEGORY in GIFT, the Topic column in Excel)"))
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to import."))])
+

@@ -1,0 +1,222 @@
+"""题库 pages for trainers, offices and admins. Learners get 403 on every one of them: the pages show
+answers and explanations (DESIGN.md §4, no answer leaks)."""
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.scope import roles_required
+from ..extensions import db
+from ..markdown import plain_text, render_markdown
+from ..tabular import TableError
+from ..util import Page, get_or_404, page_arg
+from . import bank
+from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, question_data
+from .interchange import FORMATS, export_gift, import_file, xlsx_template
+from .models import DIFFICULTIES, LEVELS, STATUSES, TYPES, ExamSubject, Question
+
+bp = Blueprint("exams", __name__, url_prefix="/exams")
+
+STAFF = ("trainer", "office", "admin")      # see the bank, write questions, import and export
+REVIEWERS = ("office", "admin")              # approve and retire questions
+EXPORT_STATUSES = {"active": (_l("Active only"), ("active",)),
+                   "usable": (_l("Active and drafts"), ("active", "draft")),
+                   "all": (_l("All, retired ones too"), tuple(STATUSES))}
+
+
+def may_review(user) -> bool:
+    return user.has_role(*REVIEWERS)
+
+
+@bp.context_processor
+def _helpers():
+    return {"markdown": render_markdown, "TYPES": TYPES, "STATUSES": STATUSES, "DIFFICULTIES": DIFFICULTIES,
+            "LEVELS": LEVELS, "excerpt": lambda text: plain_text(text, 90),
+            "pts": lambda d: "" if d is None else f"{d.normalize():f}"}
+
+
+def _subject_choices():
+    return [(s.id, s.name) for s in bank.subjects()]
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def index():
+    args = request.args
+    subject_id = args.get("subject", type=int)
+    filters = {"subject_id": subject_id, "topic": args.get("topic", "").strip() or None, "qtype": args.get("type"),
+               "difficulty": args.get("difficulty", type=int), "status": args.get("status"),
+               "search": args.get("q", "").strip() or None}
+    page = Page(bank.filtered_questions(**filters), page_arg(), current_app.config.get("PAGE_SIZE", 50))
+    subjects = bank.subjects()
+    counts = None
+    if not any(filters.values()):
+        by_subject = bank.counts_by_subject()
+        counts = [(s, {t: n for (t, st), n in by_subject.get(s.id, {}).items() if st == "active"},
+                   sum(n for (_t, st), n in by_subject.get(s.id, {}).items() if st == "draft")) for s in subjects]
+    return render_template("exams/index.html", page=page, subjects=subjects, topics=bank.topics(subject_id),
+                           counts=counts)
+
+
+@bp.route("/questions/<int:question_id>")
+@roles_required(*STAFF)
+def detail(question_id):
+    question = get_or_404(Question, question_id)
+    if question.parent_id:
+        return redirect(url_for(".detail", question_id=question.parent_id))
+    return render_template("exams/detail.html", q=question, form=StatusForm(), may_review=may_review(current_user))
+
+
+@bp.route("/questions/new")
+@bp.route("/questions/new/<qtype>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def create(qtype=None):
+    if qtype is None:
+        return render_template("exams/choose_type.html")
+    if qtype not in TYPES:
+        abort(404)
+    form = QuestionForm()
+    form.subject_id.choices = _subject_choices()
+    if request.method == "GET":
+        form.subject_id.data = request.args.get("subject", type=int)
+        form.topic.data = request.args.get("topic", "")
+        if qtype == "case":
+            form.parts.append_entry()
+    return _save(form, qtype, None)
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit(question_id):
+    question = get_or_404(Question, question_id)
+    if question.parent_id:
+        return redirect(url_for(".edit", question_id=question.parent_id))
+    form = QuestionForm()
+    form.subject_id.choices = _subject_choices()
+    if request.method == "GET":
+        fill_form(form, question)
+    return _save(form, question.type, question)
+
+
+def _save(form: QuestionForm, qtype: str, question: Question | None):
+    """Shared by create and edit: add a case part, or check and save."""
+    if form.is_submitted() and form.add_part.data:
+        form.parts.append_entry()
+    elif form.validate_on_submit():
+        subject = db.session.get(ExamSubject, form.subject_id.data)
+        data = question_data(form, qtype)
+        stays_active = question is not None and question.status == "active" and may_review(current_user)
+        problems = bank.check_question(data, law_required=subject.law_required, complete=stays_active)
+        if problems:
+            _show_problems(form, qtype, problems)
+        elif question is None:
+            question = bank.create_question(data, subject, current_user)
+            db.session.commit()
+            flash(_("Question %(id)s saved as a draft. An office approves it for the exams.", id=question.external_id),
+                  "success")
+            return redirect(url_for(".detail", question_id=question.id))
+        else:
+            was_active = question.status == "active"
+            bank.edit_question(question, data, subject, may_approve=may_review(current_user))
+            db.session.commit()
+            if was_active and question.status == "draft":
+                flash(_("Changes saved. The question is a draft again until an office approves it."), "warning")
+            else:
+                flash(_("Changes saved."), "success")
+            return redirect(url_for(".detail", question_id=question.id))
+    elif form.is_submitted() and form.errors:
+        flash(_("The question was not saved: see the marked fields."), "danger")
+    return render_template("exams/form.html", form=form, qtype=qtype, question=question)
+
+
+def _show_problems(form: QuestionForm, qtype: str, problems) -> None:
+    """Put each problem under its field; flash them all too (some have no field of their own)."""
+    answer = {"single": "answer_single", "multiple": "answer_multiple", "judge": "answer_judge"}.get(qtype, "stem")
+    kept = [entry.form for entry in form.parts if not entry.form.remove.data]
+    for path, message in problems:
+        if path[0] == "parts" and len(path) > 2 and path[1] < len(kept):
+            owner, name = kept[path[1]], path[2]
+        else:
+            owner, name = form, path[-1]
+        name = {"options": "option_a", "answer": answer if owner is form else "answer"}.get(name, name)
+        target = getattr(owner, name, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*target.errors, message]
+    flash(_("The question was not saved: %(problems)s", problems=" ".join(m for _p, m in problems)), "danger")
+
+
+@bp.route("/questions/<int:question_id>/status", methods=["POST"])
+@roles_required(*REVIEWERS)
+def change_status(question_id):
+    question = get_or_404(Question, question_id)
+    form = StatusForm()
+    if not form.validate_on_submit() or question.parent_id:
+        abort(400)
+    action = request.form.get("action", "")
+    try:
+        bank.change_status(question, action)
+        db.session.commit()
+    except bank.BankError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        flash(_("The question is now %(status)s.", status=STATUSES[question.status]), "success")
+    return redirect(url_for(".detail", question_id=question.id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def import_view():
+    form = ImportQuestionsForm()
+    form.subject_id.choices = _subject_choices()
+    report = None
+    if form.validate_on_submit():
+        subject = db.session.get(ExamSubject, form.subject_id.data)
+        upload = form.file.data
+        try:
+            report, counts = import_file(form.fmt.data, upload.read(), upload.filename or "", subject,
+                                         form.topic.data.strip(), current_user, form.use_file_topics.data)
+        except TableError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if report.ok:
+                db.session.commit()
+                flash(_("Imported: %(c)d new questions, %(u)d updated, %(s)d unchanged. New and changed questions "
+                        "are drafts until an office approves them.", c=counts.created, u=counts.updated,
+                        s=counts.unchanged), "success")
+                return redirect(url_for(".index", subject=subject.id, status="draft"))
+            db.session.rollback()
+            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)),
+                  "danger")
+    return render_template("exams/import.html", form=form, report=report, formats=FORMATS)
+
+
+@bp.route("/import/template.xlsx")
+@roles_required(*STAFF)
+def import_template():
+    return Response(xlsx_template(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=questions-template.xlsx"})
+
+
+@bp.route("/export")
+@roles_required(*STAFF)
+def export():
+    return render_template("exams/export.html", subjects=bank.subjects(), statuses=EXPORT_STATUSES)
+
+
+@bp.route("/export.gift")
+@roles_required(*STAFF)
+def export_file():
+    subject = db.session.scalar(select(ExamSubject).where(ExamSubject.code == request.args.get("subject", "")))
+    if subject is None:
+        abort(404)
+    _label, statuses = EXPORT_STATUSES.get(request.args.get("status", "active"), EXPORT_STATUSES["active"])
+    questions = bank.questions_for_export(subject, statuses)
+    text, _skipped = export_gift(questions, subject)
+    name = f"{subject.code}-{date.today().isoformat()}.gift.txt"
+    return Response(text.encode("utf-8"), mimetype="text/plain; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})

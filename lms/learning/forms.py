@@ -1,0 +1,60 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL
+
+from .models import CATEGORIES, LEVELS, SERIES
+
+
+class CourseForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField(_l("Introduction (Markdown)"), validators=[Length(max=20000)])
+    series = SelectField(_l("Series"), choices=[("", "—")] + list(SERIES.items()), validators=[Optional()])
+    category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
+    tags = StringField(_l("Tags (separate with 、 or commas)"), validators=[Length(max=300)])
+    level = SelectField(_l("Course level"), choices=list(LEVELS.items()))
+    credit_hours = DecimalField(_l("Credit hours"), places=1, validators=[
+        DataRequired(), NumberRange(0.5, 100, message=_l("Credit hours must be between 0.5 and 100."))])
+    cover = FileField(_l("Cover image (PNG/JPEG, up to 5 MB)"))
+
+    def fields_dict(self) -> dict:
+        tags = [t.strip() for t in (self.tags.data or "").replace(",", "、").replace("，", "、").split("、") if t.strip()]
+        return {"title": self.title.data.strip(), "summary": self.summary.data.strip(),
+                "description": self.description.data or "", "series": self.series.data or None,
+                "category": self.category.data, "tags": "、".join(tags), "level": self.level.data,
+                "credit_hours": self.credit_hours.data.quantize(self.credit_hours.data.__class__("0.1"))}
+
+
+class LessonForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Content (Markdown)"), validators=[Length(max=200000)])
+    minutes = IntegerField(_l("Expected study time (minutes)"), default=30, validators=[
+        DataRequired(), NumberRange(1, 600)])
+    required = BooleanField(_l("Required to complete the course"), default=True)
+    video_url = StringField(_l("Video URL"), validators=[Optional(), URL(), Length(max=500)])
+    video = FileField(_l("Or upload a video (MP4/WebM)"))
+    attachment = FileField(_l("Add an attachment (PDF/Word/Excel/PowerPoint/image, up to 20 MB)"))
+    image = FileField(_l("Add an image for the text (PNG/JPEG, up to 5 MB)"))
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField(_l("Review comment"), validators=[Length(max=5000)])
+
+
+class RatingForm(FlaskForm):
+    stars = SelectField(_l("Rating"), choices=[(str(i), "★" * i) for i in range(5, 0, -1)], validators=[DataRequired()])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
+
+
+class AssignForm(FlaskForm):
+    org_unit_id = SelectField(_l("Org unit"), coerce=int)
+    cert_level = SelectField(_l("Certificate level"), validators=[Optional()])
+
+
+class VerifyForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=20)])

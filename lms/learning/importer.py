@@ -1,0 +1,143 @@
+"""Import the shipped course library (courses/, format in courses/README.md). Idempotent."""
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..extensions import db
+from ..library.models import Trainer
+from .models import CATEGORIES, LEVELS, Course, Lesson
+from .search import reindex
+
+# The course files speak Chinese; the database stores keys.
+SERIES_NAMES = {"社区发展提能": "development", "社区治理增效": "governance", "社区服务提质": "service"}
+CATEGORY_NAMES = {"政策理论": "policy", "社工站建设": "station", "专业方法": "methods", "社区治理": "governance",
+                  "社区服务": "service", "社区发展": "development", "考试辅导": "exam"}
+
+
+class CourseFileError(ValueError):
+    pass
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def read_front_matter(path: Path) -> tuple[dict, str]:
+    text = path.read_text("utf-8")
+    if not text.startswith("---"):
+        raise CourseFileError(f"{path}: missing front matter (--- … ---)")
+    try:
+        _before, meta, body = text.split("---", 2)
+        data = yaml.safe_load(meta) or {}
+    except (ValueError, yaml.YAMLError) as exc:
+        raise CourseFileError(f"{path}: bad front matter: {exc}")
+    if not isinstance(data, dict):
+        raise CourseFileError(f"{path}: front matter must be a mapping")
+    return data, body.strip()
+
+
+def _course_fields(meta: dict, path: Path) -> dict:
+    problems = []
+    for key in ("title", "summary", "category", "credit_hours"):
+        if not meta.get(key):
+            problems.append(f"{path}: '{key}' is required")
+    series = meta.get("series")
+    if series and series not in SERIES_NAMES:
+        problems.append(f"{path}: unknown series {series!r}")
+    if meta.get("category") and meta["category"] not in CATEGORY_NAMES:
+        problems.append(f"{path}: unknown category {meta['category']!r}")
+    level = meta.get("level", "beginner")
+    if level not in LEVELS:
+        problems.append(f"{path}: unknown level {level!r}")
+    if problems:
+        raise CourseFileError("\n".join(problems))
+    tags = meta.get("tags") or []
+    return {
+        "title": str(meta["title"]).strip(),
+        "summary": str(meta["summary"]).strip(),
+        "series": SERIES_NAMES.get(series),
+        "category": CATEGORY_NAMES[meta["category"]],
+        "tags": "、".join(str(t) for t in tags),
+        "level": level,
+        "credit_hours": Decimal(str(meta["credit_hours"])).quantize(Decimal("0.1")),
+        "featured": bool(meta.get("featured", False)),
+    }
+
+
+def load_folder(root: Path) -> list[dict]:
+    """Parse every course folder; raise CourseFileError listing every problem found."""
+    courses, problems = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "course.md").exists()):
+        try:
+            meta, body = read_front_matter(folder / "course.md")
+            fields = _course_fields(meta, folder / "course.md")
+            lessons = []
+            for i, path in enumerate(sorted(folder.glob("[0-9]*.md")), start=1):
+                lmeta, lbody = read_front_matter(path)
+                if not lmeta.get("title"):
+                    raise CourseFileError(f"{path}: 'title' is required")
+                lessons.append({"slug": path.stem, "position": i, "title": str(lmeta["title"]).strip(), "body": lbody,
+                                "minutes": int(lmeta.get("minutes", 30)), "required": bool(lmeta.get("required", True))})
+            if not lessons:
+                raise CourseFileError(f"{folder}: a course needs at least one lesson file")
+            courses.append({"slug": folder.name, "fields": {**fields, "description": body},
+                            "authors": [str(a) for a in meta.get("authors") or []], "lessons": lessons})
+        except CourseFileError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CourseFileError("\n".join(problems))
+    return courses
+
+
+def import_courses(root: Path) -> ImportResult:
+    """Create or update courses from a folder; published on import. Flushes, never commits."""
+    result = ImportResult()
+    data = load_folder(Path(root))
+    existing = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([d["slug"] for d in data])))}
+    trainers = {}
+    for t in db.session.scalars(select(Trainer)):
+        trainers.setdefault(t.name, t)
+    for item in data:
+        course = existing.get(item["slug"])
+        changed = False
+        if course is None:
+            course = Course(slug=item["slug"], status="published", published_at=utcnow(), **item["fields"])
+            db.session.add(course)
+            result.created += 1
+            changed = True
+        else:
+            for key, value in item["fields"].items():
+                if getattr(course, key) != value:
+                    setattr(course, key, value)
+                    changed = True
+        authors = [trainers[name] for name in item["authors"] if name in trainers]
+        if [a.id for a in course.authors] != [a.id for a in authors]:
+            course.authors = authors
+            changed = True
+        lessons = {lesson.slug: lesson for lesson in course.lessons}
+        for ldata in item["lessons"]:
+            lesson = lessons.get(ldata["slug"])
+            if lesson is None:
+                course.lessons.append(Lesson(**ldata))
+                changed = True
+                continue
+            for key, value in ldata.items():
+                if getattr(lesson, key) != value:
+                    setattr(lesson, key, value)
+                    changed = True
+        if changed:
+            reindex(course)
+            if item["slug"] in existing:
+                result.updated += 1
+        elif item["slug"] in existing:
+            result.unchanged += 1
+    db.session.flush()
+    return result

@@ -1,0 +1,519 @@
+"""Training classes: offices run them, workers register and check in."""
+import secrets
+from datetime import datetime, timedelta
+
+import segno
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, literal, select
+
+from ..auth import choices
+from ..auth.forms import ConfirmForm
+from ..auth.models import User
+from ..auth.scope import (can_manage_training, can_see_unit, roles_required, visible_trainings_filter, visible_units)
+from ..database import utcnow
+from ..extensions import db
+from ..learning.models import Course
+from ..library.models import Trainer, TrainingBase
+from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_choices
+from ..tabular import TableError
+from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
+from . import io, rules
+from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
+from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGISTRATION_STATUSES, TRAINING_LEVELS, Attendance,
+                     ProxyCheckinFlag, Registration, Training, TrainingSession)
+
+bp = Blueprint("training", __name__, url_prefix="/training")
+DEVICE_COOKIE = "lms_device"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.app_context_processor
+def _labels():
+    return {"TRAINING_LEVELS": TRAINING_LEVELS, "PLACE_KINDS": PLACE_KINDS,
+            "REGISTRATION_STATUSES": REGISTRATION_STATUSES, "ATTENDANCE_STATUSES": ATTENDANCE_STATUSES,
+            "ATTENDANCE_METHODS": ATTENDANCE_METHODS}
+
+
+def _managed(training_id: int) -> Training:
+    training = get_or_404(Training, training_id)
+    if not can_manage_training(current_user, training):
+        abort(404 if not current_user.has_role("office", "admin") else 403)
+    return training
+
+
+def _managed_session(session_id: int) -> TrainingSession:
+    session = get_or_404(TrainingSession, session_id)
+    _managed(session.training_id)
+    return session
+
+
+# --- offices: classes ------------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required("office", "admin")
+def index():
+    rules.close_ended_sessions()
+    db.session.commit()
+    stmt = select(Training).where(visible_trainings_filter(current_user))
+    if request.args.get("level") in TRAINING_LEVELS:
+        stmt = stmt.where(Training.level == request.args["level"])
+    if request.args.get("status") in ("draft", "open", "closed", "cancelled"):
+        stmt = stmt.where(Training.status == request.args["status"])
+    page = Page(stmt.order_by(Training.registration_deadline.desc(), Training.id.desc()), page_arg(), 50)
+    ids = [t.id for t in page.items]
+    seats = dict(db.session.execute(select(Registration.training_id, func.count()).where(
+        Registration.training_id.in_(ids), Registration.status == "registered").group_by(Registration.training_id)).all())
+    return render_template("training/index.html", page=page, seats=seats)
+
+
+def _prepare(form: TrainingForm, organiser: OrgUnit):
+    form.audience_unit_id.choices = unit_choices(
+        select(OrgUnit).where(OrgUnit.path.startswith(organiser.path, autoescape=True)))
+    form.audience_cert_levels.choices = [(k, v) for k, v in choices.CERT_LEVELS.items()]
+    form.trainers.choices = [(t.id, t.name) for t in db.session.scalars(
+        select(Trainer).where(Trainer.active.is_(True)).order_by(Trainer.name))]
+    form.course_id.choices = [(0, "—")] + [(c.id, c.title) for c in db.session.scalars(
+        select(Course).where(Course.status == "published").order_by(Course.title))]
+
+
+def _apply(form: TrainingForm, training: Training, organiser: OrgUnit) -> None:
+    audience = db.session.get(OrgUnit, form.audience_unit_id.data)
+    rules.check_organiser(current_user, organiser.level, organiser, audience)
+    training.title = form.title.data.strip()
+    training.level, training.org_unit, training.audience_unit = organiser.level, organiser, audience
+    training.audience_cert_levels = ",".join(form.audience_cert_levels.data or [])
+    training.description = form.description.data or ""
+    training.trainers = db.session.scalars(select(Trainer).where(Trainer.id.in_(form.trainers.data or []))).all()
+    training.course_id = form.course_id.data or None
+    training.capacity = form.capacity.data
+    training.registration_deadline = local_to_utc(form.registration_deadline.data)
+    training.status = form.status.data
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def create():
+    organiser = rules.organiser_for(current_user)
+    if organiser is None:
+        flash(_("Classes are organised by city, district and street offices."), "danger")
+        return redirect(url_for(".index"))
+    form = TrainingForm()
+    _prepare(form, organiser)
+    if request.method == "GET":
+        form.audience_unit_id.data = organiser.id
+        form.registration_deadline.data = utc_to_local(utcnow() + timedelta(days=7)).replace(second=0, microsecond=0)
+    if form.validate_on_submit():
+        training = Training(created_by_id=current_user.id, lock_version=0)
+        try:
+            _apply(form, training, organiser)
+            db.session.add(training)
+            db.session.commit()
+        except rules.TrainingError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("Class created. Now add its sessions."), "success")
+            return redirect(url_for(".detail", training_id=training.id))
+    return render_template("training/form.html", form=form, training=None, organiser=organiser)
+
+
+@bp.route("/<int:training_id>/edit", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def edit(training_id):
+    training = _managed(training_id)
+    form = TrainingForm(obj=training)
+    _prepare(form, training.org_unit)
+    if request.method == "GET":
+        form.audience_cert_levels.data = training.cert_levels
+        form.trainers.data = [t.id for t in training.trainers]
+        form.course_id.data = training.course_id or 0
+        form.registration_deadline.data = utc_to_local(training.registration_deadline)
+    if form.validate_on_submit():
+        try:
+            _apply(form, training, training.org_unit)
+            rules.promote(training)  # a larger capacity seats the waiting list
+            db.session.commit()
+        except rules.TrainingError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("Changes saved."), "success")
+            return redirect(url_for(".detail", training_id=training.id))
+    return render_template("training/form.html", form=form, training=training, organiser=training.org_unit)
+
+
+@bp.route("/<int:training_id>")
+@login_required
+def detail(training_id):
+    training = get_or_404(Training, training_id)
+    if can_manage_training(current_user, training):
+        return _office_detail(training)
+    if training.status == "draft" or not rules.in_audience(training, current_user):
+        abort(404)
+    reg = db.session.scalar(select(Registration).where(Registration.training_id == training.id,
+                                                       Registration.user_id == current_user.id))
+    mine = rules.attendance_by_user(training).get(current_user.id, {})
+    return render_template("training/detail_worker.html", training=training, reg=reg, mine=mine, now=utcnow(),
+                           seats=rules.seats_taken(training), form=ConfirmForm())
+
+
+def _office_detail(training: Training):
+    rules.close_ended_sessions(training=training)
+    db.session.commit()
+    regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id)
+                              .order_by(Registration.status, Registration.created_at, Registration.id)).all()
+    records = rules.attendance_by_user(training)
+    now = utcnow()
+    held = [s.id for s in training.sessions if s.starts_at <= now]
+    rates = {r.user_id: rules.attendance_rate(records.get(r.user_id, {}), held) for r in regs if r.status == "registered"}
+    threshold = current_app.config["ATTENDANCE_ALERT_RATE"]
+    below = [r for r in regs if r.status == "registered" and rates.get(r.user_id) is not None and rates[r.user_id] < threshold]
+    total = [v for v in rates.values() if v is not None]
+    flags = db.session.scalars(select(ProxyCheckinFlag).join(TrainingSession).where(
+        TrainingSession.training_id == training.id).order_by(ProxyCheckinFlag.created_at.desc())).all()
+    return render_template("training/detail_office.html", training=training, regs=regs, records=records, rates=rates,
+                           overall=(sum(total) / len(total)) if total else None, below=below, threshold=threshold,
+                           flags=flags, now=now, form=ConfirmForm())
+
+
+@bp.route("/<int:training_id>/export.xlsx")
+@roles_required("office", "admin")
+def export(training_id):
+    training = _managed(training_id)
+    rules.close_ended_sessions(training=training)
+    db.session.commit()
+    return Response(io.roster_xlsx(training), mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename=training-{training.id}-roster.xlsx"})
+
+
+# --- offices: sessions --------------------------------------------------------------------------------
+
+def _place_kwargs(form: SessionForm) -> dict:
+    return {"place_kind": form.place_kind.data, "base": db.session.get(TrainingBase, form.base_id.data) if form.base_id.data else None,
+            "place_text": form.place_text.data or "", "online_url": form.online_url.data or None}
+
+
+@bp.route("/<int:training_id>/sessions/new", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def new_session(training_id):
+    training = _managed(training_id)
+    form = SessionForm()
+    form.base_id.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
+        select(TrainingBase).where(TrainingBase.active.is_(True)).order_by(TrainingBase.name))]
+    if form.validate_on_submit():
+        start = local_to_utc(datetime.combine(form.date.data, form.start.data))
+        end = local_to_utc(datetime.combine(form.date.data, form.end.data))
+        try:
+            created = rules.weekly_series(training, start, end - start, form.weeks.data,
+                                          credit_hours=form.credit_hours.data, **_place_kwargs(form))
+            db.session.commit()
+        except rules.TrainingError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(n)d sessions added.", n=len(created)), "success")
+            return redirect(url_for(".detail", training_id=training.id))
+    return render_template("training/session_form.html", form=form, training=training)
+
+
+@bp.route("/<int:training_id>/sessions/import", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def import_sessions(training_id):
+    training = _managed(training_id)
+    form = ImportSessionsForm()
+    report = None
+    if form.validate_on_submit():
+        try:
+            report, n = io.import_sessions(training, form.file.data.read(), form.file.data.filename or "")
+        except (TableError, rules.TrainingError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if report.ok:
+                db.session.commit()
+                flash(_("%(n)d sessions added.", n=n), "success")
+                return redirect(url_for(".detail", training_id=training.id))
+            db.session.rollback()
+            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
+    return render_template("training/import_sessions.html", form=form, training=training, report=report)
+
+
+@bp.route("/sessions/template.xlsx")
+@roles_required("office", "admin")
+def session_template():
+    return Response(io.session_template(), mimetype=XLSX,
+                    headers={"Content-Disposition": "attachment; filename=sessions-template.xlsx"})
+
+
+@bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
+@roles_required("office", "admin")
+def delete_session(session_id):
+    session = _managed_session(session_id)
+    training_id = session.training_id
+    if db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == session.id)):
+        flash(_("This session already has attendance records and cannot be deleted."), "danger")
+    else:
+        db.session.delete(session)
+        db.session.commit()
+        flash(_("Session deleted."), "success")
+    return redirect(url_for(".detail", training_id=training_id))
+
+
+@bp.route("/<int:training_id>/assign", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def assign(training_id):
+    training = _managed(training_id)
+    form = AssignForm()
+    form.unit_id.choices = [(0, "—")] + unit_choices(
+        visible_units(current_user).where(OrgUnit.path.startswith(training.audience_unit.path, autoescape=True)))
+    if form.validate_on_submit():
+        users, problems = [], []
+        if form.unit_id.data:
+            unit = db.session.get(OrgUnit, form.unit_id.data)
+            if not can_see_unit(current_user, unit):
+                abort(403)
+            users += db.session.scalars(rules.audience_users(training).where(
+                OrgUnit.path.startswith(unit.path, autoescape=True))).all()
+        names = [n.strip() for n in (form.usernames.data or "").split() if n.strip()]
+        found = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+        for name in names:
+            user = found.get(name)
+            if user is None:
+                problems.append(_("No account has the username %(u)s.", u=name))
+            elif not rules.in_audience(training, user):
+                problems.append(_("%(name)s (%(u)s) is not in this class's audience.", name=user.name, u=name))
+            else:
+                users.append(user)
+        if problems:
+            for p in problems:
+                flash(p, "danger")
+        elif not users:
+            flash(_("Choose a unit or give usernames."), "warning")
+        else:
+            try:
+                seated, waiting = rules.assign(training, list({u.id: u for u in users}.values()))
+                db.session.commit()
+            except rules.TrainingError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                flash(_("%(s)d registered, %(w)d on the waiting list.", s=seated, w=waiting), "success")
+                return redirect(url_for(".detail", training_id=training.id))
+    return render_template("training/assign.html", form=form, training=training)
+
+
+# --- check-in screen and roster -----------------------------------------------------------------------
+
+def _code_payload(session: TrainingSession) -> dict:
+    now = utcnow()
+    opens, closes = rules.window(session)
+    is_open = opens <= now <= closes
+    payload = {"open": is_open, "seconds_left": rules.seconds_left(now),
+               "opens": utc_to_local(opens).strftime("%Y-%m-%d %H:%M"), "closes": utc_to_local(closes).strftime("%H:%M")}
+    if is_open:
+        code = rules.code_at(session, now)
+        link = url_for(".checkin", s=session.id, c=code, _external=True)
+        payload.update(code=code, link=link, qr=segno.make(link, error="m").svg_data_uri(scale=6, border=2))
+    checked = db.session.scalar(select(func.count()).select_from(Attendance).where(
+        Attendance.session_id == session.id, Attendance.status.in_(rules.CREDITED)))
+    payload["checked_in"] = checked
+    return payload
+
+
+@bp.route("/sessions/<int:session_id>/screen")
+@roles_required("office", "admin")
+def screen(session_id):
+    session = _managed_session(session_id)
+    return render_template("training/screen.html", session=session, training=session.training, data=_code_payload(session))
+
+
+@bp.route("/sessions/<int:session_id>/code.json")
+@roles_required("office", "admin")
+def code_json(session_id):
+    session = _managed_session(session_id)
+    response = current_app.json.response(_code_payload(session))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sessions/<int:session_id>/roster", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def roster(session_id):
+    session = _managed_session(session_id)
+    training = session.training
+    rules.close_session(session)
+    regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id,
+                                                         Registration.status == "registered")
+                              .order_by(Registration.created_at)).all()
+    if request.method == "POST":
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        by_id = {r.user_id: r.user for r in regs}
+        bulk = request.form.get("bulk_status")
+        selected = {int(i) for i in request.form.getlist("selected") if i.isdigit()}
+        changed = 0
+        for user_id, user in by_id.items():
+            status = bulk if (bulk in ATTENDANCE_STATUSES and user_id in selected) else request.form.get(f"status-{user_id}")
+            if status in ATTENDANCE_STATUSES:
+                before = db.session.scalar(select(Attendance.status).where(Attendance.session_id == session.id,
+                                                                           Attendance.user_id == user_id))
+                if before != status:
+                    rules.set_status(session, user, status, method="roster", by=current_user)
+                    changed += 1
+        db.session.commit()
+        flash(_("%(n)d attendance records changed.", n=changed), "success")
+        return redirect(url_for(".roster", session_id=session.id))
+    db.session.commit()
+    records = {a.user_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))}
+    return render_template("training/roster.html", session=session, training=training, regs=regs, records=records,
+                           form=ConfirmForm())
+
+
+@bp.route("/sessions/<int:session_id>/history")
+@roles_required("office", "admin")
+def history(session_id):
+    from .models import AttendanceChange
+
+    session = _managed_session(session_id)
+    changes = db.session.scalars(select(AttendanceChange).join(Attendance).where(Attendance.session_id == session.id)
+                                 .order_by(AttendanceChange.changed_at.desc(), AttendanceChange.id.desc())).all()
+    return render_template("training/history.html", session=session, training=session.training, changes=changes)
+
+
+# --- workers -------------------------------------------------------------------------------------------
+
+@bp.route("/open")
+@login_required
+def open_classes():
+    path = current_user.org_unit.path
+    stmt = (select(Training).join(OrgUnit, Training.audience_unit_id == OrgUnit.id)
+            .where(Training.status == "open", Training.registration_deadline >= utcnow(),
+                   literal(path).startswith(OrgUnit.path)).order_by(Training.registration_deadline))
+    classes = [t for t in db.session.scalars(stmt) if rules.in_audience(t, current_user)]
+    mine = dict(db.session.execute(select(Registration.training_id, Registration.status).where(
+        Registration.user_id == current_user.id)).all())
+    return render_template("training/open.html", classes=classes, mine=mine)
+
+
+@bp.route("/<int:training_id>/register", methods=["POST"])
+@login_required
+def register(training_id):
+    training = get_or_404(Training, training_id)
+    if training.status == "draft":
+        abort(404)
+    training_id = training.id
+    db.session.commit()  # end the read transaction: the registration starts a fresh one with the lock
+    rules.lock_training(training_id)
+    try:
+        reg = rules.register(training, current_user)
+        db.session.commit()
+    except rules.TrainingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        if reg.status == "registered":
+            flash(_("You are registered."), "success")
+        else:
+            flash(_("The class is full: you are on the waiting list and will move up when a seat frees."), "info")
+    return redirect(url_for(".detail", training_id=training.id))
+
+
+@bp.route("/<int:training_id>/cancel", methods=["POST"])
+@login_required
+def cancel(training_id):
+    training = get_or_404(Training, training_id)
+    db.session.commit()
+    rules.lock_training(training_id)
+    try:
+        rules.cancel(training, current_user)
+        db.session.commit()
+    except rules.TrainingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for(".detail", training_id=training.id))
+
+
+def _device_id() -> tuple[str, bool]:
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+        return value, False
+    return secrets.token_hex(16), True
+
+
+def _with_device_cookie(response, device: str, new: bool):
+    if new:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=5 * 365 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@login_required
+def checkin():
+    device, new = _device_id()
+    form = CheckinForm()
+    result = None
+    if request.method == "GET":
+        form.session_id.data = request.args.get("s", type=int)
+        form.code.data = request.args.get("c", "")
+        form.method.data = "qr" if request.args.get("c") else "code"
+    elif form.validate_on_submit():
+        session = get_or_none(TrainingSession, form.session_id.data)
+        if session is None:
+            flash(_("No such session: scan the code on the screen again."), "danger")
+        else:
+            try:
+                result = rules.check_in(session, current_user, form.code.data, device,
+                                        method="qr" if form.method.data == "qr" else "code")
+                db.session.commit()
+            except rules.ProxyCheckinError as exc:
+                db.session.commit()  # keep the flag for the office
+                flash(str(exc), "danger")
+            except rules.TrainingError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                if result.status == "present":
+                    flash(_("Checked in to %(title)s. Welcome!", title=session.training.title), "success")
+                else:
+                    flash(_("Checked in to %(title)s, marked late.", title=session.training.title), "warning")
+    sessions = _my_sessions_today()
+    response = current_app.make_response(render_template("training/checkin.html", form=form, result=result, sessions=sessions))
+    return _with_device_cookie(response, device, new)
+
+
+def _my_sessions_today():
+    now = utcnow()
+    before = timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES_BEFORE"])
+    return db.session.scalars(select(TrainingSession).join(Registration, Registration.training_id == TrainingSession.training_id)
+                              .where(Registration.user_id == current_user.id, Registration.status == "registered",
+                                     TrainingSession.starts_at - before <= now, TrainingSession.ends_at >= now)).all()
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    regs = db.session.scalars(select(Registration).where(Registration.user_id == current_user.id,
+                                                         Registration.status != "cancelled")
+                              .order_by(Registration.created_at.desc())).all()
+    records = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.user_id == current_user.id))}
+    now = utcnow()
+    upcoming = sorted((s for r in regs if r.status == "registered" for s in r.training.sessions if s.ends_at >= now),
+                      key=lambda s: s.starts_at)
+    past = sorted((s for r in regs for s in r.training.sessions if s.ends_at < now), key=lambda s: s.starts_at, reverse=True)
+    hours = sum((s.credit_hours for s in past if s.id in records and records[s.id].status in rules.CREDITED), 0)
+    return render_template("training/mine.html", regs=regs, upcoming=upcoming, past=past, records=records, hours=hours)
+
+
+@bp.route("/flags")
+@roles_required("office", "admin")
+def flags():
+    stmt = (select(ProxyCheckinFlag).join(TrainingSession).join(Training)
+            .where(visible_trainings_filter(current_user)).order_by(ProxyCheckinFlag.created_at.desc()))
+    return render_template("training/flags.html", flags=db.session.scalars(stmt.limit(500)).all())

@@ -1,0 +1,103 @@
+"""Issue 4's journey: a street office runs a class at a base; workers register and check in
+from their phones with the rotating code; the roster exports to Excel."""
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from lms.database import utcnow
+from lms.util import utc_to_local
+
+from .test_course_journey import log_in, new_page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def add_session(page, base, training_url, start, minutes, hours):
+    end = start + timedelta(minutes=minutes)
+    if end.date() != start.date():
+        end = start.replace(hour=23, minute=59)
+    page.goto(training_url)
+    page.click("#add-sessions")
+    page.fill("#date", start.strftime("%Y-%m-%d"))
+    page.fill("#start", start.strftime("%H:%M"))
+    page.fill("#end", end.strftime("%H:%M"))
+    page.fill("#credit_hours", hours)
+    page.select_option("#place_kind", "base")
+    page.select_option("#base_id", index=1)
+    page.fill("#weeks", "1")
+    page.click("#save-session")
+    page.wait_for_url(re.compile(r"/training/\d+$"))
+
+
+def check_in(page, base, code, session_label):
+    page.goto(f"{base}/training/checkin")
+    page.select_option("#session_id", label=session_label)
+    page.fill("#code", code)
+    page.click("#checkin-submit")
+    return page.inner_text("main")
+
+
+def test_street_office_class_with_checkin_and_export(browser, live_server):
+    base = live_server
+    office = new_page(browser)
+    log_in(office, base, "office_qh01")
+    office.goto(f"{base}/training/new")
+    office.fill("#title", "楼栋长议事能力提升班")
+    office.fill("#capacity", "30")
+    office.click("#save-training")
+    office.wait_for_url(re.compile(r"/training/\d+$"))
+    training_url = office.url
+    now = utc_to_local(utcnow()).replace(second=0, microsecond=0)
+    add_session(office, base, training_url, now + timedelta(minutes=2), 90, "2")    # check-in: present
+    add_session(office, base, training_url, now - timedelta(minutes=15), 60, "1.5")  # grace over: late
+    assert office.locator("#sessions tbody tr").count() == 2
+
+    workers = {}
+    for username in ("w0025", "w0026"):
+        worker = new_page(browser, phone=True)
+        log_in(worker, base, username)
+        worker.goto(f"{base}/training/open")
+        worker.click("#open-classes >> text=楼栋长议事能力提升班")
+        worker.click("#register")
+        assert "您已报名" in worker.inner_text("#reg-status")
+        workers[username] = worker
+
+    office.goto(training_url)
+    labels = {}
+    for n in (1, 2):
+        office.goto(training_url)
+        time_text = office.inner_text(f"#sessions tbody tr >> nth={n - 1} >> td >> nth=0")
+        labels[n] = f"楼栋长议事能力提升班 {time_text.split(' ')[1][:5]}"
+    # sessions are listed by start: row 1 is the one that started 15 minutes ago
+    late_label, present_label = labels[1], labels[2]
+
+    office.goto(training_url)
+    office.click("#screen-2")
+    office.wait_for_selector("#checkin-qr[src^='data:image/svg+xml']")
+    code = office.inner_text("#checkin-code").strip()
+    assert re.fullmatch(r"\d{6}", code)
+    text = check_in(workers["w0025"], base, code, present_label)
+    assert "签到成功" in text and "迟到" not in text
+
+    office.goto(training_url)
+    office.click("#screen-1")
+    office.wait_for_selector("#checkin-qr[src^='data:image/svg+xml']")
+    code = office.inner_text("#checkin-code").strip()
+    text = check_in(workers["w0026"], base, code, late_label)
+    assert "记为迟到" in text
+
+    office.goto(training_url)
+    with office.expect_download() as info:
+        office.click("#export-roster")
+    with open(info.value.path(), "rb") as f:
+        ws = load_workbook(io.BytesIO(f.read())).active
+    header = [c.value for c in ws[1]]
+    rows = {row[1]: row for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"w0025", "w0026"}
+    assert header[:4] == ["姓名", "用户名", "社区", "报名状态"]
+    assert rows["w0025"][3] == "已报名" and rows["w0026"][3] == "已报名"
+    assert rows["w0025"][4] in (None, "") and rows["w0025"][5] == "出勤"   # column 5: the later session
+    assert rows["w0026"][4] == "迟到"
