@@ -3,8 +3,8 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric,
-                        SmallInteger, String, Text)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric,
+                        SmallInteger, String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -91,3 +91,144 @@ class Question(db.Model):
         if self.type == "case":
             return sum((p.points or Decimal(0) for p in self.parts), Decimal(0))
         return self.points
+
+
+# --- blueprints, exam days, attempts ----------------------------------------------------------------
+
+class Exam(db.Model):
+    """A blueprint (组卷方案): which subject, how long, which sections, which mix, what pass line.
+
+    Every figure is data, seeded from DESIGN.md §5 and editable by admins; `sections` is a list of
+    {"type": "single", "count": 60, "points": 1} (multiple choice may add "partial_points": 0.5);
+    `topic_mix` maps topic → share of each section (missing topics share the rest);
+    `difficulty_mix` maps "1"/"2"/"3" → share.
+    """
+
+    __tablename__ = "exam"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("exam_subject.id"), index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    sections: Mapped[list] = mapped_column(JSON)
+    topic_mix: Mapped[dict] = mapped_column(JSON, default=dict)
+    difficulty_mix: Mapped[dict] = mapped_column(JSON, default=dict)
+    pass_score: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    subject: Mapped[ExamSubject] = relationship(lazy="joined")
+
+    @property
+    def total_points(self) -> Decimal:
+        return sum((Decimal(str(s["points"])) * int(s["count"]) for s in self.sections), Decimal(0))
+
+
+class MockExamDay(db.Model):
+    """A mock exam an office schedules for its area, with a fixed window and staggered starts."""
+
+    __tablename__ = "mock_exam_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    opens_at: Mapped[object] = mapped_column(DateTime)
+    closes_at: Mapped[object] = mapped_column(DateTime)
+    stagger_minutes: Mapped[int] = mapped_column(Integer, default=0)  # starts spread over this many minutes
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+
+    exam: Mapped[Exam] = relationship()
+    org_unit = relationship("OrgUnit")
+
+
+class Attempt(db.Model):
+    """One sitting of an exam. `paper` freezes the questions as they were when it started."""
+
+    __tablename__ = "attempt"
+    __table_args__ = (
+        CheckConstraint("status IN ('in_progress','submitted','graded')", name="status"),
+        Index("ix_attempt_user_exam", "user_id", "exam_id"),
+        Index("ix_attempt_status_deadline", "status", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    mock_day_id: Mapped[int | None] = mapped_column(ForeignKey("mock_exam_day.id"), index=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    paper: Mapped[dict] = mapped_column(JSON)
+    started_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    deadline_at: Mapped[object] = mapped_column(DateTime)
+    submitted_at: Mapped[object | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    # Totals: objective points are final at grading; free-text points arrive with marking.
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    max_score: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    pending_marks: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    graded_at: Mapped[object | None] = mapped_column(DateTime, index=True)
+
+    exam: Mapped[Exam] = relationship()
+    user = relationship("User")
+    mock_day: Mapped[MockExamDay | None] = relationship()
+
+
+class AttemptAnswer(db.Model):
+    """The latest saved response to one item of an attempt ("12" or "12.3" for a case part).
+
+    `seq` is the client's counter for that item: a save with a lower seq than the stored one is
+    a late or repeated request and never overwrites a newer answer.
+    """
+
+    __tablename__ = "attempt_answer"
+    __table_args__ = (UniqueConstraint("attempt_id", "item", name="uq_attempt_answer_attempt_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(16))
+    response: Mapped[object | None] = mapped_column(JSON)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    saved_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    marked_at: Mapped[object | None] = mapped_column(DateTime)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+
+
+class Mistake(db.Model):
+    """错题本: a question the learner got wrong, until answered right twice in a row."""
+
+    __tablename__ = "mistake"
+    __table_args__ = (UniqueConstraint("user_id", "question_id", name="uq_mistake_user_question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
+    wrong_count: Mapped[int] = mapped_column(Integer, default=1)
+    right_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_wrong_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    cleared_at: Mapped[object | None] = mapped_column(DateTime)
+
+    question: Mapped[Question] = relationship()
+
+
+class RealExamResult(db.Model):
+    """A subject passed (or not) in the real national exam, entered by the worker or an office."""
+
+    __tablename__ = "real_exam_result"
+    __table_args__ = (UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("exam_subject.id"))
+    exam_year: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    entered_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+
+    subject: Mapped[ExamSubject] = relationship()
