@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 $(MO): $(PO) $(STAMP)
-	$(BIN)/pybabel compile -d lms/translations -D messages --statistics 2>&1 | tail -1
+	$(BIN)/pybabel compile -d lms/translations -D messages
 
 translations: $(MO)
 

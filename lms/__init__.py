@@ -31,8 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .training import models as _training_models  # noqa: F401
     from .uploads import models as _upload_models  # noqa: F401
     from .exams import models as _exam_models  # noqa: F401
+    from .stats import models as _stats_models  # noqa: F401
+    from .api import models as _api_models  # noqa: F401
 
     from .auth import accounts_views, views as auth_views
+    from .exams import mock_views
     from .exams import views as exam_views
     from .learning import views as learning_views
     from .library import views as library_views
@@ -48,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(library_views.bp)
     app.register_blueprint(learning_views.bp)
     app.register_blueprint(exam_views.bp)
+    app.register_blueprint(mock_views.bp)
     app.register_blueprint(upload_views.bp)
     app.register_blueprint(training_views.bp)
 
@@ -57,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_templates(app)
     _init_errors(app)
     app.after_request(_security_headers)
+    from . import sweeper
+
+    sweeper.start(app)
     return app
 
 

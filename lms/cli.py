@@ -7,6 +7,9 @@ def register(app: Flask) -> None:
     from .exams.cli import register as register_exam_commands
 
     register_exam_commands(app)
+    from .stats.cli import register as register_stats_commands
+
+    register_stats_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
@@ -34,15 +37,10 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"courses: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
-    @app.cli.command("close-sessions")
-    def close_sessions_command():
-        """Mark registered workers who never checked in as absent once their session has ended.
+    @app.cli.command("sweep")
+    def sweep_command():
+        """Grade attempts past their deadline and mark absentees of ended sessions (one pass)."""
+        from .sweeper import sweep_once
 
-        Pages do this as they are opened; run it from cron (e.g. every 10 minutes) so that
-        statistics are complete even for classes nobody opens."""
-        from .extensions import db
-        from .training.rules import close_ended_sessions
-
-        n = close_ended_sessions()
-        db.session.commit()
-        click.echo(f"{n} attendance records marked absent")
+        graded, absent = sweep_once()
+        click.echo(f"{graded} attempts graded, {absent} attendance records marked absent")

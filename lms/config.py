@@ -52,6 +52,7 @@ def from_env() -> dict:
         "CHECKIN_OPENS_MINUTES_BEFORE": int(os.environ.get("CHECKIN_OPENS_MINUTES_BEFORE", "30")),
         "CHECKIN_LATE_AFTER_MINUTES": int(os.environ.get("CHECKIN_LATE_AFTER_MINUTES", "10")),
         "ATTENDANCE_ALERT_RATE": float(os.environ.get("ATTENDANCE_ALERT_RATE", "0.8")),
+        "SWEEP_SECONDS": int(os.environ.get("SWEEP_SECONDS", "60")),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "50")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

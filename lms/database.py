@@ -29,7 +29,16 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that may write takes SQLite's write lock up front (waiting busy_timeout
+        # for it): a deferred one that read first cannot wait for it later and fails with
+        # "database is locked". Reads (GET requests) stay deferred and run alongside.
+        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+def _read_only_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def include_name(name, type_, parent_names) -> bool:

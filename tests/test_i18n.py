@@ -22,6 +22,8 @@ def test_every_string_in_the_code_has_a_chinese_translation():
         ids.add(message if isinstance(message, str) else message[0])
     with open(ROOT / "lms/translations/zh_Hans_CN/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+    assert not problems, f"translations whose placeholders do not match: {problems}"
     missing = sorted(i for i in ids if not (catalog.get(i) and catalog.get(i).string and not catalog.get(i).fuzzy))
     assert not missing, f"untranslated strings (run make translations-update and fill them): {missing}"
     assert len(ids) > 150

@@ -44,6 +44,10 @@ def issue(enrollment: Enrollment) -> Certificate:
     return cert
 
 
+def for_enrollment(enrollment: Enrollment) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))
+
+
 def find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
 

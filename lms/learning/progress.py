@@ -101,6 +101,9 @@ def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) 
         return False
     enrollment.completed_at = now or utcnow()
     credit(enrollment.user_id, "course", course.id, course.credit_hours, enrollment.completed_at.date())
+    from .certificates import issue
+
+    issue(enrollment)
     return True
 
 

@@ -314,11 +314,23 @@ def close_ended_sessions(now: datetime | None = None, training: Training | None 
 
 # --- figures ----------------------------------------------------------------------------------------
 
-def attendance_by_user(training: Training) -> dict[int, dict[int, Attendance]]:
+def attendance_by_user(training: Training, now: datetime | None = None) -> dict[int, dict[int, Attendance]]:
+    """user → session → attendance. Registered workers with no record for a session that has ended
+    show as absent (unsaved: the sweeper or the next roster change writes them)."""
     rows = db.session.scalars(select(Attendance).join(TrainingSession).where(TrainingSession.training_id == training.id))
     out: dict[int, dict[int, Attendance]] = {}
     for a in rows:
         out.setdefault(a.user_id, {})[a.session_id] = a
+    now = now or utcnow()
+    ended = [s for s in training.sessions if s.ends_at <= now and s.closed_at is None]
+    if ended:
+        registered = db.session.scalars(select(Registration.user_id).where(
+            Registration.training_id == training.id, Registration.status == "registered")).all()
+        for session in ended:
+            for user_id in registered:
+                if session.id not in out.get(user_id, {}):
+                    out.setdefault(user_id, {})[session.id] = Attendance(session_id=session.id, user_id=user_id,
+                                                                         status="absent", method="auto")
     return out
 
 

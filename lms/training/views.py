@@ -55,8 +55,6 @@ def _managed_session(session_id: int) -> TrainingSession:
 @bp.route("/")
 @roles_required("office", "admin")
 def index():
-    rules.close_ended_sessions()
-    db.session.commit()
     stmt = select(Training).where(visible_trainings_filter(current_user))
     if request.args.get("level") in TRAINING_LEVELS:
         stmt = stmt.where(Training.level == request.args["level"])
@@ -161,8 +159,6 @@ def detail(training_id):
 
 
 def _office_detail(training: Training):
-    rules.close_ended_sessions(training=training)
-    db.session.commit()
     regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id)
                               .order_by(Registration.status, Registration.created_at, Registration.id)).all()
     records = rules.attendance_by_user(training)
@@ -183,8 +179,6 @@ def _office_detail(training: Training):
 @roles_required("office", "admin")
 def export(training_id):
     training = _managed(training_id)
-    rules.close_ended_sessions(training=training)
-    db.session.commit()
     return Response(io.roster_xlsx(training), mimetype=XLSX,
                     headers={"Content-Disposition": f"attachment; filename=training-{training.id}-roster.xlsx"})
 
@@ -344,7 +338,6 @@ def code_json(session_id):
 def roster(session_id):
     session = _managed_session(session_id)
     training = session.training
-    rules.close_session(session)
     regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id,
                                                          Registration.status == "registered")
                               .order_by(Registration.created_at)).all()
@@ -352,6 +345,7 @@ def roster(session_id):
         form = ConfirmForm()
         if not form.validate_on_submit():
             abort(400)
+        rules.close_session(session)  # unmarked workers of an ended session become absent first
         by_id = {r.user_id: r.user for r in regs}
         bulk = request.form.get("bulk_status")
         selected = {int(i) for i in request.form.getlist("selected") if i.isdigit()}
@@ -367,8 +361,8 @@ def roster(session_id):
         db.session.commit()
         flash(_("%(n)d attendance records changed.", n=changed), "success")
         return redirect(url_for(".roster", session_id=session.id))
-    db.session.commit()
-    records = {a.user_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))}
+    records = {uid: by_session[session.id] for uid, by_session in rules.attendance_by_user(training).items()
+               if session.id in by_session}
     return render_template("training/roster.html", session=session, training=training, regs=regs, records=records,
                            form=ConfirmForm())
 

@@ -18,10 +18,16 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """The demo city on a file SQLite database, served on a free port."""
+def live_app():
+    """The app behind the live server (tests read what the browser cannot see, e.g. a paper's key)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    app = make_app(f"sqlite:///{_TMP / f'e2e-{worker}.sqlite3'}")
+    return make_app(f"sqlite:///{_TMP / f'e2e-{worker}.sqlite3'}")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The demo city on a file SQLite database, served on a free port."""
+    app = live_app
     with app.app_context():
         seed_demo()
     server = make_server("127.0.0.1", 0, app, threaded=True)

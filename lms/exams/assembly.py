@@ -1,0 +1,176 @@
+"""Paper assembly (组卷): draw questions for a blueprint, at random within its constraints.
+
+`assemble()` is pure: it takes the blueprint's figures, the candidate questions as plain
+dicts and a seed, and returns the frozen paper. The same seed and candidates give the same
+paper. `freeze()` loads the candidates from the bank and calls it.
+"""
+import random
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from .models import Exam, Question
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MAX_TRIES = 200
+
+
+class AssemblyError(ValueError):
+    pass
+
+
+def quotas(total: int, shares: dict, keys: list) -> dict:
+    """Split `total` over `keys` by `shares` (largest remainder). Keys without a share split
+    what the named shares leave, evenly by the same rule; an empty `shares` means no quota."""
+    if not shares:
+        return {}
+    named = {k: float(v) for k, v in shares.items() if k in keys and float(v) > 0}
+    rest = max(0.0, 1.0 - sum(named.values()))
+    others = [k for k in keys if k not in named]
+    weights = dict(named)
+    for k in others:
+        weights[k] = rest / len(others) if others else 0.0
+    scale = sum(weights.values()) or 1.0
+    exact = {k: total * w / scale for k, w in weights.items()}
+    out = {k: int(v) for k, v in exact.items()}
+    left = total - sum(out.values())
+    for k in sorted(exact, key=lambda k: (-(exact[k] - out[k]), str(k)))[:left]:
+        out[k] += 1
+    return out
+
+
+def _pick(pool: list[dict], count: int, topic_q: dict, diff_q: dict, rng: random.Random) -> list[dict]:
+    """`count` distinct questions honouring the topic and difficulty quotas (randomised greedy with retries)."""
+    if len(pool) < count:
+        raise AssemblyError(f"the bank has {len(pool)} usable questions for a section of {count}")
+    for _try in range(MAX_TRIES):
+        order = pool[:]
+        rng.shuffle(order)
+        topic_left, diff_left = dict(topic_q), dict(diff_q)
+        chosen = []
+        for q in order:
+            if len(chosen) == count:
+                break
+            if topic_left and topic_left.get(q["topic"], 0) <= 0:
+                continue
+            if diff_left and diff_left.get(str(q["difficulty"]), 0) <= 0:
+                continue
+            chosen.append(q)
+            if topic_left:
+                topic_left[q["topic"]] -= 1
+            if diff_left:
+                diff_left[str(q["difficulty"])] -= 1
+        if len(chosen) == count:
+            return chosen
+    raise AssemblyError(f"the bank cannot meet the topic and difficulty mix for a section of {count}")
+
+
+def _scale(value, factor: Decimal) -> float:
+    return float((Decimal(str(value)) * factor).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _shuffled_options(q: dict, rng: random.Random) -> tuple[list, list, dict]:
+    """Options in a new order relabelled A, B, …; the answer relabelled; new key → original key."""
+    options = list(q.get("options") or [])
+    if not options:
+        return [], q.get("answer"), {}
+    rng.shuffle(options)
+    key_map = {LETTERS[i]: o["key"] for i, o in enumerate(options)}
+    back = {orig: new for new, orig in key_map.items()}
+    answer = sorted(back[k] for k in (q.get("answer") or []) if k in back)
+    return [{"key": LETTERS[i], "text": o["text"]} for i, o in enumerate(options)], answer, key_map
+
+
+def assemble(blueprint: dict, candidates: list[dict], seed: int) -> dict:
+    """The paper for `seed`. `blueprint`: sections, topic_mix, difficulty_mix (and name, duration,
+    pass_score, copied into the paper). `candidates`: active questions as dicts with id, type, topic,
+    difficulty, stem, options, answer, explanation, points, reference and parts (for cases)."""
+    rng = random.Random(seed)
+    by_type: dict[str, list[dict]] = {}
+    for q in sorted(candidates, key=lambda q: q["id"]):
+        by_type.setdefault(q["type"], []).append(q)
+    items: dict[str, dict] = {}
+    sections = []
+    used: set[int] = set()
+    number = 0
+    for section in blueprint["sections"]:
+        qtype, count = section["type"], int(section["count"])
+        pool = [q for q in by_type.get(qtype, []) if q["id"] not in used]
+        topics = sorted({q["topic"] for q in pool})
+        topic_q = quotas(count, blueprint.get("topic_mix") or {}, topics)
+        diff_q = quotas(count, {str(k): v for k, v in (blueprint.get("difficulty_mix") or {}).items()}, ["1", "2", "3"])
+        chosen = _pick(pool, count, topic_q, diff_q, rng)
+        keys = []
+        for q in chosen:
+            used.add(q["id"])
+            number += 1
+            key = str(number)
+            keys.append(key)
+            items[key] = _item(q, section, rng, key, items)
+        sections.append({"type": qtype, "points": section["points"], "partial_points": section.get("partial_points"),
+                         "items": keys})
+    return {"name": blueprint.get("name"), "duration_minutes": blueprint.get("duration_minutes"),
+            "pass_score": str(blueprint.get("pass_score")), "seed": seed, "sections": sections, "items": items}
+
+
+def _item(q: dict, section: dict, rng: random.Random, key: str, items: dict) -> dict:
+    base = {"no": key, "qid": q["id"], "type": q["type"], "topic": q["topic"], "difficulty": q["difficulty"],
+            "stem": q["stem"], "explanation": q.get("explanation") or ""}
+    if q["type"] in ("single", "multiple", "judge"):
+        options, answer, key_map = _shuffled_options(q, rng) if q["type"] != "judge" else ([], q["answer"], {})
+        base.update(options=options, answer=answer, key_map=key_map, points=float(section["points"]))
+        if q["type"] == "multiple":
+            base["partial_points"] = float(section.get("partial_points") or 0.5)
+        return base
+    full = Decimal(str(section["points"]))
+    if q["type"] == "essay":
+        base.update(points=float(full), reference=q.get("reference") or "")
+        return base
+    # A case: its parts become items "n.1", "n.2", … scaled so that the case is worth the section's points.
+    total = sum((Decimal(str(p["points"] or 0)) for p in q["parts"]), Decimal(0)) or full
+    factor = full / total
+    part_keys = []
+    for i, part in enumerate(q["parts"], start=1):
+        pkey = f"{key}.{i}"
+        part_keys.append(pkey)
+        entry = {"no": pkey, "qid": part["id"], "type": part["type"], "stem": part["stem"], "topic": q["topic"],
+                 "difficulty": q["difficulty"], "explanation": part.get("explanation") or "",
+                 "points": _scale(part["points"] or 0, factor), "reference": part.get("reference") or ""}
+        if part["type"] in ("single", "multiple"):
+            options, answer, key_map = _shuffled_options(part, rng)
+            entry.update(options=options, answer=answer, key_map=key_map)
+            if part["type"] == "multiple":
+                entry["partial_points"] = float(section.get("partial_points") or 0.5)
+        items[pkey] = entry
+    base.update(parts=part_keys, points=float(full))
+    return base
+
+
+def question_dict(q: Question) -> dict:
+    data = {"id": q.id, "type": q.type, "topic": q.topic, "difficulty": q.difficulty, "stem": q.stem,
+            "options": q.options or [], "answer": q.answer, "explanation": q.explanation, "reference": q.reference,
+            "points": q.points}
+    if q.type == "case":
+        data["parts"] = [{"id": p.id, "type": p.type, "stem": p.stem, "options": p.options or [], "answer": p.answer,
+                          "explanation": p.explanation, "reference": p.reference, "points": p.points}
+                         for p in q.parts]
+    return data
+
+
+def blueprint_dict(exam: Exam) -> dict:
+    return {"name": exam.name, "duration_minutes": exam.duration_minutes, "pass_score": exam.pass_score,
+            "sections": exam.sections, "topic_mix": exam.topic_mix or {}, "difficulty_mix": exam.difficulty_mix or {}}
+
+
+def candidates_for(exam: Exam) -> list[dict]:
+    types = {s["type"] for s in exam.sections}
+    rows = db.session.scalars(select(Question).where(
+        Question.subject_id == exam.subject_id, Question.status == "active", Question.parent_id.is_(None),
+        Question.type.in_(types)).options(selectinload(Question.parts))).all()
+    return [question_dict(q) for q in rows]
+
+
+def freeze(exam: Exam, seed: int) -> dict:
+    return assemble(blueprint_dict(exam), candidates_for(exam), seed)

@@ -1,0 +1,367 @@
+"""Mock exams for workers: start, take (autosave), submit, results, mistakes book, practice,
+progress toward the certificate; exam days for offices; marking and item analysis for trainers."""
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, literal, select
+
+from ..auth.forms import ConfirmForm
+from ..auth.models import User
+from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter
+from ..database import utcnow
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_choices
+from ..util import get_or_404, get_or_none, local_to_utc, utc_to_local
+from . import analysis, attempts, certification, practice
+from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question, RealExamResult)
+
+bp = Blueprint("mock", __name__, url_prefix="/mock")
+
+
+def _my_attempt(attempt_id: int) -> Attempt:
+    attempt = get_or_404(Attempt, attempt_id)
+    if attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+# --- the worker's exam page -----------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def index():
+    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True)).order_by(Exam.subject_id)).all()
+    days = _open_days_for(current_user)
+    mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
+                              .order_by(Attempt.started_at.desc()).limit(50)).all()
+    return render_template("mock/index.html", exams=exams, days=days, attempts=mine, form=ConfirmForm(), now=utcnow())
+
+
+def _open_days_for(user) -> list[MockExamDay]:
+    now = utcnow()
+    stmt = (select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
+            .where(MockExamDay.closes_at > now, literal(user.org_unit.path).startswith(OrgUnit.path))
+            .order_by(MockExamDay.opens_at))
+    return db.session.scalars(stmt).all()
+
+
+@bp.route("/exams/<int:exam_id>/start", methods=["POST"])
+@login_required
+def start(exam_id):
+    exam = get_or_404(Exam, exam_id)
+    try:
+        attempt = attempts.start(current_user, exam)
+        db.session.commit()
+    except attempts.AttemptError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".index"))
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.route("/days/<int:day_id>/start", methods=["POST"])
+@login_required
+def start_day(day_id):
+    day = get_or_404(MockExamDay, day_id)
+    if not day.org_unit.contains(current_user.org_unit):
+        abort(404)
+    try:
+        attempt = attempts.start(current_user, day.exam, mock_day=day)
+        db.session.commit()
+    except attempts.AttemptError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".index"))
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id):
+    attempt = _my_attempt(attempt_id)
+    # Past its deadline but not yet graded: the page shows the time is up and submits (a POST);
+    # the sweeper grades it anyway if nobody comes back. A GET never changes anything.
+    if attempt.status != "in_progress":
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    return render_template("mock/take.html", attempt=attempt, paper=attempts.public_paper(attempt), form=ConfirmForm())
+
+
+@bp.route("/attempts/<int:attempt_id>/state.json")
+@login_required
+def state(attempt_id):
+    """What the server holds: the acknowledged answers, the deadline and the server's clock."""
+    attempt = _my_attempt(attempt_id)
+    answers = {a.item: {"response": a.response, "seq": a.seq} for a in attempts.saved_answers(attempt).values()}
+    response = jsonify({"status": attempt.status, "answers": answers, "deadline": attempt.deadline_at.isoformat() + "Z",
+                        "now": utcnow().isoformat() + "Z"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@login_required
+def save_answer(attempt_id):
+    attempt = _my_attempt(attempt_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error=_("The request must be JSON.")), 400
+    try:
+        seq = attempts.save(attempt, str(data.get("item", "")), data.get("response"), data.get("seq"))
+        db.session.commit()
+    except attempts.DeadlinePassed as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc), closed=True), 409
+    except attempts.AttemptError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    return jsonify(ok=True, item=str(data.get("item")), seq=seq)
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id):
+    attempt = _my_attempt(attempt_id)
+    attempts.finish(attempt)  # a second submit finds it finished and grades nothing
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(ok=True, status=attempt.status, score=str(attempt.score))
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id):
+    attempt = get_or_404(Attempt, attempt_id)
+    if not (attempt.user_id == current_user.id or (current_user.has_role("office", "admin", "trainer")
+                                                   and can_see_user(current_user, attempt.user))):
+        abort(404)
+    if attempt.status == "in_progress":
+        if attempt.user_id != current_user.id:
+            abort(404)
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    answers = attempts.saved_answers(attempt)
+    return render_template("mock/result.html", attempt=attempt, answers=answers,
+                           sections=attempts.section_scores(attempt, answers),
+                           topics=attempts.topic_scores(attempt, answers))
+
+
+# --- mistakes book and practice ------------------------------------------------------------------------------
+
+@bp.route("/mistakes")
+@login_required
+def mistakes():
+    rows = db.session.execute(
+        select(ExamSubject.name, Question.topic, func.count()).select_from(Mistake).join(Question, Mistake.question_id == Question.id)
+        .join(ExamSubject, Question.subject_id == ExamSubject.id)
+        .where(Mistake.user_id == current_user.id, Mistake.cleared_at.is_(None))
+        .group_by(ExamSubject.name, Question.topic).order_by(ExamSubject.name, Question.topic)).all()
+    cleared = db.session.scalar(select(func.count()).select_from(Mistake).where(
+        Mistake.user_id == current_user.id, Mistake.cleared_at.is_not(None)))
+    return render_template("mock/mistakes.html", rows=rows, cleared=cleared)
+
+
+@bp.route("/practice", methods=["GET", "POST"])
+@login_required
+def practice_view():
+    subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
+    subject = get_or_none(ExamSubject, request.values.get("subject", type=int))
+    topic = request.values.get("topic") or None
+    source = "mistakes" if request.values.get("source") == "mistakes" else "bank"
+    feedback = None
+    if request.method == "POST":
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        question = get_or_404(Question, request.form.get("question", type=int))
+        if question.status != "active" or question.type not in ("single", "multiple", "judge"):
+            abort(404)
+        feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form))
+        db.session.commit()
+        return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
+                               question=question, feedback=feedback, form=ConfirmForm(),
+                               topics=practice.topics(subject) if subject else [])
+    question = practice.next_question(current_user, subject, topic, source)
+    return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
+                           question=question, feedback=None, form=ConfirmForm(),
+                           topics=practice.topics(subject) if subject else [])
+
+
+# --- progress toward the certificate ------------------------------------------------------------------------
+
+LEVEL_SUBJECTS = {"junior": "junior", "intermediate": "intermediate", "senior": "senior"}
+
+
+def _progress_for(user) -> list[dict]:
+    subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
+    real = db.session.scalars(select(RealExamResult).where(RealExamResult.user_id == user.id)
+                              .order_by(RealExamResult.exam_year.desc())).all()
+    passes = [(r.subject.code, r.exam_year) for r in real if r.passed]
+    mock_best = dict(db.session.execute(
+        select(ExamSubject.code, func.max(Attempt.score)).join(Exam, Attempt.exam_id == Exam.id)
+        .join(ExamSubject, Exam.subject_id == ExamSubject.id)
+        .where(Attempt.user_id == user.id, Attempt.status == "graded").group_by(ExamSubject.code)).all())
+    mock_passed = set(db.session.scalars(
+        select(ExamSubject.code).join(Exam, Exam.subject_id == ExamSubject.id).join(Attempt, Attempt.exam_id == Exam.id)
+        .where(Attempt.user_id == user.id, Attempt.passed.is_(True))))
+    carry = current_app.config.get("CERT_CARRY_OVER_YEARS") or certification.DEFAULT_CARRY_OVER
+    out = []
+    for level in ("junior", "intermediate", "senior"):
+        codes = [s.code for s in subjects if s.level == level]
+        if not codes:
+            continue
+        prog = certification.level_progress(level, codes, passes, date.today().year, carry[level])
+        out.append({"level": level, "progress": prog, "subjects": [s for s in subjects if s.level == level],
+                    "mock_best": mock_best, "mock_passed": mock_passed})
+    return out, real
+
+
+@bp.route("/progress", methods=["GET", "POST"])
+@login_required
+def progress_view():
+    return _progress_page(current_user)
+
+
+@bp.route("/progress/<int:user_id>", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def learner_progress(user_id):
+    user = get_or_404(User, user_id)
+    if not can_see_user(current_user, user):
+        abort(404)
+    return _progress_page(user)
+
+
+def _progress_page(user):
+    form = ConfirmForm()
+    subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
+    if request.method == "POST" and form.validate_on_submit():
+        subject = db.session.get(ExamSubject, request.form.get("subject", type=int) or 0)
+        year = request.form.get("year", type=int)
+        passed = request.form.get("passed") == "1"
+        score = request.form.get("score", "").strip()
+        try:
+            score_value = Decimal(score) if score else None
+        except InvalidOperation:
+            score_value = Decimal(-1)
+        if subject is None or year is None or not 2008 <= year <= date.today().year or \
+                (score_value is not None and not Decimal(0) <= score_value <= Decimal(100)):
+            flash(_("Give the subject, an exam year between 2008 and this year, and a score from 0 to 100."), "danger")
+        else:
+            row = db.session.scalar(select(RealExamResult).where(RealExamResult.user_id == user.id,
+                                                                 RealExamResult.subject_id == subject.id,
+                                                                 RealExamResult.exam_year == year))
+            if row is None:
+                row = RealExamResult(user_id=user.id, subject_id=subject.id, exam_year=year)
+                db.session.add(row)
+            row.passed, row.score, row.entered_by_id = passed, score_value, current_user.id
+            db.session.commit()
+            flash(_("Result saved."), "success")
+            return redirect(request.path)
+    levels, real = _progress_for(user)
+    return render_template("mock/progress.html", learner=user, levels=levels, real=real, subjects=subjects, form=form,
+                           this_year=date.today().year)
+
+
+# --- exam days (offices) ---------------------------------------------------------------------------------------
+
+def _day_in_scope(day_id: int) -> MockExamDay:
+    day = get_or_404(MockExamDay, day_id)
+    if not can_see_unit(current_user, day.org_unit):
+        abort(404)
+    return day
+
+
+@bp.route("/days")
+@roles_required("office", "admin")
+def days():
+    rows = db.session.scalars(select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
+                              .where(unit_filter(current_user)).order_by(MockExamDay.opens_at.desc())).all()
+    return render_template("mock/days.html", days=rows)
+
+
+@bp.route("/days/new", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def new_day():
+    from .mock_forms import MockDayForm
+
+    form = MockDayForm()
+    form.exam_id.choices = [(e.id, e.name) for e in db.session.scalars(select(Exam).where(Exam.active.is_(True)))]
+    from ..auth.scope import visible_units
+
+    form.org_unit_id.choices = unit_choices(visible_units(current_user))
+    if request.method == "GET":
+        start = utc_to_local(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        form.opens_at.data, form.closes_at.data = start, start + timedelta(hours=4)
+    if form.validate_on_submit():
+        unit = db.session.get(OrgUnit, form.org_unit_id.data)
+        exam = db.session.get(Exam, form.exam_id.data)
+        opens, closes = local_to_utc(form.opens_at.data), local_to_utc(form.closes_at.data)
+        if not can_see_unit(current_user, unit):
+            abort(403)
+        if closes <= opens + timedelta(minutes=exam.duration_minutes // 2):
+            form.closes_at.errors.append(_("Leave enough time after the opening for the exam itself."))
+        else:
+            day = MockExamDay(title=form.title.data.strip(), exam_id=exam.id, org_unit_id=unit.id, opens_at=opens,
+                              closes_at=closes, stagger_minutes=form.stagger_minutes.data or 0,
+                              created_by_id=current_user.id)
+            db.session.add(day)
+            db.session.commit()
+            flash(_("Mock exam scheduled."), "success")
+            return redirect(url_for(".day", day_id=day.id))
+    return render_template("mock/day_form.html", form=form)
+
+
+@bp.route("/days/<int:day_id>")
+@roles_required("office", "admin")
+def day(day_id):
+    day = _day_in_scope(day_id)
+    figures = analysis.day_figures(day, current_user)
+    return render_template("mock/day.html", day=day, figures=figures)
+
+
+# --- marking and item analysis (trainers, offices) ---------------------------------------------------------------
+
+@bp.route("/marking")
+@roles_required("trainer", "office", "admin")
+def marking():
+    rows = db.session.execute(
+        select(AttemptAnswer, Attempt).join(Attempt, AttemptAnswer.attempt_id == Attempt.id)
+        .where(AttemptAnswer.score.is_(None), Attempt.status == "submitted")
+        .order_by(Attempt.submitted_at).limit(200)).all()
+    return render_template("mock/marking.html", rows=rows)
+
+
+@bp.route("/marking/<int:answer_id>", methods=["GET", "POST"])
+@roles_required("trainer", "office", "admin")
+def mark(answer_id):
+    answer = get_or_404(AttemptAnswer, answer_id)
+    attempt = db.session.get(Attempt, answer.attempt_id)
+    item = attempt.paper["items"][answer.item]
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            score = Decimal(request.form.get("score", "").strip())
+            attempts.mark(attempt, answer.item, score, current_user, request.form.get("feedback", ""))
+            db.session.commit()
+        except (InvalidOperation, attempts.AttemptError) as exc:
+            db.session.rollback()
+            flash(str(exc) if isinstance(exc, attempts.AttemptError) else _("The score must be a number."), "danger")
+        else:
+            flash(_("Marked."), "success")
+            return redirect(url_for(".marking"))
+    case = None
+    if "." in answer.item:
+        case = attempt.paper["items"].get(answer.item.split(".")[0])
+    return render_template("mock/mark.html", answer=answer, attempt=attempt, item=item, case=case, form=form)
+
+
+@bp.route("/analysis")
+@roles_required("trainer", "office", "admin")
+def item_analysis():
+    exams = db.session.scalars(select(Exam).order_by(Exam.subject_id)).all()
+    exam = get_or_none(Exam, request.args.get("exam", type=int))
+    rows = analysis.item_analysis(exam) if exam else []
+    return render_template("mock/analysis.html", exams=exams, exam=exam, rows=rows)

@@ -1,0 +1,195 @@
+// The exam page. Every change is kept in localStorage first, then sent to the server and
+// resent until the server acknowledges it (after a lost connection, a reload or a server
+// restart too). Each save carries a sequence number that only grows, so the server never lets
+// an older save overwrite a newer one. The server holds the deadline; this clock only shows it.
+(function () {
+  "use strict";
+  var root = document.getElementById("exam");
+  if (!root) { return; }
+  var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var attemptId = root.getAttribute("data-attempt");
+  var saveUrl = root.getAttribute("data-save-url");
+  var stateUrl = root.getAttribute("data-state-url");
+  var resultUrl = root.getAttribute("data-result-url");
+  var indicator = document.getElementById("save-indicator");
+  var storeKey = "lms-attempt-" + attemptId;
+  var seqKey = storeKey + "-seq";
+  var deadline = Date.parse(root.getAttribute("data-deadline"));
+  var clockOffset = 0;          // server time minus this device's time
+  var closed = false;
+  var inFlight = {};            // item → seq being sent
+  var backoff = 1000;
+  var retryTimer = null;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
+  }
+  var pending = load();         // item → {response, seq}: not yet acknowledged
+  function persist() {
+    try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
+  }
+  function nextSeq() {
+    var last = parseInt(localStorage.getItem(seqKey) || "0", 10) || 0;
+    var seq = Math.max(Date.now() * 1000, last + 1);
+    try { localStorage.setItem(seqKey, String(seq)); } catch (e) { /* ignore */ }
+    return seq;
+  }
+
+  function showIndicator() {
+    var n = Object.keys(pending).length;
+    if (n === 0) {
+      indicator.textContent = indicator.getAttribute("data-saved");
+      indicator.className = "badge bg-success";
+    } else {
+      var text = navigator.onLine === false ? indicator.getAttribute("data-offline")
+        : indicator.getAttribute("data-unsaved").replace("%(n)s", n);
+      indicator.textContent = text;
+      indicator.className = "badge bg-warning text-dark";
+    }
+    indicator.setAttribute("data-pending", String(n));
+    document.querySelectorAll(".exam-item").forEach(function (el) {
+      var key = el.getAttribute("data-item");
+      el.querySelector(".item-status").textContent = pending[key] ? "…" : "";
+    });
+  }
+
+  // --- reading and writing the inputs -------------------------------------------------------------
+  function readItem(el) {
+    var type = el.getAttribute("data-type");
+    var inputs = el.querySelectorAll(".answer-input");
+    if (type === "essay") { return inputs[0].value; }
+    var chosen = [];
+    inputs.forEach(function (i) { if (i.checked) { chosen.push(i.value); } });
+    if (type === "judge") { return chosen.length ? chosen[0] === "true" : null; }
+    return chosen.length ? chosen.sort().join("") : null;
+  }
+  function writeItem(el, response) {
+    var type = el.getAttribute("data-type");
+    var inputs = el.querySelectorAll(".answer-input");
+    if (type === "essay") { inputs[0].value = response || ""; return; }
+    inputs.forEach(function (i) {
+      if (type === "judge") { i.checked = response !== null && response !== undefined && String(response) === i.value; }
+      else { i.checked = typeof response === "string" && response.indexOf(i.value) >= 0; }
+    });
+  }
+
+  // --- sending ---------------------------------------------------------------------------------------
+  function send(item) {
+    if (closed || !pending[item] || inFlight[item] === pending[item].seq) { return; }
+    var entry = pending[item];
+    inFlight[item] = entry.seq;
+    fetch(saveUrl, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
+      body: JSON.stringify({ item: item, response: entry.response, seq: entry.seq })
+    }).then(function (r) {
+      delete inFlight[item];
+      if (r.status === 409) { closed = true; pending = {}; persist(); window.location.href = resultUrl; return; }
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json().then(function (data) {
+        if (pending[item] && data.seq >= pending[item].seq) { delete pending[item]; persist(); }
+        backoff = 1000;
+        showIndicator();
+      });
+    }).catch(function () {
+      delete inFlight[item];
+      showIndicator();
+      scheduleRetry();
+    });
+  }
+  function flush() { Object.keys(pending).forEach(send); }
+  function scheduleRetry() {
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  }
+  setInterval(function () { if (Object.keys(pending).length) { flush(); } }, 5000);
+  window.addEventListener("online", flush);
+
+  function changed(el) {
+    if (closed) { return; }
+    var item = el.getAttribute("data-item");
+    pending[item] = { response: readItem(el), seq: nextSeq() };
+    persist();
+    showIndicator();
+    send(item);
+  }
+  document.querySelectorAll(".exam-item").forEach(function (el) {
+    var timer = null;
+    el.querySelectorAll(".answer-input").forEach(function (input) {
+      if (input.tagName === "TEXTAREA") {
+        input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { changed(el); }, 800); });
+        input.addEventListener("blur", function () { clearTimeout(timer); changed(el); });
+      } else {
+        input.addEventListener("change", function () { changed(el); });
+      }
+    });
+  });
+
+  // --- resuming: the server's acknowledged answers, then anything newer kept on this device ----------
+  fetch(stateUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); })
+    .then(function (state) {
+      if (state.status !== "in_progress") { window.location.href = resultUrl; return; }
+      clockOffset = Date.parse(state.now) - Date.now();
+      deadline = Date.parse(state.deadline);
+      var answers = state.answers || {};
+      document.querySelectorAll(".exam-item").forEach(function (el) {
+        var item = el.getAttribute("data-item");
+        var server = answers[item];
+        var local = pending[item];
+        if (local && (!server || local.seq > server.seq)) {
+          writeItem(el, local.response);
+        } else {
+          if (local) { delete pending[item]; }
+          if (server) { writeItem(el, server.response); }
+        }
+      });
+      persist();
+      showIndicator();
+      root.setAttribute("data-ready", "1");
+      flush();
+    }).catch(function () {
+      // Offline at load: show what this device kept; it is resent when the server answers.
+      document.querySelectorAll(".exam-item").forEach(function (el) {
+        var local = pending[el.getAttribute("data-item")];
+        if (local) { writeItem(el, local.response); }
+      });
+      showIndicator();
+      root.setAttribute("data-ready", "1");
+      scheduleRetry();
+    });
+
+  // --- the clock and submitting ------------------------------------------------------------------------------
+  var form = document.getElementById("submit-form");
+  var button = document.getElementById("submit-exam");
+  var submitting = false;
+  function submitNow() {
+    if (submitting) { return; }
+    submitting = true;
+    form.submit();
+  }
+  function waitForSaves(ms, then) {
+    flush();
+    var start = Date.now();
+    (function check() {
+      if (!Object.keys(pending).length || Date.now() - start > ms) { then(); return; }
+      setTimeout(check, 200);
+    })();
+  }
+  form.addEventListener("submit", function (event) {
+    if (submitting) { return; }
+    event.preventDefault();
+    if (!window.confirm(button.getAttribute("data-confirm"))) { return; }
+    waitForSaves(8000, function () {
+      if (Object.keys(pending).length) { window.alert(button.getAttribute("data-wait")); return; }
+      submitNow();
+    });
+  });
+  var clock = document.getElementById("time-left");
+  setInterval(function () {
+    var left = Math.max(0, Math.floor((deadline - (Date.now() + clockOffset)) / 1000));
+    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
+    clock.textContent = (h ? h + ":" : "") + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+    if (left === 0 && !submitting && !closed) { waitForSaves(3000, submitNow); }
+  }, 1000);
+})();

@@ -1,0 +1,1 @@
+"""Statistics for training offices: dashboard, continuing education, workforce profile, exports."""

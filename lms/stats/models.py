@@ -1,0 +1,53 @@
+"""Statistics: the indexes the aggregates need, and yearly workforce snapshots.
+
+The indexes sit on other features' tables but exist for the statistics' GROUP BY queries,
+so they are declared here (an Index built from Column objects attaches itself to their table)
+and created by the statistics migration.
+"""
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..auth.models import User
+from ..database import utcnow
+from ..exams.models import Attempt
+from ..extensions import db
+from ..learning.models import Credit, Enrollment
+from ..training.models import Attendance, TrainingSession
+
+# Period scans: each index leads with the date the filters use and covers the columns the
+# aggregate reads, so a year of a million rows is read from the index alone.
+STATS_INDEXES = (
+    Index("ix_stats_attendance_session", Attendance.session_id, Attendance.status, Attendance.user_id),
+    Index("ix_stats_session_starts", TrainingSession.starts_at, TrainingSession.training_id, TrainingSession.id),
+    Index("ix_stats_credit_earned", Credit.earned_on, Credit.user_id, Credit.source, Credit.source_id, Credit.hours),
+    Index("ix_stats_enrollment_enrolled", Enrollment.enrolled_at, Enrollment.user_id, Enrollment.course_id,
+          Enrollment.completed_at),
+    Index("ix_stats_attempt_graded", Attempt.graded_at, Attempt.status, Attempt.user_id, Attempt.exam_id,
+          Attempt.score, Attempt.passed),
+    Index("ix_stats_user_unit", User.org_unit_id, User.active, User.id),
+)
+
+DIMENSIONS = ("age", "gender", "education", "political_status", "cert_level", "years_in_work")
+
+
+class WorkforceSnapshot(db.Model):
+    """The workforce profile of one org unit's subtree as it stood when recorded (one row per bucket).
+
+    Recorded by `flask --app wsgi stats-snapshot` (run it once a year, e.g. on 31 December):
+    the year-on-year columns of the profile page compare with these rows and with nothing else.
+    """
+
+    __tablename__ = "workforce_snapshot"
+    __table_args__ = (
+        UniqueConstraint("org_unit_id", "year", "dimension", "bucket", name="uq_workforce_snapshot_unit_year_bucket"),
+        CheckConstraint("dimension IN ('age','gender','education','political_status','cert_level','years_in_work')",
+                        name="dimension"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    dimension: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[object] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,46 @@
+"""Work the clock makes due, done without anyone opening a page: attempts past their deadline
+are graded with what was saved; workers never marked at an ended session become absent.
+
+Each app process runs it in a daemon thread every SWEEP_SECONDS (0 turns it off; tests do).
+Every step is a conditional update, so several processes or hosts sweeping at once is safe.
+`flask --app wsgi sweep` runs one pass (e.g. from cron when the thread is off).
+"""
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+def sweep_once() -> tuple[int, int]:
+    from .exams.attempts import finish_expired
+    from .extensions import db
+    from .training.rules import close_ended_sessions
+
+    graded = 0
+    while True:
+        n = finish_expired()
+        db.session.commit()
+        graded += n
+        if n == 0:
+            break
+    absent = close_ended_sessions()
+    db.session.commit()
+    return graded, absent
+
+
+def start(app) -> None:
+    interval = app.config.get("SWEEP_SECONDS", 0)
+    if not interval or app.config.get("TESTING"):
+        return
+
+    def loop():
+        while True:
+            time.sleep(interval)
+            try:
+                with app.app_context():
+                    sweep_once()
+            except Exception:  # keep sweeping after a database hiccup
+                log.exception("sweep failed")
+
+    threading.Thread(target=loop, name="lms-sweeper", daemon=True).start()
