@@ -1,5 +1,5 @@
 """社区学堂 — the Flask application factory."""
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
+    from .audit import events as _audit_events  # noqa: F401 (the audit trail's flush listener)
+    from .audit import models as _audit_models  # noqa: F401
     from .learning import models as _learning_models  # noqa: F401 (every table known to Alembic)
     from .library import models as _library_models  # noqa: F401
     from .training import models as _training_models  # noqa: F401
@@ -37,12 +39,15 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth import accounts_views, views as auth_views
     from .exams import mock_views
     from .exams import views as exam_views
+    from .audit import views as audit_views
     from .learning import views as learning_views
     from .library import views as library_views
     from .main import bp as main_bp
     from .orgs import views as org_views
     from .training import views as training_views
     from .uploads import views as upload_views
+    from .stats import views as stats_views
+    from .api import tokens as api_token_views, views as api_views
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_views.bp)
@@ -53,7 +58,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(exam_views.bp)
     app.register_blueprint(mock_views.bp)
     app.register_blueprint(upload_views.bp)
+    app.register_blueprint(audit_views.bp)
     app.register_blueprint(training_views.bp)
+    app.register_blueprint(stats_views.bp)
+    app.register_blueprint(api_token_views.bp)
+    app.register_blueprint(api_views.bp)
 
     from .cli import register as register_cli
 
@@ -61,6 +70,14 @@ def create_app(config: dict | None = None) -> Flask:
     _init_templates(app)
     _init_errors(app)
     app.after_request(_security_headers)
+    from . import requestlog
+
+    requestlog.init_app(app)
+    if app.config.get("TRUSTED_PROXIES"):  # behind nginx: the client's address and scheme from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     from . import sweeper
 
     sweeper.start(app)
@@ -104,7 +121,8 @@ def _init_login(app: Flask) -> None:
     @app.before_request
     def _require_password_change():
         if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in ("auth.change_password", "auth.logout", "auth.set_language", "static")):
+                and request.endpoint not in ("auth.change_password", "auth.logout", "auth.logout_everywhere",
+                                         "auth.set_language", "static")):
             flash(_("Please set a new password before you go on."), "warning")
             return redirect(url_for("auth.change_password"))
 
@@ -166,6 +184,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
+    if "frame-ancestors" not in response.headers["Content-Security-Policy"]:  # a view's own, stricter CSP
+        response.headers["Content-Security-Policy"] += "; frame-ancestors 'none'"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

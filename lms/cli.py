@@ -10,6 +10,9 @@ def register(app: Flask) -> None:
     from .stats.cli import register as register_stats_commands
 
     register_stats_commands(app)
+    from .backup import register as register_backup_commands
+
+    register_backup_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")

@@ -28,10 +28,44 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    value = int(os.environ.get(name, str(default)))
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum} (it is {value})")
+    return value
+
+
+def _login_throttle() -> dict:
+    """Login throttling (lms/auth/throttle.py). OWASP ASVS 2.2.1 allows at most 100 failed
+    attempts per hour on one account: refuse settings that would allow more."""
+    settings = {
+        "LOGIN_ACCOUNT_DELAY_AFTER": _int("LOGIN_ACCOUNT_DELAY_AFTER", 5, 1),
+        "LOGIN_ACCOUNT_LOCK_AFTER": _int("LOGIN_ACCOUNT_LOCK_AFTER", 10, 1),
+        "LOGIN_ACCOUNT_LOCK_MINUTES": _int("LOGIN_ACCOUNT_LOCK_MINUTES", 15, 1),
+        "LOGIN_ADDRESS_DELAY_AFTER": _int("LOGIN_ADDRESS_DELAY_AFTER", 20, 1),
+        "LOGIN_ADDRESS_LOCK_AFTER": _int("LOGIN_ADDRESS_LOCK_AFTER", 50, 1),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": _int("LOGIN_ADDRESS_WINDOW_MINUTES", 15, 1),
+        "LOGIN_ADDRESS_LOCK_MINUTES": _int("LOGIN_ADDRESS_LOCK_MINUTES", 15, 1),
+        "LOGIN_MAX_DELAY_SECONDS": _int("LOGIN_MAX_DELAY_SECONDS", 30, 1),
+    }
+    per_hour = settings["LOGIN_ACCOUNT_LOCK_AFTER"] * -(-60 // settings["LOGIN_ACCOUNT_LOCK_MINUTES"])
+    if per_hour > 100:
+        raise ValueError(f"LOGIN_ACCOUNT_LOCK_AFTER and LOGIN_ACCOUNT_LOCK_MINUTES allow {per_hour} failed logins "
+                         "per hour on one account; at most 100 are allowed (OWASP ASVS 2.2.1)")
+    return settings
+
+
 def from_env() -> dict:
     instance = _instance_path()
     instance.mkdir(parents=True, exist_ok=True)
+    # LMS_ENV=production: secure cookies and request logs by default, and a SECRET_KEY from the
+    # environment (one generated per host would differ between the app servers).
+    production = os.environ.get("LMS_ENV", "development").strip().lower() == "production"
+    if production and not os.environ.get("SECRET_KEY"):
+        raise RuntimeError("LMS_ENV=production needs SECRET_KEY set (the same value on every app server)")
+    secure = _bool("SESSION_COOKIE_SECURE", production)
     return {
+        "PRODUCTION": production,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'lms.sqlite3'}",
@@ -39,10 +73,19 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "CREDIT_HOUR_MINUTES": int(os.environ.get("CREDIT_HOUR_MINUTES", "45")),
         "ANNUAL_CREDIT_HOURS_TARGET": float(os.environ.get("ANNUAL_CREDIT_HOURS_TARGET", "50")),
-        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx: 1).
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # One JSON line per request on stderr (logger "lms.request").
+        "REQUEST_LOG": _bool("REQUEST_LOG", production),
+        # Folder of pg_dump/pg_restore for backups (default: the newest /usr/lib/postgresql/*/bin, else PATH).
+        "PG_BINDIR": os.environ.get("PG_BINDIR") or None,
+        **_login_throttle(),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

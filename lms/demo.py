@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 from .auth.models import User, UserRole
 from .exams.bank_io import import_shipped_bank
 from .extensions import db
+from .demo_activity import seed_activity
 from .library.demo import seed_library
 from .orgs.models import OrgUnit
 from .orgs.tree import create_unit
@@ -95,7 +96,7 @@ def build_tree() -> dict[str, OrgUnit]:
     return units
 
 
-def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT) -> str:
+def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: bool = True) -> str:
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return "The database already has accounts: demo data not loaded."
     units = build_tree()
@@ -136,8 +137,9 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT) -> str:
     seed_library()  # the pools first: the courses name their authors from the 师资库
     _seed_library_and_courses()
     import_shipped_bank()  # 题库: the YAML bank in question_bank/
+    done = seed_activity() if activity else "no activity"
     db.session.commit()
-    return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD})."
+    return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."
 
 
 def _seed_library_and_courses() -> None:

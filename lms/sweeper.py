@@ -30,10 +30,23 @@ def sweep_once() -> tuple[int, int]:
 
 
 def start(app) -> None:
+    """Start the sweeper thread with the first request this process serves (CLI commands such as
+    seed-demo or db upgrade never serve one, so they never sweep)."""
     interval = app.config.get("SWEEP_SECONDS", 0)
     if not interval or app.config.get("TESTING"):
         return
+    lock = threading.Lock()
 
+    @app.before_request
+    def _start_sweeper_once():
+        if app.extensions.get("lms_sweeper"):
+            return
+        with lock:
+            if not app.extensions.get("lms_sweeper"):
+                app.extensions["lms_sweeper"] = _run(app, interval)
+
+
+def _run(app, interval: int) -> threading.Thread:
     def loop():
         while True:
             time.sleep(interval)
@@ -43,4 +56,6 @@ def start(app) -> None:
             except Exception:  # keep sweeping after a database hiccup
                 log.exception("sweep failed")
 
-    threading.Thread(target=loop, name="lms-sweeper", daemon=True).start()
+    thread = threading.Thread(target=loop, name="lms-sweeper", daemon=True)
+    thread.start()
+    return thread

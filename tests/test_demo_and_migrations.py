@@ -36,8 +36,15 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
     levels, learners, users = _counts()
     assert levels["district"] >= 3 + 2 and levels["street"] >= 8 and levels["community"] >= 30
     assert learners >= 500
+    from lms.exams.models import Attempt
+    from lms.learning.models import Enrollment
+    from lms.training.models import Attendance
+
+    activity = [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
+    assert all(n > 50 for n in activity), activity
     seed_demo()
     assert _counts() == (levels, learners, users)
+    assert activity == [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
     # Offices at every level, an admin, trainers; profiles vary.
     roles = dict(db.session.execute(select(UserRole.role, func.count()).group_by(UserRole.role)).all())
     assert roles["office"] >= 1 + 3 + 8 and roles["admin"] >= 1 and roles["trainer"] >= 5
@@ -53,7 +60,7 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(app, ctx):
 
 def test_demo_logins_work(app, client):
     with app.app_context():
-        seed_demo()
+        seed_demo(activity=False)
     # ("admin" is the test world's own admin here, so it keeps the test password.)
     for username in ("office_city", "office_qh", "office_qh01", "trainer_wangxm", "w0001"):
         c = app.test_client()

@@ -1,5 +1,4 @@
 """App factory, configuration, database setup and transaction isolation."""
-import os
 
 from sqlalchemy import create_engine, func, select, text
 

@@ -12,7 +12,7 @@ from lms.database import utcnow
 from lms.extensions import db
 from lms.learning import progress
 from lms.learning.importer import CourseFileError, import_courses
-from lms.learning.models import Course, Credit, Enrollment, Lesson, LessonProgress
+from lms.learning.models import Course, Credit, Enrollment, Lesson
 
 from .conftest import login, post_form
 

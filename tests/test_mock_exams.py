@@ -1,18 +1,16 @@
 """Mock exams: assembly, the server clock, autosave that never loses an answer, grading once."""
-import json
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.database import utcnow
 from lms.exams import assembly, attempts, certification, practice
 from lms.exams.models import Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question
 from lms.extensions import db
-from lms.orgs.models import OrgUnit
 
 from .conftest import login, post_form
 

@@ -4,14 +4,15 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
+from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..tabular import TableError, write_csv, write_xlsx
 from ..util import Page, get_or_404, get_or_none, page_arg
-from . import choices
+from . import choices, throttle
 from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
                        update_user, worker_columns)
 from .forms import ConfirmForm, ImportForm, UserForm
@@ -94,7 +95,7 @@ def _load_visible(user_id: int) -> User:
 def detail(user_id):
     user = _load_visible(user_id)
     return render_template("accounts/detail.html", user=user, can_manage=can_manage_user(current_user, user),
-                           form=ConfirmForm())
+                           form=ConfirmForm(), login_state=throttle.account_state(user, utcnow()))
 
 
 def _prepare_form(form: UserForm):
@@ -172,9 +173,39 @@ def reset_password(user_id):
     user.set_password(password)
     user.must_change_password = True
     user.reset_sessions()
+    throttle.lift(user)  # the new password must be usable at once
     db.session.commit()
     flash(_("The new initial password of %(u)s is %(p)s. It must be changed at first login.",
             u=user.username, p=password), "success")
+    return redirect(url_for(".detail", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@roles_required("admin", "office")
+def unlock(user_id):
+    """Lift the lock (or slow-down) that failed logins put on the account."""
+    user = _load_visible(user_id)
+    if not can_manage_user(current_user, user):
+        abort(403)
+    throttle.lift(user)
+    db.session.commit()
+    flash(_("The login lock of %(u)s has been lifted.", u=user.username), "success")
+    return redirect(url_for(".detail", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/require-password-change", methods=["POST"])
+@roles_required("admin", "office")
+def require_password_change(user_id):
+    """Force a password reset: the user is logged out everywhere and must choose a new
+    password at the next login (with the current one; a forgotten one needs a reset)."""
+    user = _load_visible(user_id)
+    if not can_manage_user(current_user, user):
+        abort(403)
+    user.must_change_password = True
+    user.reset_sessions()
+    db.session.commit()
+    flash(_("%(u)s has been logged out everywhere and must choose a new password at the next login.",
+            u=user.username), "success")
     return redirect(url_for(".detail", user_id=user.id))
 
 

@@ -1,7 +1,7 @@
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -100,3 +100,27 @@ class User(UserMixin, db.Model):
             "cert_level": choices.CERT_LEVELS,
         }[field]
         return choices.label(table, getattr(self, field))
+
+
+class LoginThrottle(db.Model):
+    """Failed-login counter of one account or one client address (see auth/throttle.py).
+
+    Kept in the database, not in process memory, so that every app server behind the load
+    balancer counts the same failures and honours the same locks."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (address IS NULL)", name="one_key"),
+        Index("ix_login_throttle_last_failure_at", "last_failure_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    address: Mapped[str | None] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[object | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[object | None] = mapped_column(DateTime)
+    locked_until: Mapped[object | None] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.user_id or self.address} {self.failures}>"

@@ -148,3 +148,21 @@ def visible_trainings_filter(user: User):
     if user.has_role("admin"):
         return true()
     return Training.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(user)))
+
+
+# --- the 一教五库 pools --------------------------------------------------------------------------------
+
+def can_manage_library(user: User) -> bool:
+    """Offices and admins manage the pools and see contact phones; everyone else browses."""
+    return user.has_role("office", "admin")
+
+
+def can_edit_library_record(user: User, record) -> bool:
+    """A training base belongs to an org unit: an office edits only the bases in its area."""
+    from ..library.models import TrainingBase
+
+    if not can_manage_library(user):
+        return False
+    if isinstance(record, TrainingBase):
+        return can_see_unit(user, record.org_unit)
+    return True

@@ -146,6 +146,13 @@ def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | No
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
         raise AttemptError(_("A save needs a positive sequence number."))
     value = clean_response(item, response)
+    # Take the attempt's row lock and look at its status again: finish() changes the status with an
+    # UPDATE of that row, so a save either lands before the attempt is graded (and is graded with it)
+    # or is refused. Without it, on PostgreSQL a save that read "in_progress" just before a submit
+    # could store its answer after grading. (SQLite: BEGIN IMMEDIATE already serialises the two.)
+    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id).with_for_update())
+    if status != "in_progress":
+        raise DeadlinePassed(_("Time is up: answers can no longer be changed."))
     values = {"response": value, "seq": seq, "saved_at": now}
     for _try in range(3):
         result = db.session.execute(update(AttemptAnswer).where(
@@ -155,8 +162,13 @@ def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | No
             return seq
         stored = db.session.scalar(select(AttemptAnswer.seq).where(AttemptAnswer.attempt_id == attempt.id,
                                                                    AttemptAnswer.item == str(item_key)))
-        if stored is not None:
+        if stored is not None and stored >= seq:
             return stored  # a newer (or the same) save is already there
+        if stored is not None:
+            # An older save of this item was inserted by a request that committed after our UPDATE
+            # took its snapshot (PostgreSQL, READ COMMITTED): the UPDATE found no row, the SELECT
+            # now sees it. Update it on the next try instead of answering with the older seq.
+            continue
         try:
             with db.session.begin_nested():
                 db.session.add(AttemptAnswer(attempt_id=attempt.id, item=str(item_key), **values))
@@ -191,6 +203,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
     """Score every item by the grading registry; free text waits for a trainer (blank text scores 0)."""
     now = now or utcnow()
     answers = saved_answers(attempt)
+    wrong: list[int] = []
     for key in answerable(attempt):
         item = attempt.paper["items"][key]
         answer = answers.get(key)
@@ -202,8 +215,9 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
             answer = AttemptAnswer(attempt_id=attempt.id, item=key, response=None, seq=0, saved_at=now)
             db.session.add(answer)
         answer.score = score
-        if item["type"] in OBJECTIVE:
-            _record_mistake(attempt.user_id, item, score)
+        if item["type"] in OBJECTIVE and score < Decimal(str(item["points"])):
+            wrong.append(item["qid"])
+    _record_mistakes(attempt.user_id, wrong, now)
     db.session.flush()
     recompute(attempt, now)
 
@@ -220,17 +234,19 @@ def recompute(attempt: Attempt, now: datetime | None = None) -> None:
     db.session.flush()
 
 
-def _record_mistake(user_id: int, item: dict, score) -> None:
-    if score is None or Decimal(score) >= Decimal(str(item["points"])):
+def _record_mistakes(user_id: int, question_ids: list[int], now: datetime) -> None:
+    """Put wrongly answered questions into the learner's mistakes book (one query for all)."""
+    if not question_ids:
         return
-    mistake = db.session.scalar(select(Mistake).where(Mistake.user_id == user_id, Mistake.question_id == item["qid"]))
-    if mistake is None:
-        db.session.add(Mistake(user_id=user_id, question_id=item["qid"], wrong_count=1, right_streak=0))
-    else:
-        mistake.wrong_count += 1
-        mistake.right_streak = 0
-        mistake.cleared_at = None
-        mistake.last_wrong_at = utcnow()
+    existing = {m.question_id: m for m in db.session.scalars(select(Mistake).where(
+        Mistake.user_id == user_id, Mistake.question_id.in_(set(question_ids))))}
+    for qid in dict.fromkeys(question_ids):
+        mistake = existing.get(qid)
+        if mistake is None:
+            db.session.add(Mistake(user_id=user_id, question_id=qid, wrong_count=1, right_streak=0, last_wrong_at=now))
+        else:
+            mistake.wrong_count += 1
+            mistake.right_streak, mistake.cleared_at, mistake.last_wrong_at = 0, None, now
 
 
 def mark(attempt: Attempt, item_key: str, score: Decimal, marker, feedback: str = "", now: datetime | None = None) -> None:

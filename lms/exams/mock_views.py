@@ -10,13 +10,14 @@ from sqlalchemy import func, literal, select
 
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter
+from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter, visible_units
 from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..util import get_or_404, get_or_none, local_to_utc, utc_to_local
 from . import analysis, attempts, certification, practice
+from .mock_forms import MockDayForm
 from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question, RealExamResult)
 
 bp = Blueprint("mock", __name__, url_prefix="/mock")
@@ -192,9 +193,6 @@ def practice_view():
 
 # --- progress toward the certificate ------------------------------------------------------------------------
 
-LEVEL_SUBJECTS = {"junior": "junior", "intermediate": "intermediate", "senior": "senior"}
-
-
 def _progress_for(user) -> list[dict]:
     subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
     real = db.session.scalars(select(RealExamResult).where(RealExamResult.user_id == user.id)
@@ -285,12 +283,8 @@ def days():
 @bp.route("/days/new", methods=["GET", "POST"])
 @roles_required("office", "admin")
 def new_day():
-    from .mock_forms import MockDayForm
-
     form = MockDayForm()
     form.exam_id.choices = [(e.id, e.name) for e in db.session.scalars(select(Exam).where(Exam.active.is_(True)))]
-    from ..auth.scope import visible_units
-
     form.org_unit_id.choices = unit_choices(visible_units(current_user))
     if request.method == "GET":
         start = utc_to_local(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..extensions import db
 from ..library.models import Trainer
-from .models import CATEGORIES, LEVELS, Course, Lesson
+from .models import LEVELS, Course, Lesson
 from .search import reindex
 
 # The course files speak Chinese; the database stores keys.

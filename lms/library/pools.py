@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..auth.scope import can_see_unit
+from ..auth.scope import can_edit_library_record, can_manage_library, can_see_unit
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
@@ -74,8 +74,7 @@ MAX_TERMS = 8
 
 
 def is_staff(viewer: User) -> bool:
-    """Offices and admins manage the pools and see contact phones; everyone else browses."""
-    return viewer.has_role("office", "admin")
+    return can_manage_library(viewer)
 
 
 def normalize_list(text: str | None) -> str:
@@ -165,11 +164,7 @@ def may_place_base(viewer: User, unit: OrgUnit | None) -> bool:
 
 
 def may_edit(viewer: User, pool: Pool, record) -> bool:
-    if not is_staff(viewer):
-        return False
-    if pool.key == "bases":
-        return may_place_base(viewer, record.org_unit)
-    return True
+    return can_edit_library_record(viewer, record)
 
 
 # ----- identity and saving -------------------------------------------------------------------

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true, union_all
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..auth.models import User, UserRole
 from ..auth.scope import unit_filter
@@ -73,7 +73,7 @@ def _in_period(col, lo, hi):
         clauses.append(col >= lo)
     if hi is not None:
         clauses.append(col < hi)
-    return and_(*clauses) if clauses else literal(True)
+    return and_(*clauses) if clauses else true()
 
 
 def _dialect() -> str:
@@ -95,14 +95,15 @@ def month_of_date(col):
 
 # --- the population -------------------------------------------------------------------------------
 
-def _learners(stmt):
-    return (stmt.join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
-            .where(User.active.is_(True)))
+def subtree_unit_ids(viewer: User, unit: OrgUnit):
+    """A select of the ids of `unit` and every unit below it that the viewer may see."""
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path))
 
 
 def unit_groups(viewer: User, unit: OrgUnit):
     """(unit_id, key): every unit of `unit`'s subtree mapped to the child of `unit` holding it;
-    `unit` itself maps to itself (for accounts placed directly on it)."""
+    `unit` itself maps to itself (for accounts placed directly on it). A join of org units on
+    the path prefix: a few thousand rows at most, whatever the number of workers."""
     child = aliased(OrgUnit, name="grp")
     member = aliased(OrgUnit, name="member")
     below = (select(member.id.label("unit_id"), child.id.label("key"))
@@ -113,30 +114,56 @@ def unit_groups(viewer: User, unit: OrgUnit):
     return union_all(below, own).subquery("groups")
 
 
-def population(viewer: User, unit: OrgUnit, by: str = "child", user_ids=None):
-    """A subquery (user_id, key, cert_level) of the workers in `unit`'s subtree, within the viewer's scope.
+class Population:
+    """The workers of `unit`'s subtree within the viewer's scope: active accounts with the
+    community-worker (learner) role, placed by their current org unit.
 
-    by="child": key = the child unit (or `unit` itself); by="user": key = the user id;
-    by="unit": key = `unit`'s id for everyone.
+    by="child": figures per unit directly below `unit` (key = that unit's id; accounts on
+    `unit` itself get key `unit.id`); by="user": per worker (key = user id); by="unit": one
+    total (key = `unit.id`).
+
+    Every aggregate is driven from the workers (ordered by their unit through ix_stats_user_unit)
+    into the fact table's user-leading covering index, grouped by the worker's org_unit_id
+    without a sort, then rolled up to the child units through `unit_groups` in an outer query.
     """
-    if by == "child":
-        groups = unit_groups(viewer, unit)
-        stmt = select(User.id.label("user_id"), groups.c.key.label("key"), User.cert_level.label("cert_level")) \
-            .join(groups, groups.c.unit_id == User.org_unit_id)
-    else:
-        key = User.id if by == "user" else literal(unit.id)
-        stmt = (select(User.id.label("user_id"), key.label("key"), User.cert_level.label("cert_level"))
-                .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-                .where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path)))
-    if user_ids is not None:
-        stmt = stmt.where(User.id.in_(list(user_ids)))
-    return _learners(stmt).subquery("pop")
+
+    def __init__(self, viewer: User, unit: OrgUnit, by: str = "child", user_ids=None):
+        self.viewer, self.unit, self.by = viewer, unit, by
+        self.user_ids = None if user_ids is None else list(user_ids)
+
+    def select(self, *columns, keyed: bool = True):
+        """SELECT <inner key>, columns FROM user JOIN user_role (learner) WHERE the population."""
+        key = {"child": User.org_unit_id, "user": User.id, "unit": literal(self.unit.id)}[self.by]
+        stmt = (select(*((key.label("key"),) if keyed else ()), *columns).select_from(User)
+                .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
+                .where(User.org_unit_id.in_(subtree_unit_ids(self.viewer, self.unit)), User.active == true()))
+        if self.user_ids is not None:
+            stmt = stmt.where(User.id.in_(self.user_ids))
+        return stmt
+
+    def aggregate(self, stmt, labels: list[str]) -> dict:
+        """Group `stmt` (from .select(), with labelled additive aggregates) by key: {key: {label: value}}."""
+        if self.by == "unit":
+            return self.rollup(stmt, labels)
+        return self.rollup(stmt.group_by(User.org_unit_id if self.by == "child" else User.id), labels)
+
+    def rollup(self, grouped, labels: list[str]) -> dict:
+        """`grouped` has a column "key" (the inner key) and additive columns `labels`, one row per
+        inner key; for by="child" its unit rows are summed into the child units in SQL."""
+        if self.by == "child":
+            inner = grouped.subquery("per_unit")
+            groups = unit_groups(self.viewer, self.unit)
+            grouped = (select(groups.c.key, *[func.sum(inner.c[name]).label(name) for name in labels])
+                       .join(groups, groups.c.unit_id == inner.c.key).group_by(groups.c.key))
+        return {row.key: row._mapping for row in db.session.execute(grouped)}
 
 
 def population_users(viewer: User, unit: OrgUnit):
     """A select of the User rows of the population (for lists of workers), with their unit joined."""
-    return _learners(select(User).join(User.org_unit)
-                     .where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path)))
+    return (select(User).join(User.org_unit).options(contains_eager(User.org_unit))
+            .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
+            .where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path),
+                   User.active == true()))
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -262,8 +289,44 @@ def _session_filter(f: Filters):
     return stmt
 
 
-def compute(pop, f: Filters, trend: Trend | None = None) -> dict:
-    """key → Figures for the population `pop`, and (when given) the monthly trend filled in."""
+def _count_if(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _credit_where(f: Filters) -> list:
+    where = [_in_period(Credit.earned_on, f.start, f.end_exclusive)]
+    if f.course_id:
+        where.append(or_(Credit.source != "course", Credit.source_id == f.course_id))
+    if f.training_filtered:
+        where.append(or_(Credit.source != "session", Credit.source_id.in_(_session_filter(f))))
+    return where
+
+
+def _attendance_where(f: Filters, lo, hi) -> list:
+    where = [_in_period(TrainingSession.starts_at, lo, hi)]
+    if f.level:
+        where.append(Training.level == f.level)
+    if f.training_id:
+        where.append(Training.id == f.training_id)
+    return where
+
+
+def _attempt_where(f: Filters, lo, hi) -> list:
+    where = [Attempt.status == "graded", _in_period(Attempt.graded_at, lo, hi)]
+    if f.exam_id:
+        where.append(Attempt.exam_id == f.exam_id)
+    return where
+
+
+def _enrollment_where(f: Filters, lo, hi) -> list:
+    where = [_in_period(Enrollment.enrolled_at, lo, hi)]
+    if f.course_id:
+        where.append(Enrollment.course_id == f.course_id)
+    return where
+
+
+def compute(pop: Population, f: Filters) -> dict:
+    """key → Figures for the population: five grouped queries, one per kind of record."""
     out: dict = {}
 
     def fig(key) -> Figures:
@@ -273,97 +336,87 @@ def compute(pop, f: Filters, trend: Trend | None = None) -> dict:
 
     lo, hi = f.utc_bounds()
 
-    # workers and certificate levels
-    for key, level, n in db.session.execute(
-            select(pop.c.key, pop.c.cert_level, func.count()).group_by(pop.c.key, pop.c.cert_level)):
-        fig(key).workers += n
-        if level in CERT_LEVELS:
-            fig(key).cert[level] += n
+    # workers and their certificate levels (as they stand now)
+    cert_cols = [_count_if(User.cert_level == level).label(f"cert_{level}") for level in CERT_LEVELS]
+    labels = ["workers"] + [f"cert_{level}" for level in CERT_LEVELS]
+    for key, row in pop.aggregate(pop.select(func.count().label("workers"), *cert_cols), labels).items():
+        fig(key).workers = int(row["workers"] or 0)
+        for level in CERT_LEVELS:
+            fig(key).cert[level] = int(row[f"cert_{level}"] or 0)
 
     # enrolments made in the period, and of those the ones completed by its end
     done = Enrollment.completed_at.is_not(None) if hi is None else Enrollment.completed_at < hi
-    month = month_of_datetime(Enrollment.enrolled_at)
-    stmt = (select(pop.c.key, month, func.count(), func.sum(case((done, 1), else_=0)))
-            .join(pop, pop.c.user_id == Enrollment.user_id)
-            .where(_in_period(Enrollment.enrolled_at, lo, hi)).group_by(pop.c.key, month))
-    if f.course_id:
-        stmt = stmt.where(Enrollment.course_id == f.course_id)
-    for key, m, n, completed in db.session.execute(stmt):
-        fig(key).enrolled += n
-        fig(key).completed += int(completed or 0)
-        if trend is not None:
-            trend.enrolled[m] = trend.enrolled.get(m, 0) + n
+    stmt = (pop.select(func.count().label("enrolled"), _count_if(done).label("completed"))
+            .join(Enrollment, Enrollment.user_id == User.id).where(*_enrollment_where(f, lo, hi)))
+    for key, row in pop.aggregate(stmt, ["enrolled", "completed"]).items():
+        fig(key).enrolled, fig(key).completed = int(row["enrolled"] or 0), int(row["completed"] or 0)
 
-    # the 学时 ledger, by source
-    month = month_of_date(Credit.earned_on)
-    stmt = (select(pop.c.key, Credit.source, month, func.sum(Credit.hours))
-            .join(pop, pop.c.user_id == Credit.user_id)
-            .where(_in_period(Credit.earned_on, f.start, f.end_exclusive))
-            .group_by(pop.c.key, Credit.source, month))
-    if f.course_id:
-        stmt = stmt.where(or_(Credit.source != "course", Credit.source_id == f.course_id))
-    if f.training_filtered:
-        stmt = stmt.where(or_(Credit.source != "session", Credit.source_id.in_(_session_filter(f))))
-    for key, source, m, hours in db.session.execute(stmt):
-        if source == "course":
-            fig(key).hours_course += _d(hours)
-        else:
-            fig(key).hours_session += _d(hours)
-        if trend is not None:
-            trend.hours[m] = trend.hours.get(m, Decimal(0)) + _d(hours)
+    # the 学时 ledger, courses and training apart
+    zero = literal(0)
+    stmt = (pop.select(func.sum(case((Credit.source == "course", Credit.hours), else_=zero)).label("hours_course"),
+                       func.sum(case((Credit.source == "course", zero), else_=Credit.hours)).label("hours_session"))
+            .join(Credit, Credit.user_id == User.id).where(*_credit_where(f)))
+    for key, row in pop.aggregate(stmt, ["hours_course", "hours_session"]).items():
+        fig(key).hours_course, fig(key).hours_session = _d(row["hours_course"]), _d(row["hours_session"])
 
-    # attendance: 人次 by class level, and the records behind the attendance rate
-    month = month_of_datetime(TrainingSession.starts_at)
-    attended = func.sum(case((Attendance.status.in_(ATTENDED), 1), else_=0))
-    stmt = (select(pop.c.key, Training.level, month, func.count(), attended)
-            .select_from(Attendance)
+    # attendance records of sessions held in the period; 人次 by the class's level
+    attended = Attendance.status.in_(ATTENDED)
+    level_cols = [_count_if(and_(attended, Training.level == level)).label(f"att_{level}") for level in TRAINING_LEVELS]
+    stmt = (pop.select(func.count().label("records"), *level_cols)
+            .join(Attendance, Attendance.user_id == User.id)
             .join(TrainingSession, TrainingSession.id == Attendance.session_id)
             .join(Training, Training.id == TrainingSession.training_id)
-            .join(pop, pop.c.user_id == Attendance.user_id)
-            .where(_in_period(TrainingSession.starts_at, lo, hi))
-            .group_by(pop.c.key, Training.level, month))
-    if f.level:
-        stmt = stmt.where(Training.level == f.level)
-    if f.training_id:
-        stmt = stmt.where(Training.id == f.training_id)
-    for key, level, m, records, n in db.session.execute(stmt):
-        fig(key).attendance_records += records
-        fig(key).attended[level] += int(n or 0)
-        if trend is not None:
-            trend.person_times[m] = trend.person_times.get(m, 0) + int(n or 0)
+            .where(*_attendance_where(f, lo, hi)))
+    for key, row in pop.aggregate(stmt, ["records"] + [f"att_{level}" for level in TRAINING_LEVELS]).items():
+        fig(key).attendance_records = int(row["records"] or 0)
+        for level in TRAINING_LEVELS:
+            fig(key).attended[level] = int(row[f"att_{level}"] or 0)
 
-    # graded mock-exam attempts
-    exam_where = [Attempt.status == "graded", _in_period(Attempt.graded_at, lo, hi)]
-    if f.exam_id:
-        exam_where.append(Attempt.exam_id == f.exam_id)
-    month = month_of_datetime(Attempt.graded_at)
-    passed = func.sum(case((Attempt.passed.is_(True), 1), else_=0))
-    for key, m, n, score, p in db.session.execute(
-            select(pop.c.key, month, func.count(), func.sum(Attempt.score), passed)
-            .join(pop, pop.c.user_id == Attempt.user_id).where(*exam_where).group_by(pop.c.key, month)):
-        fig(key).attempts += n
-        fig(key).score_sum += _d(score)
-        fig(key).passed += int(p or 0)
-        if trend is not None:
-            trend.attempts[m] = trend.attempts.get(m, 0) + n
-            trend.passed[m] = trend.passed.get(m, 0) + int(p or 0)
-    for key, takers in db.session.execute(
-            select(pop.c.key, func.count(func.distinct(Attempt.user_id)))
-            .join(pop, pop.c.user_id == Attempt.user_id).where(*exam_where).group_by(pop.c.key)):
-        fig(key).exam_takers += takers
-
-    if trend is not None:
-        # completions by the month they happened (the table counts the period's enrolments instead)
-        month = month_of_datetime(Enrollment.completed_at)
-        stmt = (select(month, func.count()).join(pop, pop.c.user_id == Enrollment.user_id)
-                .where(Enrollment.completed_at.is_not(None), _in_period(Enrollment.completed_at, lo, hi))
-                .group_by(month))
-        if f.course_id:
-            stmt = stmt.where(Enrollment.course_id == f.course_id)
-        for m, n in db.session.execute(stmt):
-            trend.completed[m] = n
-        trend.months = _months(f, trend)
+    # graded mock-exam attempts (a worker sits in one unit, so distinct takers add up across units)
+    stmt = (pop.select(func.count().label("attempts"), func.count(func.distinct(Attempt.user_id)).label("takers"),
+                       func.sum(Attempt.score).label("score"), _count_if(Attempt.passed.is_(True)).label("passed"))
+            .join(Attempt, Attempt.user_id == User.id).where(*_attempt_where(f, lo, hi)))
+    for key, row in pop.aggregate(stmt, ["attempts", "takers", "score", "passed"]).items():
+        fig(key).attempts, fig(key).exam_takers = int(row["attempts"] or 0), int(row["takers"] or 0)
+        fig(key).score_sum, fig(key).passed = _d(row["score"]), int(row["passed"] or 0)
     return out
+
+
+def trend(viewer: User, unit: OrgUnit, f: Filters) -> Trend:
+    """The unit's figures month by month (local months), one grouped query per kind of record."""
+    pop = Population(viewer, unit, by="unit")
+    lo, hi = f.utc_bounds()
+    t = Trend()
+
+    def monthly(month, *columns, joins=(), where=()):
+        stmt = pop.select(month.label("month"), *columns, keyed=False)
+        for target, on in joins:
+            stmt = stmt.join(target, on)
+        return db.session.execute(stmt.where(*where).group_by(month)).all()
+
+    for m, hours in monthly(month_of_date(Credit.earned_on), func.sum(Credit.hours),
+                            joins=[(Credit, Credit.user_id == User.id)], where=_credit_where(f)):
+        t.hours[m] = _d(hours)
+    for m, n in monthly(month_of_datetime(TrainingSession.starts_at), _count_if(Attendance.status.in_(ATTENDED)),
+                        joins=[(Attendance, Attendance.user_id == User.id),
+                               (TrainingSession, TrainingSession.id == Attendance.session_id),
+                               (Training, Training.id == TrainingSession.training_id)],
+                        where=_attendance_where(f, lo, hi)):
+        t.person_times[m] = int(n or 0)
+    for m, n in monthly(month_of_datetime(Enrollment.enrolled_at), func.count(),
+                        joins=[(Enrollment, Enrollment.user_id == User.id)], where=_enrollment_where(f, lo, hi)):
+        t.enrolled[m] = n
+    completed_where = [Enrollment.completed_at.is_not(None), _in_period(Enrollment.completed_at, lo, hi)]
+    if f.course_id:
+        completed_where.append(Enrollment.course_id == f.course_id)
+    for m, n in monthly(month_of_datetime(Enrollment.completed_at), func.count(),
+                        joins=[(Enrollment, Enrollment.user_id == User.id)], where=completed_where):
+        t.completed[m] = n
+    for m, n, p in monthly(month_of_datetime(Attempt.graded_at), func.count(), _count_if(Attempt.passed.is_(True)),
+                           joins=[(Attempt, Attempt.user_id == User.id)], where=_attempt_where(f, lo, hi)):
+        t.attempts[m], t.passed[m] = n, int(p or 0)
+    t.months = _months(f, t)
+    return t
 
 
 def _months(f: Filters, trend: Trend) -> list[str]:
@@ -397,13 +450,11 @@ class Dashboard:
     filters: Filters
     total: Figures
     rows: list
-    trend: Trend
 
 
-def dashboard(viewer: User, unit: OrgUnit, f: Filters, with_trend: bool = True) -> Dashboard:
+def dashboard(viewer: User, unit: OrgUnit, f: Filters) -> Dashboard:
     """The unit's total and one row per unit directly below it (plus one for accounts on the unit itself)."""
-    trend = Trend() if with_trend else None
-    figures = compute(population(viewer, unit, by="child"), f, trend)
+    figures = compute(Population(viewer, unit, by="child"), f)
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id, unit_filter(viewer))
                                   .order_by(OrgUnit.code)).all()
     rows = [Row(c, figures.get(c.id, Figures())) for c in children]
@@ -414,9 +465,9 @@ def dashboard(viewer: User, unit: OrgUnit, f: Filters, with_trend: bool = True) 
     total = Figures()
     for fig in figures.values():
         total.add(fig)
-    return Dashboard(unit, f, total, rows, trend or Trend())
+    return Dashboard(unit, f, total, rows)
 
 
 def worker_figures(viewer: User, unit: OrgUnit, f: Filters, user_ids=None) -> dict[int, Figures]:
     """user id → Figures for the workers of `unit`'s subtree (only `user_ids` when given)."""
-    return compute(population(viewer, unit, by="user", user_ids=user_ids), f)
+    return compute(Population(viewer, unit, by="user", user_ids=user_ids), f)

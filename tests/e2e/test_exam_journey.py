@@ -4,7 +4,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from lms.exams.models import Attempt
 from lms.extensions import db

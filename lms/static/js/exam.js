@@ -186,10 +186,12 @@
     });
   });
   var clock = document.getElementById("time-left");
-  setInterval(function () {
+  function tick() {
     var left = Math.max(0, Math.floor((deadline - (Date.now() + clockOffset)) / 1000));
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     clock.textContent = (h ? h + ":" : "") + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
     if (left === 0 && !submitting && !closed) { waitForSaves(3000, submitNow); }
-  }, 1000);
+  }
+  tick();
+  setInterval(tick, 1000);
 })();

@@ -1,0 +1,240 @@
+"""Statistics speed: the city dashboard against the same figures by hand-written SQL, same run.
+
+    .venv/bin/python bench/stats.py [--scale 1.0] [--repeat 7] [--databases sqlite,postgresql]
+
+For each database: a fresh database, `flask db upgrade`, `flask seed-scale --scale S` (full size
+at 1.0: 100,000 workers, 1,000,000 attendance records, 300,000 enrolments, 200,000 attempts),
+then gunicorn (2 sync workers, the sweeper off) on 127.0.0.1. The city office's dashboard for
+this year is fetched REPEAT times one after another (after a warm-up); the baseline runs the five
+hand-written SQL queries below — one per kind of figure the page shows (workers and certificates,
+enrolments, 学时, attendance, exams), each grouped by district — REPEAT times on a direct
+connection. The figure to read is the ratio of the medians. The hand-written figures are checked
+against the API's before anything is timed. Other pages are timed too (medians, no baseline).
+PostgreSQL runs on a throw-away server started from the system's binaries (tests/pgserver.py).
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import ROOT, Gunicorn, Session  # noqa: E402
+
+PASSWORD = "Demo2026"
+
+# One query per kind of figure, each grouped by the city's districts: aggregate per org unit
+# (the worker's unit), then add the units up into the district whose path prefixes theirs.
+ROLL_UP = """JOIN org_unit o ON o.id = x.unit_id JOIN org_unit d ON d.parent_id = :city AND o.path LIKE d.path || '%'
+             GROUP BY d.id ORDER BY d.id"""
+POP = """FROM "user" u JOIN user_role r ON r.user_id = u.id AND r.role = 'learner'"""
+POP_WHERE = "u.active = TRUE"
+HAND_SQL = {
+    "workers": f"""SELECT d.id, SUM(x.n), SUM(x.none_), SUM(x.assistant), SUM(x.intermediate), SUM(x.senior) FROM (
+        SELECT u.org_unit_id AS unit_id, COUNT(*) AS n,
+               SUM(CASE WHEN u.cert_level = 'none' THEN 1 ELSE 0 END) AS none_,
+               SUM(CASE WHEN u.cert_level = 'assistant' THEN 1 ELSE 0 END) AS assistant,
+               SUM(CASE WHEN u.cert_level = 'intermediate' THEN 1 ELSE 0 END) AS intermediate,
+               SUM(CASE WHEN u.cert_level = 'senior' THEN 1 ELSE 0 END) AS senior
+        {POP} WHERE {POP_WHERE} GROUP BY u.org_unit_id) x {ROLL_UP}""",
+    "enrolments": f"""SELECT d.id, SUM(x.n), SUM(x.done) FROM (
+        SELECT u.org_unit_id AS unit_id, COUNT(*) AS n, SUM(CASE WHEN e.completed_at < :hi THEN 1 ELSE 0 END) AS done
+        {POP} JOIN enrollment e ON e.user_id = u.id
+        WHERE {POP_WHERE} AND e.enrolled_at >= :lo AND e.enrolled_at < :hi GROUP BY u.org_unit_id) x {ROLL_UP}""",
+    "credit_hours": f"""SELECT d.id, SUM(x.h) FROM (
+        SELECT u.org_unit_id AS unit_id, SUM(c.hours) AS h
+        {POP} JOIN credit c ON c.user_id = u.id
+        WHERE {POP_WHERE} AND c.earned_on >= :day_lo AND c.earned_on < :day_hi GROUP BY u.org_unit_id) x {ROLL_UP}""",
+    "attendance": f"""SELECT d.id, SUM(x.n), SUM(x.city), SUM(x.district), SUM(x.street) FROM (
+        SELECT u.org_unit_id AS unit_id, COUNT(*) AS n,
+               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'city' THEN 1 ELSE 0 END) AS city,
+               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'district' THEN 1 ELSE 0 END) AS district,
+               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'street' THEN 1 ELSE 0 END) AS street
+        {POP} JOIN attendance a ON a.user_id = u.id JOIN training_session s ON s.id = a.session_id
+        JOIN training t ON t.id = s.training_id
+        WHERE {POP_WHERE} AND s.starts_at >= :lo AND s.starts_at < :hi GROUP BY u.org_unit_id) x {ROLL_UP}""",
+    "exams": f"""SELECT d.id, SUM(x.n), SUM(x.takers), SUM(x.score), SUM(x.passed) FROM (
+        SELECT u.org_unit_id AS unit_id, COUNT(*) AS n, COUNT(DISTINCT a.user_id) AS takers, SUM(a.score) AS score,
+               SUM(CASE WHEN a.passed THEN 1 ELSE 0 END) AS passed
+        {POP} JOIN attempt a ON a.user_id = u.id
+        WHERE {POP_WHERE} AND a.status = 'graded' AND a.graded_at >= :lo AND a.graded_at < :hi
+        GROUP BY u.org_unit_id) x {ROLL_UP}""",
+}
+
+
+class Db:
+    """A direct connection for the baseline: sqlite3 or psycopg."""
+
+    def __init__(self, url: str):
+        self.kind = "postgresql" if url.startswith("postgresql") else "sqlite"
+        if self.kind == "sqlite":
+            import sqlite3
+
+            self.conn = sqlite3.connect(url.split("///", 1)[1])
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def run(self, sql: str, params: dict):
+        if self.kind == "postgresql":
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+        else:
+            params = {k: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else
+                          v.isoformat() if isinstance(v, date) else v) for k, v in params.items()}
+        cur = self.conn.execute(sql, params)
+        return cur.fetchall() if cur.description else []
+
+    def commit(self):
+        if self.kind == "sqlite":
+            self.conn.commit()
+
+
+def local_midnight_utc(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _i in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def fetch(session: Session, path: str, headers: dict | None = None):
+    if headers:
+        session.conn.request("GET", path, headers={**headers})
+        resp = session.conn.getresponse()
+        body = resp.read()
+        assert resp.status == 200, (path, resp.status)
+        return body
+    status, body = session.request("GET", path)
+    assert status == 200, (path, status)
+    return body
+
+
+def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
+    env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": url, "SWEEP_SECONDS": "0"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
+    t = time.perf_counter()
+    seed = subprocess.run(flask + ["seed-scale", "--scale", str(scale)], cwd=ROOT, env={**os.environ, **env},
+                          check=True, capture_output=True, text=True)
+    seed_seconds = time.perf_counter() - t
+    rows = seed.stdout.strip().splitlines()[-1]
+
+    db = Db(url)
+    city = db.run("SELECT id FROM org_unit WHERE parent_id IS NULL", {})[0][0]
+    district = db.run("SELECT id FROM org_unit WHERE parent_id = :c ORDER BY code LIMIT 1", {"c": city})[0][0]
+    street = db.run("SELECT id FROM org_unit WHERE parent_id = :d ORDER BY code LIMIT 1", {"d": district})[0][0]
+    community = db.run("SELECT id FROM org_unit WHERE parent_id = :s ORDER BY code LIMIT 1", {"s": street})[0][0]
+    worker = db.run("SELECT id FROM \"user\" WHERE org_unit_id = :c ORDER BY id LIMIT 1", {"c": community})[0][0]
+    office = db.run("SELECT id FROM \"user\" WHERE username = 'office_city'", {})[0][0]
+    token = "lms_" + secrets.token_urlsafe(32)
+    db.run("INSERT INTO api_token (user_id, name, token_hash, hint, created_at) VALUES (:u, 'bench', :h, :hint, :now)",
+           {"u": office, "h": hashlib.sha256(token.encode()).hexdigest(), "hint": token[:8], "now": datetime(2026, 1, 1)})
+    db.commit()
+
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    params = {"city": city, "lo": local_midnight_utc(date(year, 1, 1)), "hi": local_midnight_utc(date(year + 1, 1, 1)),
+              "day_lo": date(year, 1, 1), "day_hi": date(year + 1, 1, 1)}
+
+    def baseline():
+        return {name: db.run(sql, params) for name, sql in HAND_SQL.items()}
+
+    hand = baseline()
+    with Gunicorn("wsgi:app", env=env) as site:
+        s = Session(site.port)
+        s.login("office_city", PASSWORD)
+        api = Session(site.port)
+        auth = {"Authorization": f"Bearer {token}"}
+        # the same figures, from the API (rendered by the same queries as the page)
+        body = json.loads(fetch(api, f"/api/v1/stats/dashboard?year={year}", auth))
+        rows_by_id = {r["unit"]["id"]: r["figures"] for r in body["rows"]}
+        for d_id, n, *_cert in hand["workers"]:
+            assert rows_by_id[d_id]["workers"] == n
+        for d_id, h in hand["credit_hours"]:
+            assert abs(rows_by_id[d_id]["credit_hours"] - float(h)) < 0.05, (d_id, h)
+        for d_id, n, c, dd, st in hand["attendance"]:
+            f = rows_by_id[d_id]
+            assert (f["attendance_records"], f["person_times"]["city"], f["person_times"]["district"],
+                    f["person_times"]["street"]) == (n, c, dd, st)
+        for d_id, n, takers, _score, passed in hand["exams"]:
+            assert (rows_by_id[d_id]["exam_attempts"], rows_by_id[d_id]["exam_takers"],
+                    rows_by_id[d_id]["exam_passed"]) == (n, takers, passed)
+
+        pages = {
+            "city dashboard": f"/stats/unit/{city}?year={year}",
+            "district dashboard": f"/stats/unit/{district}?year={year}",
+            "street dashboard": f"/stats/unit/{street}?year={year}",
+            "community workers (50 rows)": f"/stats/unit/{community}/workers?year={year}",
+            "worker record": f"/stats/worker/{worker}?year={year}",
+            "city trends (12 months)": f"/stats/unit/{city}/trends?year={year}",
+            "city continuing education": f"/stats/unit/{city}/continuing-education?year={year}",
+            "city workforce profile": f"/stats/unit/{city}/profile",
+        }
+        results = {}
+        for name, path in pages.items():
+            fetch(s, path)  # warm-up
+            results[name] = timed(lambda p=path: fetch(s, p), repeat)
+        fetch(api, f"/api/v1/stats/dashboard?year={year}", auth)
+        results["API city dashboard"] = timed(lambda: fetch(api, f"/api/v1/stats/dashboard?year={year}", auth), repeat)
+        # the baseline last, interleaved measuring would favour neither side: same process, same cache state
+        baseline()
+        base = timed(baseline, repeat)
+        again = timed(lambda: fetch(s, pages["city dashboard"]), repeat)
+        results["city dashboard"] = results["city dashboard"] + again
+    return {"kind": db.kind, "seed_seconds": seed_seconds, "rows": rows, "baseline": base, "pages": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="seed-scale size (1.0 = full, the default)")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    reports = []
+    for kind in args.databases.split(","):
+        tmp = Path(tempfile.mkdtemp(prefix=f"bench-stats-{kind}-"))
+        if kind == "sqlite":
+            reports.append(run_one(f"sqlite:///{tmp / 'bench.sqlite3'}", tmp, args.scale, args.repeat))
+        else:
+            from tests.pgserver import PostgresServer, find_bindir
+
+            bindir = find_bindir()
+            if bindir is None:
+                print("postgresql: no server binaries on this machine, skipped")
+                continue
+            server = PostgresServer(bindir).start()
+            try:
+                reports.append(run_one(server.create_database("bench_stats"), tmp, args.scale, args.repeat))
+            finally:
+                server.stop()
+    for r in reports:
+        med = statistics.median
+        base = med(r["baseline"])
+        dash = med(r["pages"]["city dashboard"])
+        print(f"\ndatabase: {r['kind']}; seed-scale --scale {args.scale} took {r['seed_seconds']:.0f} s; {r['rows']}")
+        print(f"gunicorn 2 sync workers; one client; {args.repeat} requests per page after a warm-up; medians")
+        print(f"{'':<34}{'median s':>10}{'min s':>8}{'ratio':>8}")
+        print(f"{'hand-written SQL, 5 queries':<34}{base:>10.3f}{min(r['baseline']):>8.3f}{1:>8.2f}")
+        for name, times in r["pages"].items():
+            ratio = f"{med(times) / base:>8.2f}" if name == "city dashboard" else f"{'':>8}"
+            print(f"{name:<34}{med(times):>10.3f}{min(times):>8.3f}{ratio}")
+        print(f"city dashboard / hand-written SQL: {dash / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""继续教育 (continuing education): each worker's 学时 for a year against the annual target."""
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import contains_eager
+
+from ..auth.models import User
+from ..learning.models import Credit
+from ..orgs.models import OrgUnit
+from .queries import Population, _d, one_decimal, population_users, rate
+
+
+def _year_credits(year: int):
+    """The join condition of a worker's 学时 ledger rows of `year`."""
+    return and_(Credit.user_id == User.id, Credit.earned_on >= date(year, 1, 1), Credit.earned_on < date(year + 1, 1, 1))
+
+
+HOURS = func.coalesce(func.sum(Credit.hours), 0)
+
+
+@dataclass
+class CeFigures:
+    workers: int = 0
+    reached: int = 0
+    hours: Decimal = Decimal(0)
+
+    @property
+    def behind(self) -> int:
+        return self.workers - self.reached
+
+    @property
+    def reached_rate(self):
+        return rate(self.reached, self.workers)
+
+    @property
+    def average(self) -> Decimal | None:
+        return one_decimal(self.hours / self.workers) if self.workers else None
+
+    def add(self, other: "CeFigures") -> "CeFigures":
+        self.workers += other.workers
+        self.reached += other.reached
+        self.hours += other.hours
+        return self
+
+
+def summary(viewer: User, unit: OrgUnit, year: int, target: float, cert_levels=None) -> dict:
+    """key (child unit, or the unit itself) → CeFigures: each worker's hours summed (a LEFT JOIN grouped
+    by worker, in the order of ix_stats_user_unit so that SQLite needs no sort), then counted by unit."""
+    pop = Population(viewer, unit, by="child")
+    per_user = (pop.select(HOURS.label("hours")).outerjoin(Credit, _year_credits(year))
+                .group_by(User.org_unit_id, User.active, User.id))
+    if cert_levels:
+        per_user = per_user.where(User.cert_level.in_(cert_levels))
+    per_user = per_user.subquery("per_user")
+    grouped = (select(per_user.c.key, func.count().label("workers"),
+                      func.sum(case((per_user.c.hours >= target, 1), else_=0)).label("reached"),
+                      func.sum(per_user.c.hours).label("hours"))
+               .group_by(per_user.c.key))
+    out = {}
+    for key, row in pop.rollup(grouped, ["workers", "reached", "hours"]).items():
+        out[key] = CeFigures(int(row["workers"] or 0), int(row["reached"] or 0), _d(row["hours"]))
+    return out
+
+
+def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool = True, cert_levels=None):
+    """A select of (User, hours) for the workers of the subtree, most behind first: hours summed per
+    worker in a narrow subquery first, the (wide) user rows joined only to what is listed."""
+    users = population_users(viewer, unit)
+    if cert_levels:
+        users = users.where(User.cert_level.in_(cert_levels))
+    per_user = (users.with_only_columns(User.id.label("uid"), HOURS.label("hours"))
+                .outerjoin(Credit, _year_credits(year)).group_by(User.id))
+    if behind_only:
+        per_user = per_user.having(HOURS < target)
+    per_user = per_user.subquery("per_user")
+    return (select(User, per_user.c.hours).join(per_user, per_user.c.uid == User.id)
+            .join(User.org_unit).options(contains_eager(User.org_unit))
+            .order_by(per_user.c.hours, OrgUnit.path, User.username))
+
+
+def shortfall(hours, target) -> Decimal:
+    return max(one_decimal(Decimal(str(target)) - _d(hours)), Decimal(0))
+

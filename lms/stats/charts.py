@@ -1,0 +1,84 @@
+"""Chart configurations for the JSON islands that static/js/stats_charts.js draws with Chart.js.
+
+Each chart shows numbers that also stand in an HTML table beside it (from the same Report)."""
+from flask_babel import gettext as _
+
+from ..training.models import TRAINING_LEVELS
+
+PALETTE = ["#b5292f", "#2f6db5", "#3a9d5d", "#d08a1e", "#7a4fb5", "#4fa3b5", "#8c8c8c"]
+
+
+def _chart(chart_id, kind, labels, datasets, title, percent=False, stacked=False, horizontal=False, table=None):
+    for i, ds in enumerate(datasets):
+        ds.setdefault("backgroundColor", PALETTE[i % len(PALETTE)])
+        ds.setdefault("borderColor", PALETTE[i % len(PALETTE)])
+    return {"id": chart_id, "type": kind, "title": title, "labels": labels, "datasets": datasets,
+            "percent": percent, "stacked": stacked, "horizontal": horizontal, "table": table}
+
+
+def _pct(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def comparison(dash) -> list[dict]:
+    """Comparison across the units below: 学时 per worker, 人次 by level, the rates."""
+    rows = [r for r in dash.rows if not r.direct]
+    if not rows:
+        return []
+    labels = [r.unit.name for r in rows]
+    return [
+        _chart("chart-hours", "bar", labels,
+               [{"label": _("Credit hours per worker"), "data": [float(r.figures.hours_per_worker or 0) for r in rows]}],
+               _("Credit hours per worker"), table="units"),
+        _chart("chart-person-times", "bar", labels,
+               [{"label": str(label), "data": [r.figures.attended[level] for r in rows]}
+                for level, label in TRAINING_LEVELS.items()],
+               _("Person-times by training level"), stacked=True, table="units"),
+        _chart("chart-rates", "bar", labels,
+               [{"label": _("Completion rate"), "data": [_pct(r.figures.completion_rate) for r in rows]},
+                {"label": _("Attendance rate"), "data": [_pct(r.figures.attendance_rate) for r in rows]},
+                {"label": _("Pass rate"), "data": [_pct(r.figures.pass_rate) for r in rows]}],
+               _("Rates by unit"), percent=True, table="units"),
+    ]
+
+
+def trend(report) -> list[dict]:
+    if not report.rows:
+        return []
+    months = [row[0] for row in report.rows]
+    col = {c.key: i for i, c in enumerate(report.columns)}
+
+    def series(key):
+        return [float(row[col[key]]) if row[col[key]] is not None else None for row in report.rows]
+
+    return [
+        _chart("chart-trend-hours", "line", months,
+               [{"label": _("Credit hours"), "data": series("credit_hours")}], _("Credit hours by month"), table="trend"),
+        _chart("chart-trend-activity", "line", months,
+               [{"label": _("Person-times"), "data": series("person_times")},
+                {"label": _("Courses completed"), "data": series("courses_completed")},
+                {"label": _("Graded attempts"), "data": series("exam_attempts")}],
+               _("Activity by month"), table="trend"),
+    ]
+
+
+def ce(report) -> list[dict]:
+    rows = report.rows[1:]  # without the total
+    if not rows:
+        return []
+    col = {c.key: i for i, c in enumerate(report.columns)}
+    return [_chart("chart-ce", "bar", [r[0] for r in rows],
+                   [{"label": _("Reached the target"), "data": [r[col["reached"]] for r in rows]},
+                    {"label": _("Behind target"), "data": [r[col["behind"]] for r in rows]}],
+                   _("Workers reaching the annual target"), stacked=True, table="ce_units")]
+
+
+def profile(prof, tables) -> dict:
+    """dimension → chart of its distribution (shares in %)."""
+    out = {}
+    for table in tables:
+        dimension = table.name.removeprefix("profile_")
+        out[dimension] = _chart(f"chart-{dimension}", "bar", [row[0] for row in table.rows],
+                                [{"label": _("Share"), "data": [_pct(row[2]) for row in table.rows]}],
+                                str(table.title), percent=True, horizontal=True, table=table.name)
+    return out

@@ -1,0 +1,156 @@
+"""The workforce profile ("white paper"): distributions of the workers of a unit's subtree,
+and the yearly snapshots that year-on-year comparisons rest on. Flushes, never commits."""
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, delete, func, insert, literal, select, true
+from sqlalchemy.orm import aliased
+
+from ..auth import choices
+from ..auth.models import User, UserRole
+from ..database import utcnow
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from .models import DIMENSIONS, WorkforceSnapshot
+from .queries import Population, rate
+
+UNKNOWN = "unknown"
+AGE_BANDS = [("under_25", None, 25, _l("Under 25")), ("25_34", 25, 35, _l("25–34")), ("35_44", 35, 45, _l("35–44")),
+             ("45_54", 45, 55, _l("45–54")), ("55_plus", 55, None, _l("55 and over"))]
+SERVICE_BANDS = [("0_2", None, 3, _l("Under 3 years")), ("3_5", 3, 6, _l("3–5 years")), ("6_10", 6, 11, _l("6–10 years")),
+                 ("11_20", 11, 21, _l("11–20 years")), ("21_plus", 21, None, _l("21 years or more"))]
+
+DIMENSION_LABELS = {
+    "age": _l("Age"),
+    "gender": _l("Gender"),
+    "education": _l("Education"),
+    "political_status": _l("Political status"),
+    "cert_level": _l("Certificate level"),
+    "years_in_work": _l("Years of service"),
+}
+
+
+def bucket_labels(dimension: str) -> dict:
+    """bucket key → label, in display order, "unknown" last."""
+    table = {
+        "age": {k: label for k, _lo, _hi, label in AGE_BANDS},
+        "years_in_work": {k: label for k, _lo, _hi, label in SERVICE_BANDS},
+        "gender": choices.GENDERS,
+        "education": choices.EDUCATION,
+        "political_status": choices.POLITICAL_STATUS,
+        "cert_level": choices.CERT_LEVELS,
+    }[dimension]
+    return {**table, UNKNOWN: _l("Not recorded")}
+
+
+def _banded(value, bands):
+    whens = []
+    for key, lo, hi, _label in bands:
+        cond = []
+        if lo is not None:
+            cond.append(value >= lo)
+        if hi is not None:
+            cond.append(value < hi)
+        whens.append((and_(*cond), key))
+    return whens
+
+
+def bucket_expr(dimension: str, year: int):
+    """The SQL expression putting a worker into a bucket of `dimension` (ages as in `year`)."""
+    if dimension == "age":
+        age = literal(year) - User.birth_year
+        return case((User.birth_year.is_(None), UNKNOWN), *_banded(age, AGE_BANDS), else_=UNKNOWN)
+    if dimension == "years_in_work":
+        return case((User.years_in_work.is_(None), UNKNOWN), *_banded(User.years_in_work, SERVICE_BANDS), else_=UNKNOWN)
+    column = getattr(User, dimension)
+    return func.coalesce(column, UNKNOWN)
+
+
+@dataclass
+class Bucket:
+    key: str
+    label: str
+    count: int
+    share: float | None
+    before: int | None = None        # in the snapshot compared with
+    before_share: float | None = None
+
+    @property
+    def change(self) -> int | None:
+        return None if self.before is None else self.count - self.before
+
+    @property
+    def share_change(self) -> float | None:
+        """Change of the share in percentage points."""
+        if self.share is None or self.before_share is None:
+            return None
+        return round((self.share - self.before_share) * 100, 1)
+
+
+@dataclass
+class Profile:
+    year: int
+    workers: int
+    dimensions: dict = field(default_factory=dict)  # dimension → [Bucket]
+    compared_year: int | None = None                 # the snapshot compared with, if any
+
+
+def profile(viewer: User, unit: OrgUnit, year: int) -> Profile:
+    """The distributions now (ages as in `year`), compared with the latest earlier snapshot, if one exists."""
+    pop = Population(viewer, unit, by="unit")
+    counts = {}
+    for dimension in DIMENSIONS:
+        bucket = bucket_expr(dimension, year)
+        stmt = pop.select(bucket.label("bucket"), func.count(), keyed=False).group_by(bucket)
+        counts[dimension] = dict(db.session.execute(stmt).all())
+    workers = sum(counts["gender"].values())
+    compared = db.session.scalar(select(func.max(WorkforceSnapshot.year)).where(
+        WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year < year))
+    before: dict = {}
+    if compared is not None:
+        for dimension, bucket, n in db.session.execute(
+                select(WorkforceSnapshot.dimension, WorkforceSnapshot.bucket, WorkforceSnapshot.count)
+                .where(WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year == compared)):
+            before.setdefault(dimension, {})[bucket] = n
+    result = Profile(year=year, workers=workers, compared_year=compared)
+    for dimension in DIMENSIONS:
+        then = before.get(dimension, {})
+        then_total = sum(then.values())
+        buckets = []
+        for key, label in bucket_labels(dimension).items():
+            n = counts[dimension].get(key, 0)
+            if key == UNKNOWN and not n and not then.get(key):
+                continue
+            b = Bucket(key, str(label), n, rate(n, workers))
+            if compared is not None:
+                b.before = then.get(key, 0)
+                b.before_share = rate(b.before, then_total)
+            buckets.append(b)
+        result.dimensions[dimension] = buckets
+    return result
+
+
+def record_snapshot(year: int) -> int:
+    """Record, for every org unit, the profile of its subtree as it stands now (replacing `year`'s rows).
+
+    One GROUP BY per dimension: each worker counts in every unit whose path prefixes its own."""
+    db.session.execute(delete(WorkforceSnapshot).where(WorkforceSnapshot.year == year))
+    member = aliased(OrgUnit, name="member")
+    ancestor = aliased(OrgUnit, name="ancestor")
+    now = utcnow()
+    total = 0
+    for dimension in DIMENSIONS:
+        bucket = bucket_expr(dimension, year)
+        rows = db.session.execute(
+            select(ancestor.id, bucket, func.count()).select_from(User)
+            .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
+            .join(member, member.id == User.org_unit_id)
+            .join(ancestor, member.path.startswith(ancestor.path))
+            .where(User.active == true()).group_by(ancestor.id, bucket)).all()
+        if rows:
+            db.session.execute(insert(WorkforceSnapshot), [
+                {"org_unit_id": unit_id, "year": year, "dimension": dimension, "bucket": b, "count": n, "taken_at": now}
+                for unit_id, b, n in rows])
+        total += len(rows)
+    db.session.flush()
+    return total

@@ -1,0 +1,255 @@
+"""Statistics pages for training offices and admins: load → authorise (scope) → compute → render."""
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit
+from ..extensions import db
+from ..orgs.models import OrgUnit
+from ..util import Page, get_or_404, page_arg
+from . import ce, charts, filters, queries, record, reports
+from .profile import profile as build_profile
+
+bp = Blueprint("stats", __name__, url_prefix="/stats")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PER_PAGE = 50
+
+
+def _unit(unit_id: int) -> OrgUnit:
+    unit = get_or_404(OrgUnit, unit_id)
+    if not can_see_unit(current_user, unit):
+        abort(404)  # outside the viewer's scope: do not confirm that it exists
+    return unit
+
+
+def _breadcrumb(unit: OrgUnit) -> list[OrgUnit]:
+    """The units from the viewer's scope root down to (not including) `unit`."""
+    return [u for u in unit.ancestors() if can_see_unit(current_user, u)]
+
+
+def _parsed() -> filters.Parsed:
+    return filters.parse(request.args, current_user)
+
+
+def _page(template: str, unit: OrgUnit, parsed: filters.Parsed, tab: str, **context):
+    return render_template(template, unit=unit, parsed=parsed, tab=tab, crumbs=_breadcrumb(unit),
+                           choices=filters.choices(current_user, parsed.filters), args=parsed.args, **context)
+
+
+def _download(report: reports.Report, fmt: str, unit: OrgUnit, parsed: filters.Parsed, extra_notes=None):
+    stamp = date.today().isoformat()
+    name = f"{report.name}-{unit.code}-{stamp}"
+    if fmt == "csv":
+        return Response(report.csv(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    return Response(report.xlsx(filters.notes(unit, parsed, extra_notes)), mimetype=XLSX,
+                    headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+
+
+# --- the dashboard ----------------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required("admin", "office")
+def index():
+    root = scope_unit(current_user)
+    if root is None:
+        abort(404)
+    return redirect(url_for(".dashboard", unit_id=root.id, **request.args))
+
+
+def _row_link(args):
+    def link(row):
+        if row.direct:
+            return url_for(".workers", unit_id=row.unit.id, direct=1, **args)
+        if row.unit.level == "community":
+            return url_for(".workers", unit_id=row.unit.id, **args)
+        return url_for(".dashboard", unit_id=row.unit.id, **args)
+    return link
+
+
+def _units_report(unit, parsed):
+    dash = queries.dashboard(current_user, unit, parsed.filters)
+    return dash, reports.units_report(dash, _row_link(parsed.args))
+
+
+@bp.route("/unit/<int:unit_id>")
+@roles_required("admin", "office")
+def dashboard(unit_id):
+    unit = _unit(unit_id)
+    parsed = _parsed()
+    dash, table = _units_report(unit, parsed)
+    return _page("stats/dashboard.html", unit, parsed, "dashboard", dash=dash, table=table,
+                 charts=charts.comparison(dash))
+
+
+@bp.route("/unit/<int:unit_id>/trends")
+@roles_required("admin", "office")
+def trends(unit_id):
+    unit = _unit(unit_id)
+    parsed = _parsed()
+    table = reports.trend_report(queries.trend(current_user, unit, parsed.filters))
+    return _page("stats/trends.html", unit, parsed, "trends", table=table, charts=charts.trend(table))
+
+
+# --- workers ----------------------------------------------------------------------------------------
+
+def _workers_stmt(unit: OrgUnit):
+    stmt = queries.population_users(current_user, unit)
+    if request.args.get("direct"):
+        stmt = stmt.where(User.org_unit_id == unit.id)
+    return stmt.order_by(OrgUnit.path, User.username)
+
+
+def _worker_link(args):
+    return lambda user: url_for(".worker", user_id=user.id, **args)
+
+
+@bp.route("/unit/<int:unit_id>/workers")
+@roles_required("admin", "office")
+def workers(unit_id):
+    unit = _unit(unit_id)
+    parsed = _parsed()
+    page = Page(_workers_stmt(unit), page_arg(), PER_PAGE)
+    figures = queries.worker_figures(current_user, unit, parsed.filters, user_ids=[u.id for u in page.items])
+    table = reports.workers_report(page.items, figures, _worker_link(parsed.args))
+    total = queries.compute(queries.Population(current_user, unit, by="unit"), parsed.filters).get(unit.id)
+    return _page("stats/workers.html", unit, parsed, "workers", page=page, table=table,
+                 total=total or queries.Figures(), direct=bool(request.args.get("direct")))
+
+
+@bp.route("/worker/<int:user_id>")
+@roles_required("admin", "office")
+def worker(user_id):
+    user = get_or_404(User, user_id)
+    if not can_see_user(current_user, user):
+        abort(404)
+    parsed = _parsed()
+    figures = queries.worker_figures(current_user, user.org_unit, parsed.filters, user_ids=[user.id]).get(user.id)
+    year = parsed.year or filters.this_year()
+    from ..learning.progress import hours_in_year
+
+    hours = hours_in_year(user.id, year)
+    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    return _page("stats/worker.html", user.org_unit, parsed, "workers", user=user, figures=figures or queries.Figures(),
+                 tables=record.reports(user.id, parsed.filters), ce_year=year, ce_hours=hours, target=target,
+                 shortfall=ce.shortfall(hours, target))
+
+
+@bp.route("/worker/<int:user_id>/export/<report>.<fmt>")
+@roles_required("admin", "office")
+def worker_export(user_id, report, fmt):
+    user = get_or_404(User, user_id)
+    if not can_see_user(current_user, user) or fmt not in ("xlsx", "csv"):
+        abort(404)
+    parsed = _parsed()
+    tables = record.reports(user.id, parsed.filters)
+    if report not in tables:
+        abort(404)
+    return _download(tables[report], fmt, user.org_unit, parsed, [[_("Worker"), f"{user.name} ({user.username})"]])
+
+
+class Paged:
+    """Page numbers for a list fetched by hand (the same attributes as util.Page for the pager)."""
+
+    def __init__(self, page: int, per_page: int, total: int):
+        self.total, self.per_page = total, per_page
+        self.pages = max((total + per_page - 1) // per_page, 1)
+        self.page = min(max(page, 1), self.pages)
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+
+
+# --- continuing education --------------------------------------------------------------------------
+
+def _ce_args():
+    cert = request.args.get("cert")
+    cert_levels = ["assistant", "intermediate", "senior"] if cert == "certified" else None
+    show_all = request.args.get("show") == "all"
+    return cert_levels, show_all
+
+
+def _ce_tables(unit, parsed, paged: bool):
+    year = parsed.year or filters.this_year()
+    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    cert_levels, show_all = _ce_args()
+    figures = ce.summary(current_user, unit, year, target, cert_levels)
+    children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.code)).all()
+    rows = [(c, figures.get(c.id, ce.CeFigures()), False) for c in children if can_see_unit(current_user, c)]
+    if figures.get(unit.id) and figures[unit.id].workers:
+        rows.append((unit, figures[unit.id], True))
+    total = ce.CeFigures()
+    for f in figures.values():
+        total.add(f)
+    extra = {k: v for k, v in request.args.items() if k in ("cert", "show")}
+    link_args = {**parsed.args, **extra}
+
+    def unit_link(u, direct):
+        return url_for(".continuing_education", unit_id=u.id, **link_args) if not direct else None
+
+    summary = reports.ce_units_report(unit, rows, total, target, unit_link)
+    stmt = ce.workers(current_user, unit, year, target, behind_only=not show_all, cert_levels=cert_levels)
+    page = None
+    if paged:  # the summary has counted the list already: every worker, or those behind
+        page = Paged(page_arg(), PER_PAGE, total.workers if show_all else total.behind)
+        total_rows = page.total
+        rows_ = db.session.execute(stmt.limit(PER_PAGE).offset((page.page - 1) * PER_PAGE)).all()
+    else:
+        rows_ = db.session.execute(stmt).all()
+        total_rows = len(rows_)
+    listing = reports.ce_workers_report([(r[0], r[1]) for r in rows_], target, _worker_link(parsed.args))
+    return year, target, summary, listing, page, total_rows, total, extra
+
+
+@bp.route("/unit/<int:unit_id>/continuing-education")
+@roles_required("admin", "office")
+def continuing_education(unit_id):
+    unit = _unit(unit_id)
+    parsed = _parsed()
+    year, target, summary, listing, page, n, total, extra = _ce_tables(unit, parsed, paged=True)
+    return _page("stats/ce.html", unit, parsed, "ce", year=year, target=target, summary=summary, listing=listing,
+                 page=page, listed=n, total=total, extra=extra, charts=charts.ce(summary))
+
+
+# --- the workforce profile -------------------------------------------------------------------------
+
+@bp.route("/unit/<int:unit_id>/profile")
+@roles_required("admin", "office")
+def profile(unit_id):
+    unit = _unit(unit_id)
+    parsed = _parsed()
+    prof = build_profile(current_user, unit, filters.this_year())
+    tables = reports.profile_reports(prof)
+    return _page("stats/profile.html", unit, parsed, "profile", prof=prof, tables=tables,
+                 charts=charts.profile(prof, tables))
+
+
+# --- exports ----------------------------------------------------------------------------------------
+
+@bp.route("/unit/<int:unit_id>/export/<report>.<fmt>")
+@roles_required("admin", "office")
+def export(unit_id, report, fmt):
+    unit = _unit(unit_id)
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    parsed = _parsed()
+    extra = None
+    if report == "units":
+        _dash, table = _units_report(unit, parsed)
+    elif report == "trend":
+        table = reports.trend_report(queries.trend(current_user, unit, parsed.filters))
+    elif report == "workers":
+        users = db.session.scalars(_workers_stmt(unit)).unique().all()
+        figures = queries.worker_figures(current_user, unit, parsed.filters)
+        table = reports.workers_report(users, figures, lambda u: None)
+    elif report in ("ce_units", "ce_workers"):
+        year, target, summary, listing, *_rest = _ce_tables(unit, parsed, paged=False)
+        table = summary if report == "ce_units" else listing
+        extra = [[_("Year"), str(year)], [_("Target"), str(target)]]
+    elif report == "profile":
+        table = reports.profile_report(build_profile(current_user, unit, filters.this_year()))
+    else:
+        abort(404)
+    return _download(table, fmt, unit, parsed, extra)
