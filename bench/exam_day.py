@@ -612,7 +612,7 @@ async def baseline_phase(port, clients, rate, seconds, timeout):
             got = await b.request("bare", "GET", "/")
             if got and got[0] != 200:
                 stats.error("bare", f"HTTP {got[0]}")
-            await asyncio.sleep(rng.expovariate(1 / gap))
+            await asyncio.sleep(min(rng.expovariate(1 / gap), max(0.0, end - time.time())))
 
     await asyncio.gather(*(one(random.Random(i)) for i in range(clients)))
     await http.close()
