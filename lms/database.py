@@ -1,4 +1,6 @@
 """Engine setup shared by the app, the CLI and the tests."""
+import fcntl
+import os
 from datetime import datetime, timezone
 
 from sqlalchemy import event
@@ -27,18 +29,111 @@ def configure_engine(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    lock_path = None if engine.url.database in (None, "", ":memory:") else engine.url.database + ".writelock"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # A transaction that may write takes SQLite's write lock up front (waiting busy_timeout
         # for it): a deferred one that read first cannot wait for it later and fails with
         # "database is locked". Reads (GET requests) stay deferred and run alongside.
-        conn.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+        if _read_only_request():
+            conn.exec_driver_sql("BEGIN")
+            return
+        held = _WriteQueue.enter(conn, lock_path)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                _WriteQueue.leave(conn)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn):
+        _WriteQueue.leave(conn)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn, record):
+        _WriteQueue.leave_record(record)  # a safety net: never keep the queue across requests
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_conn, record):
+        _WriteQueue.leave_record(record)
+        fd = record.info.pop("write_queue_fd", None)
+        if fd is not None and fd[0] == os.getpid():
+            os.close(fd[1])
+
+
+class _WriteQueue:
+    """Writers on one SQLite file wait their turn on an flock of a file beside it.
+
+    SQLite lets one writer in at a time; the others poll with sleeps that grow to 100 ms
+    (sqlite3_busy_timeout), so under load a process can miss its turn again and again while the
+    lock is free most of the time. Blocking on flock(2) wakes a waiting process the moment the lock
+    is let go. Each DBAPI connection has its own open file, so two threads of one process queue
+    too; the kernel lets go of the flock when a process dies. SQLite's busy timeout still guards
+    writers that do not queue (sqlite3 shell, another program).
+    The flock is let go when SQLAlchemy commits or rolls back, just before the COMMIT itself: a
+    writer let in at that moment waits a millisecond in SQLite's busy handler.
+    """
+
+    @staticmethod
+    def enter(conn, lock_path) -> bool:
+        if lock_path is None:
+            return False
+        info = conn.connection.info  # the pool's record of this DBAPI connection
+        fd = info.get("write_queue_fd")
+        if fd is None or fd[0] != os.getpid():  # opened before a fork: the open file would be shared
+            fd = (os.getpid(), os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600))
+            info["write_queue_fd"] = fd
+        fcntl.flock(fd[1], fcntl.LOCK_EX)
+        info["write_queue_held"] = True
+        return True
+
+    @staticmethod
+    def leave(conn) -> None:
+        _WriteQueue.leave_record(conn.connection)
+
+    @staticmethod
+    def leave_record(record) -> None:
+        """`record`: a pool record or a pooled connection; their `info` is the same dict."""
+        if record.info.pop("write_queue_held", False):
+            fd = record.info.get("write_queue_fd")
+            if fd is not None and fd[0] == os.getpid():
+                fcntl.flock(fd[1], fcntl.LOCK_UN)
 
 
 def _read_only_request() -> bool:
-    from flask import has_request_context, request
+    from flask import current_app, g, has_request_context, request
 
-    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    if not has_request_context():
+        return False
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "writes_late", False) and not g.get("lms_writing", False)
+
+
+def writes_late(view):
+    """Mark a POST view that reads first and writes at the end (SQLite's write lock is one for the
+    whole database): its transaction starts deferred, like a GET's, so other writers go on while it
+    reads, and it calls begin_writing() before its first write. Keep the marker under @bp.route."""
+    view.writes_late = True
+    return view
+
+
+def begin_writing() -> None:
+    """End a writes_late view's reading: the next statement starts a transaction that may write
+    (BEGIN IMMEDIATE on SQLite). Every object read so far is expired and read again, under the
+    lock, when next used, so no decision rests on what was read before."""
+    from flask import g
+
+    from .extensions import db
+
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("begin_writing() after a change: the change would be written without the lock")
+    db.session.commit()  # nothing to write: ends the read transaction
+    g.lms_writing = True
 
 
 def include_name(name, type_, parent_names) -> bool:

@@ -20,14 +20,14 @@ def safe_next(target: str | None, default: str) -> str:
 MAX_ID = 2**31 - 1  # INTEGER columns: a larger id cannot exist (and PostgreSQL would refuse it)
 
 
-def get_or_none(model, ident):
+def get_or_none(model, ident, options=()):
     if not isinstance(ident, int) or not 0 < ident <= MAX_ID:
         return None
-    return db.session.get(model, ident)
+    return db.session.get(model, ident, options=options)
 
 
-def get_or_404(model, ident):
-    obj = get_or_none(model, ident)
+def get_or_404(model, ident, options=()):
+    obj = get_or_none(model, ident, options)
     if obj is None:
         abort(404)
     return obj

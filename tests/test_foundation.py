@@ -1,5 +1,9 @@
 """App factory, configuration, database setup and transaction isolation."""
 
+import fcntl
+import os
+
+import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from lms import create_app
@@ -40,6 +44,53 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path, monkeypatch):
     with app.app_context():
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def _queue_is_free(path: str) -> bool:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_sqlite_writers_queue_and_always_leave_the_queue(tmp_path, monkeypatch):
+    """Writing transactions take the flock beside the database file (database._WriteQueue) and let it
+    go at commit, at rollback and when a request fails; reads never take it."""
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SWEEP_SECONDS": 0, "WTF_CSRF_ENABLED": False})
+    lock = str(tmp_path / "lms.sqlite3") + ".writelock"
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE t (x INTEGER)"))
+        assert not _queue_is_free(lock)  # another writer waits
+        db.session.commit()
+        assert _queue_is_free(lock)
+        db.session.execute(text("INSERT INTO t VALUES (1)"))
+        assert not _queue_is_free(lock)
+        db.session.rollback()
+        assert _queue_is_free(lock)
+    with app.test_request_context("/", method="GET"):
+        assert db.session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        assert _queue_is_free(lock)  # a GET reads without queueing
+        db.session.remove()
+    # A request that fails half-way (no tables: the login query raises) leaves the queue too.
+    response = app.test_client().post("/auth/login", data={"username": "x", "password": "y"})
+    assert response.status_code in (500, 503)
+    assert _queue_is_free(lock)
+
+
+def test_begin_writing_refuses_changes_made_before_the_lock(app):
+    from lms.database import begin_writing
+
+    with rolled_back(app), app.test_request_context("/", method="POST"):
+        db.session.add(OrgUnit(code="EARLY", name="早写", level="district", path="/e/"))
+        with pytest.raises(RuntimeError):
+            begin_writing()
+        db.session.rollback()
 
 
 def test_each_test_is_rolled_back(app):

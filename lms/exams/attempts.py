@@ -43,9 +43,19 @@ def start_slot(user, day: MockExamDay) -> datetime:
     return day.opens_at + timedelta(seconds=offset)
 
 
+def prepare(exam: Exam, seed: int | None = None) -> tuple[int, dict]:
+    """A seed and the paper it assembles (only reads the bank: callers do it before they write)."""
+    seed = seed if seed is not None else secrets.randbits(48)
+    try:
+        return seed, assembly.freeze(exam, seed)
+    except assembly.AssemblyError as exc:
+        raise AttemptError(_("The question bank cannot make this paper yet: %(why)s", why=str(exc)))
+
+
 def start(user, exam: Exam, mock_day: MockExamDay | None = None, now: datetime | None = None,
-          seed: int | None = None) -> Attempt:
-    """Resume the open attempt or start a new one with its own frozen paper."""
+          seed: int | None = None, prepared: tuple[int, dict] | None = None) -> Attempt:
+    """Resume the open attempt or start a new one with its own frozen paper (`prepared`: a seed and
+    paper from prepare(), assembled before the caller took the write lock)."""
     now = now or utcnow()
     existing = open_attempt(user, exam, mock_day)
     if existing is not None and now <= existing.deadline_at:
@@ -65,13 +75,9 @@ def start(user, exam: Exam, mock_day: MockExamDay | None = None, now: datetime |
         deadline = min(deadline, mock_day.closes_at)
     if not exam.active:
         raise AttemptError(_("This exam is not available."))
-    seed = seed if seed is not None else secrets.randbits(48)
-    try:
-        paper = assembly.freeze(exam, seed)
-    except assembly.AssemblyError as exc:
-        raise AttemptError(_("The question bank cannot make this paper yet: %(why)s", why=str(exc)))
+    seed, paper = prepared if prepared is not None else prepare(exam, seed)
     attempt = Attempt(user_id=user.id, exam_id=exam.id, mock_day_id=mock_day.id if mock_day else None, seed=seed,
-                      paper=paper, started_at=now, deadline_at=deadline, status="in_progress",
+                      paper=paper, answer_keys=answer_keys(paper), started_at=now, deadline_at=deadline, status="in_progress",
                       max_score=sum((Decimal(str(paper["items"][k]["points"])) for s in paper["sections"]
                                      for k in s["items"]), Decimal(0)))
     db.session.add(attempt)
@@ -102,21 +108,28 @@ def answerable(attempt: Attempt) -> list[str]:
     return [k for k, item in attempt.paper["items"].items() if item["type"] != "case"]
 
 
+def answer_keys(paper: dict) -> dict[str, str]:
+    """Item → "type:option letters" for every item that takes a response (see Attempt.answer_keys)."""
+    return {k: f"{item['type']}:{''.join(o['key'] for o in item.get('options') or [])}"
+            for k, item in paper["items"].items() if item["type"] != "case"}
+
+
 def saved_answers(attempt: Attempt) -> dict[str, AttemptAnswer]:
     return {a.item: a for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
 
 
 # --- saving ------------------------------------------------------------------------------------------
 
-def clean_response(item: dict, response):
-    """A response in its stored shape, or AttemptError when it cannot be one for this item."""
+def clean_response(answer_key: str, response):
+    """A response in its stored shape, or AttemptError when it cannot be one for this item
+    (`answer_key` as in answer_keys(): "type:option letters")."""
     if response is None or response == "":
         return None
-    qtype = item["type"]
+    qtype, _sep, letters_allowed = answer_key.partition(":")
     if qtype in ("single", "multiple"):
         if not isinstance(response, str):
             raise AttemptError(_("An answer to a choice question is a string of option letters."))
-        keys = {o["key"] for o in item.get("options", [])}
+        keys = set(letters_allowed)
         letters = sorted({c for c in response.upper() if not c.isspace()})
         if not set(letters) <= keys or (qtype == "single" and len(letters) > 1):
             raise AttemptError(_("Those are not options of this question."))
@@ -140,12 +153,13 @@ def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | No
     now = now or utcnow()
     if attempt.status != "in_progress" or now > attempt.deadline_at:
         raise DeadlinePassed(_("Time is up: answers can no longer be changed."))
-    item = attempt.paper["items"].get(str(item_key))
-    if item is None or item["type"] == "case":
+    keys = attempt.answer_keys if attempt.answer_keys is not None else answer_keys(attempt.paper)
+    answer_key = keys.get(str(item_key))
+    if answer_key is None:
         raise AttemptError(_("This paper has no question %(no)s.", no=item_key))
     if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
         raise AttemptError(_("A save needs a positive sequence number."))
-    value = clean_response(item, response)
+    value = clean_response(answer_key, response)
     # Take the attempt's row lock and look at its status again: finish() changes the status with an
     # UPDATE of that row, so a save either lands before the attempt is graded (and is graded with it)
     # or is refused. Without it, on PostgreSQL a save that read "in_progress" just before a submit

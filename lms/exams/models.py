@@ -161,6 +161,9 @@ class Attempt(db.Model):
     mock_day_id: Mapped[int | None] = mapped_column(ForeignKey("mock_exam_day.id"), index=True)
     seed: Mapped[int] = mapped_column(BigInteger)
     paper: Mapped[dict] = mapped_column(JSON)
+    # What a save may hold, item → "type:option letters" (e.g. "multiple:ABCDE"), so that a save
+    # checks its item without loading the whole paper (~130 KB of JSON). None: older attempts.
+    answer_keys: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
     deadline_at: Mapped[object] = mapped_column(DateTime)
     submitted_at: Mapped[object | None] = mapped_column(DateTime)
