@@ -74,6 +74,16 @@ def small_exam(code="junior-general", minutes=30, **mix):
     return exam
 
 
+@pytest.fixture
+def exam_id(app, tx):
+    """The synthetic bank and a small exam, committed inside the test's rolled-back transaction."""
+    with app.app_context():
+        make_bank()
+        exam_id = small_exam().id
+        db.session.commit()
+    return exam_id
+
+
 def default_exam(code):
     return db.session.scalar(select(Exam).where(Exam.code == code))
 
@@ -178,11 +188,7 @@ def test_the_page_before_submission_holds_no_answer_or_explanation(app, client):
         assert "解析" not in page and "要点" not in page and '"answer"' not in page and '"answer"' not in state
 
 
-def test_answers_survive_reload_and_late_saves_never_overwrite(app, client):
-    with app.app_context():
-        make_bank()
-        exam_id = small_exam().id
-        db.session.commit()
+def test_answers_survive_reload_and_late_saves_never_overwrite(app, client, exam_id):
     login(client, "worker_a")
     attempt_id = start_http(app, client, exam_id)
     assert save_http(client, attempt_id, "1", "B", 100).json == {"ok": True, "item": "1", "seq": 100}
@@ -200,11 +206,7 @@ def test_answers_survive_reload_and_late_saves_never_overwrite(app, client):
     assert state["answers"] == {"1": {"response": "B", "seq": 100}, "6": {"response": "AC", "seq": 5}}
 
 
-def test_a_save_after_the_deadline_is_refused(app, client):
-    with app.app_context():
-        make_bank()
-        exam_id = small_exam().id
-        db.session.commit()
+def test_a_save_after_the_deadline_is_refused(app, client, exam_id):
     login(client, "worker_a")
     attempt_id = start_http(app, client, exam_id)
     save_http(client, attempt_id, "1", "A", 1)
@@ -233,11 +235,7 @@ def test_an_abandoned_attempt_is_graded_at_its_deadline(ctx, world):
     assert attempts.finish_expired() == 0
 
 
-def test_submitting_twice_grades_once(app, client):
-    with app.app_context():
-        make_bank()
-        exam_id = small_exam().id
-        db.session.commit()
+def test_submitting_twice_grades_once(app, client, exam_id):
     login(client, "worker_a")
     attempt_id = start_http(app, client, exam_id)
     with app.app_context():
@@ -299,11 +297,7 @@ def test_written_answers_wait_for_marking_then_the_total_updates(app, client, wo
         assert a.status == "graded" and a.pending_marks == 0 and a.score >= Decimal(str(points))
 
 
-def test_result_page_shows_scores_answers_and_explanations(app, client):
-    with app.app_context():
-        make_bank()
-        exam_id = small_exam().id
-        db.session.commit()
+def test_result_page_shows_scores_answers_and_explanations(app, client, exam_id):
     login(client, "worker_a")
     attempt_id = start_http(app, client, exam_id)
     post_form(client, f"/mock/attempts/{attempt_id}/submit", page=f"/mock/attempts/{attempt_id}")
@@ -344,11 +338,7 @@ def test_practice_page_gives_instant_feedback(app, client):
 
 # --- mock exam days -----------------------------------------------------------------------------------------
 
-def test_an_office_runs_a_mock_exam_day_for_its_area(app, client, world):
-    with app.app_context():
-        make_bank()
-        exam_id = small_exam().id
-        db.session.commit()
+def test_an_office_runs_a_mock_exam_day_for_its_area(app, client, world, exam_id):
     office = app.test_client()
     login(office, "office_d1")
     opens = (utcnow() + timedelta(hours=8) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")   # Beijing time
