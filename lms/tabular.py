@@ -3,15 +3,24 @@
 Every import in the site goes through `read_rows()` and `ImportReport`: a file is parsed
 whole, every bad cell is reported with its row number and column, and the caller writes
 nothing unless the report is empty (all-or-nothing).
+
+Every export is built with `write_xlsx()` or `write_csv()` and sent with `download()`.
 """
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
 
+from flask import Response
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
 
 
@@ -132,39 +141,165 @@ def read_rows(data: bytes, filename: str, columns: list[Column], report: ImportR
     return out
 
 
-def write_xlsx(title: str, headers: list[str], rows: list[list], widths: list[int] | None = None,
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_DATE_TYPES = (datetime, date, time, timedelta)
+
+
+def write_xlsx(title: str, headers: list[str], rows: Iterable[Iterable], widths: list[int] | None = None,
                number_formats: dict[int, str] | None = None,
                notes: tuple[str, list[list]] | None = None) -> bytes:
-    """A workbook with a bold, frozen header row; `notes` adds a second sheet (title, rows)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append([str(h) for h in headers])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    for row in rows:
-        ws.append(list(row))
+    """A workbook with a bold, frozen header row; `notes` adds a second sheet (title, rows).
+
+    `rows` may be any iterable, a generator streaming from a query included: the workbook is
+    written in openpyxl's write-only mode, so memory does not grow with the number of rows.
+    `number_formats` maps a 1-based column number to an Excel number format for its data cells.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    # Write-only sheets take their layout before the first row is written.
     ws.freeze_panes = "A2"
-    for i, _h in enumerate(headers, start=1):
+    for i in range(1, len(headers) + 1):
         ws.column_dimensions[get_column_letter(i)].width = (widths[i - 1] if widths else 16)
-    for col, fmt in (number_formats or {}).items():
-        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = fmt
-    if notes:
-        ns = wb.create_sheet(notes[0][:31])
-        for row in notes[1]:
-            ns.append([str(v) for v in row])
-        ns.column_dimensions["A"].width = 22
-        ns.column_dimensions["B"].width = 90
-    buf = io.BytesIO()
-    wb.save(buf)
+    try:
+        _write_rows(wb, ws, headers, rows, number_formats, notes)
+        buf = io.BytesIO()
+        wb.save(buf)
+    except BaseException:
+        _discard(wb)
+        raise
     return buf.getvalue()
 
 
-def write_csv(headers: list[str], rows: list[list]) -> bytes:
+def _write_rows(wb, ws, headers, rows, number_formats, notes) -> None:
+    header = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=str(h))
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        header.append(cell)
+    ws.append(header)
+    # One styled cell per formatted column, reused row after row: the sheet writes each row out
+    # as soon as it is appended, so a cell object only has to live for one row.
+    styled = []
+    for col, fmt in sorted((number_formats or {}).items()):
+        cell = WriteOnlyCell(ws)
+        cell.number_format = fmt
+        styled.append((col - 1, cell, fmt, not is_date_format(fmt)))
+    width = styled[-1][0] + 1 if styled else 0
+    for row in rows:
+        values = list(row)
+        if len(values) < width:  # a short row still gets its formatted (empty) cells
+            values.extend([None] * (width - len(values)))
+        for i, value in enumerate(values):
+            if isinstance(value, str) and value.startswith("="):
+                values[i] = _text_cell(ws, value)
+        for i, cell, fmt, not_date in styled:
+            value = values[i]
+            cell.value = value
+            if not_date and isinstance(value, _DATE_TYPES):
+                cell.number_format = fmt  # openpyxl gave the date a date format: the column's format wins
+            values[i] = cell
+        ws.append(values)
+    if notes:
+        ns = wb.create_sheet(notes[0][:31])
+        ns.column_dimensions["A"].width = 22
+        ns.column_dimensions["B"].width = 90
+        for row in notes[1]:
+            ns.append([str(v) for v in row])
+
+
+def _text_cell(ws, value: str) -> WriteOnlyCell:
+    """Text that starts with "=" stays text: openpyxl would write it as a formula, and a name or a
+    note typed by a user must never run as one in the office's Excel (formula injection)."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def _discard(wb) -> None:
+    """Close and delete the temporary files of a write-only workbook that will not be saved.
+
+    (openpyxl streams each write-only sheet to a temporary file and deletes it when the workbook
+    is saved; a failed export would otherwise leave it, open, until the process exits.)
+    """
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        try:
+            ws.close()
+        except Exception:  # noqa: BLE001 - the sheet is thrown away: only its file matters
+            pass
+        try:
+            writer.cleanup()
+        except (OSError, ValueError):
+            pass
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_value(value):
+    """Text a spreadsheet would read as a formula gets a leading apostrophe (OWASP, CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(headers: list[str], rows: Iterable[Iterable]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([str(h) for h in headers])
-    writer.writerows(rows)
+    writer.writerows([_csv_value(v) for v in row] for row in rows)
     return buf.getvalue().encode("utf-8-sig")
+
+
+# --- sending a file -------------------------------------------------------------------------------
+
+MIMETYPES = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".csv": "text/csv; charset=utf-8",
+}
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # RFC 9110 token: needs no quotes
+_ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits: not percent-encoded
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with the file name as every browser reads it (RFC 6266).
+
+    An ASCII name goes as it is; any other name goes percent-encoded as UTF-8 in `filename*`
+    (RFC 5987/8187), after an ASCII `filename` for clients that do not read `filename*`.
+    """
+    if filename.isascii():
+        return f"attachment; filename={_header_value(filename)}"
+    return (f"attachment; filename={_header_value(_ascii_fallback(filename))}; "
+            f"filename*=UTF-8''{quote(filename, safe=_ATTR_CHARS)}")
+
+
+def _header_value(text: str) -> str:
+    if _TOKEN.fullmatch(text):
+        return text
+    text = "".join(c for c in text if c.isprintable())
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ascii_fallback(filename: str) -> str:
+    """The ASCII letters, digits and separators of a name (accents stripped), or "download"."""
+    stem, dot, suffix = filename.rpartition(".")
+    if not dot or not suffix.isascii() or not suffix.isalnum():
+        stem, suffix = filename, ""
+    else:
+        suffix = "." + suffix
+    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^A-Za-z0-9._ -]+", "", stem)
+    stem = re.sub(r"([._ -])[._ -]+", r"\1", stem).strip("._ -")
+    return (stem or "download") + suffix
+
+
+def download(data: bytes, filename: str) -> Response:
+    """A file to save, typed by the extension of `filename` (.xlsx or .csv), which may be Chinese."""
+    mimetype = MIMETYPES.get("." + filename.rpartition(".")[2].lower())
+    if mimetype is None:
+        raise ValueError(f"no download type for {filename!r}")
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})

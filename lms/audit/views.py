@@ -1,14 +1,14 @@
 """Browsing and exporting the audit trail (admins; offices see their own area)."""
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.scope import roles_required, unit_filter
 from ..extensions import db
-from ..tabular import write_csv, write_xlsx
+from ..tabular import download, write_csv, write_xlsx
 from ..util import Page, local_to_utc, page_arg
 from .models import AuditEntry
 
@@ -47,13 +47,10 @@ def export(fmt):
 
     if fmt not in ("xlsx", "csv"):
         abort(404)
-    rows = [[format_datetime(e.at, "yyyy-MM-dd HH:mm:ss"), e.actor_name, e.action, e.entity, e.entity_id,
+    rows = ([format_datetime(e.at, "yyyy-MM-dd HH:mm:ss"), e.actor_name, e.action, e.entity, e.entity_id,
              "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in (e.changes or {}).items())]
-            for e in db.session.scalars(_filtered().limit(100_000))]
+            for e in db.session.scalars(_filtered().limit(100_000)))
     headers = [_("When"), _("Who"), _("Action"), _("Record type"), _("Record"), _("Changes")]
     if fmt == "csv":
-        return Response(write_csv(headers, rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
-    return Response(write_xlsx(_("Audit trail"), headers, rows, widths=[20, 14, 8, 18, 10, 90]),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=audit.xlsx"})
+        return download(write_csv(headers, rows), "audit.csv")
+    return download(write_xlsx(_("Audit trail"), headers, rows, widths=[20, 14, 8, 18, 10, 90]), "audit.xlsx")

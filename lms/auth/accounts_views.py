@@ -1,7 +1,7 @@
 """Account management for admins and offices: list, detail, create, edit, import, export."""
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
@@ -10,7 +10,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..tabular import TableError, write_csv, write_xlsx
+from ..tabular import TableError, download, write_csv, write_xlsx
 from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices, throttle
 from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
@@ -73,14 +73,9 @@ def export(fmt):
         abort(404)
     labels = {c.key: str(c.label) for c in worker_columns()}
     headers = [labels[k] for k in EXPORT_HEADERS] + [_("Org unit"), _("Roles"), _("Active")]
-    rows = list(_export_rows(db.session.scalars(_filtered()).unique()))
-    stamp = date.today().isoformat()
-    if fmt == "csv":
-        return Response(write_csv(headers, rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename=accounts-{stamp}.csv"})
-    data = write_xlsx(_("Accounts"), headers, rows)
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=accounts-{stamp}.xlsx"})
+    rows = _export_rows(db.session.scalars(_filtered()).unique())
+    data = write_csv(headers, rows) if fmt == "csv" else write_xlsx(_("Accounts"), headers, rows)
+    return download(data, f"accounts-{date.today().isoformat()}.{fmt}")
 
 
 def _load_visible(user_id: int) -> User:
@@ -247,5 +242,4 @@ def import_template():
              [_("Initial password"), _("Optional. Left empty, a password is generated and shown after the import.")]]
     data = write_xlsx(_("Workers"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
                       notes=(_("How to fill in"), notes))
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=workers-template.xlsx"})
+    return download(data, "workers-template.xlsx")

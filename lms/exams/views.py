@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..auth.scope import roles_required
 from ..extensions import db
 from ..markdown import plain_text, render_markdown
-from ..tabular import TableError
+from ..tabular import TableError, download
 from ..util import Page, get_or_404, page_arg
 from . import bank
 from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, question_data
@@ -198,8 +198,7 @@ def import_view():
 @bp.route("/import/template.xlsx")
 @roles_required(*STAFF)
 def import_template():
-    return Response(xlsx_template(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=questions-template.xlsx"})
+    return download(xlsx_template(), "questions-template.xlsx")
 
 
 @bp.route("/export")

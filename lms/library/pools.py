@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..auth.scope import can_edit_library_record, can_manage_library, can_see_unit
+from ..auth.scope import can_see_unit
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
@@ -71,10 +71,6 @@ FIELDS = {
 LIST_FIELDS = {"topics", "expertise", "fields", "cooperation"}
 _SEPARATORS = re.compile(r"[、，,;；\n\r]+")
 MAX_TERMS = 8
-
-
-def is_staff(viewer: User) -> bool:
-    return can_manage_library(viewer)
 
 
 def normalize_list(text: str | None) -> str:
@@ -161,10 +157,6 @@ def trainer_courses(trainer: Trainer, staff: bool) -> list:
 def may_place_base(viewer: User, unit: OrgUnit | None) -> bool:
     """An office creates and edits bases only inside its own subtree; an admin anywhere."""
     return can_see_unit(viewer, unit)
-
-
-def may_edit(viewer: User, pool: Pool, record) -> bool:
-    return can_edit_library_record(viewer, record)
 
 
 # ----- identity and saving -------------------------------------------------------------------

@@ -7,7 +7,7 @@ The five pools share one set of views, told apart by the `kind` in the URL:
 """
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,22 +15,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..auth.forms import ImportForm
-from ..auth.scope import roles_required, visible_units
+from ..auth.scope import can_edit_library_record, can_manage_library, roles_required, visible_units
 from ..extensions import db
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
-from ..tabular import TableError, write_xlsx
+from ..tabular import TableError, download, write_xlsx
 from ..training import rules as training_rules
 from ..util import Page, get_or_404, get_or_none, page_arg
 from .forms import FORMS
 from .io import columns, export_row, import_pool, template_notes
-from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account, is_staff,
-                    may_edit, may_place_base, pool_query, save_record, split_list, trainer_courses, tree_order,
-                    visible_to)
+from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account, may_place_base,
+                    pool_query, save_record, split_list, trainer_courses, tree_order, visible_to)
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 KIND = "<kind>"  # checked by _pool(): an unknown pool is a 404
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MARKDOWN_ATTR = {"textbooks": "description", "trainers": "bio", "bases": "description", "experts": "bio",
                  "institutions": "description"}
 # Form field holding each attribute, where the names differ.
@@ -56,13 +54,13 @@ def _pool(kind: str) -> Pool:
 def _template_helpers(pool: Pool) -> dict:
     # The list filters of the query string, for the pager and export links.
     query = {k: v for k, v in request.args.items() if k in FILTER_ARGS}
-    return {"pool": pool, "staff": is_staff(current_user), "split_list": split_list, "query": query}
+    return {"pool": pool, "staff": can_manage_library(current_user), "split_list": split_list, "query": query}
 
 
 @bp.route("/")
 @login_required
 def index():
-    return render_template("library/index.html", pools=POOLS, counts=counts(is_staff(current_user)))
+    return render_template("library/index.html", pools=POOLS, counts=counts(can_manage_library(current_user)))
 
 
 def _filters(pool: Pool) -> dict:
@@ -77,14 +75,14 @@ def _filters(pool: Pool) -> dict:
 @login_required
 def list_view(kind):
     pool = _pool(kind)
-    stmt = pool_query(pool, staff=is_staff(current_user), **_filters(pool))
+    stmt = pool_query(pool, staff=can_manage_library(current_user), **_filters(pool))
     page = Page(stmt, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template("library/list.html", page=page, units=filter_units(pool), **_template_helpers(pool))
 
 
 def _load_visible(pool: Pool, item_id: int):
     record = _record(pool, item_id)
-    if not visible_to(pool, record, is_staff(current_user)):
+    if not visible_to(pool, record, can_manage_library(current_user)):
         abort(404)  # taken out of the pool: not shown to learners
     return record
 
@@ -94,13 +92,13 @@ def _load_visible(pool: Pool, item_id: int):
 def detail(kind, item_id):
     pool = _pool(kind)
     record = _load_visible(pool, item_id)
-    staff = is_staff(current_user)
+    staff = can_manage_library(current_user)
     courses = trainer_courses(record, staff) if kind == "trainers" else []
     trainings = (training_rules.trainings_for_trainer(record, staff) if kind == "trainers" else
                  training_rules.trainings_at_base(record, staff) if kind == "bases" else [])
     return render_template(f"library/detail_{kind}.html", record=record, courses=courses, trainings=trainings,
                            body=render_markdown(getattr(record, MARKDOWN_ATTR[kind])),
-                           can_edit=may_edit(current_user, pool, record), **_template_helpers(pool))
+                           can_edit=can_edit_library_record(current_user, record), **_template_helpers(pool))
 
 
 def _unit_options(units) -> list:
@@ -181,7 +179,7 @@ def create(kind):
 def edit(kind, item_id):
     pool = _pool(kind)
     record = _record(pool, item_id)
-    if not may_edit(current_user, pool, record):
+    if not can_edit_library_record(current_user, record):
         abort(403)
     form = FORMS[kind](obj=record)
     _prepare(pool, form)
@@ -217,10 +215,6 @@ def import_view(kind):
     return render_template("library/import.html", form=form, report=report, **_template_helpers(pool))
 
 
-def _xlsx(data: bytes, name: str) -> Response:
-    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={name}"})
-
-
 @bp.route(f"/{KIND}/import/template.xlsx", endpoint="import_template")
 @roles_required("office", "admin")
 def import_template(kind):
@@ -228,7 +222,7 @@ def import_template(kind):
     cols = columns(pool)
     data = write_xlsx(str(pool.title), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
                       notes=(_("How to fill in"), template_notes(current_user, pool)))
-    return _xlsx(data, f"{kind}-template.xlsx")
+    return download(data, f"{kind}-template.xlsx")
 
 
 @bp.route(f"/{KIND}/export.xlsx", endpoint="export")
@@ -239,6 +233,6 @@ def export(kind):
     if kind == "trainers":
         stmt = stmt.options(selectinload(pool.model.user))
     cols = columns(pool)
-    rows = [export_row(pool, record) for record in db.session.scalars(stmt)]
+    rows = (export_row(pool, record) for record in db.session.scalars(stmt))
     data = write_xlsx(str(pool.title), [str(c.label) for c in cols], rows, widths=[c.width for c in cols])
-    return _xlsx(data, f"{kind}-{date.today().isoformat()}.xlsx")
+    return download(data, f"{kind}-{date.today().isoformat()}.xlsx")

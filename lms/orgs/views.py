@@ -1,5 +1,5 @@
 """The org tree: browse (admins and offices, within scope), manage and import (admins)."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -8,7 +8,7 @@ from ..auth.forms import ConfirmForm, ImportForm
 from ..auth.models import User
 from ..auth.scope import can_see_unit, roles_required, visible_units
 from ..extensions import db
-from ..tabular import TableError, write_xlsx
+from ..tabular import TableError, download, write_xlsx
 from ..util import get_or_404
 from .forms import UnitForm
 from .models import LEVEL_LABELS, OrgUnit
@@ -130,5 +130,4 @@ def export():
     rows = [[u.code, u.name, str(LEVEL_LABELS[u.level]),
              codes.get(u.parent_id) or (u.parent.code if u.parent_id else "")] for u in units]
     data = write_xlsx(_("Org units"), [str(c.label) for c in IMPORT_COLUMNS], rows, widths=[16, 30, 16, 16])
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=org-units.xlsx"})
+    return download(data, "org-units.xlsx")

@@ -1,7 +1,7 @@
 """Statistics pages for training offices and admins: load → authorise (scope) → compute → render."""
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,12 +10,12 @@ from ..auth.models import User
 from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..tabular import download
 from ..util import Page, get_or_404, page_arg
 from . import ce, charts, filters, queries, record, reports
 from .profile import profile as build_profile
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PER_PAGE = 50
 
 
@@ -44,10 +44,8 @@ def _download(report: reports.Report, fmt: str, unit: OrgUnit, parsed: filters.P
     stamp = date.today().isoformat()
     name = f"{report.name}-{unit.code}-{stamp}"
     if fmt == "csv":
-        return Response(report.csv(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    return Response(report.xlsx(filters.notes(unit, parsed, extra_notes)), mimetype=XLSX,
-                    headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+        return download(report.csv(), f"{name}.csv")
+    return download(report.xlsx(filters.notes(unit, parsed, extra_notes)), f"{name}.xlsx")
 
 
 # --- the dashboard ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import segno
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, literal, select
@@ -18,7 +18,7 @@ from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..tabular import TableError
+from ..tabular import TableError, download
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
 from . import io, rules
 from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
@@ -27,7 +27,6 @@ from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGIS
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 DEVICE_COOKIE = "lms_device"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.app_context_processor
@@ -179,8 +178,7 @@ def _office_detail(training: Training):
 @roles_required("office", "admin")
 def export(training_id):
     training = _managed(training_id)
-    return Response(io.roster_xlsx(training), mimetype=XLSX,
-                    headers={"Content-Disposition": f"attachment; filename=training-{training.id}-roster.xlsx"})
+    return download(io.roster_xlsx(training), f"training-{training.id}-roster.xlsx")
 
 
 # --- offices: sessions --------------------------------------------------------------------------------
@@ -238,8 +236,7 @@ def import_sessions(training_id):
 @bp.route("/sessions/template.xlsx")
 @roles_required("office", "admin")
 def session_template():
-    return Response(io.session_template(), mimetype=XLSX,
-                    headers={"Content-Disposition": "attachment; filename=sessions-template.xlsx"})
+    return download(io.session_template(), "sessions-template.xlsx")
 
 
 @bp.route("/sessions/<int:session_id>/delete", methods=["POST"])
