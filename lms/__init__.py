@@ -1,12 +1,14 @@
 """社区学堂 — the Flask application factory."""
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import (Flask, flash, g, jsonify, make_response, redirect, render_template, render_template_string, request,
+                   session, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 
 from . import config as config_module
-from .database import configure_engine, include_name
+from .database import configure_engine, database_unavailable, include_name
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -176,6 +178,48 @@ def _init_errors(app: Flask) -> None:
         db.session.rollback()
         return page(500, _("Something went wrong"), _("The site hit an error. It has been logged; please try again later."))
 
+    @app.errorhandler(DBAPIError)
+    def database_down(e):
+        """The database is down, restarting or dropped the connection (or, on SQLite, stayed locked past
+        the busy timeout): 503 with Retry-After, so clients try again (exam.js resends every unacknowledged
+        answer). The pool's pre-ping replaces dead connections once the database is back. Any other
+        database error is a bug and goes on to the 500 handler with its traceback."""
+        if not database_unavailable(e):
+            raise e
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone: nothing to roll back
+            pass
+        # Nothing after this may ask the database again: Flask-Login's template context and the request
+        # log would load (or refresh) the user. Answer this request as an anonymous one.
+        g._login_user = login_manager.anonymous_user()
+        reason = (str(e.orig).strip() or type(e.orig).__name__).splitlines()[0]
+        app.logger.warning("database unavailable, answered 503: %s %s: %s", request.method, request.path, reason)
+        title = _("Temporarily unavailable")
+        message = _("The site cannot reach its database just now. Please try again in a few seconds.")
+        if request.blueprint == "api":   # the API's error format (lms/api/views.py)
+            response = jsonify(error={"status": 503, "message": message})
+        elif request.is_json or request.accept_mimetypes.best == "application/json":
+            response = jsonify(error=message)
+        else:  # a page of its own: base.html would ask the (unreachable) database for the user's menu
+            response = make_response(render_template_string(DATABASE_DOWN_PAGE, title=title, message=message))
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+
+
+# Seconds a client should wait before trying again when the database is unavailable (a restart takes a few).
+DATABASE_RETRY_AFTER = 5
+DATABASE_DOWN_PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if current_locale.startswith('zh') else 'en' }}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='vendor/bootstrap/bootstrap.min.css') }}"></head>
+<body><main class="container py-5 text-center">
+<div class="display-4 text-muted">503</div><h1 class="h3">{{ title }}</h1><p class="lead">{{ message }}</p>
+<a class="btn btn-outline-primary" href="{{ url_for('main.index') }}">{{ _('Back to the home page') }}</a>
+</main></body></html>
+"""
 
 # No inline script anywhere: every script is a file under /static (style attributes are allowed).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

@@ -50,7 +50,12 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(conn):
-        _WriteQueue.leave(conn)
+        if not conn.invalidated:  # an invalidated connection let go at its pool's "invalidate"
+            _WriteQueue.leave(conn)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_conn, record, exception):
+        _WriteQueue.leave_record(record)
 
     @event.listens_for(engine, "checkin")
     def _on_checkin(dbapi_conn, record):
@@ -101,6 +106,23 @@ class _WriteQueue:
             fd = record.info.get("write_queue_fd")
             if fd is not None and fd[0] == os.getpid():
                 fcntl.flock(fd[1], fcntl.LOCK_UN)
+
+
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def database_unavailable(exc) -> bool:
+    """Whether a DBAPIError means the database cannot be reached just now (down, restarting, a dropped
+    connection; SQLite: locked past the busy timeout), as opposed to a bug such as a missing table."""
+    from sqlalchemy.exc import OperationalError
+
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(m in str(exc.orig).lower() for m in SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL: connection failures, shutdowns, a cancelled statement
 
 
 def _read_only_request() -> bool:

@@ -9,6 +9,10 @@ import logging
 import threading
 import time
 
+from sqlalchemy.exc import DBAPIError
+
+from .database import database_unavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -53,7 +57,12 @@ def _run(app, interval: int) -> threading.Thread:
             try:
                 with app.app_context():
                     sweep_once()
-            except Exception:  # keep sweeping after a database hiccup
+            except DBAPIError as exc:  # keep sweeping after a database hiccup
+                if database_unavailable(exc):
+                    log.warning("sweep skipped, database unavailable: %s", str(exc.orig).strip().split("\n")[0])
+                else:
+                    log.exception("sweep failed")
+            except Exception:
                 log.exception("sweep failed")
 
     thread = threading.Thread(target=loop, name="lms-sweeper", daemon=True)

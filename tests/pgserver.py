@@ -27,12 +27,16 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, bindir: Path):
+    """`settings`: server settings added to (or overriding) the fast, non-durable defaults below, e.g.
+    {"synchronous_commit": "on"} for a server that must not lose a commit when it is killed."""
+
+    def __init__(self, bindir: Path, settings: dict | None = None):
         self.bindir = bindir
         self.base = Path(tempfile.mkdtemp(prefix="lms-pg-"))
         self.data = self.base / "data"
         self.port = free_port()
         self.as_root = os.geteuid() == 0
+        self.settings = dict(settings or {})
 
     def _run(self, *args: str) -> None:
         cmd = [str(self.bindir / args[0]), *args[1:]]
@@ -46,10 +50,27 @@ class PostgresServer:
             shutil.chown(self.base, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                   "--locale=C", "--no-sync")
+        self.resume()
+        return self
+
+    # Stopping and starting the server again, data kept (bench/faults.py). `mode`: pg_ctl's shutdown mode,
+    # "fast" (sessions ended, a checkpoint) or "immediate" (every process killed: a crash, recovered at start).
+    def halt(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def resume(self) -> None:
         opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        opts += "".join(f" -c {k}={v}" for k, v in self.settings.items())
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.base / "log"), "-w", "-t", "60", "start")
-        return self
+
+    def restart(self, mode: str = "fast") -> None:
+        self.halt(mode)
+        self.resume()
+
+    def pid(self) -> int:
+        """The postmaster's process id."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"

@@ -102,7 +102,7 @@ def attempt(attempt_id):
 @login_required
 def state(attempt_id):
     """What the server holds: the acknowledged answers, the deadline and the server's clock."""
-    attempt = _my_attempt(attempt_id)
+    attempt = _my_attempt(attempt_id, defer(Attempt.paper))
     answers = {a.item: {"response": a.response, "seq": a.seq} for a in attempts.saved_answers(attempt).values()}
     response = jsonify({"status": attempt.status, "answers": answers, "deadline": attempt.deadline_at.isoformat() + "Z",
                         "now": utcnow().isoformat() + "Z"})

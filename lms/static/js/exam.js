@@ -20,6 +20,7 @@
   var inFlight = {};            // item → seq being sent
   var backoff = 1000;
   var retryTimer = null;
+  var retryAfter = 0;  // ms, from a 503's Retry-After
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
@@ -85,7 +86,12 @@
     }).then(function (r) {
       delete inFlight[item];
       if (r.status === 409) { closed = true; pending = {}; persist(); window.location.href = resultUrl; return; }
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      if (!r.ok) {
+        // 503 (the database restarting) says when to come back: then, not after a longer backoff.
+        var after = parseInt(r.headers.get("Retry-After"), 10);
+        if (after > 0) { retryAfter = after * 1000; }
+        throw new Error("HTTP " + r.status);
+      }
       return r.json().then(function (data) {
         if (pending[item] && data.seq >= pending[item].seq) { delete pending[item]; persist(); }
         backoff = 1000;
@@ -100,7 +106,9 @@
   function flush() { Object.keys(pending).forEach(send); }
   function scheduleRetry() {
     if (retryTimer) { return; }
-    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, backoff);
+    var delay = retryAfter || backoff;
+    retryAfter = 0;
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, delay);
     backoff = Math.min(backoff * 2, 10000);
   }
   setInterval(function () { if (Object.keys(pending).length) { flush(); } }, 5000);
@@ -127,8 +135,13 @@
   });
 
   // --- resuming: the server's acknowledged answers, then anything newer kept on this device ----------
-  fetch(stateUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) { return r.json(); })
-    .then(function (state) {
+  var stateBackoff = 1000;
+  var shownLocal = false;
+  function loadState() {
+    fetch(stateUrl, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    }).then(function (state) {
       if (state.status !== "in_progress") { window.location.href = resultUrl; return; }
       clockOffset = Date.parse(state.now) - Date.now();
       deadline = Date.parse(state.deadline);
@@ -149,15 +162,22 @@
       root.setAttribute("data-ready", "1");
       flush();
     }).catch(function () {
-      // Offline at load: show what this device kept; it is resent when the server answers.
-      document.querySelectorAll(".exam-item").forEach(function (el) {
-        var local = pending[el.getAttribute("data-item")];
-        if (local) { writeItem(el, local.response); }
-      });
+      // Offline or the server unavailable at load: show what this device kept (answers changed
+      // meanwhile are saved as usual), and ask again for the server's answers until it answers.
+      if (!shownLocal) {
+        shownLocal = true;
+        document.querySelectorAll(".exam-item").forEach(function (el) {
+          var local = pending[el.getAttribute("data-item")];
+          if (local) { writeItem(el, local.response); }
+        });
+        root.setAttribute("data-ready", "1");
+      }
       showIndicator();
-      root.setAttribute("data-ready", "1");
-      scheduleRetry();
+      setTimeout(loadState, stateBackoff);
+      stateBackoff = Math.min(stateBackoff * 2, 10000);
     });
+  }
+  loadState();
 
   // --- the clock and submitting ------------------------------------------------------------------------------
   var form = document.getElementById("submit-form");
