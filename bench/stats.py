@@ -55,14 +55,16 @@ HAND_SQL = {
         SELECT u.org_unit_id AS unit_id, SUM(c.hours) AS h
         {POP} JOIN credit c ON c.user_id = u.id
         WHERE {POP_WHERE} AND c.earned_on >= :day_lo AND c.earned_on < :day_hi GROUP BY u.org_unit_id) x {ROLL_UP}""",
+    # attendance carries its session's start and its class's level (lms/training/models.py)
     "attendance": f"""SELECT d.id, SUM(x.n), SUM(x.city), SUM(x.district), SUM(x.street) FROM (
         SELECT u.org_unit_id AS unit_id, COUNT(*) AS n,
-               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'city' THEN 1 ELSE 0 END) AS city,
-               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'district' THEN 1 ELSE 0 END) AS district,
-               SUM(CASE WHEN a.status IN ('present', 'late') AND t.level = 'street' THEN 1 ELSE 0 END) AS street
-        {POP} JOIN attendance a ON a.user_id = u.id JOIN training_session s ON s.id = a.session_id
-        JOIN training t ON t.id = s.training_id
-        WHERE {POP_WHERE} AND s.starts_at >= :lo AND s.starts_at < :hi GROUP BY u.org_unit_id) x {ROLL_UP}""",
+               SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'city' THEN 1 ELSE 0 END) AS city,
+               SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'district' THEN 1 ELSE 0 END)
+                   AS district,
+               SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'street' THEN 1 ELSE 0 END) AS street
+        {POP} JOIN attendance a ON a.user_id = u.id
+        WHERE {POP_WHERE} AND a.session_starts_at >= :lo AND a.session_starts_at < :hi
+        GROUP BY u.org_unit_id) x {ROLL_UP}""",
     "exams": f"""SELECT d.id, SUM(x.n), SUM(x.takers), SUM(x.score), SUM(x.passed) FROM (
         SELECT u.org_unit_id AS unit_id, COUNT(*) AS n, COUNT(DISTINCT a.user_id) AS takers, SUM(a.score) AS score,
                SUM(CASE WHEN a.passed THEN 1 ELSE 0 END) AS passed
@@ -70,6 +72,12 @@ HAND_SQL = {
         WHERE {POP_WHERE} AND a.status = 'graded' AND a.graded_at >= :lo AND a.graded_at < :hi
         GROUP BY u.org_unit_id) x {ROLL_UP}""",
 }
+
+# Records whose copies differ from the session and class they copy: checked once, must be 0.
+WRONG_COPIES = """SELECT COUNT(*) FROM attendance a JOIN training_session s ON s.id = a.session_id
+    JOIN training t ON t.id = s.training_id
+    WHERE a.session_starts_at IS NULL OR a.training_level IS NULL OR a.session_starts_at <> s.starts_at
+       OR a.training_level <> t.level"""
 
 
 class Db:
@@ -155,6 +163,7 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
         return {name: db.run(sql, params) for name, sql in HAND_SQL.items()}
 
     hand = baseline()
+    assert db.run(WRONG_COPIES, {})[0][0] == 0
     with Gunicorn("wsgi:app", env=env) as site:
         s = Session(site.port)
         s.login("office_city", PASSWORD)

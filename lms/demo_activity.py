@@ -15,6 +15,7 @@ from .learning import progress
 from .learning.models import Course, Credit, Enrollment, LessonProgress
 from .library.models import Trainer, TrainingBase
 from .orgs.models import OrgUnit
+from .util import utc_to_local
 from .training import rules
 from .training.models import Attendance, AttendanceChange, Registration, Training
 
@@ -118,7 +119,7 @@ def _write_attendance(records) -> None:
     db.session.add_all([AttendanceChange(attendance_id=a.id, changed_by_id=None, changed_at=a.updated_at, old_status=None,
                                          new_status=a.status, method=a.method) for a in rows])
     db.session.add_all([Credit(user_id=user.id, source="session", source_id=session.id, hours=session.credit_hours,
-                               earned_on=session.starts_at.date())
+                               earned_on=utc_to_local(session.starts_at).date())
                         for session, user, status in records if status in rules.CREDITED])
 
 

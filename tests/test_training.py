@@ -2,7 +2,7 @@
 import io
 import re
 import threading
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -286,6 +286,18 @@ def test_credit_once_and_corrected_by_the_office(ctx, world):
     trail = db.session.execute(select(AttendanceChange.old_status, AttendanceChange.new_status)
                                .order_by(AttendanceChange.id)).all()
     assert trail == [(None, "present"), ("present", "late"), ("late", "absent"), ("absent", "present")]
+
+
+def test_hours_are_dated_by_the_local_day_of_the_session(ctx, world):
+    """A class at 07:30 on 1 January in Beijing is 23:30 on 31 December in UTC: its 学时 count for
+    the new year, as every statistic and the continuing-education year read them."""
+    t = make_training(hours="2")
+    s = t.sessions[0]
+    s.starts_at, s.ends_at = datetime(2025, 12, 31, 23, 30), datetime(2026, 1, 1, 1, 30)  # UTC
+    worker = user("worker_a")
+    rules.register(t, worker)
+    rules.set_status(s, worker, "present", method="roster", by=user("office_d1"))
+    assert db.session.scalar(select(Credit.earned_on).where(Credit.user_id == worker.id)) == date(2026, 1, 1)
 
 
 def test_office_marks_the_roster_and_exports(app, client, world):

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select
 from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
+from ..util import utc_to_local
 from .models import Course, Credit, Enrollment, Lesson, LessonProgress
 
 # A heartbeat counts the time since the previous one, but never more than this: an idle or
@@ -100,7 +101,8 @@ def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) 
     if not required or set(required) - done:
         return False
     enrollment.completed_at = now or utcnow()
-    credit(enrollment.user_id, "course", course.id, course.credit_hours, enrollment.completed_at.date())
+    credit(enrollment.user_id, "course", course.id, course.credit_hours,
+           utc_to_local(enrollment.completed_at).date())  # the local day, as the year of 学时 counts
     from .certificates import issue
 
     issue(enrollment)

@@ -12,7 +12,7 @@ from ..database import utcnow
 from ..exams.models import Attempt
 from ..extensions import db
 from ..learning.models import Credit, Enrollment
-from ..training.models import Attendance, TrainingSession
+from ..training.models import Attendance
 
 # The statistics drive every aggregate from the workers (by unit) into each fact table through
 # an index that leads with user_id and covers what the aggregate reads, so the rows of a year
@@ -20,8 +20,11 @@ from ..training.models import Attendance, TrainingSession
 STATS_INDEXES = (
     Index("ix_stats_user_unit", User.org_unit_id, User.active, User.id),
     Index("ix_stats_credit_user", Credit.user_id, Credit.earned_on, Credit.source, Credit.source_id, Credit.hours),
-    Index("ix_stats_attendance_user", Attendance.user_id, Attendance.session_id, Attendance.status),
-    Index("ix_stats_session_period", TrainingSession.id, TrainingSession.starts_at, TrainingSession.training_id),
+    # attendance carries its session's start and its class's level (training/models.py), so the
+    # period and the level are read here without a session lookup per record; session_id last
+    # serves the class filter
+    Index("ix_stats_attendance_user", Attendance.user_id, Attendance.session_starts_at, Attendance.training_level,
+          Attendance.status, Attendance.session_id),
     Index("ix_stats_enrollment_user", Enrollment.user_id, Enrollment.enrolled_at, Enrollment.completed_at,
           Enrollment.course_id),
     Index("ix_stats_attempt_user", Attempt.user_id, Attempt.status, Attempt.graded_at, Attempt.exam_id, Attempt.score,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true, union_all
+from sqlalchemy import and_, func, literal, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..auth.models import User, UserRole
@@ -290,7 +290,8 @@ def _session_filter(f: Filters):
 
 
 def _count_if(condition):
-    return func.sum(case((condition, 1), else_=0))
+    """COUNT(*) FILTER (WHERE condition): cheaper per row than SUM(CASE …) on both databases."""
+    return func.count().filter(condition)
 
 
 def _credit_where(f: Filters) -> list:
@@ -303,11 +304,13 @@ def _credit_where(f: Filters) -> list:
 
 
 def _attendance_where(f: Filters, lo, hi) -> list:
-    where = [_in_period(TrainingSession.starts_at, lo, hi)]
+    """Attendance carries its session's start and its class's level: no join but for one class."""
+    where = [_in_period(Attendance.session_starts_at, lo, hi)]
     if f.level:
-        where.append(Training.level == f.level)
+        where.append(Attendance.training_level == f.level)
     if f.training_id:
-        where.append(Training.id == f.training_id)
+        sessions = select(TrainingSession.id).where(TrainingSession.training_id == f.training_id)
+        where.append(Attendance.session_id.in_(sessions))
     return where
 
 
@@ -352,21 +355,18 @@ def compute(pop: Population, f: Filters) -> dict:
         fig(key).enrolled, fig(key).completed = int(row["enrolled"] or 0), int(row["completed"] or 0)
 
     # the 学时 ledger, courses and training apart
-    zero = literal(0)
-    stmt = (pop.select(func.sum(case((Credit.source == "course", Credit.hours), else_=zero)).label("hours_course"),
-                       func.sum(case((Credit.source == "course", zero), else_=Credit.hours)).label("hours_session"))
+    stmt = (pop.select(func.sum(Credit.hours).filter(Credit.source == "course").label("hours_course"),
+                       func.sum(Credit.hours).filter(Credit.source != "course").label("hours_session"))
             .join(Credit, Credit.user_id == User.id).where(*_credit_where(f)))
     for key, row in pop.aggregate(stmt, ["hours_course", "hours_session"]).items():
         fig(key).hours_course, fig(key).hours_session = _d(row["hours_course"]), _d(row["hours_session"])
 
     # attendance records of sessions held in the period; 人次 by the class's level
     attended = Attendance.status.in_(ATTENDED)
-    level_cols = [_count_if(and_(attended, Training.level == level)).label(f"att_{level}") for level in TRAINING_LEVELS]
+    level_cols = [_count_if(and_(Attendance.training_level == level, attended)).label(f"att_{level}")
+                  for level in TRAINING_LEVELS]  # the level first: it rules out most rows at once
     stmt = (pop.select(func.count().label("records"), *level_cols)
-            .join(Attendance, Attendance.user_id == User.id)
-            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-            .join(Training, Training.id == TrainingSession.training_id)
-            .where(*_attendance_where(f, lo, hi)))
+            .join(Attendance, Attendance.user_id == User.id).where(*_attendance_where(f, lo, hi)))
     for key, row in pop.aggregate(stmt, ["records"] + [f"att_{level}" for level in TRAINING_LEVELS]).items():
         fig(key).attendance_records = int(row["records"] or 0)
         for level in TRAINING_LEVELS:
@@ -397,11 +397,8 @@ def trend(viewer: User, unit: OrgUnit, f: Filters) -> Trend:
     for m, hours in monthly(month_of_date(Credit.earned_on), func.sum(Credit.hours),
                             joins=[(Credit, Credit.user_id == User.id)], where=_credit_where(f)):
         t.hours[m] = _d(hours)
-    for m, n in monthly(month_of_datetime(TrainingSession.starts_at), _count_if(Attendance.status.in_(ATTENDED)),
-                        joins=[(Attendance, Attendance.user_id == User.id),
-                               (TrainingSession, TrainingSession.id == Attendance.session_id),
-                               (Training, Training.id == TrainingSession.training_id)],
-                        where=_attendance_where(f, lo, hi)):
+    for m, n in monthly(month_of_datetime(Attendance.session_starts_at), _count_if(Attendance.status.in_(ATTENDED)),
+                        joins=[(Attendance, Attendance.user_id == User.id)], where=_attendance_where(f, lo, hi)):
         t.person_times[m] = int(n or 0)
     for m, n in monthly(month_of_datetime(Enrollment.enrolled_at), func.count(),
                         joins=[(Enrollment, Enrollment.user_id == User.id)], where=_enrollment_where(f, lo, hi)):

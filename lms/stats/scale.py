@@ -296,7 +296,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                              secrets.token_hex(32), start + timedelta(hours=2)))
             for user_id in roster[:remaining]:
                 status = rng.choices(statuses, weights)[0]
-                attendance.append((a_id, s_id, user_id, status, "roster", start, start))
+                attendance.append((a_id, s_id, user_id, status, "roster", start, start, start, level))
                 a_id += 1
                 if status in ("present", "late"):
                     session_credits.append((credit_id, user_id, "session", s_id, hours, start.date(), now))
@@ -312,8 +312,9 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
     w.insert("registration", ("id", "training_id", "user_id", "status", "source", "created_at", "updated_at"),
              registrations)
     del registrations
-    w.insert("attendance", ("id", "session_id", "user_id", "status", "method", "checked_in_at", "updated_at"),
-             attendance)
+    # the session's start and the class's level are copied onto each record (training/models.py)
+    w.insert("attendance", ("id", "session_id", "user_id", "status", "method", "checked_in_at", "updated_at",
+                            "session_starts_at", "training_level"), attendance)
     del attendance
     w.insert("credit", ("id", "user_id", "source", "source_id", "hours", "earned_on", "updated_at"), session_credits)
     log(f"{len(trainings)} classes, {len(sessions)} sessions, {w.counts['attendance']} attendance records, "

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, event, inspect, select, update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
@@ -121,9 +121,46 @@ class Attendance(db.Model):
     device_id: Mapped[str | None] = mapped_column(String(64))
     checked_in_at: Mapped[object | None] = mapped_column(DateTime)
     updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Copies of the session's start and the class's level: what the statistics filter and group
+    # by, so that they read attendance alone (see stats/models.py). Never set by hand: the
+    # listeners below write them on every insert through the ORM (over any value given) and
+    # follow a rescheduled session or a class whose level changes. Code that inserts rows
+    # without the ORM (stats/scale.py) writes them itself.
+    # Nullable in the schema only because SQLite cannot add a NOT NULL column without rebuilding
+    # the table, and dropping the old table would cascade-delete attendance_change rows.
+    session_starts_at: Mapped[object | None] = mapped_column(DateTime)
+    training_level: Mapped[str | None] = mapped_column(String(16))
 
     session: Mapped[TrainingSession] = relationship()
     user = relationship("User")
+
+
+@event.listens_for(Attendance, "before_insert")
+def _copy_session_facts(_mapper, connection, target: Attendance) -> None:
+    """A new record takes its session's start and its class's level, as they stand in the
+    database (the flush writes a new or changed session before the records that refer to it)."""
+    target.session_starts_at, target.training_level = connection.execute(
+        select(TrainingSession.starts_at, Training.level).join(Training, Training.id == TrainingSession.training_id)
+        .where(TrainingSession.id == target.session_id)).one()
+
+
+@event.listens_for(TrainingSession, "after_update")
+def _session_changed(_mapper, connection, target: TrainingSession) -> None:
+    """A rescheduled session (or one moved to another class) takes its records along. Their
+    updated_at moves too (the column's onupdate): what the API shows of them has changed."""
+    changed = inspect(target).attrs
+    if changed.starts_at.history.has_changes() or changed.training_id.history.has_changes():
+        level = select(Training.level).where(Training.id == target.training_id).scalar_subquery()
+        connection.execute(update(Attendance).where(Attendance.session_id == target.id)
+                           .values(session_starts_at=target.starts_at, training_level=level))
+
+
+@event.listens_for(Training, "after_update")
+def _training_level_changed(_mapper, connection, target: Training) -> None:
+    if inspect(target).attrs.level.history.has_changes():
+        sessions = select(TrainingSession.id).where(TrainingSession.training_id == target.id)
+        connection.execute(update(Attendance).where(Attendance.session_id.in_(sessions))
+                           .values(training_level=target.level))
 
 
 class AttendanceChange(db.Model):

@@ -19,6 +19,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..learning.progress import credit
 from ..orgs.models import OrgUnit
+from ..util import utc_to_local
 from .models import (Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training, TrainingSession)
 
 CODE_PERIOD = 30  # seconds a check-in code lives
@@ -284,7 +285,7 @@ def set_status(session: TrainingSession, user: User, status: str, *, method: str
                                     old_status=old, new_status=status, method=method))
     hours = session.credit_hours if status in CREDITED else Decimal("0")
     if status in CREDITED or old in CREDITED:
-        credit(user.id, "session", session.id, hours, session.starts_at.date())
+        credit(user.id, "session", session.id, hours, utc_to_local(session.starts_at).date())  # the local day
     return attendance
 
 
