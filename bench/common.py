@@ -33,6 +33,10 @@ class Gunicorn:
 
     def __enter__(self):
         self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, start_new_session=True)
+        return self.wait_listening()
+
+    def wait_listening(self):
+        """Return self once gunicorn accepts connections (at most 60 s)."""
         deadline = time.time() + 60
         while time.time() < deadline:
             try:

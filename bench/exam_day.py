@@ -42,7 +42,6 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -88,14 +87,7 @@ class Server(Gunicorn):
         with open(self.log or os.devnull, "ab") as out:
             self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, start_new_session=True,
                                          stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        return self.wait_listening()
 
 
 def cpu_accounts(server_pgrp: int, db_pid: int | None) -> dict:
