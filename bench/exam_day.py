@@ -1,25 +1,27 @@
 """Exam day: thousands of candidates take one mock exam at once, and no acknowledged answer is lost.
 
     .venv/bin/python bench/exam_day.py [--candidates 2000] [--minutes 20] [--database sqlite|postgresql]
-                                       [--workers 4] [--worker-class sync|gthread] [--threads 4]
+                                       [--workers 5] [--worker-class gthread|sync] [--threads 4]
 
 1. A fresh database: a SQLite file, or a throw-away PostgreSQL server started from the system's
    binaries by tests/pgserver.py. `flask db upgrade`, `flask seed-demo` (500 workers w0001…w0500),
    then as many extra learner accounts as the run needs (b00001…), inserted in bulk with the demo's
    one password hash, so logging in costs what it costs in production (werkzeug's scrypt).
-2. The app under gunicorn on 127.0.0.1. Every candidate logs in before the exam opens (a bounded
-   number at a time: scrypt makes a login cost ~0.2 s of CPU) and opens /mock/ for its CSRF token.
+2. The app under gunicorn on 127.0.0.1 with production's settings (deploy/gunicorn.conf.py: 5 gthread
+   workers × 4 threads on 2 cores). Every candidate logs in before the exam opens (a bounded number
+   at a time: scrypt makes a login cost ~0.2 s of CPU) and opens /mock/ for its CSRF token.
 3. A mock exam day for the whole city on the default 初级 blueprint (exam code junior-general),
    inserted into the database with a window of --minutes that stands for the exam's 120 minutes:
    the server's deadline of every attempt is the end of that window. The candidates arrive over the
    first --start-spread of the window (like staggered starts), start, load the paper and its
    state.json, then answer in order at their own pace, each answer saved at once (exam.js's
    protocol: item, response, a sequence number that only grows). Some answers are corrected at once
-   (two saves of one item in flight), some revised later, some candidates reload the page (the server
+   (the second waits for the first request: one save request at a time, see below), some revised later, some candidates reload the page (the server
    must give back every acknowledged answer). Most submit in the last minutes (--rush), some early,
    some twice at once; a few let the bell ring (a save after the deadline must be refused with 409,
    then the page submits) and a few walk away (the app's sweeper must grade them).
-   A save is retried like exam.js retries it (1 s, doubling to 10 s, the newest response of the item)
+   Saves go as exam.js sends them: one request at a time per candidate, carrying every answer not yet
+   acknowledged (answers changed meanwhile go in the next), retried after 1 s, doubling to 10 s,
    until acknowledged or refused; the client also drops --drop-rate of the requests before sending and
    of the responses after the server answered, to exercise retries and idempotency (counted apart).
 4. Checks against the database: every acknowledged save (item → seq, response) is there with that seq
@@ -72,15 +74,14 @@ EXAM_MINUTES = 120  # what the window stands for (the blueprint's duration; read
 # --- the server ---------------------------------------------------------------------------------------------
 
 class Server(Gunicorn):
-    """bench/common.Gunicorn with a choice of worker class and its log kept in a file."""
+    """bench/common.Gunicorn with production's settings (deploy/gunicorn.conf.py: worker class,
+    threads, timeouts, backlog, worker recycling), the worker count and class as given, and its log
+    kept in a file."""
 
-    def __init__(self, target, env=None, workers=4, worker_class="sync", threads=1, cwd=ROOT, log=None):
+    def __init__(self, target, env=None, workers=5, worker_class="gthread", threads=4, cwd=ROOT, log=None):
         super().__init__(target, env=env, workers=workers, cwd=cwd)
         i = self.cmd.index(target)
-        extra = ["-k", worker_class, "--timeout", "120"]
-        if worker_class == "gthread":
-            extra += ["--threads", str(threads)]
-        self.cmd[i:i] = extra
+        self.cmd[i:i] = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "-k", worker_class, "--threads", str(threads)]
         self.log = log
 
     def __enter__(self):
@@ -178,6 +179,8 @@ class Stats:
     notes: Counter = field(default_factory=Counter)
     acks: list = field(default_factory=list)      # (wall time, attempt, item, seq) of every save seen acknowledged
     refused: list = field(default_factory=list)   # (wall time, attempt, item, seq) of every save answered with an error
+    answer_latency: list = field(default_factory=list)   # seconds from an answer's change to its acknowledgement
+    answers_per_save: list = field(default_factory=list)  # answers carried by each save request
 
     def error(self, kind, what):
         self.errors.append((kind, what, time.time()))
@@ -257,6 +260,8 @@ class Candidate:
         self.ledger = Ledger()
         self.pending: dict[str, tuple[int, object]] = {}   # item → (seq, response) not yet acknowledged
         self.tasks: set[asyncio.Task] = set()
+        self.sender: asyncio.Task | None = None         # the one save request on its way (exam.js: `sending`)
+        self.changed_at: dict[tuple[str, int], float] = {}   # (item, seq) → when the answer changed
         self.closed = False
         self.submitting = False
         self.last_seq = 0
@@ -307,51 +312,67 @@ class Candidate:
 
     # --- saving, as exam.js does it ---
     def change(self, item, response, force=False):
-        """The answer of `item` changed: keep it as pending and send it (not waiting for the answer)."""
+        """The answer of `item` changed: keep it as pending and see that it is sent (not waiting)."""
         if self.closed and not force:
             return
         seq = self.next_seq()
         self.pending[item] = (seq, response)
         self.ledger.sent[(item, seq)] = response
-        task = asyncio.get_running_loop().create_task(self.send(item, seq, response))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.changed_at[(item, seq)] = time.time()
+        if self.sender is None or self.sender.done():
+            self.sender = asyncio.get_running_loop().create_task(self.send_pending())
+            self.tasks.add(self.sender)
+            self.sender.add_done_callback(self.tasks.discard)
 
-    async def send(self, item, seq, response):
+    async def send_pending(self):
+        """exam.js flush(): one request at a time, carrying every unacknowledged answer; answers changed
+        meanwhile go in the next one; after an error, retry after 1 s, doubling to 10 s."""
         backoff = 1.0
         path = f"/mock/attempts/{self.ledger.attempt_id}/answers"
         headers = {"X-CSRFToken": self.browser.csrf, "Accept": "application/json"}
-        while self.pending.get(item, (None,))[0] == seq:
+        while self.pending:
+            batch = dict(self.pending)   # item → (seq, response)
+            body = {"answers": [{"item": k, "response": r, "seq": q} for k, (q, r) in batch.items()]}
+            self.stats.answers_per_save.append(len(batch))
             if self.rng.random() < self.args.drop_rate:
                 self.stats.dropped_requests += 1      # the request never left the device
                 got = None
             else:
-                got = await self.browser.request("save", "POST", path,
-                                                 body={"item": item, "response": response, "seq": seq}, headers=headers)
+                got = await self.browser.request("save", "POST", path, body=body, headers=headers)
                 if got is None or got[0] not in (200, 409):   # an error (recorded by request() or below)
-                    self.stats.refused.append((time.time(), self.ledger.attempt_id, item, seq))
+                    now = time.time()
+                    self.stats.refused.extend((now, self.ledger.attempt_id, k, q) for k, (q, _r) in batch.items())
             if got is not None:
                 status, _h, payload = got
                 if status == 200:
-                    data = json.loads(payload)
-                    stored = data.get("seq")
-                    if not (isinstance(stored, int) and stored >= seq):
-                        # ok, but an older answer stored: not acknowledged. exam.js keeps it pending and its
-                        # 5-second flush sends it again. Counted apart: the server claimed success.
-                        self.stats.not_stored.append((self.ledger.attempt_id, item, seq, stored))
-                        await asyncio.sleep(5)
-                        continue
+                    if self.rng.random() < self.args.drop_rate:
+                        self.stats.dropped_responses += 1   # the server stored them; the answer got lost
+                        got = None
                     else:
-                        if self.rng.random() < self.args.drop_rate:
-                            self.stats.dropped_responses += 1   # the server stored it; the answer got lost
-                        else:
-                            self.stats.acks.append((time.time(), self.ledger.attempt_id, item, seq))
+                        data = json.loads(payload)
+                        saved, rejected = data.get("saved", {}), data.get("rejected", {})
+                        for item, why in rejected.items():
+                            self.stats.error("save", f"rejected {item}: {why}")
+                        now = time.time()
+                        for item, (seq, response) in batch.items():
+                            stored = saved.get(item)
+                            if item in rejected:
+                                continue
+                            if not (isinstance(stored, int) and stored >= seq):
+                                # ok, but an older answer stored: not acknowledged; it stays pending
+                                self.stats.not_stored.append((self.ledger.attempt_id, item, seq, stored))
+                                continue
+                            self.stats.acks.append((now, self.ledger.attempt_id, item, seq))
+                            self.stats.answer_latency.append(now - self.changed_at.pop((item, seq), now))
                             best = self.ledger.acked.get(item)
                             if best is None or seq > best[0]:
                                 self.ledger.acked[item] = (seq, response)
                             if item in self.pending and self.pending[item][0] <= stored:
-                                self.pending.pop(item, None)
-                            return
+                                self.pending.pop(item)
+                        backoff = 1.0
+                        if any(self.pending.get(k, (None,))[0] == q for k, (q, _r) in batch.items()):
+                            await asyncio.sleep(5)   # sent, not stored: the 5-second flush sends it again
+                        continue
                 elif status == 409:
                     if time.time() >= self.deadline:
                         self.stats.expected_409 += 1
@@ -364,8 +385,6 @@ class Candidate:
                     return
                 else:
                     self.stats.error("save", f"HTTP {status}: {payload[:120]!r}")
-            if self.pending.get(item, (None,))[0] != seq:
-                return
             self.stats.retries += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
@@ -784,8 +803,9 @@ def build_parser(description=__doc__, **defaults) -> argparse.ArgumentParser:
     p.add_argument("--candidates", type=int, default=2000)
     p.add_argument("--minutes", type=float, default=20, help="the exam window in real minutes (stands for 120)")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    # the defaults are production's (deploy/gunicorn.conf.py on 2 cores)
+    p.add_argument("--workers", type=int, default=min(2 * os.cpu_count() + 1, 9), help="gunicorn workers")
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread")
     p.add_argument("--threads", type=int, default=4, help="threads per worker with --worker-class gthread")
     p.add_argument("--login-concurrency", type=int, default=6, help="logins in flight before the exam opens")
     p.add_argument("--start-spread", type=float, default=0.1, help="arrivals spread over this share of the window")
@@ -1007,6 +1027,7 @@ def report(args, day: Day, baseline) -> dict:
     print(f"{'request':<26}{'count':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}"
           + ("   ratio to bare p50/p90/p99" if bare is not None else ""))
     print(lat_row("save (POST answers)", save_lat, bare))
+    print(lat_row("answer changed → acked", stats.answer_latency))
     for kind in ("login page", "login", "index", "start", "paper", "state", "submit"):
         print(lat_row(kind, stats.latency[kind]))
     if bare is not None:
@@ -1015,6 +1036,8 @@ def report(args, day: Day, baseline) -> dict:
           f"{rate:.1f}/s while answering" + (f" (baseline driven at that rate by {len(cands)} clients)"
                                              if bare is not None else "")
           + f", peak {max(Counter(int(s) // 10 for s in stats.stamps['save']).values() or [0]) / 10:.1f}/s over 10 s")
+    per = stats.answers_per_save
+    print(f"answers per save request: mean {sum(per) / max(len(per), 1):.2f}, p99 {pct(per, 99)}, max {max(per or [0])}")
     print(f"requests of every kind: {sum(len(v) for v in stats.latency.values())} "
           f"({sum(len(v) for v in stats.latency.values()) / window:.1f}/s); logins {len(stats.latency['login'])} "
           f"in {day.login_s:.0f} s before the opening")
@@ -1047,6 +1070,8 @@ def report(args, day: Day, baseline) -> dict:
         "database": args.database, "setup": day.setup, "candidates": len(cands), "minutes": args.minutes,
         "errors": len(errors), "answers_lost": lost, "checks": dict(results),
         "save_ms": {q: pct(save_lat, q) * 1000 for q in (50, 90, 99, 100)},
+        "answer_ack_ms": {q: pct(stats.answer_latency, q) * 1000 for q in (50, 90, 99, 100)},
+        "answers_per_save_mean": sum(stats.answers_per_save) / max(len(stats.answers_per_save), 1),
         **({"bare_ms": {q: pct(bare, q) * 1000 for q in (50, 90, 99, 100)}} if bare is not None else {}),
         "saves": len(save_lat), "saves_per_s_window": len(save_lat) / window, "saves_per_s_answering": rate,
         "login_s": day.login_s, "cpu_cores": {k: v / (cpu["wall"] or 1) for k, v in cpu.items() if k != "wall"},

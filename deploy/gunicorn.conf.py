@@ -15,6 +15,11 @@ workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_cou
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 
+# Connections waiting to be accepted. A mock exam day opens thousands of exam pages within minutes;
+# gunicorn's default (2048) overflows then, and the kernel resets what does not fit. Linux caps it
+# at net.core.somaxconn (4096 on Debian 12).
+backlog = int(os.environ.get("GUNICORN_BACKLOG", 4096))
+
 # A request that takes longer than this is killed (exports of a whole city stay well below it).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30

@@ -102,6 +102,8 @@ def _select_locale():
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy.orm import lazyload
+
     from .auth.models import User
     from .util import get_or_none
 
@@ -115,7 +117,8 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, nonce = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        user = get_or_none(User, int(user_id))
+        # Roles are read when first asked for (every page's menu asks; a JSON save never does).
+        user = get_or_none(User, int(user_id), options=[lazyload(User.role_rows)])
         if user is None or user.session_nonce != nonce or not user.active:
             return None
         return user

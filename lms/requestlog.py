@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timezone
 
 from flask import Flask, g, request
+from sqlalchemy import inspect
 
 log = logging.getLogger("lms.request")
 SECRET_ARGS = ("token", "code", "secret", "key", "password")
@@ -44,10 +45,12 @@ def _masked_path() -> str:
 
 def _user_id():
     # The user Flask-Login loaded for this request, if any (never the session id: it holds the nonce).
+    # Its identity, not user.id: after a commit the user is expired, and .id would read it again.
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user.id
-    return None
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    identity = inspect(user, raiseerr=False)
+    return identity.identity[0] if identity is not None and identity.identity else getattr(user, "id", None)
 
 
 def _log(response):

@@ -206,6 +206,34 @@ def test_answers_survive_reload_and_late_saves_never_overwrite(app, client, exam
     assert state["answers"] == {"1": {"response": "B", "seq": 100}, "6": {"response": "AC", "seq": 5}}
 
 
+def test_one_request_saves_many_answers_and_rejects_only_the_bad_ones(app, client, exam_id):
+    """exam.js sends every unacknowledged answer in one request: each is stored or rejected alone."""
+    login(client, "worker_a")
+    attempt_id = start_http(app, client, exam_id)
+    assert save_http(client, attempt_id, "3", "D", 50).status_code == 200
+    url, headers = f"/mock/attempts/{attempt_id}/answers", {"X-CSRFToken": token_of(client)}
+    batch = [{"item": "1", "response": "B", "seq": 10},
+             {"item": "1", "response": "C", "seq": 11},      # the same item twice: the newer wins
+             {"item": "2", "response": "Z", "seq": 10},      # not an option
+             {"item": "3", "response": "A", "seq": 40},      # older than the stored save
+             {"item": "6", "response": "ca", "seq": 10},
+             {"item": "99", "response": "A", "seq": 10},     # not on the paper
+             {"item": "4", "response": "A", "seq": True},    # no sequence number
+             "A"]                                            # not an object
+    r = client.post(url, json={"answers": batch}, headers=headers)
+    assert r.status_code == 200
+    assert r.json["saved"] == {"1": 11, "3": 50, "6": 10}
+    assert set(r.json["rejected"]) == {"2", "99", "4", ""}
+    assert client.post(url, json={"answers": batch}, headers=headers).json["saved"] == {"1": 11, "3": 50, "6": 10}
+    state = client.get(f"/mock/attempts/{attempt_id}/state.json").json
+    assert state["answers"] == {"1": {"response": "C", "seq": 11}, "3": {"response": "D", "seq": 50},
+                                "6": {"response": "AC", "seq": 10}}
+    for bad in ({"answers": []}, {"answers": "1"}, {"answers": [{"item": "1", "response": "A", "seq": 99}] * 501}):
+        r = client.post(url, json=bad, headers=headers)
+        assert r.status_code == 400 and r.json["error"]
+    assert client.get(f"/mock/attempts/{attempt_id}/state.json").json["answers"]["1"]["seq"] == 11
+
+
 def test_a_save_after_the_deadline_is_refused(app, client, exam_id):
     login(client, "worker_a")
     attempt_id = start_http(app, client, exam_id)

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..database import utcnow
 from ..extensions import db
@@ -24,6 +23,10 @@ class AttemptError(ValueError):
 
 class DeadlinePassed(AttemptError):
     pass
+
+
+class NotFound(AttemptError):
+    """No such attempt, or not the caller's."""
 
 
 # --- starting ------------------------------------------------------------------------------------
@@ -145,51 +148,94 @@ def clean_response(answer_key: str, response):
     return response
 
 
-def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | None = None) -> int:
-    """Store a response unless a newer one (higher seq) is already stored. Returns the stored seq.
+MAX_BATCH = 500  # saves in one request: more than any paper has items
 
-    Idempotent: the same save twice, or an old save arriving late, changes nothing.
-    Raises DeadlinePassed after the deadline or once the attempt is submitted."""
+
+def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | None = None) -> int:
+    """Store one response (see save_many()). Returns the stored seq; raises AttemptError when the
+    save cannot be stored, DeadlinePassed after the deadline or once the attempt is submitted."""
+    stored, rejected = save_many(attempt.id, [{"item": item_key, "response": response, "seq": seq}], now=now)
+    if rejected:
+        raise AttemptError(next(iter(rejected.values())))
+    return stored[str(item_key)]
+
+
+def save_many(attempt_id: int, entries: list, user_id: int | None = None,
+              now: datetime | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """Store each save ({"item", "response", "seq"}) unless a newer save of its item (higher seq) is
+    already stored, in the caller's transaction. Idempotent: the same save twice, or an old save
+    arriving late, changes nothing. Each save stands alone: a bad one is rejected with its reason
+    and the others are stored.
+
+    Returns (stored, rejected): item → the seq stored now for every good save (its own, or a newer
+    one already there), item → why for every rejected one. Raises DeadlinePassed after the
+    deadline or once the attempt is submitted (then nothing is stored), NotFound when there is no
+    such attempt or (given `user_id`) it is someone else's."""
     now = now or utcnow()
-    if attempt.status != "in_progress" or now > attempt.deadline_at:
+    if not isinstance(entries, list) or not entries:
+        raise AttemptError(_("A save holds at least one answer."))
+    if len(entries) > MAX_BATCH:
+        raise AttemptError(_("A save holds at most %(n)d answers.", n=MAX_BATCH))
+    # Take the attempt's row lock first and read its state under it: finish() changes the status with
+    # an UPDATE of that row, so a save either lands before the attempt is graded (and is graded with
+    # it) or is refused, and two saves of one attempt never interleave. (SQLite: BEGIN IMMEDIATE
+    # already serialises them; FOR UPDATE is left out there.)
+    row = db.session.execute(select(Attempt.user_id, Attempt.status, Attempt.deadline_at, Attempt.answer_keys)
+                             .where(Attempt.id == attempt_id).with_for_update()).one_or_none()
+    if row is None or (user_id is not None and row.user_id != user_id):
+        raise NotFound(_("Page not found"))
+    if row.status != "in_progress" or now > row.deadline_at:
         raise DeadlinePassed(_("Time is up: answers can no longer be changed."))
-    keys = attempt.answer_keys if attempt.answer_keys is not None else answer_keys(attempt.paper)
-    answer_key = keys.get(str(item_key))
-    if answer_key is None:
-        raise AttemptError(_("This paper has no question %(no)s.", no=item_key))
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
-        raise AttemptError(_("A save needs a positive sequence number."))
-    value = clean_response(answer_key, response)
-    # Take the attempt's row lock and look at its status again: finish() changes the status with an
-    # UPDATE of that row, so a save either lands before the attempt is graded (and is graded with it)
-    # or is refused. Without it, on PostgreSQL a save that read "in_progress" just before a submit
-    # could store its answer after grading. (SQLite: BEGIN IMMEDIATE already serialises the two.)
-    status = db.session.scalar(select(Attempt.status).where(Attempt.id == attempt.id).with_for_update())
-    if status != "in_progress":
-        raise DeadlinePassed(_("Time is up: answers can no longer be changed."))
-    values = {"response": value, "seq": seq, "saved_at": now}
-    for _try in range(3):
-        result = db.session.execute(update(AttemptAnswer).where(
-            AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.item == str(item_key), AttemptAnswer.seq < seq)
-            .values(**values).execution_options(synchronize_session=False))
-        if result.rowcount:
-            return seq
-        stored = db.session.scalar(select(AttemptAnswer.seq).where(AttemptAnswer.attempt_id == attempt.id,
-                                                                   AttemptAnswer.item == str(item_key)))
-        if stored is not None and stored >= seq:
-            return stored  # a newer (or the same) save is already there
-        if stored is not None:
-            # An older save of this item was inserted by a request that committed after our UPDATE
-            # took its snapshot (PostgreSQL, READ COMMITTED): the UPDATE found no row, the SELECT
-            # now sees it. Update it on the next try instead of answering with the older seq.
-            continue
+    keys = row.answer_keys
+    if keys is None:  # an attempt started before answer_keys existed
+        keys = answer_keys(db.session.scalar(select(Attempt.paper).where(Attempt.id == attempt_id)))
+
+    wanted: dict[str, tuple[int, object]] = {}   # item → (seq, value): the newest save of each item
+    rejected: dict[str, str] = {}
+    for entry in entries:
+        item = str(entry.get("item", "")) if isinstance(entry, dict) else ""
         try:
-            with db.session.begin_nested():
-                db.session.add(AttemptAnswer(attempt_id=attempt.id, item=str(item_key), **values))
-            return seq
-        except IntegrityError:
-            continue  # another request inserted it first: compare seqs again
-    raise AttemptError(_("The answer could not be saved; please retry."))
+            if not isinstance(entry, dict):
+                raise AttemptError(_("Each answer is an object with item, response and seq."))
+            answer_key = keys.get(item)
+            if answer_key is None:
+                raise AttemptError(_("This paper has no question %(no)s.", no=item))
+            seq = entry.get("seq")
+            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
+                raise AttemptError(_("A save needs a positive sequence number."))
+            value = clean_response(answer_key, entry.get("response"))
+        except AttemptError as exc:
+            rejected[item] = str(exc)
+            continue
+        if item not in wanted or seq > wanted[item][0]:
+            wanted[item] = (seq, value)
+    for item in rejected:
+        wanted.pop(item, None)  # an item with a bad save in the batch waits for a good one
+    if not wanted:
+        return {}, rejected
+
+    there = dict(db.session.execute(select(AttemptAnswer.item, AttemptAnswer.seq).where(
+        AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item.in_(wanted))).all())
+    stored: dict[str, int] = {}
+    updates, inserts = [], []
+    for item, (seq, value) in wanted.items():
+        if item in there and there[item] >= seq:
+            stored[item] = there[item]  # a newer (or the same) save is already there
+            continue
+        stored[item] = seq
+        if item in there:
+            updates.append({"k_item": item, "v_response": value, "v_seq": seq, "v_saved_at": now})
+        else:
+            inserts.append({"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now})
+    table = AttemptAnswer.__table__
+    if updates:
+        db.session.execute(update(table).where(table.c.attempt_id == attempt_id, table.c.item == bindparam("k_item"),
+                                               table.c.seq < bindparam("v_seq"))
+                           .values(response=bindparam("v_response"), seq=bindparam("v_seq"),
+                                   saved_at=bindparam("v_saved_at")), updates)
+    if inserts:
+        db.session.execute(insert(table), inserts)
+    return stored, rejected
 
 
 # --- submitting and grading ------------------------------------------------------------------------------

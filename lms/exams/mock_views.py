@@ -114,21 +114,33 @@ def state(attempt_id):
 @login_required
 @writes_late
 def save_answer(attempt_id):
-    attempt = _my_attempt(attempt_id, defer(Attempt.paper))  # answer_keys is all a save needs
+    """Save answers: {"answers": [{"item", "response", "seq"}, …]} → {"ok", "saved": {item: seq},
+    "rejected": {item: why}} (exam.js sends every unacknowledged answer in one request), or one
+    answer {"item", "response", "seq"} → {"ok", "item", "seq"} (400 if it cannot be stored)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error=_("The request must be JSON.")), 400
-    begin_writing()  # the attempt is read again under the lock by save()
+    single = "answers" not in data
+    user_id = current_user.id  # read before begin_writing() expires the user
+    begin_writing()  # whose attempt it is and its state are read under the lock
     try:
-        seq = attempts.save(attempt, str(data.get("item", "")), data.get("response"), data.get("seq"))
+        stored, rejected = attempts.save_many(attempt_id, [data] if single else data["answers"], user_id=user_id)
         db.session.commit()
+    except attempts.NotFound:
+        db.session.rollback()
+        abort(404)
     except attempts.DeadlinePassed as exc:
         db.session.rollback()
         return jsonify(error=str(exc), closed=True), 409
     except attempts.AttemptError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 400
-    return jsonify(ok=True, item=str(data.get("item")), seq=seq)
+    if not single:
+        return jsonify(ok=True, saved=stored, rejected=rejected)
+    if rejected:
+        return jsonify(error=next(iter(rejected.values()))), 400
+    item = str(data.get("item"))
+    return jsonify(ok=True, item=item, seq=stored[item])
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])

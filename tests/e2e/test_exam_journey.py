@@ -45,6 +45,23 @@ def test_mock_exam_with_reload_and_official_scoring(browser, live_server, live_a
     for key, letter in chosen.items():
         assert page.is_checked(f"#q-{key}-{letter}"), key
 
+    # Offline for a moment: answers wait on the device, marked unsaved, then go in one request.
+    bodies = []
+    page.on("request", lambda req: bodies.append(req.post_data_json) if req.url.endswith("/answers") else None)
+    more = paper["sections"][0]["items"][3:5]
+    page.context.set_offline(True)
+    for key in more:
+        page.check(f"#q-{key}-{items[key]['answer'][0]}")
+        chosen[key] = items[key]["answer"][0]
+    page.wait_for_selector("#save-indicator[data-pending='2']")
+    page.context.set_offline(False)
+    wait_saved(page)
+    assert sorted(a["item"] for a in bodies[-1]["answers"]) == sorted(more)
+    page.reload()
+    page.wait_for_selector("#exam[data-ready='1']")
+    for key, letter in chosen.items():
+        assert page.is_checked(f"#q-{key}-{letter}"), key
+
     # Multiple choice, partly right: two of the right options and no wrong one = 2 × 0.5.
     right = items[multi_key]["answer"]
     assert len(right) >= 3
@@ -54,7 +71,7 @@ def test_mock_exam_with_reload_and_official_scoring(browser, live_server, live_a
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#submit-exam")
     page.wait_for_url(re.compile(r"/result$"))
-    expected = Decimal("2") + Decimal("1.0")
+    expected = Decimal("4") + Decimal("1.0")  # four single choices right (1 point each), the multiple 2 × 0.5
     assert Decimal(page.inner_text("#total-score")) == expected
     assert "未通过" in page.inner_text("#verdict")
     multi = page.inner_text(f"#result-{multi_key}")

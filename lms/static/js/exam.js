@@ -17,7 +17,6 @@
   var deadline = Date.parse(root.getAttribute("data-deadline"));
   var clockOffset = 0;          // server time minus this device's time
   var closed = false;
-  var inFlight = {};            // item → seq being sent
   var backoff = 1000;
   var retryTimer = null;
   var retryAfter = 0;  // ms, from a 503's Retry-After
@@ -50,7 +49,9 @@
     indicator.setAttribute("data-pending", String(n));
     document.querySelectorAll(".exam-item").forEach(function (el) {
       var key = el.getAttribute("data-item");
-      el.querySelector(".item-status").textContent = pending[key] ? "…" : "";
+      var status = el.querySelector(".item-status");
+      status.textContent = pending[key] ? "…" : (rejected[key] ? "!" : "");
+      status.title = rejected[key] || "";
     });
   }
 
@@ -75,17 +76,27 @@
   }
 
   // --- sending ---------------------------------------------------------------------------------------
-  function send(item) {
-    if (closed || !pending[item] || inFlight[item] === pending[item].seq) { return; }
-    var entry = pending[item];
-    inFlight[item] = entry.seq;
+  // One save request at a time, carrying every answer not yet acknowledged. Answers changed while it
+  // is on its way go in the next one. A slow server thus gets fewer, fuller requests, never a queue of
+  // them, and a retry never multiplies the load it retries.
+  var sending = false;
+  var rejected = {};            // item → why the server refused its answer (shown on the item)
+  function flush() {
+    if (closed || sending) { return; }
+    var items = Object.keys(pending);
+    if (!items.length) { return; }
+    var sent = {};
+    var answers = items.map(function (item) {
+      sent[item] = pending[item].seq;
+      return { item: item, response: pending[item].response, seq: pending[item].seq };
+    });
+    sending = true;
     fetch(saveUrl, {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
-      body: JSON.stringify({ item: item, response: entry.response, seq: entry.seq })
+      body: JSON.stringify({ answers: answers })
     }).then(function (r) {
-      delete inFlight[item];
-      if (r.status === 409) { closed = true; pending = {}; persist(); window.location.href = resultUrl; return; }
+      if (r.status === 409) { sending = false; closed = true; pending = {}; persist(); window.location.href = resultUrl; return; }
       if (!r.ok) {
         // 503 (the database restarting) says when to come back: then, not after a longer backoff.
         var after = parseInt(r.headers.get("Retry-After"), 10);
@@ -93,17 +104,29 @@
         throw new Error("HTTP " + r.status);
       }
       return r.json().then(function (data) {
-        if (pending[item] && data.seq >= pending[item].seq) { delete pending[item]; persist(); }
+        sending = false;
+        var saved = data.saved || {};
+        Object.keys(saved).forEach(function (item) {
+          delete rejected[item];
+          if (pending[item] && saved[item] >= pending[item].seq) { delete pending[item]; }
+        });
+        Object.keys(data.rejected || {}).forEach(function (item) {
+          // This answer can never be stored (not an option of the item…): say so on the item.
+          rejected[item] = data.rejected[item];
+          if (pending[item] && pending[item].seq === sent[item]) { delete pending[item]; }
+        });
+        persist();
         backoff = 1000;
         showIndicator();
+        // answers changed while this request was on its way: send them now
+        if (Object.keys(pending).some(function (item) { return pending[item].seq !== sent[item]; })) { flush(); }
       });
     }).catch(function () {
-      delete inFlight[item];
+      sending = false;
       showIndicator();
       scheduleRetry();
     });
   }
-  function flush() { Object.keys(pending).forEach(send); }
   function scheduleRetry() {
     if (retryTimer) { return; }
     var delay = retryAfter || backoff;
@@ -120,7 +143,7 @@
     pending[item] = { response: readItem(el), seq: nextSeq() };
     persist();
     showIndicator();
-    send(item);
+    flush();
   }
   document.querySelectorAll(".exam-item").forEach(function (el) {
     var timer = null;
