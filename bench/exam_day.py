@@ -105,6 +105,10 @@ def cpu_accounts(server_pgrp: int, db_pid: int | None) -> dict:
             continue
         f = stat[stat.rindex(")") + 2:].split()   # f[1] ppid, f[2] pgrp, f[11] utime, f[12] stime
         used = (int(f[11]) + int(f[12])) / tick
+        if int(f[2]) == server_pgrp or (db_pid is not None and int(d.name) == db_pid):
+            # and what its children used before they ended and were reaped (gunicorn recycles its
+            # workers after max_requests; PostgreSQL's backends end with their connections)
+            used += (int(f[13]) + int(f[14])) / tick
         if int(f[2]) == server_pgrp:
             out["server"] += used
         elif db_pid is not None and db_pid in (int(d.name), int(f[1])):  # the postmaster and its children
