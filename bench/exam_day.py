@@ -16,8 +16,9 @@
    first --start-spread of the window (like staggered starts), start, load the paper and its
    state.json, then answer in order at their own pace, each answer saved at once (exam.js's
    protocol: item, response, a sequence number that only grows). Some answers are corrected at once
-   (the second waits for the first request: one save request at a time, see below), some revised later, some candidates reload the page (the server
-   must give back every acknowledged answer). Most submit in the last minutes (--rush), some early,
+   (the correction waits for the request before it: one save request at a time, see below), some
+   revised later, some candidates reload the page (the server must give back every acknowledged
+   answer). Most submit in the last minutes (--rush), some early,
    some twice at once; a few let the bell ring (a save after the deadline must be refused with 409,
    then the page submits) and a few walk away (the app's sweeper must grade them).
    Saves go as exam.js sends them: one request at a time per candidate, carrying every answer not yet
