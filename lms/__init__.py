@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 
 from . import config as config_module
-from .database import configure_engine, database_unavailable, include_name
+from .database import configure_engine, database_unavailable, include_name, unavailable_reason
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -196,8 +196,8 @@ def _init_errors(app: Flask) -> None:
         # Nothing after this may ask the database again: Flask-Login's template context and the request
         # log would load (or refresh) the user. Answer this request as an anonymous one.
         g._login_user = login_manager.anonymous_user()
-        reason = (str(e.orig).strip() or type(e.orig).__name__).splitlines()[0]
-        app.logger.warning("database unavailable, answered 503: %s %s: %s", request.method, request.path, reason)
+        app.logger.warning("database unavailable, answered 503: %s %s: %s", request.method, request.path,
+                           unavailable_reason(e))
         title = _("Temporarily unavailable")
         message = _("The site cannot reach its database just now. Please try again in a few seconds.")
         if request.blueprint == "api":   # the API's error format (lms/api/views.py)

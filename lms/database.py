@@ -125,6 +125,11 @@ def database_unavailable(exc) -> bool:
     return True  # PostgreSQL: connection failures, shutdowns, a cancelled statement
 
 
+def unavailable_reason(exc) -> str:
+    """The first line of what the database driver said, for a one-line log entry."""
+    return (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+
+
 def _read_only_request() -> bool:
     from flask import current_app, g, has_request_context, request
 

@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy.exc import DBAPIError
 
-from .database import database_unavailable
+from .database import database_unavailable, unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def _run(app, interval: int) -> threading.Thread:
                     sweep_once()
             except DBAPIError as exc:  # keep sweeping after a database hiccup
                 if database_unavailable(exc):
-                    log.warning("sweep skipped, database unavailable: %s", str(exc.orig).strip().split("\n")[0])
+                    log.warning("sweep skipped, database unavailable: %s", unavailable_reason(exc))
                 else:
                     log.exception("sweep failed")
             except Exception:

@@ -500,6 +500,16 @@ def test_seed_scale_makes_a_small_city_with_every_kind_of_record(tmp_path):
     r = run("seed-scale", "--scale", "0.005")
     assert r.returncode == 0, r.stderr
     assert "attendance 5000" in r.stdout and "enrollment 1500" in r.stdout and "attempt 1000" in r.stdout
+    # 学时 are dated by the local (Asia/Shanghai) day of the session or completion, as the app dates them
+    import sqlite3
+    from datetime import datetime, timedelta
+
+    with sqlite3.connect(tmp_path / "scale.sqlite3") as conn:
+        rows = conn.execute("""SELECT c.earned_on, s.starts_at FROM credit c JOIN training_session s ON s.id = c.source_id
+                               WHERE c.source = 'session' UNION ALL
+                               SELECT c.earned_on, e.completed_at FROM credit c JOIN enrollment e
+                               ON e.user_id = c.user_id AND e.course_id = c.source_id WHERE c.source = 'course'""").fetchall()
+    assert rows and all(on == str((datetime.fromisoformat(at) + timedelta(hours=8)).date()) for on, at in rows)
     r = run("seed-scale", "--scale", "0.005")
     assert r.returncode != 0 and "empty database" in r.stderr  # never mixed with existing data
     r = run("stats-snapshot", "--year", "2025")

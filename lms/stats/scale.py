@@ -23,6 +23,7 @@ from ..exams.models import Exam
 from ..extensions import db
 from ..learning.models import Course
 from ..orgs.models import OrgUnit
+from ..util import utc_to_local
 
 PASSWORD = "Demo2026"
 BATCH = 20_000
@@ -248,7 +249,8 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                 completed = None
                 if rng.random() < 0.6:
                     completed = min(enrolled + timedelta(days=rng.random() * 60), now)
-                    course_credits.append((credit_id, user_id, "course", course_id, hours, completed.date(), now))
+                    course_credits.append((credit_id, user_id, "course", course_id, hours,
+                                           utc_to_local(completed).date(), now))  # the local day, as the app
                     credit_id += 1
                 yield (eid, user_id, course_id, "assigned" if rng.random() < 0.3 else "self", enrolled, completed)
                 eid += 1
@@ -299,7 +301,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                 attendance.append((a_id, s_id, user_id, status, "roster", start, start, start, level))
                 a_id += 1
                 if status in ("present", "late"):
-                    session_credits.append((credit_id, user_id, "session", s_id, hours, start.date(), now))
+                    session_credits.append((credit_id, user_id, "session", s_id, hours, utc_to_local(start).date(), now))
                     credit_id += 1
             remaining -= len(roster[:remaining])
             s_id += 1
