@@ -1,15 +1,20 @@
 """Engine setup shared by the app, the CLI and the tests."""
 import fcntl
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 
 def utcnow() -> datetime:
-    """Naive UTC timestamp: what every DateTime column stores (shown in Asia/Shanghai)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Naive UTC timestamp: what every DateTime column stores (shown in Asia/Shanghai).
+
+    The one clock (lms/clock.py), so that tests can inject time.
+    """
+    from .clock import now
+
+    return now()
 
 
 def configure_engine(engine: Engine) -> None:

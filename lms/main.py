@@ -9,6 +9,7 @@ from .database import utcnow
 from .extensions import db
 from .markdown import render_markdown
 from .orgs.models import OrgUnit
+from . import clock
 
 bp = Blueprint("main", __name__)
 
@@ -37,15 +38,13 @@ def home():
 
 def _study_summary(user) -> dict:
     """What a worker sees first: this year's 学时, courses under way, the next sessions."""
-    from datetime import date
-
     from flask import current_app
 
     from .learning.models import Enrollment
     from .learning.progress import course_progress, hours_in_year, percent
     from .training.models import Registration, TrainingSession
 
-    year = date.today().year
+    year = clock.this_year()
     hours = hours_in_year(user.id, year)
     target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
     open_courses = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))

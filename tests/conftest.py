@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,37 @@ def ctx(app, tx):
     """An app context for tests that call domain functions directly (not with the client)."""
     with app.app_context():
         yield
+
+
+class FrozenClock:
+    """The app's one clock (lms/clock.py), held still: `at` is naive UTC, as the database stores."""
+
+    # 10:00 in Shanghai on an ordinary working day; tests that care set their own moment.
+    DEFAULT = datetime(2026, 6, 15, 2, 0, 0)
+
+    def __init__(self, at: datetime = DEFAULT):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, **delta) -> datetime:
+        self.at += timedelta(**delta)
+        return self.at
+
+
+@pytest.fixture
+def clock(app):
+    """Inject time: every now/today of the app (requests, domain code, column defaults) reads this."""
+    frozen = FrozenClock()
+    app.config["CLOCK"] = frozen
+    try:
+        yield frozen
+    finally:
+        app.config.pop("CLOCK", None)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Domain rules for accounts: validation, creation, update and the worker import."""
 import re
 import secrets
-from datetime import date
 
 from flask import current_app
 from flask_babel import force_locale
@@ -15,6 +14,7 @@ from ..tabular import Column, ImportReport, read_rows
 from . import choices
 from .models import User
 from .scope import can_manage_user, can_see_unit, grantable_roles
+from .. import clock
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -67,7 +67,7 @@ def parse_gender(text: str) -> str:
 
 
 def parse_birth_year(text: str) -> int:
-    this_year = date.today().year
+    this_year = clock.this_year()
     try:
         year = int(float(text))
     except ValueError:
@@ -104,7 +104,7 @@ def check_profile(values: dict) -> list[tuple[str, str]]:
     """Cross-field rules. Returns (field, message) pairs."""
     problems = []
     birth, years = values.get("birth_year"), values.get("years_in_work")
-    if birth and years is not None and years > date.today().year - birth - 16:
+    if birth and years is not None and years > clock.this_year() - birth - 16:
         problems.append(("years_in_work", _("Years in community work do not fit the birth year.")))
     return problems
 

@@ -1,5 +1,4 @@
 """Account management for admins and offices: list, detail, create, edit, import, export."""
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from .accounts import (AccountError, create_user, generate_password, import_work
 from .forms import ConfirmForm, ImportForm, UserForm
 from .models import User, UserRole
 from .scope import can_manage_user, can_see_user, grantable_roles, roles_required, visible_units, visible_users
+from .. import clock
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -75,7 +75,7 @@ def export(fmt):
     headers = [labels[k] for k in EXPORT_HEADERS] + [_("Org unit"), _("Roles"), _("Active")]
     rows = _export_rows(db.session.scalars(_filtered()).unique())
     data = write_csv(headers, rows) if fmt == "csv" else write_xlsx(_("Accounts"), headers, rows)
-    return download(data, f"accounts-{date.today().isoformat()}.{fmt}")
+    return download(data, f"accounts-{clock.today().isoformat()}.{fmt}")
 
 
 def _load_visible(user_id: int) -> User:

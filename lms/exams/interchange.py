@@ -13,6 +13,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import clock
 from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
 from .bank import ID_RE, OPTION_KEYS, SaveCounts, check_question, existing_by_external_id, parse_points, save_questions
 from .models import TYPES, ExamSubject, Question
@@ -301,7 +302,7 @@ def export_gift(questions: list[Question], subject: ExamSubject) -> tuple[str, i
     that the file re-imports here unchanged. Cases cannot be expressed in GIFT and are left out
     (their number is returned). 多选 is written with equal positive weights for the right options
     and -100% for the wrong ones: Moodle cannot express our partial-credit rule (DESIGN.md §5)."""
-    title = _("Question bank of %(subject)s, exported %(date)s", subject=subject.name, date=date.today().isoformat())
+    title = _("Question bank of %(subject)s, exported %(date)s", subject=subject.name, date=clock.today().isoformat())
     out = ["// " + title,
            "// " + _("Multiple choice: Moodle cannot express the exam's rule (0.5 per right option when no wrong "
                      "option is chosen); right options carry equal positive weights and wrong ones -100%."),

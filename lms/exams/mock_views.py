@@ -1,6 +1,6 @@
 """Mock exams for workers: start, take (autosave), submit, results, mistakes book, practice,
 progress toward the certificate; exam days for offices; marking and item analysis for trainers."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for)
@@ -20,6 +20,7 @@ from ..util import get_or_404, get_or_none, local_to_utc, utc_to_local
 from . import analysis, attempts, certification, practice
 from .mock_forms import MockDayForm
 from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question, RealExamResult)
+from .. import clock
 
 bp = Blueprint("mock", __name__, url_prefix="/mock")
 
@@ -232,7 +233,7 @@ def _progress_for(user) -> list[dict]:
         codes = [s.code for s in subjects if s.level == level]
         if not codes:
             continue
-        prog = certification.level_progress(level, codes, passes, date.today().year, carry[level])
+        prog = certification.level_progress(level, codes, passes, clock.this_year(), carry[level])
         out.append({"level": level, "progress": prog, "subjects": [s for s in subjects if s.level == level],
                     "mock_best": mock_best, "mock_passed": mock_passed})
     return out, real
@@ -265,7 +266,7 @@ def _progress_page(user):
             score_value = Decimal(score) if score else None
         except InvalidOperation:
             score_value = Decimal(-1)
-        if subject is None or year is None or not 2008 <= year <= date.today().year or \
+        if subject is None or year is None or not 2008 <= year <= clock.this_year() or \
                 (score_value is not None and not Decimal(0) <= score_value <= Decimal(100)):
             flash(_("Give the subject, an exam year between 2008 and this year, and a score from 0 to 100."), "danger")
         else:
@@ -281,7 +282,7 @@ def _progress_page(user):
             return redirect(request.path)
     levels, real = _progress_for(user)
     return render_template("mock/progress.html", learner=user, levels=levels, real=real, subjects=subjects, form=form,
-                           this_year=date.today().year)
+                           this_year=clock.this_year())
 
 
 # --- exam days (offices) ---------------------------------------------------------------------------------------

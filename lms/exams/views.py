@@ -1,6 +1,5 @@
 """题库 pages for trainers, offices and admins. Learners get 403 on every one of them: the pages show
 answers and explanations (DESIGN.md §4, no answer leaks)."""
-from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from ..auth.scope import roles_required
 from ..extensions import db
 from ..markdown import plain_text, render_markdown
 from ..tabular import TableError, download
+from .. import clock
 from ..util import Page, get_or_404, page_arg
 from . import bank
 from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, question_data
@@ -216,6 +216,6 @@ def export_file():
     _label, statuses = EXPORT_STATUSES.get(request.args.get("status", "active"), EXPORT_STATUSES["active"])
     questions = bank.questions_for_export(subject, statuses)
     text, _skipped = export_gift(questions, subject)
-    name = f"{subject.code}-{date.today().isoformat()}.gift.txt"
+    name = f"{subject.code}-{clock.today().isoformat()}.gift.txt"
     return Response(text.encode("utf-8"), mimetype="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..util import utc_to_local
 from .models import Certificate, Enrollment
 
 FONT = "STSong-Light"
@@ -38,7 +39,7 @@ def issue(enrollment: Enrollment) -> Certificate:
     if cert is None:
         cert = Certificate(enrollment_id=enrollment.id, code=new_code(), holder_name=enrollment.user.name,
                            course_title=enrollment.course.title, credit_hours=enrollment.course.credit_hours,
-                           issuer=_issuer(), completed_on=enrollment.completed_at.date())
+                           issuer=_issuer(), completed_on=utc_to_local(enrollment.completed_at).date())
         db.session.add(cert)
         db.session.flush()
     return cert

@@ -1,5 +1,4 @@
 """Course library: catalog, studying, authoring, review, assignment, certificates."""
-from datetime import date
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from ..library.models import Trainer
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..uploads.storage import UploadError, save_upload
+from .. import clock
 from ..util import Page, get_or_404, page_arg
 from . import certificates, courses as domain, progress
 from .forms import AssignForm, CourseForm, LessonForm, RatingForm, ReviewForm, VerifyForm
@@ -168,7 +168,7 @@ def _learning_page(user: User):
     enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
                                      .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())).all()
     stats = progress.course_progress(user.id, [e.course_id for e in enrollments])
-    year = date.today().year
+    year = clock.this_year()
     hours = progress.hours_in_year(user.id, year)
     target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,

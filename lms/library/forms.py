@@ -1,12 +1,12 @@
 """Create/edit forms of the pools. Each form's values() gives the attributes for pools.save_record()
 (the org unit and the linked account are resolved by the view)."""
-from datetime import date
-
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .. import clock
 from ..auth.accounts import PHONE_RE
 from .models import BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS
 
@@ -25,6 +25,13 @@ def _int_or_none(value):
 
 def _length(n: int):
     return Length(max=n, message=_l("At most %(max)d characters."))
+
+
+def _publication_year(form, field):
+    """1949 to next year, next year counted when the form is checked (not when the module loaded)."""
+    top = clock.this_year() + 1
+    if field.data is not None and not 1949 <= field.data <= top:
+        raise ValidationError(_("The year must be between %(min)s and %(max)s.", min=1949, max=top))
 
 
 def _required(message):
@@ -76,7 +83,7 @@ class TextbookForm(_PoolForm):
     editors = StringField(_l("Editors"), validators=[_length(200)])
     publisher = StringField(_l("Publisher"), validators=[_length(200)])
     year = IntegerField(_l("Year of publication"), validators=[
-        Optional(), NumberRange(1949, date.today().year + 1, message=_l("The year must be between %(min)s and %(max)s."))])
+        Optional(), _publication_year])
     link = StringField(_l("Link"), validators=[Optional(), _length(500), _http_link])
     description = _markdown(_l("Description"))
 

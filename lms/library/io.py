@@ -6,8 +6,6 @@ trainers and experts by name + affiliation, textbooks by title, bases by name + 
 and creates one otherwise. Empty cells leave an existing record's value unchanged. The export
 has the same columns as the template, so an exported file can be edited and imported back.
 """
-from datetime import date
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -23,6 +21,7 @@ from ..tabular import Column, ImportReport, read_rows
 from .models import BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS
 from .pools import (FIELDS, Pool, account_problem, match_key, may_place_base, normalize_list, record_key,
                     save_record)
+from .. import clock
 
 MARKDOWN_MAX = 20000
 
@@ -104,7 +103,7 @@ def _whole(value: str) -> int:
 
 def parse_year(value: str) -> int:
     year = _whole(value)
-    top = date.today().year + 1
+    top = clock.this_year() + 1
     if not 1949 <= year <= top:
         raise ValueError(_("The year must be between %(min)s and %(max)s.", min=1949, max=top))
     return year

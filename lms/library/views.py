@@ -5,8 +5,6 @@ The five pools share one set of views, told apart by the `kind` in the URL:
 /library/<kind>/, /library/<kind>/<id>, …/new, …/<id>/edit, …/import, …/import/template.xlsx,
 …/export.xlsx with kind one of textbooks, trainers, bases, experts, institutions.
 """
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,6 +19,7 @@ from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
 from ..tabular import TableError, download, write_xlsx
 from ..training import rules as training_rules
+from .. import clock
 from ..util import Page, get_or_404, get_or_none, page_arg
 from .forms import FORMS
 from .io import columns, export_row, import_pool, template_notes
@@ -235,4 +234,4 @@ def export(kind):
     cols = columns(pool)
     rows = (export_row(pool, record) for record in db.session.scalars(stmt))
     data = write_xlsx(str(pool.title), [str(c.label) for c in cols], rows, widths=[c.width for c in cols])
-    return download(data, f"{kind}-{date.today().isoformat()}.xlsx")
+    return download(data, f"{kind}-{clock.today().isoformat()}.xlsx")

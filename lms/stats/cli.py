@@ -1,6 +1,7 @@
 """Command-line commands of the statistics: `seed-scale` and `stats-snapshot`."""
 import click
 from flask import Flask
+from .. import clock
 
 
 def register(app: Flask) -> None:
@@ -36,12 +37,10 @@ def register(app: Flask) -> None:
     @click.option("--year", type=int, help="The year the snapshot stands for (default: this year).")
     def stats_snapshot_command(year):
         """Record the workforce profile of every org unit for YEAR (run once a year; re-running replaces it)."""
-        from datetime import date
-
         from ..extensions import db
         from .profile import record_snapshot
 
-        year = year or date.today().year
+        year = year or clock.this_year()
         n = record_snapshot(year)
         db.session.commit()
         click.echo(f"workforce snapshot {year}: {n} rows")

@@ -12,17 +12,16 @@ from ..extensions import db
 from ..learning.models import Course
 from ..orgs.models import OrgUnit
 from ..training.models import TRAINING_LEVELS, Training, TrainingSession
-from ..util import MAX_ID, utc_to_local
+from ..util import MAX_ID
 from .queries import Filters
+from .. import clock
 
 MAX_CLASS_CHOICES = 300
 FILTER_ARGS = ("year", "from", "to", "level", "course", "training", "exam")
 
 
 def this_year() -> int:
-    from ..database import utcnow
-
-    return utc_to_local(utcnow()).year
+    return clock.this_year()
 
 
 @dataclass
@@ -149,8 +148,6 @@ def choices(viewer: User, f: Filters) -> dict:
 
 def notes(unit: OrgUnit, parsed: Parsed, extra: list | None = None) -> list[list]:
     """The "About" sheet of an export: what the figures cover."""
-    from ..database import utcnow
-
     f = parsed.filters
     rows = [[_("Org unit"), unit.full_name], [_("Period"), parsed.label]]
     if f.level:
@@ -160,7 +157,7 @@ def notes(unit: OrgUnit, parsed: Parsed, extra: list | None = None) -> list[list
                                       (_("Exam"), Exam, f.exam_id, "name")):
         if ident:
             rows.append([label, getattr(db.session.get(model, ident), attr)])
-    rows.append([_("Exported at"), utc_to_local(utcnow()).strftime("%Y-%m-%d %H:%M")])
+    rows.append([_("Exported at"), clock.local_now().strftime("%Y-%m-%d %H:%M")])
     rows.append([_("Workers"), _("Active accounts with the community-worker role, counted in their current org unit.")])
     rows.append([_("Filters"), _("The course filter narrows enrolments and course credit hours; the training level and "
                                  "class filters narrow attendance, person-times and training credit hours; the exam "

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..learning.models import Course
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
+from .. import clock
 
 PASSWORD = "Demo2026"
 BATCH = 20_000
@@ -145,8 +146,8 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
         raise ScaleError("seed-scale needs an empty database (no org units, no accounts): it makes a city of its own.")
     rng = random.Random(seed)
     started = time.perf_counter()
-    today = date.today()
-    now = datetime.utcnow().replace(microsecond=0)
+    today = clock.today()
+    now = clock.now().replace(microsecond=0)
     w = BulkWriter()
 
     def log(what):

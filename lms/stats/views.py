@@ -1,5 +1,4 @@
 """Statistics pages for training offices and admins: load → authorise (scope) → compute → render."""
-from datetime import date
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from ..tabular import download
 from ..util import Page, get_or_404, page_arg
 from . import ce, charts, filters, queries, record, reports
 from .profile import profile as build_profile
+from .. import clock
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 PER_PAGE = 50
@@ -41,7 +41,7 @@ def _page(template: str, unit: OrgUnit, parsed: filters.Parsed, tab: str, **cont
 
 
 def _download(report: reports.Report, fmt: str, unit: OrgUnit, parsed: filters.Parsed, extra_notes=None):
-    stamp = date.today().isoformat()
+    stamp = clock.today().isoformat()
     name = f"{report.name}-{unit.code}-{stamp}"
     if fmt == "csv":
         return download(report.csv(), f"{name}.csv")
