@@ -72,7 +72,7 @@ def lock_account(app, username, minutes=15):
 
 # --- throttling and lockout ------------------------------------------------------------------------------
 
-def test_an_account_is_slowed_then_locked_then_free_again(app, client):
+def test_an_account_is_slowed_then_locked_then_free_again(app, client, clock):
     english(client)
     for _i in range(5):
         r = attempt(client, "worker_a")
@@ -235,7 +235,7 @@ def test_a_password_reset_also_lifts_the_lock(app, client, world):
     assert throttle_row(app, user="worker_a") is None
 
 
-def test_a_wrong_current_password_counts_like_a_failed_login(app, client):
+def test_a_wrong_current_password_counts_like_a_failed_login(app, client, clock):
     english(client)
     login(client, "worker_a")
     for _i in range(5):
