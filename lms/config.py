@@ -94,6 +94,10 @@ def from_env() -> dict:
         "VIDEO_URL_ALLOWLIST": [p.strip() for p in os.environ.get("VIDEO_URL_ALLOWLIST", "").split(",") if p.strip()],
         "CHECKIN_OPENS_MINUTES_BEFORE": int(os.environ.get("CHECKIN_OPENS_MINUTES_BEFORE", "30")),
         "CHECKIN_LATE_AFTER_MINUTES": int(os.environ.get("CHECKIN_LATE_AFTER_MINUTES", "10")),
+        # A typed code of the previous 30-s period is still accepted this many seconds after it changed.
+        "CHECKIN_CODE_GRACE_SECONDS": int(os.environ.get("CHECKIN_CODE_GRACE_SECONDS", "10")),
+        # A QR scan (e.g. by a logged-out phone) checks in if the worker logs in within this many minutes.
+        "CHECKIN_TICKET_MINUTES": int(os.environ.get("CHECKIN_TICKET_MINUTES", "5")),
         "ATTENDANCE_ALERT_RATE": float(os.environ.get("ATTENDANCE_ALERT_RATE", "0.8")),
         "SWEEP_SECONDS": int(os.environ.get("SWEEP_SECONDS", "60")),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "50")),

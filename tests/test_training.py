@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from itsdangerous import URLSafeSerializer
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
@@ -18,7 +19,7 @@ from lms.training import rules
 from lms.training.models import (Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training,
                                  TrainingSession)
 
-from .conftest import login, post_form
+from .conftest import PASSWORD, csrf_token, login, post_form
 
 
 def unit(code):
@@ -166,6 +167,8 @@ def test_two_workers_racing_for_the_last_seat(app, world):
 
 
 # --- check-in ------------------------------------------------------------------------------------
+# Every check-in test holds the clock still (the `clock` fixture): the code changes every 30 s, so a
+# test reading the wall clock fails whenever a change falls inside it.
 
 def _checkin_setup(app, **kw):
     with app.app_context():
@@ -176,44 +179,102 @@ def _checkin_setup(app, **kw):
         return t.id, t.sessions[0].id
 
 
-def _code(app, sid, delta=0):
+def _code(app, sid, at=None):
+    """The code the screen showed at `at` (default: the clock's now)."""
     with app.app_context():
-        return rules.code_at(db.session.get(TrainingSession, sid), utcnow() - timedelta(seconds=delta))
+        return rules.code_at(db.session.get(TrainingSession, sid), at or utcnow())
 
 
 def checkin(client, sid, code, page="/training/checkin"):
-    return post_form(client, "/training/checkin", {"session_id": sid, "code": code, "method": "code"}, page=page)
+    return post_form(client, "/training/checkin", {"session_id": sid, "code": code}, page=page)
 
 
-def test_checkin_with_the_current_code(app, client, world):
+def _attendance(app, sid):
+    with app.app_context():
+        return {u: (s, at) for u, s, at in db.session.execute(
+            select(User.username, Attendance.status, Attendance.checked_in_at).join(Attendance, Attendance.user_id == User.id)
+            .where(Attendance.session_id == sid)).all()}
+
+
+def _worker(app, username):
+    """A worker on their own phone (a client of its own: its own device cookie)."""
+    c = app.test_client()
+    login(c, username)
+    return c
+
+
+def test_checkin_with_the_current_code(app, client, world, clock):
     tid, sid = _checkin_setup(app)
     login(client, "worker_a")
     r = checkin(client, sid, _code(app, sid))
-    assert "签到成功" in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert "签到成功" in html and 'data-status="present"' in html and "迟到" not in html
+    assert _attendance(app, sid) == {"worker_a": ("present", clock.at)}
     with app.app_context():
         a = db.session.scalar(select(Attendance).where(Attendance.session_id == sid))
-        assert (a.status, a.method) == ("present", "code")
+        assert a.method == "code"
         assert db.session.scalar(select(Credit.hours).where(Credit.source == "session", Credit.source_id == sid)) == Decimal("2.0")
-    r = checkin(client, sid, _code(app, sid))
-    assert "您已签到" in r.get_data(as_text=True)
+    clock.advance(minutes=20)  # again, later and past the late mark: already recorded, nothing changes
+    html = checkin(client, sid, _code(app, sid)).get_data(as_text=True)
+    assert "您已签到" in html and "本次未作改动" in html and 'data-already="yes"' in html
+    assert _attendance(app, sid) == {"worker_a": ("present", clock.at - timedelta(minutes=20))}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AttendanceChange)) == 1
 
 
-def test_old_codes_and_codes_of_other_sessions_are_refused(app, client, world):
+def test_a_code_is_accepted_for_a_grace_after_it_changes(app, tx, world, clock):
+    """The code of the period ending at `change` is still good `grace` seconds after it, not one more."""
+    change = clock.at + timedelta(minutes=1)  # the default clock sits on a 30-s boundary
+    assert app.config["CHECKIN_CODE_GRACE_SECONDS"] == 10
+    tid, sid = _checkin_setup(app)
+    old = _code(app, sid, change - timedelta(seconds=1))
+    assert old != _code(app, sid, change)
+    phones = {name: _worker(app, name) for name in ("worker_a", "worker_b", "worker_c")}
+    clock.set(change - timedelta(seconds=1))
+    assert "签到成功" in checkin(phones["worker_a"], sid, old).get_data(as_text=True)
+    clock.set(change + timedelta(seconds=10))
+    assert "签到成功" in checkin(phones["worker_b"], sid, old).get_data(as_text=True)
+    clock.set(change + timedelta(seconds=11))
+    html = checkin(phones["worker_c"], sid, old).get_data(as_text=True)
+    assert "签到码已更新，请输入屏幕上的新签到码" in html
+    assert "签到成功" in checkin(phones["worker_c"], sid, _code(app, sid)).get_data(as_text=True)
+    attended = _attendance(app, sid)
+    assert attended == {"worker_a": ("present", change - timedelta(seconds=1)),
+                        "worker_b": ("present", change + timedelta(seconds=10)),
+                        "worker_c": ("present", change + timedelta(seconds=11))}
+
+
+def test_old_codes_and_codes_of_other_sessions_are_refused(app, client, world, clock):
     tid, sid = _checkin_setup(app)
     with app.app_context():
         other = make_training(organiser="D1")
         db.session.commit()
         other_sid = other.sessions[0].id
     login(client, "worker_a")
-    r = checkin(client, sid, _code(app, sid, delta=31))
-    assert "签到码错误或已过期" in r.get_data(as_text=True)
+    r = checkin(client, sid, _code(app, sid, clock.at - timedelta(seconds=61)))
+    assert "签到码已更新" in r.get_data(as_text=True)
     r = checkin(client, sid, _code(app, other_sid))
     assert "属于另一场次" in r.get_data(as_text=True)
+    wrong = next(c for c in ("000000", "111111", "222222") if c != _code(app, sid) and c != _code(app, other_sid))
+    assert "签到码不正确" in checkin(client, sid, wrong).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attendance)) == 0
 
 
-def test_outside_audience_and_outside_window_are_refused(app, client, world):
+def test_present_or_late_by_the_servers_clock_at_the_request(app, tx, world, clock):
+    tid, sid = _checkin_setup(app, sessions=((-5, 120),))
+    start = clock.at - timedelta(minutes=5)
+    late_mark = start + timedelta(minutes=app.config["CHECKIN_LATE_AFTER_MINUTES"])
+    a, b = _worker(app, "worker_a"), _worker(app, "worker_b")
+    clock.set(late_mark)
+    assert "签到成功" in checkin(a, sid, _code(app, sid)).get_data(as_text=True)
+    clock.set(late_mark + timedelta(seconds=1))
+    html = checkin(b, sid, _code(app, sid)).get_data(as_text=True)
+    assert "已签到（迟到）" in html and "签到成功" not in html and 'data-status="late"' in html
+    assert {u: s for u, (s, _) in _attendance(app, sid).items()} == {"worker_a": "present", "worker_b": "late"}
+
+
+def test_outside_audience_and_outside_window_are_refused(app, client, world, clock):
     tid, sid = _checkin_setup(app)
     login(client, "worker_d")  # another district
     r = checkin(client, sid, _code(app, sid))
@@ -228,14 +289,15 @@ def test_outside_audience_and_outside_window_are_refused(app, client, world):
     assert "签到将于" in checkin(worker, later_sid, _code(app, later_sid)).get_data(as_text=True)
 
 
-def test_one_phone_cannot_check_in_two_workers(app, client, world):
+def test_one_phone_cannot_check_in_two_workers(app, client, world, clock):
     tid, sid = _checkin_setup(app)
     login(client, "worker_a")
     checkin(client, sid, _code(app, sid))
     post_form(client, "/auth/logout", page="/home")
     login(client, "worker_b")  # same browser, same device cookie
-    r = checkin(client, sid, _code(app, sid))
-    assert "这部手机已为" in r.get_data(as_text=True)
+    html = checkin(client, sid, _code(app, sid)).get_data(as_text=True)
+    assert "此设备已为另一位学员（东***）签到本场次" in html
+    assert "东一一甲" not in html  # the first worker's name is not shown to the second
     with app.app_context():
         statuses = dict(db.session.execute(select(User.username, Attendance.status).join(Attendance, Attendance.user_id == User.id)).all())
         assert statuses == {"worker_a": "present"}
@@ -243,16 +305,133 @@ def test_one_phone_cannot_check_in_two_workers(app, client, world):
         assert (flag.first_user.username, flag.attempted_user.username) == ("worker_a", "worker_b")
     office = app.test_client()
     login(office, "office_d1")
-    assert "东一二乙" in office.get("/training/flags").get_data(as_text=True)
+    flags = office.get("/training/flags").get_data(as_text=True)
+    assert "东一一甲" in flags and "东一二乙" in flags  # the office sees both names
 
 
-def test_late_after_the_grace_period(ctx, world):
+def test_mask_name():
+    assert [rules.mask_name(n) for n in ("张三", "欧阳娜娜", "李", "")] == ["张*", "欧***", "李*", "*"]
+
+
+# --- QR scans: a signed ticket on the phone that scanned ----------------------------------------------
+
+def scan(client, sid, code):
+    """Open the QR code's link, as the phone's camera does."""
+    return client.get(f"/training/checkin?s={sid}&c={code}")
+
+
+def log_in_after_scan(client, r, username):
+    """The scan sent a logged-out phone to the login page; log in there and follow it back."""
+    assert r.status_code == 302 and r.location.startswith("/auth/login?next=")
+    token = csrf_token(client, r.location)
+    r = client.post(r.location, data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 302 and r.location == "/training/checkin"
+    return client.get(r.location)
+
+
+def test_logged_out_scan_then_login_checks_in_as_at_the_scan(app, tx, world, clock):
+    tid, sid = _checkin_setup(app, sessions=((-5, 120),))
+    start = clock.at - timedelta(minutes=5)
+    late_mark = start + timedelta(minutes=app.config["CHECKIN_LATE_AFTER_MINUTES"])
+    on_time, late = app.test_client(), app.test_client()
+
+    clock.set(late_mark - timedelta(seconds=20))  # scanned in time
+    r = scan(on_time, sid, _code(app, sid))
+    assert on_time.get_cookie("lms_checkin") is not None and on_time.get_cookie("lms_device") is not None
+    clock.advance(minutes=4)  # logs in four minutes later: the code changed eight times, the worker is late by then
+    html = log_in_after_scan(on_time, r, "worker_a").get_data(as_text=True)
+    assert "签到成功" in html and 'data-status="present"' in html
+    assert on_time.get_cookie("lms_checkin") is None  # the ticket is spent
+
+    clock.set(late_mark + timedelta(seconds=40))  # scanned after the late mark
+    r = scan(late, sid, _code(app, sid))
+    clock.advance(minutes=1)
+    html = log_in_after_scan(late, r, "worker_b").get_data(as_text=True)
+    assert "已签到（迟到）" in html
+    assert _attendance(app, sid) == {"worker_a": ("present", late_mark - timedelta(seconds=20)),
+                                     "worker_b": ("late", late_mark + timedelta(seconds=40))}
+    with app.app_context():
+        assert set(db.session.scalars(select(Attendance.method).where(Attendance.session_id == sid))) == {"qr"}
+    mine = on_time.get("/training/mine").get_data(as_text=True)
+    assert f'data-session="{sid}"' in mine and 'data-state="present"' in mine
+
+
+def test_a_logged_in_scan_checks_in_at_once(app, tx, world, clock):
+    tid, sid = _checkin_setup(app)
+    phone = _worker(app, "worker_a")
+    r = scan(phone, sid, _code(app, sid))
+    assert r.status_code == 302 and r.location == "/training/checkin"
+    assert "签到成功" in phone.get(r.location).get_data(as_text=True)
+    assert set(_attendance(app, sid)) == {"worker_a"}
+
+
+def test_an_expired_scan_is_refused(app, tx, world, clock):
+    tid, sid = _checkin_setup(app)
+    life = timedelta(minutes=app.config["CHECKIN_TICKET_MINUTES"])
+    just_in_time, too_late = app.test_client(), app.test_client()
+    r1 = scan(just_in_time, sid, _code(app, sid))
+    r2 = scan(too_late, sid, _code(app, sid))
+    clock.advance(seconds=life.total_seconds())
+    assert "签到成功" in log_in_after_scan(just_in_time, r1, "worker_a").get_data(as_text=True)
+    clock.advance(seconds=1)
+    html = log_in_after_scan(too_late, r2, "worker_b").get_data(as_text=True)
+    assert "已超过 5 分钟，请重新扫描屏幕上的二维码" in html
+    assert set(_attendance(app, sid)) == {"worker_a"}
+
+
+def test_a_stale_code_in_the_scan_link_is_refused_at_the_scan(app, tx, world, clock):
+    tid, sid = _checkin_setup(app)
+    phone = app.test_client()
+    r = scan(phone, sid, _code(app, sid, clock.at - timedelta(minutes=2)))  # a photo of the QR sent on
+    assert phone.get_cookie("lms_checkin") is None
+    html = phone.get(r.location).get_data(as_text=True)
+    assert "签到码已更新" in html
+
+
+def test_a_ticket_cannot_be_replayed(app, tx, world, clock):
+    tid, sid = _checkin_setup(app)
+    with app.app_context():
+        other = make_training()
+        rules.register(other, user("worker_b"))
+        db.session.commit()
+        other_sid = other.sessions[0].id
+    scanner = app.test_client()
+    scan(scanner, sid, _code(app, sid))
+    ticket = scanner.get_cookie("lms_checkin").value
+
+    friend = _worker(app, "worker_b")  # another phone: its own device cookie
+    friend.set_cookie("lms_checkin", ticket)
+    assert "这次扫码是在另一部手机上完成的" in friend.get("/training/checkin").get_data(as_text=True)
+    assert friend.get_cookie("lms_checkin") is None
+
+    # The session is inside the signed ticket: pointing it at another session breaks the signature.
+    with app.app_context():
+        forged = URLSafeSerializer("guessed-key", salt="lms.training.checkin-ticket").dumps(
+            {"s": other_sid, "d": scanner.get_cookie("lms_device").value, "t": clock.at.isoformat()})
+    scanner.set_cookie("lms_checkin", forged)
+    login(scanner, "worker_b")
+    assert "这次扫码无效" in scanner.get("/training/checkin").get_data(as_text=True)
+    assert _attendance(app, sid) == {} and _attendance(app, other_sid) == {}
+
+    # Used once on the scanning phone, the same ticket cannot check in a second worker there.
+    post_form(scanner, "/auth/logout", page="/home")
+    scanner.set_cookie("lms_checkin", ticket)
+    login(scanner, "worker_a")
+    assert "签到成功" in scanner.get("/training/checkin").get_data(as_text=True)
+    post_form(scanner, "/auth/logout", page="/home")
+    scanner.set_cookie("lms_checkin", ticket)
+    login(scanner, "worker_c")
+    html = scanner.get("/training/checkin").get_data(as_text=True)
+    assert "此设备已为另一位学员（东***）签到本场次" in html
+    assert set(_attendance(app, sid)) == {"worker_a"}
+
+
+def test_late_after_the_grace_period(ctx, world, clock):
     t = make_training(sessions=((-30, 120),))
     rules.register(t, user("worker_a"))
     s = t.sessions[0]
-    now = utcnow()
-    result = rules.check_in(s, user("worker_a"), rules.code_at(s, now), "device-1", now=now)
-    assert result.status == "late"
+    result = rules.check_in(s, user("worker_a"), rules.code_at(s, clock.at), "device-1")
+    assert result.status == "late" and not result.already
 
 
 def test_unmarked_workers_become_absent_when_the_session_ends(ctx, world):
@@ -356,3 +535,61 @@ def test_trainer_and_base_pages_list_their_classes(app, client, world):
     login(client, "office_d1")
     for url in (f"/library/trainers/{trainer_id}", f"/library/bases/{base_id}"):
         assert "社区议事协商专题培训" in client.get(url).get_data(as_text=True), url
+
+
+# --- attendance figures and the worker's page -------------------------------------------------------
+
+def test_low_attendance_is_flagged_only_for_sessions_that_have_ended(app, client, world, clock):
+    with app.app_context():
+        t = make_training(sessions=((-180, 60), (-5, 120), (24 * 60, 120)))  # ended, under way, tomorrow
+        for name in ("worker_a", "worker_b"):
+            rules.register(t, user(name))
+        ended, now_on, tomorrow = sorted(t.sessions, key=lambda s: s.starts_at)
+        rules.set_status(ended, user("worker_a"), "present", method="roster", by=user("office_d1"))
+        db.session.commit()
+        tid, ended_id = t.id, ended.id
+    login(client, "office_d1")
+    html = client.get(f"/training/{tid}").get_data(as_text=True)
+    alert = re.search(r'id="below-threshold">(.*?)</div>', html, re.S).group(1)
+    assert "东一二乙" in alert and "东一一甲" not in alert  # 1 of 1 ended session: not flagged while one is under way
+    ws = load_workbook(io.BytesIO(client.get(f"/training/{tid}/export.xlsx").data)).active
+    rates = {row[1]: row[-1] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert rates == {"worker_a": 1.0, "worker_b": 0.0}
+    with app.app_context():
+        regs = db.session.scalars(select(Registration).where(Registration.training_id == tid)).all()
+        summary = rules.attendance_summary(db.session.get(Training, tid), regs)
+        assert sorted(r.user.username for r in summary.below) == ["worker_b"] and summary.overall == 0.5
+        # Before any session has ended nobody is flagged, whatever is under way.
+        db.session.get(TrainingSession, ended_id).starts_at += timedelta(days=2)
+        db.session.get(TrainingSession, ended_id).ends_at += timedelta(days=2)
+        db.session.flush()
+        summary = rules.attendance_summary(db.session.get(Training, tid), regs)
+        assert summary.below == [] and summary.overall is None
+        db.session.commit()
+    assert 'id="below-threshold"' not in client.get(f"/training/{tid}").get_data(as_text=True)
+
+
+def test_my_classes_shows_attended_absent_and_upcoming(app, client, world, clock):
+    with app.app_context():
+        t = make_training(sessions=((-180, 60), (-5, 120), (24 * 60, 120)))
+        rules.register(t, user("worker_a"))
+        ended, now_on, tomorrow = sorted(t.sessions, key=lambda s: s.starts_at)
+        db.session.commit()
+        ids = {"ended": ended.id, "now": now_on.id, "tomorrow": tomorrow.id, "training": t.id}
+
+    def states(html):
+        return {int(s): st for s, st in re.findall(r'data-session="(\d+)".*?data-state="(\w+)"', html, re.S)}
+
+    login(client, "worker_a")
+    assert states(client.get("/training/mine").get_data(as_text=True)) == {
+        ids["ended"]: "absent", ids["now"]: "in_progress", ids["tomorrow"]: "upcoming"}
+    assert "进行中，未签到" in client.get("/training/mine").get_data(as_text=True)
+    assert "签到成功" in checkin(client, ids["now"], _code(app, ids["now"])).get_data(as_text=True)
+    html = client.get("/training/mine").get_data(as_text=True)
+    assert states(html) == {ids["ended"]: "absent", ids["now"]: "present", ids["tomorrow"]: "upcoming"}
+    assert re.search(r'id="upcoming">.*data-session="%d".*出勤.*</ul>\s*<h2' % ids["now"], html, re.S)
+    assert "缺勤" in html and "未开始" in html
+    assert client.get("/training/mine").get_data(as_text=True).count('data-state="present"') == 1
+    assert re.search(r'id="training-hours">2(\.0)?<', html)
+    detail = client.get(f"/training/{ids['training']}").get_data(as_text=True)
+    assert set(re.findall(r'data-state="(\w+)"', detail)) == {"absent", "present", "upcoming"}

@@ -46,5 +46,5 @@ class AssignForm(FlaskForm):
 
 class CheckinForm(FlaskForm):
     session_id = IntegerField(validators=[DataRequired()])
-    code = StringField(_l("Check-in code"), validators=[DataRequired(), Length(min=6, max=6)])
-    method = StringField()
+    code = StringField(_l("Check-in code"), validators=[DataRequired(), Length(min=6, max=6)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})

@@ -110,7 +110,7 @@ def roster_xlsx(training: Training) -> bytes:
                               .order_by(Registration.status, Registration.created_at)).all()
     records = rules.attendance_by_user(training)
     sessions = list(training.sessions)
-    held = [s.id for s in sessions if s.starts_at <= utcnow()]
+    held = rules.ended_session_ids(training)
     headers = [_("Name"), _("Username"), _("Community"), _("Registration")]
     headers += [format_datetime(s.starts_at, "MM-dd HH:mm") for s in sessions] + [_("Attendance rate")]
     rows = []

@@ -14,6 +14,8 @@ TRAINING_LEVELS = {"city": _l("City level"), "district": _l("District level"), "
 PLACE_KINDS = {"base": _l("Training base"), "text": _l("Other place"), "online": _l("Online")}
 REGISTRATION_STATUSES = {"registered": _l("Registered"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")}
 ATTENDANCE_STATUSES = {"present": _l("Present"), "late": _l("Late"), "excused": _l("Excused"), "absent": _l("Absent")}
+# What a worker's pages say of a session: its attendance, or where it stands without one.
+SESSION_STATES = {**ATTENDANCE_STATUSES, "in_progress": _l("Under way, not checked in"), "upcoming": _l("Not started")}
 ATTENDANCE_METHODS = {"code": _l("Check-in code"), "qr": _l("QR code"), "roster": _l("Roster"), "auto": _l("Automatic")}
 
 training_trainer = Table(

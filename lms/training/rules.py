@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 
 from ..auth.models import User, UserRole
@@ -189,16 +190,25 @@ def _local(value: datetime) -> str:
 
 
 # --- check-in -------------------------------------------------------------------------------------
+#
+# The projector shows a 6-digit code that changes every CODE_PERIOD seconds (an HMAC of the session's
+# secret and the period, as TOTP). A typed code is judged by the server's clock at the request: the
+# current period's code, or the previous period's within CHECKIN_CODE_GRACE_SECONDS of the change.
+# A scanned QR code is judged at the scan: the scan becomes a signed ticket for that device (the
+# session, the device cookie, the time), redeemable within CHECKIN_TICKET_MINUTES, e.g. after logging in.
 
 def window(session: TrainingSession) -> tuple[datetime, datetime]:
     before = current_app.config["CHECKIN_OPENS_MINUTES_BEFORE"]
     return session.starts_at - timedelta(minutes=before), session.ends_at
 
 
+def _period(when: datetime) -> int:
+    return int((when - EPOCH).total_seconds() // CODE_PERIOD)
+
+
 def code_at(session: TrainingSession, when: datetime) -> str:
     """The 6-digit code of a session for the 30-second period holding `when`."""
-    period = int((when - EPOCH).total_seconds() // CODE_PERIOD)
-    digest = hmac.new(session.checkin_secret.encode(), f"{session.id}:{period}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(session.checkin_secret.encode(), f"{session.id}:{_period(when)}".encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
 
 
@@ -207,36 +217,76 @@ def seconds_left(when: datetime) -> int:
     return CODE_PERIOD - elapsed
 
 
+def code_is_valid(session: TrainingSession, code: str, now: datetime) -> bool:
+    """The code of the period holding `now`, or the previous period's while `now` is within the grace
+    after the change."""
+    if hmac.compare_digest(code, code_at(session, now)):
+        return True
+    changed_at = EPOCH + timedelta(seconds=_period(now) * CODE_PERIOD)
+    grace = timedelta(seconds=current_app.config["CHECKIN_CODE_GRACE_SECONDS"])
+    return now - changed_at <= grace and hmac.compare_digest(code, code_at(session, now - timedelta(seconds=CODE_PERIOD)))
+
+
+RECENT_PERIODS = 20  # an older code of the last ten minutes is "changed", not "wrong"
+
+
+def _was_code(session: TrainingSession, code: str, now: datetime) -> bool:
+    return any(hmac.compare_digest(code, code_at(session, now - timedelta(seconds=CODE_PERIOD * n)))
+               for n in range(1, RECENT_PERIODS + 1))
+
+
 @dataclass
 class CheckinResult:
     attendance: Attendance
     status: str
+    session: TrainingSession
+    already: bool = False  # checked in before: nothing changed
 
 
 def _open_sessions_with_code(code: str, now: datetime) -> list[TrainingSession]:
     before = timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES_BEFORE"])
     candidates = db.session.scalars(select(TrainingSession).where(TrainingSession.ends_at >= now,
                                                                   TrainingSession.starts_at <= now + before))
-    return [s for s in candidates if code_at(s, now) == code]
+    return [s for s in candidates if code_is_valid(s, code, now)]
 
 
-def check_in(session: TrainingSession, user: User, code: str, device_id: str, method: str = "code",
-             now: datetime | None = None) -> CheckinResult:
-    """A worker checks in with the code on the projector. Refusals raise TrainingError and change nothing,
-    except a second worker on the same device, which is refused and flagged for the office."""
-    now = now or utcnow()
-    code = (code or "").strip()
+def verify_code(session: TrainingSession, code: str, now: datetime) -> None:
+    """Raise TrainingError, saying what is wrong, unless `code` checks in to `session` at `now`."""
     opens, closes = window(session)
     if now < opens:
         raise TrainingError(_("Check-in opens at %(t)s.", t=_local(opens)))
     if now > closes:
         raise TrainingError(_("Check-in for this session has closed."))
-    if code != code_at(session, now):
-        others = [s for s in _open_sessions_with_code(code, now) if s.id != session.id]
-        if others:
-            raise TrainingError(_("This code belongs to another session (%(title)s). Check the screen in your room.",
-                                  title=others[0].training.title))
-        raise TrainingError(_("The code is wrong or has expired: enter the code now on the screen."))
+    if code_is_valid(session, code, now):
+        return
+    if _was_code(session, code, now):
+        raise TrainingError(_("The check-in code has changed: enter the new code shown on the screen."))
+    others = [s for s in _open_sessions_with_code(code, now) if s.id != session.id]
+    if others:
+        raise TrainingError(_("This code belongs to another session (%(title)s). Check the screen in your room.",
+                              title=others[0].training.title))
+    raise TrainingError(_("The code is wrong: enter the code now on the screen."))
+
+
+def mask_name(name: str) -> str:
+    """A name as a stranger may see it: the first character, the rest starred (张三丰 → 张**)."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def check_in(session: TrainingSession, user: User, code: str, device_id: str, method: str = "code",
+             now: datetime | None = None) -> CheckinResult:
+    """A worker checks in with the code on the projector, judged by the server's clock now."""
+    now = now or utcnow()
+    verify_code(session, (code or "").strip(), now)
+    return _record_check_in(session, user, device_id, method, at=now, now=now)
+
+
+def _record_check_in(session: TrainingSession, user: User, device_id: str, method: str, *, at: datetime,
+                     now: datetime) -> CheckinResult:
+    """Record a check-in made at `at` (the typed code's request or the QR scan). Refusals raise
+    TrainingError and change nothing, except a second worker on the same device, which is refused and
+    flagged for the office. Checking in again changes nothing."""
     training = session.training
     if not in_audience(training, user):
         raise TrainingError(_("This class is not meant for you, so you cannot check in."))
@@ -245,7 +295,7 @@ def check_in(session: TrainingSession, user: User, code: str, device_id: str, me
         raise TrainingError(_("You are not registered for this class."))
     existing = db.session.scalar(select(Attendance).where(Attendance.session_id == session.id, Attendance.user_id == user.id))
     if existing is not None and existing.status in CREDITED:
-        raise TrainingError(_("You have already checked in (%(t)s).", t=_local(existing.checked_in_at or existing.updated_at)))
+        return CheckinResult(existing, existing.status, session, already=True)
     first = db.session.scalar(select(Attendance).where(Attendance.session_id == session.id,
                                                        Attendance.device_id == device_id,
                                                        Attendance.user_id != user.id).limit(1))
@@ -253,18 +303,70 @@ def check_in(session: TrainingSession, user: User, code: str, device_id: str, me
         db.session.add(ProxyCheckinFlag(session_id=session.id, device_id=device_id, first_user_id=first.user_id,
                                         attempted_user_id=user.id, created_at=now))
         db.session.flush()
-        raise ProxyCheckinError(_("This phone has already checked in %(name)s to this session: each worker checks in "
-                                  "on their own phone. The training office has been told.", name=first.user.name))
+        raise ProxyCheckinError(_("This phone has already checked in another worker (%(name)s) to this session: each "
+                                  "worker checks in on their own phone. The training office has been told.",
+                                  name=mask_name(first.user.name)))
     late_after = timedelta(minutes=current_app.config["CHECKIN_LATE_AFTER_MINUTES"])
-    status = "present" if now <= session.starts_at + late_after else "late"
+    status = "present" if at <= session.starts_at + late_after else "late"
     attendance = set_status(session, user, status, method=method, by=None, now=now, existing=existing)
-    attendance.device_id, attendance.checked_in_at = device_id, now
+    attendance.device_id, attendance.checked_in_at = device_id, at
     db.session.flush()
-    return CheckinResult(attendance, status)
+    return CheckinResult(attendance, status, session)
 
 
 class ProxyCheckinError(TrainingError):
     """Refused as 代签到; the flag is already added, so the caller commits."""
+
+
+# --- check-in tickets: a QR scan, redeemable for a few minutes on the device that scanned ----------
+
+_TICKET_SALT = "lms.training.checkin-ticket"
+
+
+def _tickets() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_TICKET_SALT)
+
+
+@dataclass
+class Ticket:
+    session_id: int
+    device_id: str
+    scanned_at: datetime
+
+
+def scan(session: TrainingSession, code: str, device_id: str, now: datetime | None = None) -> str:
+    """A QR scan on a device: the code is checked now, and the scan becomes a signed ticket binding
+    the session, the device and the time of the scan. Nothing is written."""
+    now = now or utcnow()
+    verify_code(session, (code or "").strip(), now)
+    return _tickets().dumps({"s": session.id, "d": device_id, "t": now.isoformat()})
+
+
+def read_ticket(token: str, device_id: str, now: datetime | None = None) -> Ticket:
+    """The ticket in `token`, if it was signed here, for this device, and is still fresh."""
+    now = now or utcnow()
+    try:
+        data = _tickets().loads(token or "")
+        ticket = Ticket(int(data["s"]), str(data["d"]), datetime.fromisoformat(data["t"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise TrainingError(_("This check-in scan is not valid: scan the QR code on the screen again.")) from None
+    if not hmac.compare_digest(ticket.device_id, device_id):
+        raise TrainingError(_("This scan was made on another phone: scan the QR code on the screen with this phone."))
+    life = timedelta(minutes=current_app.config["CHECKIN_TICKET_MINUTES"])
+    if now > ticket.scanned_at + life:
+        raise TrainingError(_("Your scan at %(t)s was more than %(n)d minutes ago: scan the QR code on the screen again.",
+                              t=_local(ticket.scanned_at), n=current_app.config["CHECKIN_TICKET_MINUTES"]))
+    return ticket
+
+
+def redeem_ticket(token: str, user: User, device_id: str, now: datetime | None = None) -> CheckinResult:
+    """Check in the logged-in worker with a scan of this device: present or late as at the scan."""
+    now = now or utcnow()
+    ticket = read_ticket(token, device_id, now)
+    session = db.session.get(TrainingSession, ticket.session_id)
+    if session is None:
+        raise TrainingError(_("No such session: scan the code on the screen again."))
+    return _record_check_in(session, user, device_id, "qr", at=ticket.scanned_at, now=now)
 
 
 def set_status(session: TrainingSession, user: User, status: str, *, method: str, by: User | None,
@@ -335,12 +437,72 @@ def attendance_by_user(training: Training, now: datetime | None = None) -> dict[
     return out
 
 
+def ended_session_ids(training: Training, now: datetime | None = None) -> list[int]:
+    """The sessions an attendance rate counts: those that have ended. A session under way or still to
+    come never lowers a rate (a worker may yet check in)."""
+    now = now or utcnow()
+    return [s.id for s in training.sessions if s.ends_at <= now]
+
+
 def attendance_rate(records: dict[int, Attendance], held_session_ids: list[int]) -> float | None:
     """Share of the held sessions attended (present or late); None before any session is held."""
     if not held_session_ids:
         return None
     attended = sum(1 for sid in held_session_ids if sid in records and records[sid].status in CREDITED)
     return attended / len(held_session_ids)
+
+
+@dataclass
+class AttendanceSummary:
+    records: dict[int, dict[int, Attendance]]  # user → session → attendance
+    rates: dict[int, float | None]  # registered user → rate over ended sessions
+    overall: float | None
+    below: list[Registration]  # registered workers under the alert rate
+
+
+def attendance_summary(training: Training, regs: list[Registration], now: datetime | None = None) -> AttendanceSummary:
+    """Each registered worker's attendance rate over the sessions that have ended, and who falls
+    below ATTENDANCE_ALERT_RATE."""
+    now = now or utcnow()
+    records = attendance_by_user(training, now)
+    held = ended_session_ids(training, now)
+    registered = [r for r in regs if r.status == "registered"]
+    rates = {r.user_id: attendance_rate(records.get(r.user_id, {}), held) for r in registered}
+    threshold = current_app.config["ATTENDANCE_ALERT_RATE"]
+    below = [r for r in registered if rates[r.user_id] is not None and rates[r.user_id] < threshold]
+    known = [v for v in rates.values() if v is not None]
+    return AttendanceSummary(records, rates, sum(known) / len(known) if known else None, below)
+
+
+def session_state(session: TrainingSession, attendance: Attendance | None, now: datetime) -> str:
+    """What a worker's page says of one session: the attendance recorded, else absent once it has ended,
+    under way ("in_progress", not checked in yet) or upcoming."""
+    if attendance is not None:
+        return attendance.status
+    if session.ends_at <= now:
+        return "absent"
+    return "in_progress" if session.starts_at <= now else "upcoming"
+
+
+@dataclass
+class MySession:
+    session: TrainingSession
+    state: str
+    attendance: Attendance | None
+
+
+def my_sessions(user: User, now: datetime | None = None) -> list[MySession]:
+    """A worker's sessions, latest first: every session of the classes they hold a seat in, and any
+    other session they have a record of."""
+    now = now or utcnow()
+    records = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.user_id == user.id))}
+    seated = select(Registration.training_id).where(Registration.user_id == user.id, Registration.status == "registered")
+    mine = TrainingSession.training_id.in_(seated)
+    if records:
+        mine = mine | TrainingSession.id.in_(list(records))
+    sessions = db.session.scalars(select(TrainingSession).where(mine)
+        .order_by(TrainingSession.starts_at.desc(), TrainingSession.id)).all()
+    return [MySession(s, session_state(s, records.get(s.id), now), records.get(s.id)) for s in sessions]
 
 
 def trainings_for_trainer(trainer, include_drafts: bool) -> list[Training]:

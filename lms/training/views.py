@@ -22,18 +22,19 @@ from ..tabular import TableError, download
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
 from . import io, rules
 from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
-from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGISTRATION_STATUSES, TRAINING_LEVELS, Attendance,
-                     ProxyCheckinFlag, Registration, Training, TrainingSession)
+from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGISTRATION_STATUSES, SESSION_STATES,
+                     TRAINING_LEVELS, Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession)
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 DEVICE_COOKIE = "lms_device"
+TICKET_COOKIE = "lms_checkin"  # a QR scan's signed ticket (rules.scan), kept a few minutes
 
 
 @bp.app_context_processor
 def _labels():
     return {"TRAINING_LEVELS": TRAINING_LEVELS, "PLACE_KINDS": PLACE_KINDS,
             "REGISTRATION_STATUSES": REGISTRATION_STATUSES, "ATTENDANCE_STATUSES": ATTENDANCE_STATUSES,
-            "ATTENDANCE_METHODS": ATTENDANCE_METHODS}
+            "ATTENDANCE_METHODS": ATTENDANCE_METHODS, "SESSION_STATES": SESSION_STATES}
 
 
 def _managed(training_id: int) -> Training:
@@ -152,26 +153,24 @@ def detail(training_id):
         abort(404)
     reg = db.session.scalar(select(Registration).where(Registration.training_id == training.id,
                                                        Registration.user_id == current_user.id))
-    mine = rules.attendance_by_user(training).get(current_user.id, {})
-    return render_template("training/detail_worker.html", training=training, reg=reg, mine=mine, now=utcnow(),
+    now = utcnow()
+    mine = rules.attendance_by_user(training, now).get(current_user.id, {})
+    seated = reg is not None and reg.status == "registered"
+    states = {s.id: rules.session_state(s, mine.get(s.id), now) for s in training.sessions if seated or s.id in mine}
+    return render_template("training/detail_worker.html", training=training, reg=reg, states=states, now=now,
                            seats=rules.seats_taken(training), form=ConfirmForm())
 
 
 def _office_detail(training: Training):
     regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id)
                               .order_by(Registration.status, Registration.created_at, Registration.id)).all()
-    records = rules.attendance_by_user(training)
     now = utcnow()
-    held = [s.id for s in training.sessions if s.starts_at <= now]
-    rates = {r.user_id: rules.attendance_rate(records.get(r.user_id, {}), held) for r in regs if r.status == "registered"}
-    threshold = current_app.config["ATTENDANCE_ALERT_RATE"]
-    below = [r for r in regs if r.status == "registered" and rates.get(r.user_id) is not None and rates[r.user_id] < threshold]
-    total = [v for v in rates.values() if v is not None]
+    summary = rules.attendance_summary(training, regs, now)
     flags = db.session.scalars(select(ProxyCheckinFlag).join(TrainingSession).where(
         TrainingSession.training_id == training.id).order_by(ProxyCheckinFlag.created_at.desc())).all()
-    return render_template("training/detail_office.html", training=training, regs=regs, records=records, rates=rates,
-                           overall=(sum(total) / len(total)) if total else None, below=below, threshold=threshold,
-                           flags=flags, now=now, form=ConfirmForm())
+    return render_template("training/detail_office.html", training=training, regs=regs, records=summary.records,
+                           rates=summary.rates, overall=summary.overall, below=summary.below,
+                           threshold=current_app.config["ATTENDANCE_ALERT_RATE"], flags=flags, now=now, form=ConfirmForm())
 
 
 @bp.route("/<int:training_id>/export.xlsx")
@@ -444,38 +443,71 @@ def _with_device_cookie(response, device: str, new: bool):
     return response
 
 
+def _attempt(check_in) -> "rules.CheckinResult | None":
+    """Run one check-in and commit; a refusal is flashed (a 代签到 refusal keeps its flag for the office)."""
+    try:
+        result = check_in()
+        db.session.commit()
+        return result
+    except rules.ProxyCheckinError as exc:
+        db.session.commit()
+        flash(str(exc), "danger")
+    except rules.TrainingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    return None
+
+
+def _scan(device: str):
+    """The QR code's link (?s=session&c=code), opened logged in or not: the code is checked now and the
+    scan kept on this phone as a ticket; the check-in page (after the login, if needed) redeems it."""
+    session = get_or_none(TrainingSession, request.args.get("s", type=int))
+    token = None
+    if session is None:
+        flash(_("No such session: scan the code on the screen again."), "danger")
+    else:
+        try:
+            token = rules.scan(session, request.args.get("c", ""), device)
+        except rules.TrainingError as exc:
+            flash(str(exc), "danger")
+    target = url_for(".checkin")
+    if current_user.is_authenticated:
+        response = redirect(target)
+    else:
+        if token:
+            flash(_("Log in to finish checking in. Your scan is kept on this phone for %(n)d minutes.",
+                    n=current_app.config["CHECKIN_TICKET_MINUTES"]), "info")
+        response = redirect(url_for("auth.login", next=target))
+    if token:
+        response.set_cookie(TICKET_COOKIE, token, max_age=current_app.config["CHECKIN_TICKET_MINUTES"] * 60,
+                            httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
 @bp.route("/checkin", methods=["GET", "POST"])
-@login_required
 def checkin():
     device, new = _device_id()
+    if request.method == "GET" and "c" in request.args:
+        return _with_device_cookie(_scan(device), device, new)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
     form = CheckinForm()
     result = None
-    if request.method == "GET":
+    ticket = request.cookies.get(TICKET_COOKIE) if request.method == "GET" else None
+    if ticket:
+        result = _attempt(lambda: rules.redeem_ticket(ticket, current_user, device))
+    elif request.method == "GET":
         form.session_id.data = request.args.get("s", type=int)
-        form.code.data = request.args.get("c", "")
-        form.method.data = "qr" if request.args.get("c") else "code"
     elif form.validate_on_submit():
         session = get_or_none(TrainingSession, form.session_id.data)
         if session is None:
             flash(_("No such session: scan the code on the screen again."), "danger")
         else:
-            try:
-                result = rules.check_in(session, current_user, form.code.data, device,
-                                        method="qr" if form.method.data == "qr" else "code")
-                db.session.commit()
-            except rules.ProxyCheckinError as exc:
-                db.session.commit()  # keep the flag for the office
-                flash(str(exc), "danger")
-            except rules.TrainingError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-            else:
-                if result.status == "present":
-                    flash(_("Checked in to %(title)s. Welcome!", title=session.training.title), "success")
-                else:
-                    flash(_("Checked in to %(title)s, marked late.", title=session.training.title), "warning")
+            result = _attempt(lambda: rules.check_in(session, current_user, form.code.data, device))
     sessions = _my_sessions_today()
     response = current_app.make_response(render_template("training/checkin.html", form=form, result=result, sessions=sessions))
+    if ticket:
+        response.delete_cookie(TICKET_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return _with_device_cookie(response, device, new)
 
 
@@ -490,16 +522,12 @@ def _my_sessions_today():
 @bp.route("/mine")
 @login_required
 def mine():
-    regs = db.session.scalars(select(Registration).where(Registration.user_id == current_user.id,
-                                                         Registration.status != "cancelled")
-                              .order_by(Registration.created_at.desc())).all()
-    records = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.user_id == current_user.id))}
     now = utcnow()
-    upcoming = sorted((s for r in regs if r.status == "registered" for s in r.training.sessions if s.ends_at >= now),
-                      key=lambda s: s.starts_at)
-    past = sorted((s for r in regs for s in r.training.sessions if s.ends_at < now), key=lambda s: s.starts_at, reverse=True)
-    hours = sum((s.credit_hours for s in past if s.id in records and records[s.id].status in rules.CREDITED), 0)
-    return render_template("training/mine.html", regs=regs, upcoming=upcoming, past=past, records=records, hours=hours)
+    rows = rules.my_sessions(current_user, now)
+    current = sorted((r for r in rows if r.session.ends_at > now), key=lambda r: r.session.starts_at)
+    past = [r for r in rows if r.session.ends_at <= now]
+    hours = sum((r.session.credit_hours for r in rows if r.state in rules.CREDITED), 0)
+    return render_template("training/mine.html", current=current, past=past, hours=hours)
 
 
 @bp.route("/flags")
