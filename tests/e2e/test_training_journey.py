@@ -1,6 +1,8 @@
 """Issue 4's journey: a street office runs a class at a base; workers register and check in
-from their phones with the rotating code; the roster exports to Excel."""
+from their phones with the rotating code, or scan the QR code while logged out and log in
+(issue 12); 我的培训 shows the sessions attended; the roster exports to Excel."""
 import io
+import os
 import re
 from datetime import timedelta
 
@@ -8,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lms.database import utcnow
+from lms.demo import DEMO_PASSWORD
 from lms.util import utc_to_local
 
 from .test_course_journey import log_in, new_page
@@ -38,6 +41,34 @@ def check_in(page, base, code, session_label):
     page.fill("#code", code)
     page.click("#checkin-submit")
     return page.inner_text("main")
+
+
+def qr_link(office, base, training_url, n):
+    """The link in the QR code on session n's projector screen, as a phone's camera reads it."""
+    office.goto(training_url)
+    office.click(f"#screen-{n}")
+    office.wait_for_selector("#checkin-qr[src^='data:image/svg+xml']")
+    return office.request.get(base + office.get_attribute("#checkin-screen", "data-url")).json()["link"]
+
+
+def scan_logged_out_then_log_in(browser, base, link, username):
+    """A phone that is not logged in scans the QR code, lands on the login page and logs in."""
+    phone = new_page(browser, phone=True)
+    phone.goto(link)
+    phone.wait_for_url(re.compile(r"/auth/login\?next="))
+    assert "请登录完成签到" in phone.inner_text("main")
+    phone.fill("#username", username)
+    phone.fill("#password", DEMO_PASSWORD)
+    phone.click("#login-submit")
+    phone.wait_for_url(re.compile(r"/training/checkin$"))
+    return phone
+
+
+def screenshot(page, name):
+    folder = os.environ.get("LMS_SCREENSHOT_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 def test_street_office_class_with_checkin_and_export(browser, live_server):
@@ -81,13 +112,26 @@ def test_street_office_class_with_checkin_and_export(browser, live_server):
     assert re.fullmatch(r"\d{6}", code)
     text = check_in(workers["w0025"], base, code, present_label)
     assert "签到成功" in text and "迟到" not in text
+    screenshot(workers["w0025"], "checkin-present-390.png")
 
     office.goto(training_url)
     office.click("#screen-1")
     office.wait_for_selector("#checkin-qr[src^='data:image/svg+xml']")
     code = office.inner_text("#checkin-code").strip()
     text = check_in(workers["w0026"], base, code, late_label)
-    assert "记为迟到" in text
+    assert "已签到（迟到）" in text
+    screenshot(workers["w0026"], "checkin-late-390.png")
+
+    # Another phone, not logged in, scans the QR code; the worker logs in and is checked in.
+    phone = scan_logged_out_then_log_in(browser, base, qr_link(office, base, training_url, 2), "w0026")
+    assert "签到成功" in phone.inner_text("#checkin-result")
+    screenshot(phone, "checkin-after-login-390.png")
+    phone = scan_logged_out_then_log_in(browser, base, qr_link(office, base, training_url, 1), "w0025")
+    assert "已签到（迟到）" in phone.inner_text("#checkin-result")
+    phone.click("#to-my-classes")  # 我的培训: both sessions attended, the one under way too
+    assert phone.locator("#upcoming [data-state='present']").count() == 1
+    assert phone.locator("#upcoming [data-state='late']").count() == 1
+    screenshot(phone, "my-classes-390.png")
 
     office.goto(training_url)
     with office.expect_download() as info:
@@ -99,5 +143,5 @@ def test_street_office_class_with_checkin_and_export(browser, live_server):
     assert set(rows) == {"w0025", "w0026"}
     assert header[:4] == ["姓名", "用户名", "社区", "报名状态"]
     assert rows["w0025"][3] == "已报名" and rows["w0026"][3] == "已报名"
-    assert rows["w0025"][4] in (None, "") and rows["w0025"][5] == "出勤"   # column 5: the later session
-    assert rows["w0026"][4] == "迟到"
+    assert rows["w0025"][4] == "迟到" and rows["w0025"][5] == "出勤"   # column 5: the later session
+    assert rows["w0026"][4] == "迟到" and rows["w0026"][5] == "出勤"
