@@ -492,10 +492,18 @@ def checkin():
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     form = CheckinForm()
-    result = None
+    result = pending = None
     ticket = request.cookies.get(TICKET_COOKIE) if request.method == "GET" else None
     if ticket:
-        result = _attempt(lambda: rules.redeem_ticket(ticket, current_user, device))
+        try:  # a scan waiting on this phone: confirmed by a POST (no writes on GET), which the page sends itself
+            pending = rules.read_ticket(ticket, device)
+        except rules.TrainingError as exc:
+            flash(str(exc), "danger")
+            ticket = None
+            response = redirect(url_for(".checkin"))
+            response.delete_cookie(TICKET_COOKIE, httponly=True, samesite="Lax",
+                                   secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return _with_device_cookie(response, device, new)
     elif request.method == "GET":
         form.session_id.data = request.args.get("s", type=int)
     elif form.validate_on_submit():
@@ -504,11 +512,31 @@ def checkin():
             flash(_("No such session: scan the code on the screen again."), "danger")
         else:
             result = _attempt(lambda: rules.check_in(session, current_user, form.code.data, device))
-    sessions = _my_sessions_today()
-    response = current_app.make_response(render_template("training/checkin.html", form=form, result=result, sessions=sessions))
-    if ticket:
-        response.delete_cookie(TICKET_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
-    return _with_device_cookie(response, device, new)
+    return _checkin_page(form, result, device, new, pending=pending)
+
+
+@bp.route("/checkin/scan", methods=["POST"])
+@login_required
+def redeem_scan():
+    """Finish the check-in of the QR scan kept on this phone (rules.redeem_ticket), judged at the scan."""
+    device, new = _device_id()
+    ticket = request.cookies.get(TICKET_COOKIE)
+    result = None
+    if ConfirmForm().validate_on_submit():
+        if ticket:
+            result = _attempt(lambda: rules.redeem_ticket(ticket, current_user, device))
+        else:
+            flash(_("This check-in scan is not valid: scan the QR code on the screen again."), "danger")
+    response = _checkin_page(CheckinForm(formdata=None), result, device, new)
+    response.delete_cookie(TICKET_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def _checkin_page(form, result, device: str, new: bool, pending=None):
+    pending_session = get_or_404(TrainingSession, pending.session_id) if pending else None
+    html = render_template("training/checkin.html", form=form, result=result, pending=pending,
+                           pending_session=pending_session, confirm=ConfirmForm(), sessions=_my_sessions_today())
+    return _with_device_cookie(current_app.make_response(html), device, new)
 
 
 def _my_sessions_today():
