@@ -147,6 +147,10 @@ def _init_templates(app: Flask) -> None:
 
     app.add_template_filter(render_markdown, "markdown")
 
+    from .exams.explain import as_seen
+
+    app.add_template_filter(as_seen, "seen_letters")  # an explanation in the option letters a candidate saw
+
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm"):
         return format_datetime(value, fmt) if value else ""

@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from . import explain
 from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
 
 OPTION_KEYS = {"single": "ABCD", "multiple": "ABCDE"}
@@ -134,6 +135,7 @@ def check_question(data: dict, *, law_required: bool = False, complete: bool | N
         problems += _check_case(data, complete)
     if complete and not str(data.get("explanation") or "").strip():
         problems.append((("explanation",), _("The explanation is missing.")))
+    problems += letter_problems(data)
     law_in_force = data.get("law_in_force")
     if law_in_force is not None and not isinstance(law_in_force, date):
         problems.append((("law_in_force",), _("The date the law came into force is not a date (YYYY-MM-DD).")))
@@ -143,6 +145,34 @@ def check_question(data: dict, *, law_required: bool = False, complete: bool | N
         if law_in_force is None:
             problems.append((("law_in_force",), _(
                 "Questions of this subject give the date the cited version came into force (law_in_force).")))
+    return problems
+
+
+def _option_keys(data: dict) -> str:
+    return "".join(str(o.get("key")) for o in data.get("options") or [] if isinstance(o, dict) and o.get("key"))
+
+
+def letter_problems(data: dict) -> list[Problem]:
+    """The one rule for option letters in explanations (lms/exams/explain.py): every letter that
+    names an option must be mappable to the letter a candidate sees after the options are shuffled.
+    A choice question's explanation (and a choice part's) may cite its own options; a case's own
+    explanation may not cite its parts' options by letter. Called by check_question(), so the YAML
+    bank, the GIFT/Aiken/Excel imports, the editor and approval all obey it."""
+    problems: list[Problem] = []
+    qtype = data.get("type")
+    if qtype in OPTION_KEYS:
+        problems += [(("explanation",), m) for m in explain.messages(str(data.get("explanation") or ""),
+                                                                       _option_keys(data))]
+    elif qtype == "case":
+        parts = [p for p in data.get("parts") or [] if isinstance(p, dict)]
+        part_keys = "".join(sorted({k for p in parts if p.get("type") in OPTION_KEYS for k in _option_keys(p)}))
+        if part_keys:
+            problems += [(("explanation",), m) for m in explain.messages(str(data.get("explanation") or ""),
+                                                                           part_keys, citable=False)]
+        for i, part in enumerate(parts):
+            if part.get("type") in OPTION_KEYS:
+                problems += [(("parts", i, "explanation"), _("Part %(n)d: %(problem)s", n=i + 1, problem=m))
+                             for m in explain.messages(str(part.get("explanation") or ""), _option_keys(part))]
     return problems
 
 
