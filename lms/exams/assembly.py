@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from .bank import option_letters
 from .models import Exam, Question
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_TRIES = 200
 
 
@@ -77,16 +77,36 @@ def _shuffled_options(q: dict, rng: random.Random) -> tuple[list, list, dict]:
     if not options:
         return [], q.get("answer"), {}
     rng.shuffle(options)
-    key_map = {LETTERS[i]: o["key"] for i, o in enumerate(options)}
+    letters = option_letters(len(options))
+    key_map = {letters[i]: o["key"] for i, o in enumerate(options)}
     back = {orig: new for new, orig in key_map.items()}
     answer = sorted(back[k] for k in (q.get("answer") or []) if k in back)
-    return [{"key": LETTERS[i], "text": o["text"]} for i, o in enumerate(options)], answer, key_map
+    return [{"key": letters[i], "text": o["text"]} for i, o in enumerate(options)], answer, key_map
+
+
+def fits(q: dict, section: dict) -> bool:
+    """Whether a question may be drawn for a section: a section that names its number of options
+    ("options": 4 for the exam's 单选, 5 for its 多选, DESIGN.md §5) takes only questions with exactly
+    that many; the bank also holds questions with 2 to 8 options, for practice."""
+    wanted = section.get("options")
+    return wanted is None or len(q.get("options") or []) == int(wanted)
+
+
+def option_rules() -> dict[str, list[int]]:
+    """{type: the option counts the active blueprints ask for}, e.g. {"single": [4], "multiple": [5]}."""
+    out: dict[str, set[int]] = {}
+    for sections in db.session.scalars(select(Exam.sections).where(Exam.active.is_(True))):
+        for section in sections or []:
+            if section.get("options") is not None:
+                out.setdefault(section["type"], set()).add(int(section["options"]))
+    return {qtype: sorted(counts) for qtype, counts in out.items()}
 
 
 def assemble(blueprint: dict, candidates: list[dict], seed: int) -> dict:
     """The paper for `seed`. `blueprint`: sections, topic_mix, difficulty_mix (and name, duration,
     pass_score, copied into the paper). `candidates`: active questions as dicts with id, type, topic,
-    difficulty, stem, options, answer, explanation, points, reference and parts (for cases)."""
+    difficulty, stem, options, answer, explanation, points, reference and parts (for cases). A section
+    draws only the questions that fit it (see fits())."""
     rng = random.Random(seed)
     by_type: dict[str, list[dict]] = {}
     for q in sorted(candidates, key=lambda q: q["id"]):
@@ -97,7 +117,7 @@ def assemble(blueprint: dict, candidates: list[dict], seed: int) -> dict:
     number = 0
     for section in blueprint["sections"]:
         qtype, count = section["type"], int(section["count"])
-        pool = [q for q in by_type.get(qtype, []) if q["id"] not in used]
+        pool = [q for q in by_type.get(qtype, []) if q["id"] not in used and fits(q, section)]
         topics = sorted({q["topic"] for q in pool})
         topic_q = quotas(count, blueprint.get("topic_mix") or {}, topics)
         diff_q = quotas(count, {str(k): v for k, v in (blueprint.get("difficulty_mix") or {}).items()}, ["1", "2", "3"])

@@ -99,7 +99,8 @@ class Exam(db.Model):
     """A blueprint (组卷方案): which subject, how long, which sections, which mix, what pass line.
 
     Every figure is data, seeded from DESIGN.md §5 and editable by admins; `sections` is a list of
-    {"type": "single", "count": 60, "points": 1} (multiple choice may add "partial_points": 0.5);
+    {"type": "single", "count": 60, "points": 1, "options": 4} (multiple choice may add "partial_points": 0.5;
+    "options", when present, is the number of options a question must have to be drawn, see assembly.fits);
     `topic_mix` maps topic → share of each section (missing topics share the rest);
     `difficulty_mix` maps "1"/"2"/"3" → share.
     """
