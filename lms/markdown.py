@@ -4,6 +4,8 @@ Markdown passes raw HTML through, so its output is always cleaned against ALLOWE
 Keeping the cleaner behind render_markdown() makes a later move from bleach to nh3 a
 one-file change.
 """
+import html as htmllib
+import re
 from functools import lru_cache
 
 import bleach
@@ -49,9 +51,35 @@ def _render(text: str) -> str:
     """A pure function of the text, so each process keeps the recent results: an exam paper shows
     80 stems from a bank of a few thousand, and Markdown + bleach cost ~1 ms a stem."""
     html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
-    clean = bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                         strip=True, strip_comments=True)
-    return bleach.linkify(clean, callbacks=[_link_rel], skip_tags=["pre", "code"], parse_email=False)
+    return bleach.linkify(clean_html(html), callbacks=[_link_rel], skip_tags=["pre", "code"], parse_email=False)
+
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+
+
+def clean_html(html: str) -> str:
+    """HTML cleaned against the one allow-list: render_markdown()'s output, and HTML from elsewhere
+    (a GIFT [html] text) before it is stored in a Markdown field (Markdown keeps inline HTML).
+    Scripts and style sheets go with their content; other tags not allowed leave their text."""
+    return bleach.clean(_SCRIPT_OR_STYLE.sub("", html), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+                        strip=True, strip_comments=True)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment: tags removed, entities decoded, white space collapsed."""
+    text = bleach.clean(_SCRIPT_OR_STYLE.sub("", html), tags=set(), strip=True, strip_comments=True)
+    return " ".join(htmllib.unescape(text).split())
+
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]])")
+_MD_LINE_START = re.compile(r"^([ \t]*)([#>+-]|\d+(?=\.))", re.M)
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text written as Markdown that render_markdown() shows as it is (a GIFT [plain] text)."""
+    text = _MD_INLINE.sub(r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;"))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit()
+                                                      else "\\" + m.group(2)), text)
 
 
 def plain_text(text: str | None, limit: int | None = None) -> str:

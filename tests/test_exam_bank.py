@@ -373,7 +373,7 @@ GIFT_BAD = """::ok::好题目{=A ~B ~C ~D}
 
 ::short::简答{=答案}
 
-::count::三个选项{=A ~B ~C}
+::count::九个选项{=A ~B ~C ~D ~E ~F ~G ~H ~I}
 """
 
 
@@ -390,7 +390,7 @@ def test_a_gift_file_with_bad_questions_imports_nothing_and_names_the_lines(app,
     assert lines == [4, 7, 9, 11, 13, 15], errors
     messages = dict((row, m) for row, _w, m in errors)
     assert "weight" in messages[4] and "Matching" in messages[7] and "{" in messages[9]
-    assert "=" in messages[11] and "Short-answer" in messages[13] and "4 options" in messages[15]
+    assert "=" in messages[11] and "Short-answer" in messages[13] and "2 to 8 options" in messages[15]
     assert ("15", "count") in {(str(r), w) for r, w, _m in errors}
 
 
@@ -570,10 +570,16 @@ def test_a_bad_excel_row_imports_nothing(app, client):
     login(client, "trainer")
     wb = load_workbook(io.BytesIO(client.get("/exams/import/template.xlsx").data))
     ws = wb.worksheets[0]
-    ws.append([None, "单选", 1, None, "好题（  ）。", "甲", "乙", "丙", "丁", None, "B"])
-    ws.append([None, "单选", 7, None, "坏题（  ）。", "甲", "乙", "丙", None, None, "E"])
-    ws.append([None, "填空", 1, None, "未知题型"])
-    ws.append(["bad id!", "判断", 1, None, "判断题。", None, None, None, None, None, "也许"])
+    header = [c.value for c in ws[1]]
+
+    def row(**values):
+        ws.append([values.get(h.replace(" ", "_")) for h in header])
+
+    abcd = {"Option_A": "甲", "Option_B": "乙", "Option_C": "丙", "Option_D": "丁"}
+    row(Question_type="单选", Difficulty=1, Stem="好题（  ）。", **abcd, Answer="B")
+    row(Question_type="单选", Difficulty=7, Stem="坏题（  ）。", **abcd | {"Option_D": None}, Answer="E")
+    row(Question_type="填空", Difficulty=1, Stem="未知题型")
+    row(ID="bad id!", Question_type="判断", Difficulty=1, Stem="判断题。", Answer="也许")
     buf = io.BytesIO()
     wb.save(buf)
     before = count(app)
@@ -646,10 +652,10 @@ def test_a_trainer_writes_a_single_choice_question_and_an_office_approves_it(app
     login(client, "trainer")
     url = "/exams/questions/new/single"
     r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "自编",
-                             "stem": "自编题干（  ）。", "option_a": "甲", "option_b": "乙", "option_c": "丙",
-                             "option_d": "", "answer_single": "B", "explanation": "乙对。"})
+                             "stem": "自编题干（  ）。", "option_a": "甲", "option_b": "乙", "option_c": "",
+                             "option_d": "丁", "answer_single": "B", "explanation": "乙对。"})
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and "Option D has no text." in html  # nothing saved, the field says why
+    assert r.status_code == 200 and "Option C has no text." in html  # nothing saved, the field says why
     r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "自编",
                              "stem": "自编题干（  ）。", "option_a": "甲", "option_b": "乙", "option_c": "丙",
                              "option_d": "丁", "answer_single": "B", "explanation": "乙对。"})

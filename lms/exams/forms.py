@@ -7,12 +7,24 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Select
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.forms import MultiCheckboxField
+from .bank import OPTION_LETTERS as LETTERS
 from .interchange import FORMATS
 from .models import DIFFICULTIES
 
-LETTERS = "ABCDE"
+
+def _option_list(form) -> list:
+    return [getattr(form, f"option_{k.lower()}") for k in LETTERS]
 
 
+def _option_fields(cls):
+    """Fields Option A … Option H (bank.OPTION_LETTERS) on a form class, and option_fields() listing them."""
+    for k in LETTERS:
+        setattr(cls, f"option_{k.lower()}", StringField(_l("Option %(key)s", key=k)))
+    cls.option_fields = _option_list
+    return cls
+
+
+@_option_fields
 class PartForm(Form):
     """One sub-question of a case (no CSRF of its own: it lives inside QuestionForm)."""
 
@@ -20,28 +32,19 @@ class PartForm(Form):
                                                  ("multiple", _l("Multiple choice"))])
     stem = TextAreaField(_l("Part question"), render_kw={"rows": 3})
     points = StringField(_l("Points"), validators=[Length(max=10)])
-    option_a = StringField(_l("Option %(key)s", key="A"))
-    option_b = StringField(_l("Option %(key)s", key="B"))
-    option_c = StringField(_l("Option %(key)s", key="C"))
-    option_d = StringField(_l("Option %(key)s", key="D"))
-    option_e = StringField(_l("Option %(key)s", key="E"))
     answer = StringField(_l("Answer letters"), description=_l("e.g. B, or ACD for multiple choice"),
                          validators=[Length(max=10)])
     reference = TextAreaField(_l("Marking points"), render_kw={"rows": 4})
     remove = BooleanField(_l("Remove this part"))
 
 
+@_option_fields
 class QuestionForm(FlaskForm):
     subject_id = SelectField(_l("Subject"), coerce=int, validators=[DataRequired()])
     topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
     difficulty = SelectField(_l("Difficulty"), coerce=int, choices=list(DIFFICULTIES.items()), default=2)
     stem = TextAreaField(_l("Stem"), validators=[DataRequired()], render_kw={"rows": 6})
-    option_a = StringField(_l("Option %(key)s", key="A"))
-    option_b = StringField(_l("Option %(key)s", key="B"))
-    option_c = StringField(_l("Option %(key)s", key="C"))
-    option_d = StringField(_l("Option %(key)s", key="D"))
-    option_e = StringField(_l("Option %(key)s", key="E"))
-    answer_single = SelectField(_l("Right answer"), choices=[("", "—")] + [(k, k) for k in "ABCD"],
+    answer_single = SelectField(_l("Right answer"), choices=[("", "—")] + [(k, k) for k in LETTERS],
                                 validators=[Optional()])
     answer_multiple = MultiCheckboxField(_l("Right answers"), choices=[(k, k) for k in LETTERS])
     answer_judge = SelectField(_l("Right answer"), choices=[("true", _l("True")), ("false", _l("False"))],
@@ -55,15 +58,21 @@ class QuestionForm(FlaskForm):
     parts = FieldList(FormField(PartForm), min_entries=0)
     add_part = SubmitField(_l("Add a part"))
 
-    def option_fields(self, count: int):
-        return [getattr(self, f"option_{k.lower()}") for k in LETTERS[:count]]
+
+def _options(form) -> list[dict]:
+    """The options up to the last one filled in (an empty one before it is kept: the bank reports it)."""
+    texts = [(f.data or "").strip() for f in form.option_fields()]
+    while texts and not texts[-1]:
+        texts.pop()
+    return [{"key": k, "text": t} for k, t in zip(LETTERS, texts)]
 
 
-def _options(form, count: int, keep_filled_e: bool = False) -> list[dict]:
-    keys = LETTERS[:count]
-    if keep_filled_e and count == 4 and (form.option_e.data or "").strip():
-        keys = LETTERS
-    return [{"key": k, "text": (getattr(form, f"option_{k.lower()}").data or "").strip()} for k in keys]
+def options_shown(form, rule_counts: list[int] | None) -> int:
+    """How many option fields the page shows unfolded: as many as the mock exams ask for (all of
+    them when no exam asks), or as many as are filled in."""
+    fields = form.option_fields()
+    last_filled = max((i + 1 for i, f in enumerate(fields) if (f.data or "").strip()), default=0)
+    return max(max(rule_counts or [len(fields)]), last_filled)
 
 
 def question_data(form: QuestionForm, qtype: str) -> dict:
@@ -79,10 +88,10 @@ def question_data(form: QuestionForm, qtype: str) -> dict:
         "law_in_force": form.law_in_force.data,
     }
     if qtype == "single":
-        data["options"] = _options(form, 4)
+        data["options"] = _options(form)
         data["answer"] = [form.answer_single.data] if form.answer_single.data else []
     elif qtype == "multiple":
-        data["options"] = _options(form, 5)
+        data["options"] = _options(form)
         data["answer"] = sorted(form.answer_multiple.data or [])
     elif qtype == "judge":
         data["options"], data["answer"] = [], form.answer_judge.data == "true"
@@ -99,7 +108,7 @@ def question_data(form: QuestionForm, qtype: str) -> dict:
             pdata = {"type": ptype, "stem": part.stem.data or "", "points": (part.points.data or "").strip() or None,
                      "reference": part.reference.data or ""}
             if ptype in ("single", "multiple"):
-                pdata["options"] = _options(part, 4 if ptype == "single" else 5, keep_filled_e=True)
+                pdata["options"] = _options(part)
                 pdata["answer"] = [c.upper() for c in (part.answer.data or "") if c.isalpha()]
             data["parts"].append(pdata)
     return data

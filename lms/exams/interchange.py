@@ -14,11 +14,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import clock
+from ..markdown import clean_html, escape_markdown, html_text
 from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
-from .bank import ID_RE, OPTION_KEYS, SaveCounts, check_question, existing_by_external_id, parse_points, save_questions
+from .bank import (ID_RE, MIN_OPTIONS, OPTION_KEYS, OPTION_LETTERS, SaveCounts, check_question,
+                   existing_by_external_id, parse_points, save_questions)
 from .models import TYPES, ExamSubject, Question
 
 FORMATS = {"gift": "GIFT (Moodle)", "aiken": "Aiken", "xlsx": "Excel (.xlsx)"}
+# Option letters as a file may write them: more than the bank takes, so that a question with too
+# many options is reported by the bank's rule (2 to 8 options) rather than misread.
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -55,6 +59,30 @@ _WEIGHT_RE = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
 _FORMAT_RE = re.compile(r"\s*\[(markdown|html|plain|moodle)\]")
 META_PREFIX = "// @lms "
 META_KEYS = {"difficulty", "points", "reference", "source", "law", "law_in_force"}
+
+
+def _gift_format(text: str, default: str) -> tuple[str, str]:
+    """(format, text without its tag): a text may start with [html], [plain], [markdown] or [moodle];
+    the tag is removed, as Moodle does, and a text without one has the question's format."""
+    match = _FORMAT_RE.match(text)
+    return (match.group(1), text[match.end():]) if match else (default, text)
+
+
+def _gift_markdown(text: str, fmt: str) -> str:
+    """A restored GIFT text as the Markdown the bank stores: HTML is cleaned against the site's one
+    allow-list (never stored raw), plain text escaped so that it shows as written."""
+    if fmt == "html":
+        return clean_html(text if "<pre" in text else " ".join(text.split()))
+    if fmt == "moodle":  # Moodle's own format: text whose line breaks count, HTML allowed
+        return clean_html(text)
+    if fmt == "plain":
+        return escape_markdown(text)
+    return text
+
+
+def _gift_plain(text: str, fmt: str) -> str:
+    """A restored GIFT text as an option's plain text (options are shown as text, not Markdown)."""
+    return html_text(text) if fmt in ("html", "moodle") else text
 
 
 def _escape_pre(text: str) -> str:
@@ -161,15 +189,14 @@ def _gift_question(source: str, pos: int, line_at, meta: dict, meta_line: int, r
                    _("Only one answer part {…} per question. Write \\{ and \\} for braces in the text."))
         return None
     before, after = source[pos:opening], source[closing + 1:]
-    fmt = _FORMAT_RE.match(before)
-    if fmt:
-        before = before[fmt.end():]
-    stem = _restore(before) if not after.strip() else _restore(before.rstrip() + "_____" + after.lstrip())
+    fmt, before = _gift_format(before, "markdown")
+    # The missing-word form: the blank takes the place of the answers, the text around it unchanged.
+    stem = _gift_markdown(_restore(before if not after.strip() else before + "_____" + after), fmt)
     body = source[opening + 1:closing]
     general = ""
     split = body.rfind("####")
     if split != -1:
-        general, body = _restore(body[split + 4:]), body[:split]
+        general, body = _gift_markup(body[split + 4:], fmt), body[:split]
     data = {"stem": stem}
     feedback: list[str] = []
     stripped = body.strip()
@@ -180,7 +207,7 @@ def _gift_question(source: str, pos: int, line_at, meta: dict, meta_line: int, r
                                               "true/false and essay questions are."))
         return None
     elif "~" in stripped:
-        if not _gift_choices(body, opening + 1, line_at, where, data, feedback, report):
+        if not _gift_choices(body, opening + 1, line_at, where, data, feedback, report, fmt):
             return None
     elif "=" in stripped and "->" in stripped:
         report.add(line_at(opening), where, _("Matching questions (=…->…) are not supported: only multiple choice, "
@@ -195,13 +222,20 @@ def _gift_question(source: str, pos: int, line_at, meta: dict, meta_line: int, r
             return None
         data["type"], data["options"], data["answer"] = "judge", [], value in ("T", "TRUE")
         # Moodle: the first feedback is shown for a wrong answer, the second for a right one.
-        feedback += [_restore(n) for n in reversed(notes) if _restore(n)]
+        feedback += [note for note in (_gift_markup(n, fmt) for n in reversed(notes)) if note]
     data["explanation"] = "\n\n".join(p for p in [general, *feedback] if p)
     _apply_meta(data, meta, meta_line, where, report)
     return ImportItem(line=start_line, data=data, external_id=title, where=where)
 
 
-def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedback: list, report) -> bool:
+def _gift_markup(text: str, default: str) -> str:
+    """A feedback text (still with its escapes) as stored Markdown, its format tag removed."""
+    fmt, text = _gift_format(text, default)
+    return _gift_markdown(_restore(text), fmt)
+
+
+def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedback: list, report,
+                  fmt: str = "markdown") -> bool:
     answers = []  # [marker, text, offset]
     for i, char in enumerate(body):
         if char in "~=":
@@ -228,17 +262,20 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
                                              "signs.", example="~%50%"))
             ok = False
         answer_text, _sep, note = text.partition("#")
-        if not _restore(answer_text):
+        answer_fmt, answer_text = _gift_format(answer_text, fmt)
+        answer_text = _gift_plain(_restore(answer_text), answer_fmt)
+        if not answer_text:
             report.add(line_at(at), where, _("An answer is empty."))
             ok = False
         if index >= len(LETTERS):
-            report.add(line_at(at), where, _("A question has at most 26 answers."))
+            report.add(line_at(at), where, _("A question has at most %(n)d options.", n=len(OPTION_LETTERS)))
             return False
         key = LETTERS[index]
-        options.append({"key": key, "text": _restore(answer_text)})
+        options.append({"key": key, "text": answer_text})
         weights.append((marker, weight))
-        if _restore(note):
-            feedback.append(f"{key}. {_restore(note)}")
+        note = _gift_markup(note, fmt)
+        if note:
+            feedback.append(f"{key}. {note}")
     if not ok:
         return False
     line = line_at(answers[0][2]) if answers else line_at(offset)
@@ -472,7 +509,7 @@ def xlsx_columns() -> list[Column]:
         Column("topic", _l("Topic"), aliases=("知识点",), width=20),
         Column("stem", _l("Stem"), required=True, aliases=("题干",), width=50),
     ]
-    cols += [Column(k, _l("Option %(key)s", key=k), aliases=(f"选项{k}",), width=24) for k in "ABCDE"]
+    cols += [Column(k, _l("Option %(key)s", key=k), aliases=(f"选项{k}",), width=24) for k in OPTION_LETTERS]
     cols += [
         Column("answer", _l("Answer"), aliases=("答案",), width=10),
         Column("explanation", _l("Explanation"), aliases=("解析",), width=40),
@@ -495,7 +532,9 @@ def xlsx_template() -> bytes:
         [_("Difficulty"), _("1 easy, 2 medium (when empty), 3 hard")],
         [_("Topic"), _("Optional: the chapter; empty means the topic chosen on the import page.")],
         [_("Stem"), _("The question text (Markdown).")],
-        [_("Option A"), _("Single choice: options A–D; multiple choice: options A–E; none for true/false and essays.")],
+        [_("Option A"), _("Single and multiple choice: %(min)d to %(max)d options, from Option A on without gaps "
+                          "(mock exams draw only questions with as many options as the real exam: practice uses "
+                          "every question); none for true/false and essays.", min=MIN_OPTIONS, max=len(OPTION_LETTERS))],
         [_("Answer"), _("Single choice: one letter, e.g. B. Multiple choice: the right letters, e.g. ACD. "
                         "True or false: 对 or 错 (true / false).")],
         [_("Explanation"), _("Why the answer is right (Markdown).")],
@@ -518,7 +557,7 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
         if qtype == "case":
             report.add(row, labels["type"], _("Cases cannot be imported from Excel: write them on the site."))
             continue
-        options = [{"key": k, "text": values[k]} for k in "ABCDE" if values.get(k)]
+        options = [{"key": k, "text": values[k]} for k in OPTION_LETTERS if values.get(k)]
         answer_text = values.get("answer") or ""
         if qtype == "judge":
             word = answer_text.strip().lower()
@@ -550,6 +589,20 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
 
 # ---------------------------------------------------------------------------------------------
 # The import
+
+FILE_FORMATS = ((".gift.txt", "gift"), (".gift", "gift"), (".txt", "aiken"), (".xlsx", "xlsx"))
+
+
+def format_of(filename: str) -> str | None:
+    """The format a file's name says: .gift (and our exports' .gift.txt), Aiken .txt, .xlsx."""
+    name = filename.lower()
+    return next((fmt for suffix, fmt in FILE_FORMATS if name.endswith(suffix)), None)
+
+
+def imported_message(counts: SaveCounts) -> str:
+    """What an import that went through says, on the site and on the command line."""
+    return _("Imported: %(c)d new questions, %(u)d updated, %(s)d unchanged. New and changed questions "
+             "are drafts until an office approves them.", c=counts.created, u=counts.updated, s=counts.unchanged)
 
 
 def import_file(fmt: str, data: bytes, filename: str, subject: ExamSubject, topic: str, user,

@@ -14,8 +14,9 @@ from ..tabular import TableError, download
 from .. import clock
 from ..util import Page, get_or_404, page_arg
 from . import bank
-from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, question_data
-from .interchange import FORMATS, export_gift, import_file, xlsx_template
+from .assembly import option_rules
+from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, options_shown, question_data
+from .interchange import FORMATS, export_gift, import_file, imported_message, xlsx_template
 from .models import DIFFICULTIES, LEVELS, STATUSES, TYPES, ExamSubject, Question
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -129,7 +130,9 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
             return redirect(url_for(".detail", question_id=question.id))
     elif form.is_submitted() and form.errors:
         flash(_("The question was not saved: see the marked fields."), "danger")
-    return render_template("exams/form.html", form=form, qtype=qtype, question=question)
+    rules = option_rules()
+    return render_template("exams/form.html", form=form, qtype=qtype, question=question, option_rules=rules,
+                           shown=options_shown(form, rules.get(qtype)), min_options=bank.MIN_OPTIONS)
 
 
 def _show_problems(form: QuestionForm, qtype: str, problems) -> None:
@@ -185,9 +188,7 @@ def import_view():
         else:
             if report.ok:
                 db.session.commit()
-                flash(_("Imported: %(c)d new questions, %(u)d updated, %(s)d unchanged. New and changed questions "
-                        "are drafts until an office approves them.", c=counts.created, u=counts.updated,
-                        s=counts.unchanged), "success")
+                flash(imported_message(counts), "success")
                 return redirect(url_for(".index", subject=subject.id, status="draft"))
             db.session.rollback()
             flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)),
