@@ -68,7 +68,8 @@ def detail(question_id):
     question = get_or_404(Question, question_id)
     if question.parent_id:
         return redirect(url_for(".detail", question_id=question.parent_id))
-    return render_template("exams/detail.html", q=question, form=StatusForm(), may_review=may_review(current_user))
+    return render_template("exams/detail.html", q=question, form=StatusForm(), may_review=may_review(current_user),
+                           option_rules=option_rules())
 
 
 @bp.route("/questions/new")
