@@ -25,7 +25,7 @@ from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
 # A choice question has 2 to 8 options lettered A, B, … in order. How many an exam paper asks for
 # (4 for 单选, 5 for 多选, DESIGN.md §5) is the blueprint's rule, kept as data on its sections
 # (assembly.py); practice takes any.
-OPTION_LETTERS = "ABCDEFGH"
+OPTION_LETTERS = explain.OPTION_ALPHABET  # A–H: a choice question has at most eight options
 MIN_OPTIONS = 2
 OPTION_KEYS = {"single": OPTION_LETTERS, "multiple": OPTION_LETTERS}  # the letters a choice type may use
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

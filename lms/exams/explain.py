@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-# Letters that can name an option of some choice question (the bank allows up to 8 options).
+# Letters that can name an option of some choice question: the bank allows up to 8 options, lettered
+# in order (bank.OPTION_LETTERS is this).
 OPTION_ALPHABET = "ABCDEFGH"
 _FULL = 0xFEE0  # full-width Ａ is ASCII A + _FULL
 
