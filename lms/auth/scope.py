@@ -132,6 +132,25 @@ def can_see_progress(viewer: User, learner: User) -> bool:
     return can_see_user(viewer, learner)
 
 
+# --- real exam results (certificate progress) ---------------------------------------------------------
+
+def can_verify_results_of(viewer: User, worker: User) -> bool:
+    """The real exam results a worker claims are verified by an office whose area holds the
+    worker (or an admin), never by the worker themself."""
+    return viewer.id != worker.id and viewer.has_role("office", "admin") and can_see_user(viewer, worker)
+
+
+def verifiable_results(viewer: User) -> Select:
+    """RealExamResult rows the viewer may verify: workers in its area, not its own."""
+    from ..exams.models import RealExamResult
+
+    if not viewer.has_role("office", "admin"):
+        return select(RealExamResult).where(false())
+    return (select(RealExamResult).join(User, RealExamResult.user_id == User.id)
+            .join(OrgUnit, User.org_unit_id == OrgUnit.id)
+            .where(unit_filter(viewer), RealExamResult.user_id != viewer.id))
+
+
 # --- training classes ------------------------------------------------------------------------------
 
 def can_manage_training(user: User, training) -> bool:

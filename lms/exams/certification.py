@@ -15,7 +15,15 @@ class LevelProgress:
     expired: dict[str, int] = field(default_factory=dict)  # subject → year of a pass that no longer counts
     remaining: list[str] = field(default_factory=list)
     achieved_year: int | None = None         # the year the whole level was passed, if it was
-    window: tuple[int, int] | None = None    # the exam years a pass must fall in to count now
+    carry_over: int = 1                      # consecutive exam years within which all subjects must pass
+    # The exam years in which the remaining subjects must be passed to combine with the passes
+    # still valid; None when nothing counts yet (then any `carry_over` consecutive years will do).
+    window: tuple[int, int] | None = None
+
+    def valid_until(self, subject: str) -> int | None:
+        """The last exam year with which this subject's valid pass can still be combined."""
+        year = self.valid.get(subject)
+        return None if year is None else year + self.carry_over - 1
 
 
 def level_progress(level: str, subjects: list[str], passes: list[tuple[str, int]], this_year: int,
@@ -23,14 +31,13 @@ def level_progress(level: str, subjects: list[str], passes: list[tuple[str, int]
     """`passes`: (subject code, exam year) of every real pass. A level is achieved when every
     subject was passed within `carry_over` consecutive exam years."""
     years = sorted({y for s, y in passes if s in subjects})
-    progress = LevelProgress(level=level, subjects=subjects)
+    progress = LevelProgress(level=level, subjects=subjects, carry_over=carry_over)
     for end in years:
         start = end - carry_over + 1
         inside = {s for s, y in passes if s in subjects and start <= y <= end}
         if set(subjects) <= inside:
             progress.achieved_year = end
     first_year = this_year - carry_over + 1
-    progress.window = (first_year, this_year)
     for subject in subjects:
         years_passed = [y for s, y in passes if s == subject]
         current = [y for y in years_passed if first_year <= y <= this_year]
@@ -39,4 +46,6 @@ def level_progress(level: str, subjects: list[str], passes: list[tuple[str, int]
         elif years_passed:
             progress.expired[subject] = max(years_passed)
     progress.remaining = [s for s in subjects if s not in progress.valid]
+    if progress.valid:
+        progress.window = (this_year, min(progress.valid.values()) + carry_over - 1)
     return progress

@@ -7,18 +7,20 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, literal, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, selectinload
 
+from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
 from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter, visible_units
+from ..auth.scope import can_verify_results_of, verifiable_results
 from ..database import begin_writing, utcnow, writes_late
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..util import get_or_404, get_or_none, local_to_utc, utc_to_local
-from . import analysis, attempts, certification, practice
-from .mock_forms import MockDayForm
+from ..util import MAX_ID, Page, get_or_404, get_or_none, local_to_utc, page_arg, safe_next, utc_to_local
+from . import analysis, attempts, practice, real_results
+from .mock_forms import MockDayForm, RealResultForm, RejectResultForm
 from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question, RealExamResult)
 from .. import clock
 
@@ -215,30 +217,6 @@ def practice_view():
 
 # --- progress toward the certificate ------------------------------------------------------------------------
 
-def _progress_for(user) -> list[dict]:
-    subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
-    real = db.session.scalars(select(RealExamResult).where(RealExamResult.user_id == user.id)
-                              .order_by(RealExamResult.exam_year.desc())).all()
-    passes = [(r.subject.code, r.exam_year) for r in real if r.passed]
-    mock_best = dict(db.session.execute(
-        select(ExamSubject.code, func.max(Attempt.score)).join(Exam, Attempt.exam_id == Exam.id)
-        .join(ExamSubject, Exam.subject_id == ExamSubject.id)
-        .where(Attempt.user_id == user.id, Attempt.status == "graded").group_by(ExamSubject.code)).all())
-    mock_passed = set(db.session.scalars(
-        select(ExamSubject.code).join(Exam, Exam.subject_id == ExamSubject.id).join(Attempt, Attempt.exam_id == Exam.id)
-        .where(Attempt.user_id == user.id, Attempt.passed.is_(True))))
-    carry = current_app.config.get("CERT_CARRY_OVER_YEARS") or certification.DEFAULT_CARRY_OVER
-    out = []
-    for level in ("junior", "intermediate", "senior"):
-        codes = [s.code for s in subjects if s.level == level]
-        if not codes:
-            continue
-        prog = certification.level_progress(level, codes, passes, clock.this_year(), carry[level])
-        out.append({"level": level, "progress": prog, "subjects": [s for s in subjects if s.level == level],
-                    "mock_best": mock_best, "mock_passed": mock_passed})
-    return out, real
-
-
 @bp.route("/progress", methods=["GET", "POST"])
 @login_required
 def progress_view():
@@ -255,34 +233,108 @@ def learner_progress(user_id):
 
 
 def _progress_page(user):
-    form = ConfirmForm()
+    """The worker's levels and results; the form to enter a result (the worker's own: pending;
+    an office's for a worker in its scope: verified at once if it says so)."""
+    may_verify = can_verify_results_of(current_user, user)
+    form = RealResultForm()
     subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
-    if request.method == "POST" and form.validate_on_submit():
-        subject = db.session.get(ExamSubject, request.form.get("subject", type=int) or 0)
-        year = request.form.get("year", type=int)
-        passed = request.form.get("passed") == "1"
-        score = request.form.get("score", "").strip()
+    form.subject_id.choices = [("", _("Choose a subject"))] + [(str(s.id), s.name) for s in subjects]
+    if not may_verify:
+        del form.verify
+    if request.method == "GET":
+        form.exam_year.data = clock.this_year()
+    if form.validate_on_submit():
+        subject = db.session.get(ExamSubject, int(form.subject_id.data))
         try:
-            score_value = Decimal(score) if score else None
-        except InvalidOperation:
-            score_value = Decimal(-1)
-        if subject is None or year is None or not 2008 <= year <= clock.this_year() or \
-                (score_value is not None and not Decimal(0) <= score_value <= Decimal(100)):
-            flash(_("Give the subject, an exam year between 2008 and this year, and a score from 0 to 100."), "danger")
+            row, raised = real_results.record(user, subject, form.exam_year.data, form.passed.data == "1",
+                                              form.score.data, current_user, may_verify=may_verify,
+                                              verify=may_verify and form.verify.data)
+        except real_results.ResultError as exc:
+            db.session.rollback()
+            form.subject_id.errors.append(str(exc))
         else:
-            row = db.session.scalar(select(RealExamResult).where(RealExamResult.user_id == user.id,
-                                                                 RealExamResult.subject_id == subject.id,
-                                                                 RealExamResult.exam_year == year))
-            if row is None:
-                row = RealExamResult(user_id=user.id, subject_id=subject.id, exam_year=year)
-                db.session.add(row)
-            row.passed, row.score, row.entered_by_id = passed, score_value, current_user.id
             db.session.commit()
-            flash(_("Result saved."), "success")
+            if row.status == "verified":
+                flash(_("Result saved and verified."), "success")
+            else:
+                flash(_("Result saved. It counts toward the certificate once your training office has verified it."),
+                      "success")
+            if raised:
+                flash(_("%(name)s now holds %(level)s: the profile has been updated.", name=user.name,
+                        level=choices.label(choices.CERT_LEVELS, raised)), "success")
             return redirect(request.path)
-    levels, real = _progress_for(user)
-    return render_template("mock/progress.html", learner=user, levels=levels, real=real, subjects=subjects, form=form,
-                           this_year=clock.this_year())
+    levels, real, mock_best, mock_passed = real_results.progress(user)
+    return render_template("mock/progress.html", learner=user, levels=levels, real=real, mock_best=mock_best,
+                           mock_passed=mock_passed, form=form, may_verify=may_verify, review=ConfirmForm(),
+                           reject=RejectResultForm(), cert_levels=choices.CERT_LEVELS)
+
+
+# --- the office's verification queue ---------------------------------------------------------------------------
+
+@bp.route("/results")
+@roles_required("office", "admin")
+def results_queue():
+    stmt = (verifiable_results(current_user).where(RealExamResult.status == "pending")
+            .options(selectinload(RealExamResult.user), selectinload(RealExamResult.subject),
+                     selectinload(RealExamResult.entered_by))
+            .order_by(RealExamResult.entered_at, RealExamResult.id))
+    return render_template("mock/results_queue.html", page=Page(stmt, page_arg(), 50), review=ConfirmForm(),
+                           reject=RejectResultForm())
+
+
+def _result_to_review(result_id: int) -> RealExamResult:
+    """A result the current office may verify: anything else (another area, its own) is 404."""
+    row = None
+    if 0 < result_id <= MAX_ID:
+        row = db.session.scalar(verifiable_results(current_user).where(RealExamResult.id == result_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def _back(row: RealExamResult):
+    return redirect(safe_next(request.form.get("next"), url_for(".results_queue")))
+
+
+@bp.route("/results/<int:result_id>/verify", methods=["POST"])
+@roles_required("office", "admin")
+def verify_result(result_id):
+    row = _result_to_review(result_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        raised = real_results.verify_result(row, current_user)
+    except real_results.ResultError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return _back(row)
+    db.session.commit()
+    flash(_("Verified: %(name)s, %(subject)s %(year)d.", name=row.user.name, subject=row.subject.name,
+            year=row.exam_year), "success")
+    if raised:
+        flash(_("%(name)s now holds %(level)s: the profile has been updated.", name=row.user.name,
+                level=choices.label(choices.CERT_LEVELS, raised)), "success")
+    return _back(row)
+
+
+@bp.route("/results/<int:result_id>/reject", methods=["POST"])
+@roles_required("office", "admin")
+def reject_result(result_id):
+    row = _result_to_review(result_id)
+    form = RejectResultForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        return _back(row)
+    try:
+        real_results.reject_result(row, current_user, form.reason.data)
+    except real_results.ResultError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return _back(row)
+    db.session.commit()
+    flash(_("Not accepted: %(name)s, %(subject)s %(year)d. The worker sees your reason.", name=row.user.name,
+            subject=row.subject.name, year=row.exam_year), "success")
+    return _back(row)
 
 
 # --- exam days (offices) ---------------------------------------------------------------------------------------

@@ -220,11 +220,19 @@ class Mistake(db.Model):
     question: Mapped[Question] = relationship()
 
 
+RESULT_STATUSES = {"pending": _l("Pending verification"), "verified": _l("Verified"), "rejected": _l("Not accepted")}
+
+
 class RealExamResult(db.Model):
-    """A subject passed (or not) in the real national exam, entered by the worker or an office."""
+    """A subject passed (or not) in the real national exam, entered by the worker or an office.
+
+    A worker's own entry is a claim: `pending` until an office in scope verifies it (or rejects it
+    with a reason the worker sees). Only verified passes count toward a level (DESIGN.md §4)."""
 
     __tablename__ = "real_exam_result"
-    __table_args__ = (UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),)
+    __table_args__ = (UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),
+                      CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
+                      Index("ix_real_exam_result_status", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -234,5 +242,17 @@ class RealExamResult(db.Model):
     passed: Mapped[bool] = mapped_column(Boolean)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     entered_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[object | None] = mapped_column(DateTime)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
 
     subject: Mapped[ExamSubject] = relationship()
+    user = relationship("User", foreign_keys=[user_id])
+    entered_by = relationship("User", foreign_keys=[entered_by_id])
+    reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+
+    @property
+    def counts(self) -> bool:
+        """A pass that counts toward a level: verified."""
+        return self.passed and self.status == "verified"
