@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from .auth.models import User, UserRole
 from .exams.bank_io import import_shipped_bank
+from .exams.demo_results import seed_real_results
 from .extensions import db
 from .demo_activity import seed_activity
 from .library.demo import seed_library
@@ -138,6 +139,8 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     _seed_library_and_courses()
     import_shipped_bank()  # 题库: the YAML bank in question_bank/
     done = seed_activity() if activity else "no activity"
+    if activity:
+        done += "; " + seed_real_results()
     db.session.commit()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."
 

@@ -51,6 +51,23 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
     for field in ("gender", "education", "political_status", "cert_level", "birth_year"):
         values = db.session.scalar(select(func.count(func.distinct(getattr(User, field)))).where(User.username.like("w%")))
         assert values >= 2, field
+    _real_results_are_waiting_for_every_district_office()
+
+
+def _real_results_are_waiting_for_every_district_office():
+    """Every district office finds results to verify today; verified results agree with the profiles."""
+    from lms.auth.scope import verifiable_results
+    from lms.exams import real_results
+    from lms.exams.models import RealExamResult
+
+    for username in ("office_qh", "office_jp", "office_gh", "office_lj", "office_qh01"):
+        office = db.session.scalar(select(User).where(User.username == username))
+        pending = db.session.scalars(verifiable_results(office).where(RealExamResult.status == "pending")).all()
+        assert pending, username
+    verified = db.session.scalars(select(RealExamResult).where(RealExamResult.status == "verified")).all()
+    assert len(verified) >= 10
+    for user in {r.user for r in verified}:
+        assert real_results.CERT_RANK[real_results.earned_level(user.id)] <= real_results.CERT_RANK[user.cert_level]
 
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app, ctx):
