@@ -87,7 +87,7 @@ def test_a_profile_level_is_shown_as_held_and_implies_the_levels_below(app, clie
     assert "档案记载已取得助理社会工作师，无需再考本级科目。" in junior
     middle = text(section(page, "intermediate"))
     assert "已取得" not in middle and "尚未通过" in middle  # the next level is still ahead
-    assert "尚需通过：社会工作综合能力(中级)、社会工作法规与政策(中级)、社会工作实务(中级)（须在两个连续考试年度内全部通过）" in middle
+    assert "尚需通过：社会工作综合能力(中级)、社会工作法规与政策(中级)、社会工作实务(中级)。本级全部科目须在两个连续考试年度内通过。" in middle
 
     set_level(app, world["worker_a"], "intermediate")
     page = client.get("/mock/progress").get_data(as_text=True)
@@ -95,6 +95,7 @@ def test_a_profile_level_is_shown_as_held_and_implies_the_levels_below(app, clie
     assert "已取得更高等级" in junior and "尚未通过" not in junior and "社会工作师" in junior
     assert "已取得" in middle and "尚未通过" not in middle
     assert "已取得" not in senior and "尚未通过" in senior
+    assert "尚需通过：社会工作实务(高级)" in senior and "全部" not in senior  # one subject: no "all subjects" rule
 
     set_level(app, world["worker_a"], "senior")
     page = client.get("/mock/progress").get_data(as_text=True)
@@ -112,9 +113,10 @@ def test_a_workers_own_results_are_pending_and_do_not_count(app, client, world, 
     assert results(app, world["worker_a"]) == [("junior-general", 2026, "pending"), ("junior-practice", 2026, "pending")]
     page = client.get("/mock/progress").get_data(as_text=True)
     junior = text(section(page, "junior"))
-    assert junior.count("待核验") == 2 and "2026 年通过（已登记，尚未核验）" in junior
+    assert junior.count("待核验 2026 年通过") == 2
     assert "全部科目已于" not in junior and "已取得" not in junior
-    assert "尚需通过：社会工作综合能力(初级)、社会工作实务(初级)" in junior  # pending passes are not counted
+    assert "尚需通过：社会工作综合能力(初级)、社会工作实务(初级)。" in junior  # pending passes are not counted
+    assert "已登记为通过、等待培训办核验：社会工作综合能力(初级)、社会工作实务(初级)" in junior
     assert "有 2 条成绩正等待培训办核验" in text(page)
     assert level_of(app, world["worker_a"]) == "none"
     # a worker may not verify their own result, even by posting the field
@@ -139,6 +141,7 @@ def test_the_office_verifies_a_level_is_raised_and_audited(app, client, world, n
     assert "东一一甲 已取得助理社会工作师" in r.get_data(as_text=True)
     assert level_of(app, world["worker_a"]) == "assistant"
     assert "暂无待核验的成绩" in office.get("/mock/results").get_data(as_text=True)
+    assert "档案中的职业水平： 助理社会工作师" in text(office.get(f"/mock/progress/{world['worker_a']}").get_data(as_text=True))
 
     with app.app_context():
         audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "user",
@@ -216,6 +219,19 @@ def test_a_worker_cannot_change_a_verified_result(app, client, world, now2026):
         assert (row.status, str(row.score)) == ("verified", "75.0")
 
 
+def test_an_office_reviews_from_the_workers_page_and_returns_there(app, client, world, now2026):
+    login(client, "worker_a")
+    enter(client, app, "junior-general", 2026)
+    rid = result_id(app, world["worker_a"], "junior-general", 2026)
+    office = as_user(app, "office_d1")
+    url = f"/mock/progress/{world['worker_a']}"
+    assert f'id="verify-{rid}"' in office.get(url).get_data(as_text=True)
+    assert f'id="verify-{rid}"' not in client.get("/mock/progress").get_data(as_text=True)  # not on the worker's own
+    r = post_form(office, f"/mock/results/{rid}/verify", {"next": url}, page=url)
+    assert r.status_code == 302 and r.headers["Location"].endswith(url)
+    assert results(app, world["worker_a"]) == [("junior-general", 2026, "verified")]
+
+
 # --- scope ------------------------------------------------------------------------------------------------------
 
 def test_offices_review_only_results_in_their_area(app, client, world, now2026):
@@ -265,7 +281,8 @@ def test_the_window_reads_naturally_for_one_and_two_years(app, tx, clock, world)
     page = office.get(url).get_data(as_text=True)
     assert "须在 2026 年度内通过：" in text(section(page, "intermediate"))
     assert "2025 年通过，已过有效期" in text(section(page, "junior"))
-    assert "尚需通过：社会工作综合能力(初级)、社会工作实务(初级)（须在同一考试年度内全部通过）" in text(section(page, "junior"))
+    assert "尚需通过：社会工作综合能力(初级)、社会工作实务(初级)。本级全部科目须在同一考试年度内通过。" \
+        in text(section(page, "junior"))
 
 
 def test_level_progress_window():

@@ -274,10 +274,11 @@ def _progress_page(user):
 @bp.route("/results")
 @roles_required("office", "admin")
 def results_queue():
+    # One worker's results together (an office checks one score report at a time), by community.
     stmt = (verifiable_results(current_user).where(RealExamResult.status == "pending")
             .options(selectinload(RealExamResult.user), selectinload(RealExamResult.subject),
                      selectinload(RealExamResult.entered_by))
-            .order_by(RealExamResult.entered_at, RealExamResult.id))
+            .order_by(OrgUnit.path, User.name, User.id, RealExamResult.exam_year, RealExamResult.subject_id))
     return render_template("mock/results_queue.html", page=Page(stmt, page_arg(), 50), review=ConfirmForm(),
                            reject=RejectResultForm())
 
