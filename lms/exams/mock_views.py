@@ -3,7 +3,7 @@ progress toward the certificate; exam days for offices; marking and item analysi
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for)
+from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, literal, select

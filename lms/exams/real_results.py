@@ -158,8 +158,3 @@ def progress(user) -> tuple[list[LevelView], list[RealExamResult], dict, set]:
         .where(Attempt.user_id == user.id, Attempt.passed.is_(True))))
     return levels, real, mock_best, mock_passed
 
-
-def next_level(user) -> str | None:
-    """The next cert_level above the profile's, or None at the top."""
-    rank = CERT_RANK.get(user.cert_level or "none", 0)
-    return next((k for k, v in CERT_RANK.items() if v == rank + 1), None)
