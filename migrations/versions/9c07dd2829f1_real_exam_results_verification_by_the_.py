@@ -1,7 +1,7 @@
 """real exam results: verification by the office
 
 Revision ID: 9c07dd2829f1
-Revises: 9f668e29f8c3
+Revises: 3d8f42426b95
 Create Date: 2026-12-07 12:16:57.668623
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c07dd2829f1'
-down_revision = '9f668e29f8c3'
+down_revision = '3d8f42426b95'
 branch_labels = None
 depends_on = None
 
