@@ -186,9 +186,11 @@ def blueprint_dict(exam: Exam) -> dict:
 
 def candidates_for(exam: Exam) -> list[dict]:
     types = {s["type"] for s in exam.sections}
-    rows = db.session.scalars(select(Question).where(
-        Question.subject_id == exam.subject_id, Question.status == "active", Question.parent_id.is_(None),
-        Question.type.in_(types)).options(selectinload(Question.parts))).all()
+    stmt = select(Question).where(Question.subject_id == exam.subject_id, Question.status == "active",
+                                  Question.parent_id.is_(None), Question.type.in_(types))
+    if exam.topics:  # a course quiz draws only from its topics
+        stmt = stmt.where(Question.topic.in_(exam.topics))
+    rows = db.session.scalars(stmt.options(selectinload(Question.parts))).all()
     return [question_dict(q) for q in rows]
 
 

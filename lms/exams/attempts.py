@@ -292,6 +292,10 @@ def recompute(attempt: Attempt, now: datetime | None = None) -> None:
         attempt.status = "graded"
         attempt.graded_at = now or utcnow()
     db.session.flush()
+    if attempt.exam.kind == "course":
+        from ..learning.progress import quiz_graded  # a passed course quiz completes its course
+
+        quiz_graded(attempt, attempt.graded_at)
 
 
 def _record_mistakes(user_id: int, question_ids: list[int], now: datetime) -> None:

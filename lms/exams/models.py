@@ -103,9 +103,14 @@ class Exam(db.Model):
     "options", when present, is the number of options a question must have to be drawn, see assembly.fits);
     `topic_mix` maps topic → share of each section (missing topics share the rest);
     `difficulty_mix` maps "1"/"2"/"3" → share.
+
+    kind 'mock' is a practice paper of the qualification exam; kind 'course' is a course's
+    end-of-course quiz (课后测验): it belongs to one course, draws only from `topics`, passes at
+    `pass_percent` of its points and allows `max_attempts` sittings (None: unlimited).
     """
 
     __tablename__ = "exam"
+    __table_args__ = (CheckConstraint("kind IN ('mock','course')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -117,10 +122,16 @@ class Exam(db.Model):
     difficulty_mix: Mapped[dict] = mapped_column(JSON, default=dict)
     pass_score: Mapped[Decimal] = mapped_column(Numeric(5, 1))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(16), default="mock", server_default="mock")
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), unique=True, index=True)
+    topics: Mapped[list | None] = mapped_column(JSON)             # course quizzes: draw only from these
+    pass_percent: Mapped[int | None] = mapped_column(Integer)     # course quizzes: the pass mark in percent
+    max_attempts: Mapped[int | None] = mapped_column(Integer)     # course quizzes: None = unlimited
     created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     subject: Mapped[ExamSubject] = relationship(lazy="joined")
+    course = relationship("Course", back_populates="quiz")
 
     @property
     def total_points(self) -> Decimal:

@@ -1,6 +1,10 @@
 """Course certificates: issued once per completed enrolment, as a PDF with a QR code
-that opens the public verification page. Rendered with reportlab (built-in CID font
-STSong-Light, so Chinese needs no system font) and segno (the QR drawn as vectors)."""
+that opens the public verification page. Rendered with reportlab and segno (the QR drawn as
+vectors). The Chinese text is set in WenQuanYi Micro Hei (Debian's fonts-wqy-microhei), embedded
+as a subset: reportlab's built-in CID fonts are not embedded and show blank in many viewers.
+
+What the certificate says the holder did is frozen on it at issue (`achievement`): "完成学习" for
+a course without a quiz, "完成学习并通过课后测验（成绩 N 分）" for one whose quiz was passed."""
 import io
 import secrets
 
@@ -9,16 +13,18 @@ from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
+from . import quiz
 from .models import Certificate, Enrollment
 
-FONT = "STSong-Light"
+FONT = "WenQuanYiMicroHei"
+FONT_FILE = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # apt: fonts-wqy-microhei
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -39,7 +45,8 @@ def issue(enrollment: Enrollment) -> Certificate:
     if cert is None:
         cert = Certificate(enrollment_id=enrollment.id, code=new_code(), holder_name=enrollment.user.name,
                            course_title=enrollment.course.title, credit_hours=enrollment.course.credit_hours,
-                           issuer=_issuer(), completed_on=utc_to_local(enrollment.completed_at).date())
+                           issuer=_issuer(), completed_on=utc_to_local(enrollment.completed_at).date(),
+                           achievement=quiz.achievement(enrollment))
         db.session.add(cert)
         db.session.flush()
     return cert
@@ -53,9 +60,30 @@ def find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
 
 
-def render_pdf(cert: Certificate, verify_url: str) -> bytes:
+def statement(cert: Certificate) -> str:
+    """The certificate's sentence, as the PDF prints it."""
+    return (f"于 {cert.completed_on:%Y年%m月%d日} 参加社区学堂在线课程《{cert.course_title}》，"
+            f"{cert.achievement}，计 {cert.credit_hours} 学时，特发此证。")
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break Chinese text into lines no wider than `width` (any character may end a line)."""
+    lines, line = [], ""
+    for ch in text:
+        if line and pdfmetrics.stringWidth(line + ch, font, size) > width:
+            lines.append(line)
+            line = ""
+        line += ch
+    return lines + ([line] if line else [])
+
+
+def _register_font() -> None:
     if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        pdfmetrics.registerFont(TTFont(FONT, FONT_FILE, subfontIndex=0))
+
+
+def render_pdf(cert: Certificate, verify_url: str) -> bytes:
+    _register_font()
     buf = io.BytesIO()
     width, height = landscape(A4)
     pdf = canvas.Canvas(buf, pagesize=(width, height))
@@ -71,16 +99,12 @@ def render_pdf(cert: Certificate, verify_url: str) -> bytes:
     pdf.drawCentredString(width / 2, height - 50 * mm, "结 业 证 书")
     pdf.setFillColorRGB(0, 0, 0)
     pdf.setFont(FONT, 18)
-    lines = [
-        f"{cert.holder_name} 同志：",
-        f"于 {cert.completed_on:%Y年%m月%d日} 完成社区学堂在线课程",
-        f"《{cert.course_title}》的全部学习内容，",
-        f"经考核合格，计 {cert.credit_hours} 学时，特发此证。",
-    ]
     y = height - 80 * mm
-    for line in lines:
+    pdf.drawString(40 * mm, y, f"{cert.holder_name} 同志：")
+    y -= 13 * mm
+    for line in _wrap("　　" + statement(cert), FONT, 18, width - 80 * mm):
         pdf.drawString(40 * mm, y, line)
-        y -= 13 * mm
+        y -= 11 * mm
     pdf.setFont(FONT, 14)
     pdf.drawRightString(width - 60 * mm, 45 * mm, cert.issuer)
     pdf.drawRightString(width - 60 * mm, 36 * mm, f"{cert.issued_at:%Y年%m月%d日}")

@@ -77,6 +77,8 @@ class Course(db.Model):
     lessons: Mapped[list["Lesson"]] = relationship(back_populates="course", order_by="Lesson.position",
                                                    cascade="all, delete-orphan")
     cover = relationship("Upload", foreign_keys=[cover_id])
+    # The end-of-course quiz (课后测验), an Exam of kind 'course'; None: the course has no quiz.
+    quiz = relationship("Exam", back_populates="course", uselist=False)
     created_by = relationship("User", foreign_keys=[created_by_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
 
@@ -128,6 +130,8 @@ class Enrollment(db.Model):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     enrolled_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[object | None] = mapped_column(DateTime, index=True)
+    # Quiz sittings an office granted beyond the course's retries (after the worker used them all).
+    extra_quiz_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user = relationship("User", foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
@@ -180,6 +184,8 @@ class Certificate(db.Model):
     credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
     issuer: Mapped[str] = mapped_column(String(200))
     completed_on: Mapped[object] = mapped_column(Date)
+    # What the holder did, frozen at issue: "完成学习" or "完成学习并通过课后测验（成绩 86 分）".
+    achievement: Mapped[str] = mapped_column(String(200), default="完成学习", server_default="完成学习")
     issued_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
 
     enrollment: Mapped[Enrollment] = relationship()

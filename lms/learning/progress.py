@@ -90,16 +90,31 @@ def complete_lesson(user: User, lesson: Lesson, now: datetime | None = None) -> 
     return _maybe_complete_course(enrollment, now)
 
 
-def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) -> bool:
-    if enrollment.completed_at is not None:
-        return False
+def required_lessons_done(enrollment: Enrollment) -> bool:
+    """Every required lesson of the course (every lesson, when none is marked required) is complete."""
     course = enrollment.course
     required = [lesson.id for lesson in course.lessons if lesson.required] or [lesson.id for lesson in course.lessons]
+    if not required:
+        return False
     done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
         LessonProgress.user_id == enrollment.user_id, LessonProgress.lesson_id.in_(required),
         LessonProgress.completed_at.is_not(None))))
-    if not required or set(required) - done:
+    return not set(required) - done
+
+
+def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) -> bool:
+    """Complete the course when its required lessons are done and, for a course with a quiz, the
+    quiz is passed: then credit the 学时 (once) and issue the certificate. True if it completed now."""
+    if enrollment.completed_at is not None:
         return False
+    if not required_lessons_done(enrollment):
+        return False
+    from . import quiz
+
+    st = quiz.state(enrollment)
+    if st is not None and st.passed is None:
+        return False  # the quiz opens now; the course completes when it is passed
+    course = enrollment.course
     enrollment.completed_at = now or utcnow()
     credit(enrollment.user_id, "course", course.id, course.credit_hours,
            utc_to_local(enrollment.completed_at).date())  # the local day, as the year of 学时 counts
@@ -107,6 +122,17 @@ def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) 
 
     issue(enrollment)
     return True
+
+
+def quiz_graded(attempt, now: datetime | None = None) -> bool:
+    """A course quiz attempt was graded (by a submit or at its deadline): a pass completes the course."""
+    if not attempt.passed or attempt.exam.course_id is None:
+        return False
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == attempt.user_id,
+                                                            Enrollment.course_id == attempt.exam.course_id))
+    if enrollment is None:
+        return False
+    return _maybe_complete_course(enrollment, now)
 
 
 def credit(user_id: int, source: str, source_id: int, hours: Decimal, earned_on: date) -> Credit:
