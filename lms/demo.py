@@ -136,8 +136,8 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     db.session.add_all(new)
     db.session.flush()
     seed_library()  # the pools first: the courses name their authors from the 师资库
+    import_shipped_bank()  # 题库: the YAML bank in question_bank/ (before the courses: their quizzes draw from it)
     _seed_library_and_courses()
-    import_shipped_bank()  # 题库: the YAML bank in question_bank/
     done = seed_activity() if activity else "no activity"
     if activity:
         done += "; " + seed_real_results()

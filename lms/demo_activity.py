@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from .auth.models import User, UserRole
 from .database import utcnow
 from .extensions import db
-from .learning import progress
+from .learning import progress, quiz
 from .learning.models import Course, Credit, Enrollment, LessonProgress
 from .library.models import Trainer, TrainingBase
 from .orgs.models import OrgUnit
@@ -58,9 +58,47 @@ def _courses(rng, now, learners, courses) -> int:
                                               completed_at=enrolled + timedelta(days=i + 1)))
             db.session.flush()
             if done == len(lessons):
-                progress._maybe_complete_course(enrollment, enrolled + timedelta(days=len(lessons)))
+                finished = enrolled + timedelta(days=len(lessons))
+                progress._maybe_complete_course(enrollment, finished)
+                course_quiz = quiz.active_quiz(course)
+                if course_quiz is not None and rng.random() < 0.85:
+                    _take_quiz(rng, enrollment, course_quiz, finished + timedelta(hours=1))
             count += 1
     return count
+
+
+def _take_quiz(rng, enrollment, course_quiz, when) -> None:
+    """Sit a course's quiz as a worker would (a fresh paper each time) until it is passed or the
+    retries run out; grading a pass completes the course, credits its 学时 and issues the certificate."""
+    from .exams import assembly, attempts
+    from .exams.models import Attempt, AttemptAnswer
+
+    blueprint, candidates = assembly.blueprint_dict(course_quiz), assembly.candidates_for(course_quiz)
+    skill = rng.uniform(0.55, 1.0)
+    for n in range(course_quiz.max_attempts or 3):
+        seed = rng.getrandbits(40)
+        paper = assembly.assemble(blueprint, candidates, seed)
+        started = when + timedelta(days=n)
+        attempt = Attempt(user_id=enrollment.user_id, exam_id=course_quiz.id, seed=seed, paper=paper, started_at=started,
+                          answer_keys=attempts.answer_keys(paper), status="in_progress",
+                          deadline_at=started + timedelta(minutes=course_quiz.duration_minutes),
+                          max_score=sum((Decimal(str(i["points"])) for i in paper["items"].values()), Decimal(0)))
+        db.session.add(attempt)
+        db.session.flush()
+        for key, item in paper["items"].items():
+            right = rng.random() < skill + 0.15 * n  # a retry after reviewing the explanations goes better
+            if item["type"] == "judge":
+                response = item["answer"] if right else not item["answer"]
+            elif right:
+                response = "".join(item["answer"])
+            else:
+                response = next(o["key"] for o in item["options"] if o["key"] not in item["answer"])
+            db.session.add(AttemptAnswer(attempt_id=attempt.id, item=key, response=response, seq=1,
+                                         saved_at=started + timedelta(minutes=5)))
+        db.session.flush()
+        attempts.finish(attempt, started + timedelta(minutes=min(15, course_quiz.duration_minutes)))
+        if attempt.passed:
+            return
 
 
 def _trainings(rng, now, learners, courses) -> int:
@@ -127,7 +165,8 @@ def _mock_exams(rng, now, learners) -> int:
     from .exams import assembly, attempts
     from .exams.models import Attempt, AttemptAnswer, Exam
 
-    exams = [e for e in db.session.scalars(select(Exam).where(Exam.active.is_(True))) if e.subject.level == "junior"]
+    exams = [e for e in db.session.scalars(select(Exam).where(Exam.active.is_(True), Exam.kind == "mock"))
+             if e.subject.level == "junior"]
     count = 0
     for exam in exams:
         try:

@@ -132,6 +132,11 @@ def can_see_progress(viewer: User, learner: User) -> bool:
     return can_see_user(viewer, learner)
 
 
+def can_grant_quiz_attempt(viewer: User, learner: User) -> bool:
+    """One more end-of-course quiz sitting: the offices whose area holds the learner, and admins."""
+    return viewer.id != learner.id and viewer.has_role("office", "admin") and can_see_user(viewer, learner)
+
+
 # --- real exam results (certificate progress) ---------------------------------------------------------
 
 def can_verify_results_of(viewer: User, worker: User) -> bool:

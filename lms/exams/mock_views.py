@@ -39,7 +39,8 @@ def _my_attempt(attempt_id: int, *options) -> Attempt:
 @bp.route("/")
 @login_required
 def index():
-    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True)).order_by(Exam.subject_id)).all()
+    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True), Exam.kind == "mock")
+                               .order_by(Exam.subject_id)).all()
     days = _open_days_for(current_user)
     mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
                               .order_by(Attempt.started_at.desc()).limit(50)).all()
@@ -59,6 +60,8 @@ def _open_days_for(user) -> list[MockExamDay]:
 @writes_late
 def start(exam_id):
     exam = get_or_404(Exam, exam_id)
+    if exam.kind != "mock":
+        abort(404)  # a course's quiz starts from its course page (lessons first, retries counted)
     return _start(exam, None)
 
 
@@ -359,7 +362,8 @@ def days():
 @roles_required("office", "admin")
 def new_day():
     form = MockDayForm()
-    form.exam_id.choices = [(e.id, e.name) for e in db.session.scalars(select(Exam).where(Exam.active.is_(True)))]
+    form.exam_id.choices = [(e.id, e.name) for e in db.session.scalars(select(Exam).where(Exam.active.is_(True),
+                                                                                        Exam.kind == "mock"))]
     form.org_unit_id.choices = unit_choices(visible_units(current_user))
     if request.method == "GET":
         start = utc_to_local(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)

@@ -152,9 +152,10 @@ def progress(user) -> tuple[list[LevelView], list[RealExamResult], dict, set]:
     mock_best = dict(db.session.execute(
         select(ExamSubject.code, func.max(Attempt.score)).join(Exam, Attempt.exam_id == Exam.id)
         .join(ExamSubject, Exam.subject_id == ExamSubject.id)
-        .where(Attempt.user_id == user.id, Attempt.status == "graded").group_by(ExamSubject.code)).all())
+        .where(Attempt.user_id == user.id, Attempt.status == "graded", Exam.kind == "mock")  # not course quizzes
+        .group_by(ExamSubject.code)).all())
     mock_passed = set(db.session.scalars(
         select(ExamSubject.code).join(Exam, Exam.subject_id == ExamSubject.id).join(Attempt, Attempt.exam_id == Exam.id)
-        .where(Attempt.user_id == user.id, Attempt.passed.is_(True))))
+        .where(Attempt.user_id == user.id, Attempt.passed.is_(True), Exam.kind == "mock")))
     return levels, real, mock_best, mock_passed
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL
 
 from .models import CATEGORIES, LEVELS, SERIES
@@ -37,6 +37,17 @@ class LessonForm(FlaskForm):
     video = FileField(_l("Or upload a video (MP4/WebM)"))
     attachment = FileField(_l("Add an attachment (PDF/Word/Excel/PowerPoint/image, up to 20 MB)"))
     image = FileField(_l("Add an image for the text (PNG/JPEG, up to 5 MB)"))
+
+
+class QuizForm(FlaskForm):
+    """The course's end-of-course quiz (课后测验). `topics` values are "<subject id>|<topic>"."""
+
+    enabled = BooleanField(_l("The course ends with a quiz: it completes only when the quiz is passed"))
+    topics = SelectMultipleField(_l("Topics to draw from (one subject)"), choices=[])
+    questions = IntegerField(_l("Number of questions"), default=10, validators=[Optional(), NumberRange(1, 50)])
+    pass_percent = IntegerField(_l("Pass mark (percent)"), default=60, validators=[Optional(), NumberRange(1, 100)])
+    retries = IntegerField(_l("Retries after a fail (leave empty for unlimited)"), validators=[Optional(),
+                                                                                             NumberRange(0, 20)])
 
 
 class ReviewForm(FlaskForm):

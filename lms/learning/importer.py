@@ -7,8 +7,10 @@ import yaml
 from sqlalchemy import select
 
 from ..database import utcnow
+from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
+from . import quiz as quizzes
 from .models import LEVELS, Course, Lesson
 from .search import reindex
 
@@ -72,6 +74,40 @@ def _course_fields(meta: dict, path: Path) -> dict:
     }
 
 
+UNLIMITED = ("unlimited", "不限")
+
+
+def _quiz_fields(meta, path: Path) -> dict | None:
+    """The `quiz:` block of course.md (see courses/README.md), checked for shape; None: no quiz."""
+    if meta is None or meta is False:
+        return None
+    if not isinstance(meta, dict):
+        raise CourseFileError(f"{path}: 'quiz' must be a mapping (subject, topics, questions, pass_percent, retries)")
+    problems = []
+    topics = meta.get("topics")
+    if isinstance(topics, str):
+        topics = [topics]
+    if not meta.get("subject"):
+        problems.append(f"{path}: quiz: 'subject' is required (a question_bank folder, e.g. junior-general)")
+    if not topics or not all(isinstance(t, str) and t.strip() for t in topics):
+        problems.append(f"{path}: quiz: 'topics' lists one or more topics of the question bank")
+    numbers = {}
+    for key, default in (("questions", 10), ("pass_percent", 60)):
+        value = meta.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{path}: quiz: '{key}' must be a whole number")
+        numbers[key] = value
+    retries = meta.get("retries")
+    if retries in UNLIMITED:
+        retries = None
+    elif retries is not None and (not isinstance(retries, int) or isinstance(retries, bool)):
+        problems.append(f"{path}: quiz: 'retries' is a whole number, or unlimited")
+    if problems:
+        raise CourseFileError("\n".join(problems))
+    return {"subject": str(meta["subject"]).strip(), "topics": [t.strip() for t in topics], **numbers,
+            "retries": retries}
+
+
 def load_folder(root: Path) -> list[dict]:
     """Parse every course folder; raise CourseFileError listing every problem found."""
     courses, problems = [], []
@@ -89,7 +125,8 @@ def load_folder(root: Path) -> list[dict]:
             if not lessons:
                 raise CourseFileError(f"{folder}: a course needs at least one lesson file")
             courses.append({"slug": folder.name, "fields": {**fields, "description": body},
-                            "authors": [str(a) for a in meta.get("authors") or []], "lessons": lessons})
+                            "authors": [str(a) for a in meta.get("authors") or []], "lessons": lessons,
+                            "quiz": _quiz_fields(meta.get("quiz"), folder / "course.md"), "path": folder / "course.md"})
         except CourseFileError as exc:
             problems.append(str(exc))
     if problems:
@@ -98,8 +135,10 @@ def load_folder(root: Path) -> list[dict]:
 
 
 def import_courses(root: Path) -> ImportResult:
-    """Create or update courses from a folder; published on import. Flushes, never commits."""
+    """Create or update courses from a folder; published on import. Flushes, never commits.
+    A course's quiz draws from the question bank: import the bank first."""
     result = ImportResult()
+    problems: list[str] = []
     data = load_folder(Path(root))
     existing = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([d["slug"] for d in data])))}
     trainers = {}
@@ -133,11 +172,41 @@ def import_courses(root: Path) -> ImportResult:
                 if getattr(lesson, key) != value:
                     setattr(lesson, key, value)
                     changed = True
+        try:
+            changed = _apply_quiz(course, item["quiz"], item["path"]) or changed
+        except CourseFileError as exc:
+            problems.append(str(exc))
+            continue
         if changed:
             reindex(course)
             if item["slug"] in existing:
                 result.updated += 1
         elif item["slug"] in existing:
             result.unchanged += 1
+    if problems:
+        raise CourseFileError("\n".join(problems))
     db.session.flush()
     return result
+
+
+def _apply_quiz(course: Course, data: dict | None, path: Path) -> bool:
+    """Give the course the quiz its file describes (or none). True if that changed anything."""
+    current = quizzes.active_quiz(course)
+    if data is None:
+        if current is None:
+            return False
+        quizzes.set_quiz(course, None)
+        return True
+    subject = db.session.scalar(select(ExamSubject).where(
+        (ExamSubject.code == data["subject"]) | (ExamSubject.name == data["subject"])))
+    if subject is None:
+        raise CourseFileError(f"{path}: quiz: unknown subject {data['subject']!r}")
+    wanted = quizzes.QuizSettings(subject=subject, topics=data["topics"], questions=data["questions"],
+                                  pass_percent=data["pass_percent"], retries=data["retries"])
+    if current is not None and quizzes.settings_of(current) == wanted:
+        return False
+    try:
+        quizzes.set_quiz(course, wanted)
+    except quizzes.QuizError as exc:
+        raise CourseFileError(f"{path}: quiz: {exc} (is the question bank imported?)")
+    return True

@@ -175,6 +175,11 @@ class QuizState:
         return graded[-1] if graded else None
 
     @property
+    def best(self) -> int:
+        """The best graded score on a 100-point scale (0 before any)."""
+        return max((percent_score(a) for a in self.attempts if a.status == "graded"), default=0)
+
+    @property
     def left(self) -> int | None:
         return None if self.allowed is None else max(0, self.allowed - self.used)
 

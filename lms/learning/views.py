@@ -8,8 +8,11 @@ from sqlalchemy import func, or_, select
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import (can_edit_course, can_review_courses, can_see_progress, can_see_unit, can_view_course,
-                          roles_required, visible_units, visible_users)
+from ..auth.scope import (can_edit_course, can_grant_quiz_attempt, can_review_courses, can_see_progress, can_see_unit,
+                          can_view_course, roles_required, visible_units, visible_users)
+from ..database import begin_writing, utcnow, writes_late
+from ..exams import attempts as exam_attempts
+from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
 from ..orgs.models import OrgUnit
@@ -17,8 +20,8 @@ from ..orgs.tree import unit_choices
 from ..uploads.storage import UploadError, save_upload
 from .. import clock
 from ..util import Page, get_or_404, page_arg
-from . import certificates, courses as domain, progress
-from .forms import AssignForm, CourseForm, LessonForm, RatingForm, ReviewForm, VerifyForm
+from . import certificates, courses as domain, progress, quiz
+from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
 from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson
 from .search import matching_course_ids
 
@@ -85,6 +88,8 @@ def course(course_id):
         any(t.user_id == current_user.id for t in course.authors)
     return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
                            pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
+                           quiz=quiz.active_quiz(course), quiz_state=quiz.state(enrollment) if enrollment else None,
+                           percent_score=quiz.percent_score,
                            rating_form=rating_form, show_comments=show_comments, form=ConfirmForm(),
                            review_form=ReviewForm(), can_edit=can_edit_course(current_user, course),
                            can_review=can_review_courses(current_user))
@@ -157,6 +162,9 @@ def complete(lesson_id):
     if finished:
         flash(_("Course complete: %(h)s credit hours added. Your certificate is ready.", h=lesson.course.credit_hours), "success")
         return redirect(url_for(".course", course_id=lesson.course_id))
+    if quiz.active_quiz(lesson.course) is not None and progress.required_lessons_done(enrollment):
+        flash(_("Every lesson is done. Pass the end-of-course quiz to complete the course."), "info")
+        return redirect(url_for(".course", course_id=lesson.course_id, _anchor="quiz"))
     lessons = list(lesson.course.lessons)
     i = lessons.index(lesson)
     if i + 1 < len(lessons):
@@ -171,7 +179,10 @@ def _learning_page(user: User):
     year = clock.this_year()
     hours = progress.hours_in_year(user.id, year)
     target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    quiz_states = {e.id: st for e in enrollments if (st := quiz.state(e)) is not None}
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
+                           quiz_states=quiz_states, can_grant=can_grant_quiz_attempt(current_user, user),
+                           confirm=ConfirmForm(),
                            percent=progress.percent, year=year, hours=hours, target=target,
                            hours_pct=min(100, progress.percent(float(hours), float(target))))
 
@@ -214,6 +225,53 @@ def rate(course_id):
     return redirect(url_for(".course", course_id=course.id))
 
 
+# --- the end-of-course quiz ---------------------------------------------------------------------
+
+@bp.route("/courses/<int:course_id>/quiz/start", methods=["POST"])
+@login_required
+@writes_late
+def start_quiz(course_id):
+    """Resume the open sitting or start one with a fresh paper (assembled before the write lock,
+    as mock exams do); the quiz is then taken on the mock-exam page, with its autosave and clock."""
+    course = _load_course(course_id)
+    enrollment = progress.enrollment_for(current_user, course)
+    if enrollment is None:
+        abort(404)
+    try:
+        st = quiz.check_can_start(enrollment)
+        if st.open is not None and utcnow() <= st.open.deadline_at:
+            return redirect(url_for("mock.attempt", attempt_id=st.open.id))
+        prepared = exam_attempts.prepare(st.quiz)
+        begin_writing()
+        attempt = quiz.start(enrollment, prepared=prepared)
+        db.session.commit()
+    except (quiz.QuizError, exam_attempts.AttemptError) as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".course", course_id=course_id, _anchor="quiz"))
+    return redirect(url_for("mock.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/enrollments/<int:enrollment_id>/quiz/grant", methods=["POST"])
+@roles_required("office", "admin")
+def grant_quiz_attempt(enrollment_id):
+    enrollment = get_or_404(Enrollment, enrollment_id)
+    if not can_grant_quiz_attempt(current_user, enrollment.user):
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        quiz.grant_attempt(enrollment)
+        db.session.commit()
+    except quiz.QuizError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+    else:
+        flash(_("%(name)s may take the quiz of %(course)s once more.", name=enrollment.user.name,
+                course=enrollment.course.title), "success")
+    return redirect(url_for(".learner_progress", user_id=enrollment.user_id))
+
+
 # --- certificates -----------------------------------------------------------------------------
 
 @bp.route("/certificates/<int:enrollment_id>.pdf")
@@ -228,6 +286,20 @@ def certificate(enrollment_id):
     pdf = certificates.render_pdf(cert, url_for(".verify", code=cert.code, _external=True))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=certificate-{cert.code}.pdf"})
+
+
+@bp.route("/certificates/<int:enrollment_id>")
+@login_required
+def certificate_page(enrollment_id):
+    enrollment = get_or_404(Enrollment, enrollment_id)
+    if not can_see_progress(current_user, enrollment.user):
+        abort(404)
+    cert = certificates.for_enrollment(enrollment)
+    if cert is None:
+        abort(404)
+    return render_template("learning/certificate.html", cert=cert, enrollment=enrollment,
+                           statement=certificates.statement(cert),
+                           verify_url=url_for(".verify", code=cert.code, _external=True))
 
 
 @bp.route("/verify", defaults={"code": None})
@@ -316,7 +388,61 @@ def edit_course(course_id):
                 flash(_("Changes saved."), "success")
                 return redirect(url_for(".edit_course", course_id=course.id))
             db.session.rollback()
-    return render_template("learning/course_form.html", form=form, course=course, confirm=ConfirmForm())
+    return render_template("learning/course_form.html", form=form, course=course, confirm=ConfirmForm(),
+                           quiz_form=_quiz_form(course))
+
+
+def _quiz_form(course: Course, formdata=None) -> QuizForm:
+    """The quiz settings form, its topics offered by subject with how many questions each holds."""
+    form = QuizForm(formdata=formdata, prefix="quiz")
+    subjects = {s.id: s for s in db.session.scalars(select(ExamSubject).order_by(ExamSubject.position))}
+    groups: dict[str, list] = {}
+    for (sid, topic), by_type in sorted(quiz.topic_counts().items(), key=lambda kv: (subjects[kv[0][0]].position, kv[0][1])):
+        groups.setdefault(subjects[sid].name, []).append(
+            (f"{sid}|{topic}", _("%(topic)s (%(n)d questions)", topic=topic, n=sum(by_type.values()))))
+    form.topics.choices = groups
+    existing = quiz.active_quiz(course)
+    if formdata is None and existing is not None:
+        settings = quiz.settings_of(existing)
+        form.enabled.data = True
+        form.topics.data = [f"{settings.subject.id}|{t}" for t in settings.topics]
+        form.questions.data, form.pass_percent.data = settings.questions, settings.pass_percent
+        form.retries.data = settings.retries
+    return form
+
+
+@bp.route("/courses/<int:course_id>/quiz", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def edit_quiz(course_id):
+    course = _load_editable(course_id)
+    form = _quiz_form(course, request.form)
+    if form.validate_on_submit():
+        try:
+            quiz.set_quiz(course, _quiz_settings(form) if form.enabled.data else None)
+        except quiz.QuizError as exc:
+            db.session.rollback()
+            form.topics.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("Quiz saved.") if form.enabled.data else _("The course has no quiz now."), "success")
+            return redirect(url_for(".edit_course", course_id=course.id, _anchor="quiz-settings"))
+    flash(_("The quiz was not saved: see the quiz settings below."), "danger")
+    course_form = CourseForm(formdata=None, obj=course)
+    course_form.series.data = course.series or ""
+    return render_template("learning/course_form.html", form=course_form, course=course,
+                           confirm=ConfirmForm(), quiz_form=form)
+
+
+def _quiz_settings(form: QuizForm) -> quiz.QuizSettings:
+    picked = [v.split("|", 1) for v in form.topics.data or []]
+    subject_ids = {int(sid) for sid, _topic in picked}
+    if len(subject_ids) > 1:
+        raise quiz.QuizError(_("Choose topics of one subject only."))
+    if not picked:
+        raise quiz.QuizError(_("Choose at least one topic for the quiz."))
+    return quiz.QuizSettings(subject=db.session.get(ExamSubject, subject_ids.pop()), topics=[t for _sid, t in picked],
+                             questions=form.questions.data or 10, pass_percent=form.pass_percent.data or 60,
+                             retries=form.retries.data)
 
 
 @bp.route("/courses/<int:course_id>/submit", methods=["POST"])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..auth.models import User, UserRole
 from ..auth.scope import unit_filter
-from ..exams.models import Attempt
+from ..exams.models import Attempt, Exam
 from ..extensions import db
 from ..learning.models import Credit, Enrollment
 from ..orgs.models import OrgUnit
@@ -318,6 +318,8 @@ def _attempt_where(f: Filters, lo, hi) -> list:
     where = [Attempt.status == "graded", _in_period(Attempt.graded_at, lo, hi)]
     if f.exam_id:
         where.append(Attempt.exam_id == f.exam_id)
+    else:  # mock exams; a course's quiz counts toward its course, not toward exam pass rates
+        where.append(Attempt.exam_id.in_(select(Exam.id).where(Exam.kind == "mock")))
     return where
 
 
