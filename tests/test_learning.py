@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import User
 from lms.database import utcnow
+from lms.exams.bank_io import import_shipped_bank
 from lms.extensions import db
 from lms.learning import progress
 from lms.learning.importer import CourseFileError, import_courses
@@ -39,6 +40,7 @@ def ids_in(html: str) -> set[int]:
 # --- the shipped library -------------------------------------------------------------------
 
 def test_shipped_courses_import_and_reimport_changes_nothing(ctx):
+    import_shipped_bank()  # the courses' quizzes draw from it
     first = import_courses(COURSES)
     assert first.created >= 12
     lessons = db.session.scalar(select(func.count()).select_from(Lesson))
@@ -68,6 +70,7 @@ def test_a_bad_course_folder_imports_nothing(ctx, tmp_path):
 
 def test_search_finds_a_two_character_chinese_word(app, client):
     with app.app_context():
+        import_shipped_bank()
         import_courses(COURSES)
         db.session.commit()
         elderly = db.session.scalar(select(Course.id).where(Course.slug == "elderly-care-services"))

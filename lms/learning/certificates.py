@@ -86,7 +86,7 @@ def render_pdf(cert: Certificate, verify_url: str) -> bytes:
     _register_font()
     buf = io.BytesIO()
     width, height = landscape(A4)
-    pdf = canvas.Canvas(buf, pagesize=(width, height))
+    pdf = canvas.Canvas(buf, pagesize=(width, height), initialFontName=FONT)  # no unembedded Helvetica
     pdf.setTitle(f"结业证书 {cert.code}")
     pdf.setAuthor(cert.issuer)
     pdf.setStrokeColorRGB(0.71, 0.16, 0.18)

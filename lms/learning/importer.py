@@ -138,8 +138,15 @@ def import_courses(root: Path) -> ImportResult:
     """Create or update courses from a folder; published on import. Flushes, never commits.
     A course's quiz draws from the question bank: import the bank first."""
     result = ImportResult()
-    problems: list[str] = []
     data = load_folder(Path(root))
+    problems: list[str] = []
+    for item in data:  # every quiz is checked against the bank before anything is written
+        try:
+            item["quiz"] = _quiz_settings(item["quiz"], item["path"])
+        except CourseFileError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CourseFileError("\n".join(problems))
     existing = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([d["slug"] for d in data])))}
     trainers = {}
     for t in db.session.scalars(select(Trainer)):
@@ -172,41 +179,43 @@ def import_courses(root: Path) -> ImportResult:
                 if getattr(lesson, key) != value:
                     setattr(lesson, key, value)
                     changed = True
-        try:
-            changed = _apply_quiz(course, item["quiz"], item["path"]) or changed
-        except CourseFileError as exc:
-            problems.append(str(exc))
-            continue
+        changed = _apply_quiz(course, item["quiz"]) or changed
         if changed:
             reindex(course)
             if item["slug"] in existing:
                 result.updated += 1
         elif item["slug"] in existing:
             result.unchanged += 1
-    if problems:
-        raise CourseFileError("\n".join(problems))
     db.session.flush()
     return result
 
 
-def _apply_quiz(course: Course, data: dict | None, path: Path) -> bool:
-    """Give the course the quiz its file describes (or none). True if that changed anything."""
-    current = quizzes.active_quiz(course)
+def _quiz_settings(data: dict | None, path: Path) -> quizzes.QuizSettings | None:
+    """The quiz a course file describes, checked against the question bank (import the bank first)."""
     if data is None:
-        if current is None:
-            return False
-        quizzes.set_quiz(course, None)
-        return True
+        return None
     subject = db.session.scalar(select(ExamSubject).where(
         (ExamSubject.code == data["subject"]) | (ExamSubject.name == data["subject"])))
     if subject is None:
         raise CourseFileError(f"{path}: quiz: unknown subject {data['subject']!r}")
-    wanted = quizzes.QuizSettings(subject=subject, topics=data["topics"], questions=data["questions"],
-                                  pass_percent=data["pass_percent"], retries=data["retries"])
-    if current is not None and quizzes.settings_of(current) == wanted:
-        return False
+    settings = quizzes.QuizSettings(subject=subject, topics=data["topics"], questions=data["questions"],
+                                    pass_percent=data["pass_percent"], retries=data["retries"])
     try:
-        quizzes.set_quiz(course, wanted)
+        quizzes.check_settings(settings)
     except quizzes.QuizError as exc:
         raise CourseFileError(f"{path}: quiz: {exc} (is the question bank imported?)")
+    return settings
+
+
+def _apply_quiz(course: Course, wanted: quizzes.QuizSettings | None) -> bool:
+    """Give the course the quiz its file describes (or none). True if that changed anything."""
+    current = quizzes.active_quiz(course)
+    if wanted is None:
+        if current is None:
+            return False
+        quizzes.set_quiz(course, None)
+        return True
+    if current is not None and quizzes.settings_of(current) == wanted:
+        return False
+    quizzes.set_quiz(course, wanted)
     return True
