@@ -22,7 +22,8 @@ from .conftest import login, post_form
 from .study import make_course, study_all_lessons, user
 from .test_mock_exams import make_bank, token_of
 
-pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) not installed")
+pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) not installed: "
+                                                                     ".ci/run installs it")
 
 
 def subject(code="junior-general") -> ExamSubject:
@@ -210,6 +211,9 @@ def test_fail_then_retry_with_a_new_paper_then_pass_gives_the_certificate(app, c
         cert = certificates.for_enrollment(enrollment)
     cert_page = client.get(f"/learn/certificates/{enrollment.id}").get_data(as_text=True)
     assert "完成学习并通过课后测验（成绩 100 分）" in cert_page
+    stranger = app.test_client()
+    login(stranger, "worker_b")
+    assert stranger.get(f"/learn/certificates/{enrollment.id}").status_code == 404
     public = app.test_client().get(f"/learn/verify/{cert.code}").get_data(as_text=True)
     assert "完成学习并通过课后测验（成绩 100 分）" in public and "经考核合格" not in public
 

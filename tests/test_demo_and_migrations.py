@@ -45,6 +45,24 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
     seed_demo()
     assert _counts() == (levels, learners, users)
     assert activity == [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
+    # Records are true: a completed course with a quiz has a passed quiz attempt, and its
+    # certificate says so; a course without a quiz never claims an assessment.
+    from lms.exams.models import Exam
+    from lms.learning.models import Certificate
+
+    rows = db.session.execute(
+        select(Certificate.achievement, Exam.id, Enrollment.user_id).join(Enrollment, Certificate.enrollment_id == Enrollment.id)
+        .outerjoin(Exam, (Exam.course_id == Enrollment.course_id) & Exam.active.is_(True))).all()
+    assert any(exam_id for _a, exam_id, _u in rows) and any(not exam_id for _a, exam_id, _u in rows)
+    for achievement, exam_id, user_id in rows:
+        if exam_id is None:
+            assert achievement == "完成学习"
+        else:
+            assert achievement.startswith("完成学习并通过课后测验（成绩 ")
+            assert db.session.scalar(select(func.count()).select_from(Attempt).where(
+                Attempt.exam_id == exam_id, Attempt.user_id == user_id, Attempt.passed.is_(True))) == 1
+    assert db.session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.completed_at.is_not(None))) \
+        == len(rows)
     # Offices at every level, an admin, trainers; profiles vary.
     roles = dict(db.session.execute(select(UserRole.role, func.count()).group_by(UserRole.role)).all())
     assert roles["office"] >= 1 + 3 + 8 and roles["admin"] >= 1 and roles["trainer"] >= 5

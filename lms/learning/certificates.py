@@ -6,13 +6,16 @@ as a subset: reportlab's built-in CID fonts are not embedded and show blank in m
 What the certificate says the holder did is frozen on it at issue (`achievement`): "完成学习" for
 a course without a quiz, "完成学习并通过课后测验（成绩 N 分）" for one whose quiz was passed."""
 import io
+import os
 import secrets
 
 import segno
+from flask import current_app
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
@@ -25,6 +28,7 @@ from .models import Certificate, Enrollment
 
 FONT = "WenQuanYiMicroHei"
 FONT_FILE = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # apt: fonts-wqy-microhei
+FALLBACK_FONT = "STSong-Light"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -77,16 +81,26 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return lines + ([line] if line else [])
 
 
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
+def _register_font() -> str:
+    """The font to set the certificate in: the embedded TrueType subset, or (font package missing)
+    reportlab's CID font, which needs no file but is not embedded, with a warning in the log."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return FONT
+    if os.path.exists(FONT_FILE):
         pdfmetrics.registerFont(TTFont(FONT, FONT_FILE, subfontIndex=0))
+        return FONT
+    current_app.logger.warning("%s is missing (apt-get install fonts-wqy-microhei): certificates fall back to the "
+                               "unembedded CID font %s", FONT_FILE, FALLBACK_FONT)
+    if FALLBACK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+    return FALLBACK_FONT
 
 
 def render_pdf(cert: Certificate, verify_url: str) -> bytes:
-    _register_font()
+    font = _register_font()
     buf = io.BytesIO()
     width, height = landscape(A4)
-    pdf = canvas.Canvas(buf, pagesize=(width, height), initialFontName=FONT)  # no unembedded Helvetica
+    pdf = canvas.Canvas(buf, pagesize=(width, height), initialFontName=font)  # no unembedded Helvetica
     pdf.setTitle(f"结业证书 {cert.code}")
     pdf.setAuthor(cert.issuer)
     pdf.setStrokeColorRGB(0.71, 0.16, 0.18)
@@ -95,20 +109,20 @@ def render_pdf(cert: Certificate, verify_url: str) -> bytes:
     pdf.setLineWidth(1)
     pdf.rect(15 * mm, 15 * mm, width - 30 * mm, height - 30 * mm)
     pdf.setFillColorRGB(0.71, 0.16, 0.18)
-    pdf.setFont(FONT, 36)
+    pdf.setFont(font, 36)
     pdf.drawCentredString(width / 2, height - 50 * mm, "结 业 证 书")
     pdf.setFillColorRGB(0, 0, 0)
-    pdf.setFont(FONT, 18)
+    pdf.setFont(font, 18)
     y = height - 80 * mm
     pdf.drawString(40 * mm, y, f"{cert.holder_name} 同志：")
     y -= 13 * mm
-    for line in _wrap("　　" + statement(cert), FONT, 18, width - 80 * mm):
+    for line in _wrap("　　" + statement(cert), font, 18, width - 80 * mm):
         pdf.drawString(40 * mm, y, line)
         y -= 11 * mm
-    pdf.setFont(FONT, 14)
+    pdf.setFont(font, 14)
     pdf.drawRightString(width - 60 * mm, 45 * mm, cert.issuer)
     pdf.drawRightString(width - 60 * mm, 36 * mm, f"{cert.issued_at:%Y年%m月%d日}")
-    pdf.setFont(FONT, 10)
+    pdf.setFont(font, 10)
     pdf.drawString(25 * mm, 22 * mm, f"证书编号（验证码）：{cert.code}    验证：{verify_url}")
     _draw_qr(pdf, verify_url, x=width - 52 * mm, y=24 * mm, size=32 * mm)
     pdf.showPage()

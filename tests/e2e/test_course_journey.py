@@ -94,8 +94,10 @@ def test_course_from_writing_to_certificate(browser, live_server):
     worker.goto(f"{base}/learn/mine")
     assert Decimal(worker.inner_text("#hours-total")) == hours_before + Decimal("1.5")
     worker.goto(course_url)
+    worker.click("#certificate")  # the certificate page, then its PDF
+    assert worker.inner_text("#certificate-achievement") == "完成学习"  # no quiz: nothing was assessed
     with worker.expect_download() as info:
-        worker.click("#certificate")
+        worker.click("#certificate-pdf")
     download = info.value
     with open(download.path(), "rb") as f:
         assert f.read(5) == b"%PDF-"
@@ -105,3 +107,4 @@ def test_course_from_writing_to_certificate(browser, live_server):
     public.goto(f"{base}/learn/verify/{code}")
     verified = public.inner_text("#verified")
     assert "该证书真实有效" in verified and "楼栋垃圾分类督导实务" in verified and "1.5" in verified
+    assert "完成学习" in verified and "考核" not in verified and "测验" not in verified
