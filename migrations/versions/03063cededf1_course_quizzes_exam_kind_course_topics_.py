@@ -43,8 +43,12 @@ def upgrade():
 
 
 def downgrade():
+    sqlite = op.get_context().dialect.name == 'sqlite'
     op.drop_index(op.f('ix_exam_course_id'), table_name='exam')
     with op.batch_alter_table('exam', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_exam_kind'), type_='check')
+        if not sqlite:
+            batch_op.drop_constraint(op.f('fk_exam_course_id_course'), type_='foreignkey')
         batch_op.drop_column('max_attempts')
         batch_op.drop_column('pass_percent')
         batch_op.drop_column('topics')
