@@ -6,7 +6,7 @@ table that attempts and exam days point at). Certificates issued before this cha
 "完成学习": none of them rested on an assessment.
 
 Revision ID: 03063cededf1
-Revises: 3d8f42426b95
+Revises: 9c07dd2829f1
 Create Date: 2026-12-07 12:16:59.871261
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '03063cededf1'
-down_revision = '3d8f42426b95'
+down_revision = '9c07dd2829f1'
 branch_labels = None
 depends_on = None
 
