@@ -311,8 +311,15 @@ def test_written_answers_wait_for_marking_then_the_total_updates(app, client, wo
                                                                      AttemptAnswer.item == essay_key))
         points = attempt.paper["items"][essay_key]["points"]
         db.session.commit()
-        attempt_id = attempt.id
+        attempt_id, exam_id = attempt.id, exam.id
     login(client, "trainer")
+    # A trainer marks only what an office handed to them.
+    assert f"/mock/marking/{answer_id}" not in client.get("/mock/marking").get_data(as_text=True)
+    assert client.get(f"/mock/marking/{answer_id}").status_code == 404
+    office = app.test_client()
+    login(office, "office_c")
+    r = post_form(office, "/mock/marking/assignments", {"target": f"exam:{exam_id}", "trainer_id": world["trainer"]})
+    assert r.status_code == 302
     assert f"/mock/marking/{answer_id}" in client.get("/mock/marking").get_data(as_text=True)
     page = client.get(f"/mock/marking/{answer_id}").get_data(as_text=True)
     assert "需求要点" in page or "方案要点" in page

@@ -182,11 +182,96 @@ def can_manage_library(user: User) -> bool:
 
 
 def can_edit_library_record(user: User, record) -> bool:
-    """A training base belongs to an org unit: an office edits only the bases in its area."""
-    from ..library.models import TrainingBase
+    """Edit (or delete) a pool record: everyone reads the pools city-wide, but an office changes
+    only the records of its own subtree; records without an org unit are the city office's."""
+    return can_place_library_record(user, getattr(record, "org_unit", None))
 
+
+def is_city_wide(user: User) -> bool:
+    """Admins and the offices of a root unit (the city) act over the whole tree."""
+    if user.has_role("admin"):
+        return True
+    return user.has_role("office") and user.org_unit is not None and user.org_unit.parent_id is None
+
+
+def can_place_library_record(user: User, unit: OrgUnit | None) -> bool:
+    """May the user create or hold a pool record at `unit`? Offices act inside their own subtree;
+    a record with no unit (the city's shared records) is for the city office and admins only."""
     if not can_manage_library(user):
         return False
-    if isinstance(record, TrainingBase):
-        return can_see_unit(user, record.org_unit)
-    return True
+    if unit is None:
+        return is_city_wide(user)
+    return can_see_unit(user, unit)
+
+
+def can_create_in_pool(user: User, has_unit: bool) -> bool:
+    """Offer "new" and "import" for a pool: pools whose records carry an org unit to every office
+    (each row placed inside its area), pools without one to the city office and admins only."""
+    return can_manage_library(user) and (has_unit or is_city_wide(user))
+
+
+# --- marking of written answers -------------------------------------------------------------------
+# Offices mark the answers of the workers in their subtree (and see their names: they run the
+# class); trainers mark blind, and only the answers of exams an office assigned to them.
+
+def can_assign_marking_to(viewer: User, trainer: User | None) -> bool:
+    """An office assigns marking to the trainer accounts in its area; an admin to any trainer."""
+    return trainer is not None and trainer.has_role("trainer") and trainer.active and \
+        viewer.has_role("office", "admin") and can_see_user(viewer, trainer)
+
+
+def visible_marking_assignments_filter(viewer: User):
+    """WHERE clause on MarkingAssignment: the assignments an office may list and withdraw."""
+    from ..exams.models import MarkingAssignment
+
+    if viewer.has_role("admin"):
+        return true()
+    if viewer.has_role("office"):
+        return MarkingAssignment.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(viewer)))
+    return false()
+
+
+def markable_answers_filter(viewer: User):
+    """WHERE clause on Attempt: the attempts whose written answers the viewer may open and mark."""
+    from sqlalchemy import and_, exists, or_
+    from sqlalchemy.orm import aliased
+
+    from ..exams.models import Attempt, MarkingAssignment
+
+    if viewer.has_role("admin"):
+        return true()
+    clauses = []
+    if viewer.has_role("office"):
+        clauses.append(Attempt.user_id.in_(
+            select(User.id).join(OrgUnit, User.org_unit_id == OrgUnit.id).where(unit_filter(viewer))))
+    if viewer.has_role("trainer"):
+        candidate, candidate_unit, assigned_unit = aliased(User), aliased(OrgUnit), aliased(OrgUnit)
+        clauses.append(exists(
+            select(MarkingAssignment.id)
+            .join(assigned_unit, MarkingAssignment.org_unit_id == assigned_unit.id)
+            .join(candidate, candidate.id == Attempt.user_id)
+            .join(candidate_unit, candidate.org_unit_id == candidate_unit.id)
+            .where(MarkingAssignment.trainer_id == viewer.id, MarkingAssignment.exam_id == Attempt.exam_id,
+                   or_(MarkingAssignment.mock_day_id.is_(None), MarkingAssignment.mock_day_id == Attempt.mock_day_id),
+                   candidate_unit.path.startswith(assigned_unit.path))
+            .correlate(Attempt)))
+    if not clauses:
+        return false()
+    return or_(*clauses) if len(clauses) > 1 else and_(clauses[0])
+
+
+def can_mark_attempt(viewer: User, attempt) -> bool:
+    from ..exams.models import Attempt
+    from ..extensions import db
+
+    if viewer.has_role("admin"):
+        return True
+    return bool(db.session.scalar(select(Attempt.id).where(Attempt.id == attempt.id, markable_answers_filter(viewer))))
+
+
+def marks_blind(viewer: User, attempt) -> bool:
+    """Whether the marking pages hide who wrote the answer: from everyone but the offices (and
+    admins) in whose area the candidate works."""
+    if viewer.has_role("admin"):
+        return False
+    return not (viewer.has_role("office") and can_see_user(viewer, attempt.user))

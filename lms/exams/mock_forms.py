@@ -73,3 +73,10 @@ class RejectResultForm(FlaskForm):
     reason = StringField(_l("Reason (the worker sees it)"), validators=[
         DataRequired(message=_l("Give the reason, so that the worker knows what to correct.")),
         Length(max=500, message=_l("At most %(max)d characters."))])
+
+
+class MarkingAssignmentForm(FlaskForm):
+    """Hand the marking of an exam (every sitting by the office's workers) or of one exam day to a trainer."""
+
+    target = SelectField(_l("Mark the written answers of"), validators=[DataRequired()])
+    trainer_id = SelectField(_l("Trainer"), coerce=int)

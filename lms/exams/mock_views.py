@@ -12,16 +12,20 @@ from sqlalchemy.orm import defer, selectinload
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
+from ..auth.models import UserRole
 from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter, visible_units
 from ..auth.scope import can_verify_results_of, verifiable_results
+from ..auth.scope import (can_assign_marking_to, can_mark_attempt, markable_answers_filter, marks_blind, scope_unit,
+                          visible_marking_assignments_filter, visible_users)
 from ..database import begin_writing, utcnow, writes_late
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..util import MAX_ID, Page, get_or_404, get_or_none, local_to_utc, page_arg, safe_next, utc_to_local
 from . import analysis, attempts, practice, real_results
-from .mock_forms import MockDayForm, RealResultForm, RejectResultForm
-from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, Mistake, MockExamDay, Question, RealExamResult)
+from .mock_forms import MarkingAssignmentForm, MockDayForm, RealResultForm, RejectResultForm
+from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, MarkingAssignment, Mistake, MockExamDay, Question,
+                     RealExamResult)
 from .. import clock
 
 bp = Blueprint("mock", __name__, url_prefix="/mock")
@@ -397,21 +401,32 @@ def day(day_id):
 
 # --- marking and item analysis (trainers, offices) ---------------------------------------------------------------
 
+def _markable_answer(answer_id: int) -> tuple[AttemptAnswer, Attempt]:
+    """A written answer the viewer may mark (scope.markable_answers_filter); anything else is a 404."""
+    answer = get_or_404(AttemptAnswer, answer_id)
+    attempt = db.session.get(Attempt, answer.attempt_id)
+    if not can_mark_attempt(current_user, attempt):
+        abort(404)
+    return answer, attempt
+
+
 @bp.route("/marking")
 @roles_required("trainer", "office", "admin")
 def marking():
     rows = db.session.execute(
         select(AttemptAnswer, Attempt).join(Attempt, AttemptAnswer.attempt_id == Attempt.id)
-        .where(AttemptAnswer.score.is_(None), Attempt.status == "submitted")
-        .order_by(Attempt.submitted_at).limit(200)).all()
-    return render_template("mock/marking.html", rows=rows)
+        .where(AttemptAnswer.score.is_(None), Attempt.status == "submitted", markable_answers_filter(current_user))
+        .options(defer(Attempt.paper), selectinload(Attempt.user).selectinload(User.org_unit))
+        .order_by(Attempt.submitted_at, AttemptAnswer.id).limit(200)).all()
+    named = {attempt.id for _answer, attempt in rows if not marks_blind(current_user, attempt)}
+    return render_template("mock/marking.html", rows=rows, named=named,
+                           can_assign=current_user.has_role("office", "admin"))
 
 
 @bp.route("/marking/<int:answer_id>", methods=["GET", "POST"])
 @roles_required("trainer", "office", "admin")
 def mark(answer_id):
-    answer = get_or_404(AttemptAnswer, answer_id)
-    attempt = db.session.get(Attempt, answer.attempt_id)
+    answer, attempt = _markable_answer(answer_id)
     item = attempt.paper["items"][answer.item]
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -428,7 +443,64 @@ def mark(answer_id):
     case = None
     if "." in answer.item:
         case = attempt.paper["items"].get(answer.item.split(".")[0])
-    return render_template("mock/mark.html", answer=answer, attempt=attempt, item=item, case=case, form=form)
+    return render_template("mock/mark.html", answer=answer, attempt=attempt, item=item, case=case, form=form,
+                           named=not marks_blind(current_user, attempt))
+
+
+def _assignment_targets() -> list[tuple[str, str]]:
+    """What an office may hand out: any active exam (its workers' sittings), or one of its exam days."""
+    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True)).order_by(Exam.subject_id, Exam.id)).all()
+    days = db.session.scalars(select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
+                              .where(unit_filter(current_user)).order_by(MockExamDay.opens_at.desc()).limit(100)).all()
+    return ([(f"exam:{e.id}", _("Exam: %(name)s", name=e.name)) for e in exams]
+            + [(f"day:{d.id}", _("Exam day: %(title)s (%(unit)s)", title=d.title, unit=d.org_unit.name)) for d in days])
+
+
+@bp.route("/marking/assignments", methods=["GET", "POST"])
+@roles_required("office", "admin")
+def marking_assignments():
+    form = MarkingAssignmentForm()
+    form.target.choices = _assignment_targets()
+    trainers = db.session.scalars(visible_users(current_user).join(User.role_rows)
+                                  .where(UserRole.role == "trainer", User.active.is_(True))
+                                  .order_by(OrgUnit.path, User.username)).unique().all()
+    form.trainer_id.choices = [(t.id, f"{t.name}（{t.username} · {t.org_unit.name}）") for t in trainers]
+    if form.validate_on_submit():
+        trainer = db.session.get(User, form.trainer_id.data)
+        kind, _sep, target_id = form.target.data.partition(":")
+        day = db.session.get(MockExamDay, int(target_id)) if kind == "day" else None
+        exam = day.exam if day is not None else db.session.get(Exam, int(target_id))
+        unit = day.org_unit if day is not None else scope_unit(current_user)
+        if not can_assign_marking_to(current_user, trainer) or not can_see_unit(current_user, unit):
+            abort(404)
+        same = db.session.scalar(select(MarkingAssignment.id).where(
+            MarkingAssignment.trainer_id == trainer.id, MarkingAssignment.exam_id == exam.id,
+            MarkingAssignment.org_unit_id == unit.id,
+            MarkingAssignment.mock_day_id.is_(None) if day is None else MarkingAssignment.mock_day_id == day.id))
+        if same is None:
+            db.session.add(MarkingAssignment(exam_id=exam.id, mock_day_id=day.id if day else None, org_unit_id=unit.id,
+                                             trainer_id=trainer.id, assigned_by_id=current_user.id))
+            db.session.commit()
+        flash(_("%(name)s now marks these answers.", name=trainer.name), "success")
+        return redirect(url_for(".marking_assignments"))
+    rows = db.session.scalars(select(MarkingAssignment).where(visible_marking_assignments_filter(current_user))
+                              .order_by(MarkingAssignment.created_at.desc(), MarkingAssignment.id.desc())).all()
+    return render_template("mock/marking_assignments.html", form=form, rows=rows, confirm=ConfirmForm())
+
+
+@bp.route("/marking/assignments/<int:assignment_id>/delete", methods=["POST"])
+@roles_required("office", "admin")
+def withdraw_marking(assignment_id):
+    row = get_or_404(MarkingAssignment, assignment_id)
+    if not can_see_unit(current_user, row.org_unit):
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db.session.delete(row)
+    db.session.commit()
+    flash(_("Assignment withdrawn."), "success")
+    return redirect(url_for(".marking_assignments"))
 
 
 @bp.route("/analysis")

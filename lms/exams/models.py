@@ -214,6 +214,28 @@ class AttemptAnswer(db.Model):
     feedback: Mapped[str] = mapped_column(Text, default="")
 
 
+class MarkingAssignment(db.Model):
+    """An office hands the marking of an exam's written answers (of one exam day, or of every
+    sitting) by the workers of its area to a trainer, who then sees them in the marking queue,
+    without the candidates' names."""
+
+    __tablename__ = "marking_assignment"
+    __table_args__ = (Index("ix_marking_assignment_trainer_exam", "trainer_id", "exam_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
+    mock_day_id: Mapped[int | None] = mapped_column(ForeignKey("mock_exam_day.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)  # whose workers' answers
+    trainer_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+
+    exam: Mapped[Exam] = relationship()
+    mock_day: Mapped[MockExamDay | None] = relationship()
+    org_unit = relationship("OrgUnit")
+    trainer = relationship("User", foreign_keys=[trainer_id])
+
+
 class Mistake(db.Model):
     """错题本: a question the learner got wrong, until answered right twice in a row."""
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from ..auth.accounts import choice_parser, parse_phone
 from ..auth.models import User
-from ..auth.scope import visible_units
+from ..auth.scope import can_edit_library_record, can_place_library_record, visible_units
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..tabular import Column, ImportReport, read_rows
 from .models import BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS
-from .pools import (FIELDS, Pool, account_problem, match_key, may_place_base, normalize_list, record_key,
+from .pools import (FIELDS, Pool, account_problem, match_key, normalize_list, record_key,
                     save_record)
 from .. import clock
 
@@ -235,7 +235,7 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
             if unit is None:
                 report.add(number, label["org_code"], _("No org unit has the code %(code)s.", code=code))
                 ok = False
-            elif pool.key == "bases" and not may_place_base(viewer, unit):
+            elif not can_place_library_record(viewer, unit):
                 report.add(number, label["org_code"], _("%(unit)s is outside your area.", unit=unit.name))
                 ok = False
             else:
@@ -252,6 +252,9 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
                                                             row=seen_keys[key]))
             seen_keys.setdefault(key, number)
             record = existing.get(key)
+            problem = _scope_problem(viewer, pool, record, values)
+            if problem:
+                report.add(number, label.get("org_code", label[pool.name_attr]), problem)
         username = row.get("username")
         if username:
             if username in seen_users:
@@ -277,6 +280,17 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
         else:
             updated += 1
     return report, created, updated
+
+
+def _scope_problem(viewer: User, pool: Pool, record, values: dict) -> str | None:
+    """Why the viewer may not write this row (None when it may): a record of another area, or a
+    new record left without an org unit by an office that keeps only its own area's records."""
+    if record is not None and not can_edit_library_record(viewer, record):
+        return _("%(name)s belongs to another area: only its own office may change it.",
+                 name=getattr(record, pool.name_attr))
+    if record is None and values.get("org_unit") is None and not can_place_library_record(viewer, None):
+        return _("Give the code of an org unit in your area.")
+    return None
 
 
 # ----- export and template --------------------------------------------------------------------

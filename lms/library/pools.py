@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
-from ..auth.scope import can_see_unit
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
@@ -150,13 +149,6 @@ def trainer_courses(trainer: Trainer, staff: bool) -> list:
     if not staff:
         stmt = stmt.where(Course.status == "published")
     return db.session.scalars(stmt.order_by(Course.title, Course.id)).all()
-
-
-# ----- permissions ---------------------------------------------------------------------------
-
-def may_place_base(viewer: User, unit: OrgUnit | None) -> bool:
-    """An office creates and edits bases only inside its own subtree; an admin anywhere."""
-    return can_see_unit(viewer, unit)
 
 
 # ----- identity and saving -------------------------------------------------------------------

@@ -8,12 +8,12 @@ The five pools share one set of views, told apart by the `kind` in the URL:
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..auth.forms import ImportForm
-from ..auth.scope import can_edit_library_record, can_manage_library, roles_required, visible_units
+from ..auth.scope import (can_create_in_pool, can_edit_library_record, can_manage_library, can_place_library_record,
+                          is_city_wide, roles_required, visible_units)
 from ..extensions import db
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
@@ -23,7 +23,7 @@ from .. import clock
 from ..util import Page, get_or_404, get_or_none, page_arg
 from .forms import FORMS
 from .io import columns, export_row, import_pool, template_notes
-from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account, may_place_base,
+from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account,
                     pool_query, save_record, split_list, trainer_courses, tree_order, visible_to)
 
 bp = Blueprint("library", __name__, url_prefix="/library")
@@ -53,7 +53,8 @@ def _pool(kind: str) -> Pool:
 def _template_helpers(pool: Pool) -> dict:
     # The list filters of the query string, for the pager and export links.
     query = {k: v for k, v in request.args.items() if k in FILTER_ARGS}
-    return {"pool": pool, "staff": can_manage_library(current_user), "split_list": split_list, "query": query}
+    return {"pool": pool, "staff": can_manage_library(current_user), "split_list": split_list, "query": query,
+            "may_create": can_create_in_pool(current_user, pool.has_unit)}
 
 
 @bp.route("/")
@@ -101,29 +102,31 @@ def detail(kind, item_id):
 
 
 def _unit_options(units) -> list:
-    return [("", "—")] + [(u.id, "　" * u.depth + u.name) for u in tree_order(units)]
+    """The units in the viewer's scope; "no unit" only for those who may keep city-wide records."""
+    none = [("", "—")] if is_city_wide(current_user) else []
+    return none + [(u.id, "　" * u.depth + u.name) for u in tree_order(units)]
 
 
 def _prepare(pool: Pool, form) -> None:
-    if pool.key == "bases":
+    if pool.has_unit:
         form.org_unit_id.choices = _unit_options(db.session.scalars(visible_units(current_user)))
-    elif pool.key == "trainers":
-        form.org_unit_id.choices = _unit_options(db.session.scalars(select(OrgUnit)))
 
 
 def _values(pool: Pool, form, record) -> dict | None:
     """The validated form's values with the org unit and account resolved, or None after putting
-    the problems on the form. A base placed outside the viewer's area is a 403."""
+    the problems on the form. A record placed outside the viewer's area is a 403."""
     values = form.values()
     ok = True
     if pool.has_unit:
         unit = _unit(form.org_unit_id.data)
-        if pool.key == "bases":
-            if unit is None:
-                form.org_unit_id.errors.append(_("Choose the org unit of the base."))
-                ok = False
-            elif not may_place_base(current_user, unit):
-                abort(403)
+        if pool.key == "bases" and unit is None:
+            form.org_unit_id.errors.append(_("Choose the org unit of the base."))
+            ok = False
+        elif unit is None and not can_place_library_record(current_user, None):
+            form.org_unit_id.errors.append(_("Choose an org unit in your area."))
+            ok = False
+        elif not can_place_library_record(current_user, unit):
+            abort(403)
         values["org_unit"] = unit
     if pool.key == "trainers":
         username = (form.username.data or "").strip()
@@ -163,6 +166,8 @@ def _save(pool: Pool, form, record):
 @roles_required("office", "admin")
 def create(kind):
     pool = _pool(kind)
+    if not can_create_in_pool(current_user, pool.has_unit):
+        abort(403)
     form = FORMS[kind]()
     _prepare(pool, form)
     if form.validate_on_submit():
@@ -179,7 +184,7 @@ def edit(kind, item_id):
     pool = _pool(kind)
     record = _record(pool, item_id)
     if not can_edit_library_record(current_user, record):
-        abort(403)
+        abort(404)  # read it on its page; change it only in the office that owns it
     form = FORMS[kind](obj=record)
     _prepare(pool, form)
     if request.method == "GET" and kind == "trainers":
@@ -195,6 +200,8 @@ def edit(kind, item_id):
 @roles_required("office", "admin")
 def import_view(kind):
     pool = _pool(kind)
+    if not can_create_in_pool(current_user, pool.has_unit):
+        abort(403)
     form = ImportForm()
     report = None
     if form.validate_on_submit():

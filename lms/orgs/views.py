@@ -96,7 +96,7 @@ def delete(unit_id):
 def detail(unit_id):
     unit = get_or_404(OrgUnit, unit_id)
     if not can_see_unit(current_user, unit):
-        abort(403)
+        abort(404)
     return redirect(url_for("accounts.index", unit=unit.id))
 
 
