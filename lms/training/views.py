@@ -393,8 +393,8 @@ def open_classes():
 @login_required
 def register(training_id):
     training = get_or_404(Training, training_id)
-    if training.status == "draft":
-        abort(404)
+    if training.status == "draft" or not rules.in_audience(training, current_user):
+        abort(404)  # as its page: a class not meant for this worker is not shown to them
     training_id = training.id
     db.session.commit()  # end the read transaction: the registration starts a fresh one with the lock
     rules.lock_training(training_id)
@@ -416,6 +416,9 @@ def register(training_id):
 @login_required
 def cancel(training_id):
     training = get_or_404(Training, training_id)
+    if not rules.in_audience(training, current_user) and db.session.scalar(select(Registration.id).where(
+            Registration.training_id == training.id, Registration.user_id == current_user.id)) is None:
+        abort(404)
     db.session.commit()
     rules.lock_training(training_id)
     try:
