@@ -71,8 +71,11 @@ def test_offices_assign_marking_to_trainers_in_their_area_by_exam_or_day(app, di
         marker_d2 = db.session.scalar(select(User.id).where(User.username == "marker_d2"))
         marker_d1 = db.session.scalar(select(User.id).where(User.username == "marker_d1"))
         exam_id = db.session.get(MockExamDay, own["day"]).exam_id
+        city_trainer = db.session.scalar(select(User.id).where(User.username == "trainer"))
     html = office.get("/mock/marking/assignments").get_data(as_text=True)
-    assert f'value="{marker_d1}"' in html and f'value="{marker_d2}"' not in html
+    # Its own trainers and the city's (they teach everywhere), never another district's.
+    assert f'value="{marker_d1}"' in html and f'value="{city_trainer}"' in html
+    assert f'value="{marker_d2}"' not in html
     assert f'value="day:{own["day"]}"' in html and f'value="day:{other["day"]}"' not in html
     assert "D2阅卷人" not in html  # another district's assignments are not listed
     # Another district's trainer or exam day: refused, nothing stored.
@@ -81,7 +84,11 @@ def test_offices_assign_marking_to_trainers_in_their_area_by_exam_or_day(app, di
     assert r.status_code == 200 and _count(app) == before
     r = post_form(office, "/mock/marking/assignments", {"target": f"day:{other['day']}", "trainer_id": marker_d1})
     assert r.status_code == 200 and _count(app) == before
-    # The exam day of its own district: marker_d1 then sees that day's sittings only.
+    # The exam day of its own district (linked from the day's page): marker_d1 then sees that day's sittings only.
+    day_page = office.get(f"/mock/days/{own['day']}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" id="assign-day-marking"', day_page).group(1).replace("&amp;", "&")
+    assert re.search(rf'<option selected value="day:{own["day"]}"|<option value="day:{own["day"]}" selected',
+                     office.get(link).get_data(as_text=True))
     r = post_form(office, "/mock/marking/assignments", {"target": f"day:{own['day']}", "trainer_id": marker_d1})
     assert r.status_code == 302 and _count(app) == before + 1
     with app.app_context():
@@ -99,6 +106,15 @@ def test_offices_assign_marking_to_trainers_in_their_area_by_exam_or_day(app, di
         assert can_mark_attempt(marker, db.session.get(Attempt, in_day_id))
         assert not can_mark_attempt(marker, db.session.get(Attempt, own["open"]))  # same exam, not that day
         assert not can_mark_attempt(marker, db.session.get(Attempt, other["submitted"]))
+    # A city trainer assigned by D1 marks D1's answers only.
+    with app.app_context():
+        written_exam = db.session.get(Attempt, own["submitted"]).exam_id
+    r = post_form(office, "/mock/marking/assignments", {"target": f"exam:{written_exam}", "trainer_id": city_trainer})
+    assert r.status_code == 302
+    with app.app_context():
+        trainer = db.session.get(User, city_trainer)
+        assert can_mark_attempt(trainer, db.session.get(Attempt, own["submitted"]))
+        assert not can_mark_attempt(trainer, db.session.get(Attempt, other["submitted"]))
     # An office cannot withdraw another district's assignment.
     r = post_form(office, f"/mock/marking/assignments/{other['assignment']}/delete", page="/mock/marking/assignments")
     assert r.status_code == 404

@@ -271,7 +271,13 @@ def test_admin_only_routes_refuse_every_office(app, districts):
 
 
 def test_exports_without_an_id_hold_nothing_of_another_district(app, districts):
+    d2 = _client(app, "office_d2")  # an audited change in D2
+    r = d2.post(f"/accounts/{districts['other']['worker']}/require-password-change",
+                data={"csrf_token": csrf_token(d2, "/auth/password")})
+    assert r.status_code == 302
+    assert "西区培训办" in _client(app, "office_c").get("/audit/export.csv").get_data(as_text=True)
     client = _client(app, "office_d1")
+    assert "西区培训办" not in client.get("/audit/export.csv").get_data(as_text=True)
     other_name = districts["other"]["worker_name"]
     for url in ("/accounts/export.csv", "/stats/unit/%d/export/workers.csv" % districts["own"]["unit"],
                 "/library/trainers/export.xlsx", "/audit/export.csv"):

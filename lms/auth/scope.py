@@ -215,9 +215,30 @@ def can_create_in_pool(user: User, has_unit: bool) -> bool:
 # class); trainers mark blind, and only the answers of exams an office assigned to them.
 
 def can_assign_marking_to(viewer: User, trainer: User | None) -> bool:
-    """An office assigns marking to the trainer accounts in its area; an admin to any trainer."""
-    return trainer is not None and trainer.has_role("trainer") and trainer.active and \
-        viewer.has_role("office", "admin") and can_see_user(viewer, trainer)
+    """An office hands marking to the trainer accounts that serve its area: those in its subtree and
+    those of the units above it (city trainers teach everywhere), never a sibling district's; an
+    admin to any trainer. The trainer then sees only that area's answers, without names."""
+    if trainer is None or not trainer.active or not trainer.has_role("trainer"):
+        return False
+    if viewer.has_role("admin"):
+        return True
+    return viewer.has_role("office") and (viewer.org_unit.contains(trainer.org_unit)
+                                          or trainer.org_unit.contains(viewer.org_unit))
+
+
+def assignable_markers(viewer: User) -> Select:
+    """The trainer accounts `can_assign_marking_to` allows, for the assignment form."""
+    from .models import UserRole
+
+    query = (select(User).join(User.org_unit)
+             .where(User.active.is_(True), User.role_rows.any(UserRole.role == "trainer")))
+    if viewer.has_role("admin"):
+        return query
+    if viewer.has_role("office"):
+        from sqlalchemy import literal, or_
+
+        return query.where(or_(unit_filter(viewer), literal(viewer.org_unit.path).startswith(OrgUnit.path)))
+    return query.where(false())
 
 
 def visible_marking_assignments_filter(viewer: User):

@@ -12,11 +12,10 @@ from sqlalchemy.orm import defer, selectinload
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.models import UserRole
 from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter, visible_units
 from ..auth.scope import can_verify_results_of, verifiable_results
-from ..auth.scope import (can_assign_marking_to, can_mark_attempt, markable_answers_filter, marks_blind, scope_unit,
-                          visible_marking_assignments_filter, visible_users)
+from ..auth.scope import (assignable_markers, can_assign_marking_to, can_mark_attempt, markable_answers_filter,
+                          marks_blind, scope_unit, visible_marking_assignments_filter)
 from ..database import begin_writing, utcnow, writes_late
 from ..extensions import db
 from ..orgs.models import OrgUnit
@@ -461,10 +460,10 @@ def _assignment_targets() -> list[tuple[str, str]]:
 def marking_assignments():
     form = MarkingAssignmentForm()
     form.target.choices = _assignment_targets()
-    trainers = db.session.scalars(visible_users(current_user).join(User.role_rows)
-                                  .where(UserRole.role == "trainer", User.active.is_(True))
-                                  .order_by(OrgUnit.path, User.username)).unique().all()
+    trainers = db.session.scalars(assignable_markers(current_user).order_by(OrgUnit.path, User.username)).all()
     form.trainer_id.choices = [(t.id, f"{t.name}（{t.username} · {t.org_unit.name}）") for t in trainers]
+    if request.method == "GET" and request.args.get("target") in dict(form.target.choices):
+        form.target.data = request.args["target"]  # from an exam day's page
     if form.validate_on_submit():
         trainer = db.session.get(User, form.trainer_id.data)
         kind, _sep, target_id = form.target.data.partition(":")
