@@ -18,7 +18,7 @@ from lms.api.models import ApiToken, hash_token, new_token_value
 from lms.auth.models import User, UserRole
 from lms.database import utcnow
 from lms.exams import attempts
-from lms.exams.models import AttemptAnswer, Exam, MarkingAssignment, MockExamDay
+from lms.exams.models import AttemptAnswer, Exam, ExamSubject, MarkingAssignment, MockExamDay, RealExamResult
 from lms.extensions import db
 from lms.learning import certificates
 from lms.learning.models import Enrollment
@@ -84,6 +84,8 @@ WALK = {
     "mock.result": (lambda d: {"attempt_id": d["submitted"]}, "office"),
     "mock.mark": (lambda d: {"answer_id": d["answer"]}, "office"),
     "mock.day": (lambda d: {"day_id": d["day"]}, "office"),
+    "mock.reject_result": (lambda d: {"result_id": d["real_result"]}, "office"),
+    "mock.verify_result": (lambda d: {"result_id": d["real_result"]}, "office"),
     "mock.start_day": (lambda d: {"day_id": d["day"]}, "worker"),
     "mock.attempt": (lambda d: {"attempt_id": d["open"]}, "worker"),
     "mock.state": (lambda d: {"attempt_id": d["open"]}, "worker"),
@@ -158,13 +160,17 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     base = TrainingBase(name=f"{code}基地", kind="other", org_unit=_unit(street), active=True)
     enrollment = Enrollment(user_id=worker.id, course_id=course.id, completed_at=now - timedelta(days=1))
     token = ApiToken(user_id=office.id, name="walk", token_hash=hash_token(new_token_value()), hint="walk")
-    db.session.add_all([assignment, trainer_record, base, enrollment, token])
+    real_result = RealExamResult(user_id=worker.id, subject_id=db.session.scalar(select(ExamSubject.id).limit(1)),
+                                 exam_year=2025, score=Decimal("65"), passed=True, entered_by_id=worker.id,
+                                 status="pending")
+    db.session.add_all([assignment, trainer_record, base, enrollment, token, real_result])
     db.session.flush()
     certificates.issue(enrollment)
     return {"unit": unit.id, "worker": worker.id, "training": training.id, "session": training.sessions[0].id,
             "day": day.id, "submitted": submitted.id, "answer": answer, "open": open_attempt.id,
             "assignment": assignment.id, "trainer_record": trainer_record.id, "base": base.id,
-            "enrollment": enrollment.id, "token": token.id, "worker_name": worker.name}
+            "enrollment": enrollment.id, "token": token.id, "real_result": real_result.id,
+            "worker_name": worker.name}
 
 
 @pytest.fixture
@@ -249,6 +255,8 @@ def test_the_same_urls_of_its_own_district_answer(app, districts):
     with app.app_context():
         assert db.session.get(MarkingAssignment, own["assignment"]) is None
         assert db.session.get(MarkingAssignment, districts["other"]["assignment"]) is not None
+        assert db.session.get(RealExamResult, own["real_result"]).status == "verified"
+        assert db.session.get(RealExamResult, districts["other"]["real_result"]).status == "pending"
 
 
 def test_pool_records_are_read_city_wide_but_changed_only_at_home(app, districts):
