@@ -1,7 +1,7 @@
 """marking assignments: an office hands an exam's written answers to a trainer
 
 Revision ID: b8910ad7b103
-Revises: 9c07dd2829f1
+Revises: 03063cededf1
 Create Date: 2026-12-07 12:16:47.023948
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8910ad7b103'
-down_revision = '9c07dd2829f1'
+down_revision = '03063cededf1'
 branch_labels = None
 depends_on = None
 
