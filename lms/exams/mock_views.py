@@ -448,7 +448,8 @@ def mark(answer_id):
 
 def _assignment_targets() -> list[tuple[str, str]]:
     """What an office may hand out: any active exam (its workers' sittings), or one of its exam days."""
-    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True)).order_by(Exam.subject_id, Exam.id)).all()
+    exams = db.session.scalars(select(Exam).where(Exam.active.is_(True), Exam.kind == "mock")
+                               .order_by(Exam.subject_id, Exam.id)).all()
     days = db.session.scalars(select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
                               .where(unit_filter(current_user)).order_by(MockExamDay.opens_at.desc()).limit(100)).all()
     return ([(f"exam:{e.id}", _("Exam: %(name)s", name=e.name)) for e in exams]
