@@ -55,6 +55,8 @@ NOT_DISTRICT_RECORDS = {
     "learning.delete_lesson": "city-wide course library",
     "learning.move_lesson": "city-wide course library",
     "learning.assign": "city-wide course; the workers it is assigned to are chosen within scope",
+    "learning.edit_quiz": "city-wide course library",
+    "learning.start_quiz": "city-wide course; a worker starts its quiz for themself",
     # The org tree is managed by admins only: every office gets 403 whatever the id (checked below).
     "orgs.edit": "admin only",
     "orgs.delete": "admin only",
@@ -80,6 +82,8 @@ WALK = {
     "stats.worker_export": (lambda d: {"user_id": d["worker"], "report": "courses", "fmt": "csv"}, "office"),
     "learning.learner_progress": (lambda d: {"user_id": d["worker"]}, "office"),
     "learning.certificate": (lambda d: {"enrollment_id": d["enrollment"]}, "office"),
+    "learning.certificate_page": (lambda d: {"enrollment_id": d["enrollment"]}, "office"),
+    "learning.grant_quiz_attempt": (lambda d: {"enrollment_id": d["enrollment"]}, "office"),
     "mock.learner_progress": (lambda d: {"user_id": d["worker"]}, "office"),
     "mock.result": (lambda d: {"attempt_id": d["submitted"]}, "office"),
     "mock.mark": (lambda d: {"answer_id": d["answer"]}, "office"),
