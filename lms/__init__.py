@@ -162,7 +162,24 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(e):
+        from .inputs import BadInput
+
+        if isinstance(e, BadInput):  # a value that was not understood: say which and what is accepted
+            return page(400, _("Bad request"), e.message)
         return page(400, _("Bad request"), _("The request could not be understood. Go back and try again."))
+
+    @app.before_request
+    def _refuse_nul():
+        """No text column can store a NUL character (PostgreSQL refuses it): refuse it at the door,
+        wherever it is typed (query string, form field, JSON value)."""
+        from .inputs import BadInput, has_nul, json_has_nul
+
+        field = has_nul(request.args)
+        if field is None and request.method in ("POST", "PUT", "PATCH"):
+            field = has_nul(request.form) if not request.is_json else json_has_nul(request)
+        if field is not None:
+            raise BadInput(_("The field “%(field)s” contains a NUL character (\\0), which is never valid text.",
+                             field=field.replace("\x00", "\\0")))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

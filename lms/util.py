@@ -1,7 +1,7 @@
 """Small helpers for views."""
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -53,7 +53,10 @@ class Page:
 
 
 def page_arg() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    """The page number of a list (?page=): 1 when absent; a 400 page saying why when not 1 to 100,000."""
+    from .inputs import page_arg as read
+
+    return read()
 
 
 LOCAL_TZ = "Asia/Shanghai"

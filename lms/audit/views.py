@@ -1,5 +1,5 @@
 """Browsing and exporting the audit trail (admins; offices see their own area)."""
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.scope import roles_required, unit_filter
+from .. import inputs
 from ..extensions import db
 from ..tabular import download, write_csv, write_xlsx
 from ..util import Page, local_to_utc, page_arg
@@ -22,12 +23,12 @@ def _filtered():
         stmt = stmt.where(AuditEntry.entity == args["entity"])
     if args.get("actor"):
         stmt = stmt.where(AuditEntry.actor_name.contains(args["actor"].strip(), autoescape=True))
-    for name, op in (("from", "ge"), ("to", "lt")):
-        try:
-            day = datetime.strptime(args.get(name, ""), "%Y-%m-%d")
-        except ValueError:
+    for name, label, op in (("from", _("From"), "ge"), ("to", _("To"), "lt")):
+        day = inputs.arg(name, inputs.day, label)
+        if day is None:
             continue
-        bound = local_to_utc(day if op == "ge" else day + timedelta(days=1))
+        moment = datetime.combine(day, time())
+        bound = local_to_utc(moment if op == "ge" else moment + timedelta(days=1))
         stmt = stmt.where(AuditEntry.at >= bound if op == "ge" else AuditEntry.at < bound)
     return stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 

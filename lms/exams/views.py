@@ -11,7 +11,7 @@ from ..auth.scope import roles_required
 from ..extensions import db
 from ..markdown import plain_text, render_markdown
 from ..tabular import TableError, download
-from .. import clock
+from .. import clock, inputs
 from ..util import Page, get_or_404, page_arg
 from . import bank
 from .assembly import option_rules
@@ -47,9 +47,10 @@ def _subject_choices():
 @roles_required(*STAFF)
 def index():
     args = request.args
-    subject_id = args.get("subject", type=int)
+    subject_id = inputs.id_arg("subject", _("Subject"))
     filters = {"subject_id": subject_id, "topic": args.get("topic", "").strip() or None, "qtype": args.get("type"),
-               "difficulty": args.get("difficulty", type=int), "status": args.get("status"),
+               "difficulty": inputs.arg("difficulty", lambda raw, field: inputs.whole(raw, field, 1, 3), _("Difficulty")),
+               "status": args.get("status"),
                "search": args.get("q", "").strip() or None}
     page = Page(bank.filtered_questions(**filters), page_arg(), current_app.config.get("PAGE_SIZE", 50))
     subjects = bank.subjects()

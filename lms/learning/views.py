@@ -18,7 +18,7 @@ from ..library.models import Trainer
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..uploads.storage import UploadError, save_upload
-from .. import clock
+from .. import clock, inputs
 from ..util import Page, get_or_404, page_arg
 from . import certificates, courses as domain, progress, quiz
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
@@ -55,7 +55,7 @@ def catalog():
         stmt = stmt.where(Course.level == args["level"])
     if args.get("featured") == "1":
         stmt = stmt.where(Course.featured.is_(True))
-    trainer_id = args.get("trainer", type=int)
+    trainer_id = inputs.id_arg("trainer", _("Trainer"))
     if trainer_id:
         stmt = stmt.where(Course.authors.any(Trainer.id == trainer_id))
     q = args.get("q", "").strip()

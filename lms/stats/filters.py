@@ -1,4 +1,8 @@
-"""Reading the statistics' filters from query arguments (pages and API alike), with messages for bad input."""
+"""Reading the statistics' filters from query arguments (pages and API alike), with messages for bad input.
+
+Values are read by the parsers of lms/inputs.py (dates and years from inputs.FIRST_YEAR to next year), which
+also give the API's OpenAPI document its limits. A page shows each message, ignores that filter and answers
+400; the API refuses the request (400 with the messages as details)."""
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,7 +16,8 @@ from ..extensions import db
 from ..learning.models import Course
 from ..orgs.models import OrgUnit
 from ..training.models import TRAINING_LEVELS, Training, TrainingSession
-from ..util import MAX_ID
+from .. import inputs
+from ..inputs import InputError
 from .queries import Filters
 from .. import clock
 
@@ -41,19 +46,11 @@ class Parsed:
         return _("All years")
 
 
-def _int(value) -> int | None:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        return None
-    return n if 0 < n <= MAX_ID else None
-
-
 def _date(value: str, name: str, errors: list) -> date | None:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.append(_("%(field)s: “%(value)s” is not a date (YYYY-MM-DD); it was ignored.", field=name, value=value))
+        return inputs.day(value, name)
+    except InputError as exc:
+        errors.append(exc.message)
         return None
 
 
@@ -77,7 +74,7 @@ def parse(args, viewer: User) -> Parsed:
         start = _date(raw_from, _("From"), errors) if raw_from else None
         end = _date(raw_to, _("To"), errors) if raw_to else None
         if start and end and start > end:
-            errors.append(_("The period ends before it starts; the dates were ignored."))
+            errors.append(_("The period ends before it starts."))
             start = end = None
         if start:
             accepted["from"] = start.isoformat()
@@ -88,11 +85,11 @@ def parse(args, viewer: User) -> Parsed:
         if raw_year == "all":
             accepted["year"] = "all"
         elif raw_year:
-            y = _int(raw_year)
-            if y is None or not 2000 <= y <= 2100:
-                errors.append(_("Year: “%(value)s” is not a year; this year is shown.", value=raw_year))
-                y = this_year()
-            year = y
+            try:
+                year = inputs.year(raw_year, _("Year"))
+            except InputError as exc:
+                errors.append(exc.message)
+                year = this_year()
         else:
             year = this_year()
         if year:
@@ -100,7 +97,7 @@ def parse(args, viewer: User) -> Parsed:
             accepted["year"] = str(year)
     level = (args.get("level") or "").strip() or None
     if level and level not in TRAINING_LEVELS:
-        errors.append(_("Training level: “%(value)s” is not a level; the filter was ignored.", value=level))
+        errors.append(_("Training level: “%(value)s” is not a level.", value=level))
         level = None
     course_id = _checked(args, "course", Course, select(Course.id), _("Course"), errors)
     exam_id = _checked(args, "exam", Exam, select(Exam.id), _("Exam"), errors)
@@ -117,9 +114,13 @@ def _checked(args, name, model, allowed, label, errors) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    ident = _int(raw)
-    if ident is None or db.session.scalar(allowed.where(model.id == ident)) is None:
-        errors.append(_("%(field)s: no such choice is available to you; the filter was ignored.", field=label))
+    try:
+        ident = inputs.ident(raw, label)
+    except InputError as exc:
+        errors.append(exc.message)
+        return None
+    if db.session.scalar(allowed.where(model.id == ident)) is None:
+        errors.append(_("%(field)s: no such choice is available to you.", field=label))
         return None
     return ident
 
@@ -143,7 +144,8 @@ def choices(viewer: User, f: Filters) -> dict:
                                             .where(Training.id == f.training_id)).one())
     current = this_year()
     return {"courses": courses, "exams": exams, "trainings": trainings,
-            "years": list(range(current, current - 6, -1)), "levels": TRAINING_LEVELS}
+            "years": list(range(current, current - 6, -1)), "levels": TRAINING_LEVELS,
+            "first_day": date(inputs.FIRST_YEAR, 1, 1).isoformat(), "last_day": date(inputs.last_year(), 12, 31).isoformat()}
 
 
 def notes(unit: OrgUnit, parsed: Parsed, extra: list | None = None) -> list[list]:

@@ -422,8 +422,8 @@ def _months(f: Filters, trend: Trend) -> list[str]:
     """Every month of the period (or of the data, when the period is open), at most the last 36."""
     seen = set(trend.hours) | set(trend.person_times) | set(trend.enrolled) | set(trend.completed) | set(trend.attempts)
     seen.discard(None)
-    first = f"{f.start:%Y-%m}" if f.start else min(seen, default=None)
-    last = f"{f.end:%Y-%m}" if f.end else max(seen, default=None)
+    first = f"{f.start.year:04d}-{f.start.month:02d}" if f.start else min(seen, default=None)  # %Y: "579" for 579
+    last = f"{f.end.year:04d}-{f.end.month:02d}" if f.end else max(seen, default=None)
     if not first or not last:
         return []
     months = []

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit
 from ..extensions import db
+from ..inputs import BadInput
 from ..orgs.models import OrgUnit
 from ..tabular import download
 from ..util import Page, get_or_404, page_arg
@@ -36,11 +37,15 @@ def _parsed() -> filters.Parsed:
 
 
 def _page(template: str, unit: OrgUnit, parsed: filters.Parsed, tab: str, **context):
-    return render_template(template, unit=unit, parsed=parsed, tab=tab, crumbs=_breadcrumb(unit),
+    """The page; with filters it did not understand, it says which (and ignored them) and answers 400."""
+    html = render_template(template, unit=unit, parsed=parsed, tab=tab, crumbs=_breadcrumb(unit),
                            choices=filters.choices(current_user, parsed.filters), args=parsed.args, **context)
+    return html, 400 if parsed.errors else 200
 
 
 def _download(report: reports.Report, fmt: str, unit: OrgUnit, parsed: filters.Parsed, extra_notes=None):
+    if parsed.errors:  # a file of other figures than those asked for would be taken for the right ones
+        raise BadInput(" ".join(parsed.errors))
     stamp = clock.today().isoformat()
     name = f"{report.name}-{unit.code}-{stamp}"
     if fmt == "csv":
