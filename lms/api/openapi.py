@@ -1,4 +1,11 @@
-"""The OpenAPI 3.1 description of /api/v1/ (served at /api/v1/openapi.json; validated in the tests)."""
+"""The OpenAPI 3.1 description of /api/v1/ (served at /api/v1/openapi.json; validated in the tests, and the
+API is checked against it by schemathesis in tests/test_api_fuzz.py).
+
+Parameters come from params.py, the declarations the views read them with; enumerations come from the models.
+"""
+from ..learning.models import STATUSES as COURSE_STATUSES
+from ..training.models import ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, TRAINING_LEVELS
+from . import params as P
 
 
 def _ref(name: str) -> dict:
@@ -13,27 +20,23 @@ NUM, INT, STR, BOOL = {"type": "number"}, {"type": "integer"}, {"type": "string"
 RATE = _nullable({"type": "number", "minimum": 0, "maximum": 1, "description": "A share (0–1); null when nothing to divide by."})
 
 
-def _param(name, description, schema=None, where="query", required=False):
-    return {"name": name, "in": where, "required": required, "description": description, "schema": schema or STR}
+def _enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
 
 
-UNIT = _param("unit", "Org unit id (default: the root of the token owner's scope). Outside the scope: 404.", INT)
-PAGE = [_param("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
-        _param("per_page", "Items per page (default 100, at most 500).", {"type": "integer", "minimum": 1, "maximum": 500})]
-FILTERS = [
-    _param("year", "A year (default: this year), or `all`.", STR),
-    _param("from", "First day (YYYY-MM-DD, local time); with `to` it replaces `year`.", {"type": "string", "format": "date"}),
-    _param("to", "Last day (YYYY-MM-DD, local time, inclusive).", {"type": "string", "format": "date"}),
-    _param("level", "Training level: narrows attendance, person-times and training credit hours.",
-           {"type": "string", "enum": ["city", "district", "street"]}),
-    _param("course", "Course id: narrows enrolments and course credit hours.", INT),
-    _param("training", "Training class id: narrows attendance, person-times and training credit hours.", INT),
-    _param("exam", "Exam (blueprint) id: narrows the exam figures.", INT),
-]
+DATE_TIME = {"type": "string", "format": "date-time"}
+# Every answer carries these (views._headers); a 401 also says how to authenticate.
+HEADERS = {"Cache-Control": {"description": "Answers are never cached.", "required": True,
+                             "schema": {"type": "string", "const": "no-store"}}}
+
+
+def _params(*declared) -> list:
+    return [p.openapi() for p in declared]
 
 
 def _ok(schema: dict, description: str = "OK") -> dict:
-    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}},
+    return {"200": {"description": description, "headers": HEADERS,
+                    "content": {"application/json": {"schema": schema}}},
             "401": {"$ref": "#/components/responses/Unauthorised"},
             "403": {"$ref": "#/components/responses/Forbidden"},
             "404": {"$ref": "#/components/responses/NotFound"},
@@ -41,7 +44,7 @@ def _ok(schema: dict, description: str = "OK") -> dict:
 
 
 def _get(op_id: str, summary: str, schema: dict, params=(), tag="statistics") -> dict:
-    return {"get": {"operationId": op_id, "summary": summary, "tags": [tag], "parameters": list(params),
+    return {"get": {"operationId": op_id, "summary": summary, "tags": [tag], "parameters": _params(*params),
                     "responses": _ok(schema)}}
 
 
@@ -85,17 +88,25 @@ SCHEMAS = {
                                                    "reached_rate": RATE, "average_hours": _nullable(NUM)}},
     "Course": {"type": "object", "required": ["id", "title"], "properties": {
         "id": INT, "slug": STR, "title": STR, "series": _nullable(STR), "category": STR, "level": STR,
-        "credit_hours": NUM, "status": STR, "featured": BOOL, "published_at": _nullable({"type": "string", "format": "date-time"}),
+        "credit_hours": NUM, "status": _enum(COURSE_STATUSES), "featured": BOOL, "published_at": _nullable(DATE_TIME),
         "enrolled_in_area": INT, "completed_in_area": INT}},
-    "Training": {"type": "object", "required": ["id", "title", "level"], "properties": {
-        "id": INT, "title": STR, "level": STR, "status": STR, "capacity": INT, "organiser": _ref("Unit"),
-        "audience_unit_id": INT, "course_id": _nullable(INT),
-        "registration_deadline": {"type": "string", "format": "date-time"}, "sessions": _nullable(INT)}},
+    # A class; the list gives the number of its sessions, the detail (TrainingDetail) the sessions themselves.
+    "TrainingBase": {"type": "object", "required": ["id", "title", "level"], "properties": {
+        "id": INT, "title": STR, "level": _enum(TRAINING_LEVELS), "status": _enum(["draft", "open", "closed", "cancelled"]),
+        "capacity": INT, "organiser": _ref("Unit"), "audience_unit_id": INT, "course_id": _nullable(INT),
+        "registration_deadline": DATE_TIME}},
+    "Training": {"allOf": [_ref("TrainingBase"), {"type": "object", "required": ["sessions"], "properties": {
+        "sessions": {"type": "integer", "minimum": 0, "description": "How many sessions the class has."}}}]},
+    "Session": {"type": "object", "required": ["id", "starts_at", "ends_at"], "properties": {
+        "id": INT, "starts_at": DATE_TIME, "ends_at": DATE_TIME, "credit_hours": NUM, "place_kind": _enum(PLACE_KINDS),
+        "place": _nullable(STR), "attendance_records": INT, "person_times": INT}},
+    "TrainingDetail": {"allOf": [_ref("TrainingBase"), {"type": "object", "required": ["sessions"], "properties": {
+        "sessions": {"type": "array", "items": _ref("Session"),
+                     "description": "The sessions, with attendance of the workers in the area."}}}]},
     "Attendance": {"type": "object", "required": ["id", "session_id", "user_id", "status"], "properties": {
-        "id": INT, "session_id": INT, "training_id": INT, "session_starts_at": {"type": "string", "format": "date-time"},
-        "user_id": INT, "status": {"type": "string", "enum": ["present", "late", "excused", "absent"]},
-        "method": STR, "checked_in_at": _nullable({"type": "string", "format": "date-time"}),
-        "updated_at": {"type": "string", "format": "date-time"}}},
+        "id": INT, "session_id": INT, "training_id": INT, "session_starts_at": DATE_TIME,
+        "user_id": INT, "status": _enum(ATTENDANCE_STATUSES), "method": _enum(ATTENDANCE_METHODS),
+        "checked_in_at": _nullable(DATE_TIME), "updated_at": DATE_TIME}},
 }
 
 
@@ -106,30 +117,27 @@ def document(server: str) -> dict:
             "id": INT, "username": STR, "name": STR, "roles": {"type": "array", "items": STR},
             "scope": _nullable(_ref("Unit"))}}, tag="general"),
         "/units": _get("units", "Org units in scope, in tree order.", _page_of(_ref("Unit")),
-                       [_param("parent", "Only the children of this unit.", INT), *PAGE], tag="general"),
+                       [P.PARENT, *P.PAGING], tag="general"),
         "/stats/dashboard": _get("statsDashboard", "The dashboard: a unit's total and each unit directly below it.", {
             "type": "object", "properties": {"unit": _ref("Unit"), "period": _ref("Period"), "total": _ref("Figures"),
-                                             "rows": {"type": "array", "items": unit_row}}}, [UNIT, *FILTERS]),
-        "/stats/trends": _get("statsTrends", "The unit's figures month by month (local months).", {
+                                             "rows": {"type": "array", "items": unit_row}}}, [P.UNIT, *P.FILTERS]),
+        "/stats/trends": _get("statsTrends", "The unit's figures month by month (local months, at most the last 36).", {
             "type": "object", "properties": {"unit": _ref("Unit"), "period": _ref("Period"), "months": {
                 "type": "array", "items": {"type": "object", "properties": {
-                    "month": STR, "credit_hours": NUM, "person_times": INT, "courses_enrolled": INT,
-                    "courses_completed": INT, "exam_attempts": INT, "exam_pass_rate": RATE}}}}}, [UNIT, *FILTERS]),
+                    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "credit_hours": NUM,
+                    "person_times": INT, "courses_enrolled": INT, "courses_completed": INT, "exam_attempts": INT,
+                    "exam_pass_rate": RATE}}}}}, [P.UNIT, *P.FILTERS]),
         "/stats/continuing-education": _get("statsContinuingEducation",
                                             "Workers reaching the annual credit-hour target, by unit.", {
             "type": "object", "properties": {"unit": _ref("Unit"), "year": INT, "target": NUM, "total": _ref("CeFigures"),
                                              "rows": {"type": "array", "items": {"allOf": [_ref("CeFigures"), {
                                                  "type": "object", "properties": {"unit": _ref("Unit"), "direct": BOOL}}]}}}},
-            [UNIT, _param("year", "The year (default: this year).", INT),
-             _param("cert", "`certified`: only workers holding a certificate.", {"type": "string", "enum": ["", "certified"]})]),
+            [P.UNIT, P.CE_YEAR, P.CERT]),
         "/stats/continuing-education/workers": _get("statsContinuingEducationWorkers",
                                                     "Workers and their credit hours for the year, most behind first.", {
             "allOf": [_page_of({"type": "object", "properties": {"worker": _ref("Worker"), "hours": NUM, "behind": NUM}}),
                       {"type": "object", "properties": {"year": INT, "target": NUM}}]},
-            [UNIT, _param("year", "The year (default: this year).", INT),
-             _param("cert", "`certified`: only workers holding a certificate.", {"type": "string", "enum": ["", "certified"]}),
-             _param("show", "`all`: every worker, not only those behind target.", {"type": "string", "enum": ["", "all"]}),
-             *PAGE]),
+            [P.UNIT, P.CE_YEAR, P.CERT, P.SHOW, *P.PAGING]),
         "/stats/profile": _get("statsProfile", "The workforce profile, with the change since the latest earlier snapshot.", {
             "type": "object", "properties": {"unit": _ref("Unit"), "year": INT, "workers": INT,
                                              "compared_with_snapshot_of": _nullable(INT),
@@ -138,10 +146,9 @@ def document(server: str) -> dict:
                                                      "bucket": STR, "label": STR, "workers": INT, "share": RATE,
                                                      "workers_before": _nullable(INT), "share_before": RATE,
                                                      "change": _nullable(INT),
-                                                     "share_change_points": _nullable(NUM)}}}}}}, [UNIT]),
+                                                     "share_change_points": _nullable(NUM)}}}}}}, [P.UNIT]),
         "/workers": _get("workers", "Workers of a unit's subtree (active community workers; all=1: every account).",
-                         _page_of(_ref("Worker")), [UNIT, _param("all", "`1`: every account in the area.", STR), *PAGE],
-                         tag="records"),
+                         _page_of(_ref("Worker")), [P.UNIT, P.ALL, *P.PAGING], tag="records"),
         "/workers/{user_id}": _get("worker", "One worker's figures and record for the period.", {
             "type": "object", "properties": {
                 "worker": _ref("Worker"), "period": _ref("Period"), "figures": _ref("Figures"),
@@ -149,27 +156,17 @@ def document(server: str) -> dict:
                 "classes": {"type": "array", "items": {"type": "object"}},
                 "credits": {"type": "array", "items": {"type": "object"}},
                 "exams": {"type": "array", "items": {"type": "object"}}}},
-            [_param("user_id", "The worker's id.", INT, where="path", required=True), *FILTERS], tag="records"),
+            [P.USER_ID, *P.FILTERS], tag="records"),
         "/courses": _get("courses", "The course library, with enrolments of the workers in the area.",
-                         _page_of(_ref("Course")), [_param("status", "Only courses with this status.", STR), *PAGE],
-                         tag="records"),
+                         _page_of(_ref("Course")), [P.COURSE_STATUS, *P.PAGING], tag="records"),
         "/trainings": _get("trainings", "Training classes organised in the area.", _page_of(_ref("Training")),
-                           [_param("level", "Only classes of this level.", STR), *PAGE], tag="records"),
-        "/trainings/{training_id}": _get("training", "One class with its sessions and their attendance in the area.", {
-            "allOf": [_ref("Training"), {"type": "object", "properties": {"sessions": {"type": "array", "items": {
-                "type": "object", "properties": {
-                    "id": INT, "starts_at": {"type": "string", "format": "date-time"},
-                    "ends_at": {"type": "string", "format": "date-time"}, "credit_hours": NUM, "place_kind": STR,
-                    "place": _nullable(STR), "attendance_records": INT, "person_times": INT}}}}}]},
-            [_param("training_id", "The class's id.", INT, where="path", required=True)], tag="records"),
+                           [P.TRAINING_LEVEL, *P.PAGING], tag="records"),
+        "/trainings/{training_id}": _get("training", "One class with its sessions and their attendance in the area.",
+                                         _ref("TrainingDetail"), [P.TRAINING_ID], tag="records"),
         "/attendance": _get("attendance", "Attendance records of the workers in the area, oldest first.",
                             _page_of(_ref("Attendance")), [
-                                UNIT, _param("training", "Only this class.", INT), _param("session", "Only this session.", INT),
-                                _param("status", "Only this status.", STR),
-                                _param("from", "Sessions from this day (local).", {"type": "string", "format": "date"}),
-                                _param("to", "Sessions up to this day (local, inclusive).", {"type": "string", "format": "date"}),
-                                _param("updated_since", "Records changed since (ISO 8601).", {"type": "string", "format": "date-time"}),
-                                *PAGE], tag="records"),
+                                P.UNIT, P.TRAINING, P.SESSION, P.ATTENDANCE_STATUS, P.ATTENDANCE_FROM, P.ATTENDANCE_TO,
+                                P.UPDATED_SINCE, *P.PAGING], tag="records"),
     }
     error = {"application/json": {"schema": _ref("Error")}}
     return {
@@ -187,10 +184,16 @@ def document(server: str) -> dict:
                                            "description": "A token made on /api/tokens/ by an office or admin user."}},
             "schemas": SCHEMAS,
             "responses": {
-                "Unauthorised": {"description": "No token, or a wrong or revoked one.", "content": error},
-                "Forbidden": {"description": "The token's owner may not use the API.", "content": error},
-                "NotFound": {"description": "No such thing, or outside the token owner's area.", "content": error},
-                "BadRequest": {"description": "A parameter was not understood.", "content": error},
+                "Unauthorised": {"description": "No token, or a wrong or revoked one.", "content": error, "headers": {
+                    **HEADERS, "WWW-Authenticate": {"description": "How to authenticate.", "required": True,
+                                                    "schema": {"type": "string", "pattern": "^Bearer "}}}},
+                "Forbidden": {"description": "The token's owner may not use the API.", "content": error,
+                              "headers": HEADERS},
+                "NotFound": {"description": "No such thing, or outside the token owner's area.", "content": error,
+                             "headers": HEADERS},
+                "BadRequest": {"description": "A parameter was not understood: `error.message` (and `error.details`, "
+                                              "one message per filter) say which and what is accepted.",
+                               "content": error, "headers": HEADERS},
             },
         },
     }

@@ -3,7 +3,7 @@
 Authenticated by per-user bearer tokens only (auth.py); every list and figure is limited to the
 token owner's scope through auth.scope, exactly as on the pages.
 """
-from datetime import datetime, timezone
+from datetime import timezone
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -14,18 +14,19 @@ from ..auth.models import User
 from ..auth.scope import (can_see_unit, can_see_user, can_view_course, scope_unit, unit_filter, visible_trainings_filter,
                           visible_users)
 from ..extensions import csrf, db
+from ..inputs import BadInput
 from ..learning.models import Course, Enrollment
 from ..orgs.models import OrgUnit
 from ..stats import ce, filters, queries, record
 from ..stats.profile import profile as build_profile
 from ..training.models import Attendance, Training, TrainingSession
-from ..util import MAX_ID, get_or_none, local_to_utc
+from ..util import get_or_none
+from . import params as P
 from .auth import ApiError, authenticate
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookie authenticates here (auth.py), so there is no session to forge requests with
 PUBLIC = {"api.index", "api.openapi"}
-DEFAULT_PER_PAGE, MAX_PER_PAGE = 100, 500
 
 
 @bp.before_request
@@ -49,7 +50,12 @@ def _api_error(exc: ApiError):
 
 
 @bp.errorhandler(HTTPException)
+@bp.errorhandler(400)  # Flask prefers the app's handler for a code over a blueprint's for a class: name the codes
+@bp.errorhandler(404)
+@bp.errorhandler(405)
 def _http_error(exc: HTTPException):
+    if isinstance(exc, BadInput):  # e.g. a NUL character, refused for the whole app (lms/__init__.py)
+        return _error(400, exc.message)
     messages = {404: _("Not found, or outside your area."), 400: _("Bad request."), 405: _("Method not allowed.")}
     return _error(exc.code or 500, messages.get(exc.code, exc.name))
 
@@ -78,22 +84,9 @@ def _num(value):
     return None if value is None else float(value)
 
 
-def _int_arg(name: str, default=None, lo=1, hi=MAX_ID):
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, _("The parameter %(name)s must be a whole number.", name=name))
-    if not lo <= value <= hi:
-        raise ApiError(400, _("The parameter %(name)s must be between %(lo)d and %(hi)d.", name=name, lo=lo, hi=hi))
-    return value
-
-
 def _paginate(stmt, serialise, total: int | None = None):
-    page = _int_arg("page", 1, 1, 1_000_000)
-    per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    page = P.PAGE.read(1)
+    per_page = P.PER_PAGE.read(P.DEFAULT_PER_PAGE)
     if total is None:
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
@@ -109,7 +102,7 @@ def _paginate(stmt, serialise, total: int | None = None):
 
 
 def _unit_arg() -> OrgUnit:
-    unit_id = _int_arg("unit")
+    unit_id = P.UNIT.read()
     if unit_id is None:
         unit = scope_unit(g.api_user)
     else:
@@ -184,7 +177,7 @@ def me():
 @bp.route("/units")
 def units():
     stmt = select(OrgUnit).where(unit_filter(g.api_user))
-    parent = _int_arg("parent")
+    parent = P.PARENT.read()
     if parent is not None:
         stmt = stmt.where(OrgUnit.parent_id == parent)
     return jsonify(_paginate(stmt.order_by(OrgUnit.path), lambda row: _unit_json(row[0])))
@@ -209,14 +202,11 @@ def stats_trends():
 
 
 def _ce_year() -> int:
-    return _int_arg("year", filters.this_year(), 2000, 2100)
+    return P.CE_YEAR.read(filters.this_year())
 
 
 def _ce_cert():
-    cert = request.args.get("cert")
-    if cert not in (None, "", "certified"):
-        raise ApiError(400, _("The parameter cert is either empty or “certified”."))
-    return ["assistant", "intermediate", "senior"] if cert == "certified" else None
+    return ["assistant", "intermediate", "senior"] if P.CERT.read() == "certified" else None
 
 
 @bp.route("/stats/continuing-education")
@@ -242,7 +232,7 @@ def _ce_json(f: ce.CeFigures) -> dict:
 def stats_ce_workers():
     unit = _unit_arg()
     year, target, cert = _ce_year(), current_app.config["ANNUAL_CREDIT_HOURS_TARGET"], _ce_cert()
-    behind = request.args.get("show") != "all"
+    behind = P.SHOW.read() != "all"
     stmt = ce.workers(g.api_user, unit, year, target, behind_only=behind, cert_levels=cert)
     totals = ce.CeFigures()
     for f in ce.summary(g.api_user, unit, year, target, cert).values():
@@ -269,7 +259,7 @@ def stats_profile():
 def workers():
     unit = _unit_arg()
     stmt = visible_users(g.api_user).where(OrgUnit.path.startswith(unit.path, autoescape=True))
-    if request.args.get("all") != "1":
+    if P.ALL.read() != "1":
         stmt = queries.population_users(g.api_user, unit)
     return jsonify(_paginate(stmt.order_by(OrgUnit.path, User.username), lambda row: _worker_json(row[0])))
 
@@ -292,7 +282,7 @@ def courses():
     """The city-wide course library (offices and admins may see every course, auth.scope.can_view_course),
     with the enrolments of the workers in the viewer's area."""
     stmt = select(Course).order_by(Course.id)
-    status = request.args.get("status")
+    status = P.COURSE_STATUS.read()
     if status:
         stmt = stmt.where(Course.status == status)
     page = _paginate(stmt, lambda row: row[0])
@@ -322,7 +312,7 @@ def trainings():
     counts = (select(func.count()).where(TrainingSession.training_id == Training.id)
               .correlate(Training).scalar_subquery())
     stmt = select(Training, counts).where(visible_trainings_filter(g.api_user)).order_by(Training.id)
-    level = request.args.get("level")
+    level = P.TRAINING_LEVEL.read()
     if level:
         stmt = stmt.where(Training.level == level)
     return jsonify(_paginate(stmt, lambda row: _training_json(row[0], row[1])))
@@ -356,12 +346,12 @@ def attendance():
             .join(User, User.id == Attendance.user_id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
             .where(unit_filter(g.api_user), OrgUnit.path.startswith(unit.path, autoescape=True))
             .order_by(Attendance.id))
-    training_id, session_id = _int_arg("training"), _int_arg("session")
+    training_id, session_id = P.TRAINING.read(), P.SESSION.read()
     if training_id:
         stmt = stmt.where(TrainingSession.training_id == training_id)
     if session_id:
         stmt = stmt.where(Attendance.session_id == session_id)
-    status = request.args.get("status")
+    status = P.ATTENDANCE_STATUS.read()
     if status:
         stmt = stmt.where(Attendance.status == status)
     parsed = filters.parse({k: request.args.get(k) for k in ("from", "to") if request.args.get(k)} or {"year": "all"},
@@ -373,17 +363,9 @@ def attendance():
         stmt = stmt.where(TrainingSession.starts_at >= lo)
     if hi:
         stmt = stmt.where(TrainingSession.starts_at < hi)
-    since = request.args.get("updated_since")
+    since = P.UPDATED_SINCE.read()
     if since:
-        try:
-            moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(400, _("updated_since must be an ISO 8601 date and time."))
-        if moment.tzinfo is None:
-            moment = local_to_utc(moment)
-        else:
-            moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-        stmt = stmt.where(Attendance.updated_at >= moment)
+        stmt = stmt.where(Attendance.updated_at >= since)
     return jsonify(_paginate(stmt, lambda row: {
         "id": row[0].id, "session_id": row[0].session_id, "training_id": row[1], "session_starts_at": _iso(row[2]),
         "user_id": row[0].user_id, "status": row[0].status, "method": row[0].method,
