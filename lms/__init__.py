@@ -170,13 +170,13 @@ def _init_errors(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul():
-        """No text column can store a NUL character (PostgreSQL refuses it): refuse it at the door,
-        wherever it is typed (query string, form field, JSON value)."""
-        from .inputs import BadInput, has_nul, json_has_nul
+        """No text column can store a NUL character (PostgreSQL refuses it): refuse it at the door in a
+        query string or a form field. (JSON bodies are the exam autosave's: it answers per item.)"""
+        from .inputs import BadInput, has_nul
 
         field = has_nul(request.args)
-        if field is None and request.method in ("POST", "PUT", "PATCH"):
-            field = has_nul(request.form) if not request.is_json else json_has_nul(request)
+        if field is None and request.method == "POST":
+            field = has_nul(request.form)
         if field is not None:
             raise BadInput(_("The field “%(field)s” contains a NUL character (\\0), which is never valid text.",
                              field=field.replace("\x00", "\\0")))

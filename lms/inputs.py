@@ -130,23 +130,6 @@ def has_nul(values) -> str | None:
     return None
 
 
-def json_has_nul(req) -> str | None:
-    """The same for a JSON body: "body" when any string in it holds a NUL character."""
-    if b"\\u0000" not in req.get_data(cache=True):
-        return None
-    stack = [req.get_json(silent=True)]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return "body"
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return None
-
-
 # --- the same limits as JSON Schema (the API's OpenAPI document) --------------------------------------
 
 def id_schema() -> dict:
