@@ -278,7 +278,9 @@ def test_filters_narrow_their_own_figures(app, client, data, world):
 def test_bad_filters_are_reported_and_ignored(client, data, world):
     client.get("/auth/lang/en")
     login(client, "office_d1")
-    html = page(client, f"/stats/unit/{world['D1']}?year=20x5&from=2025-13-01&level=galaxy&training={data['t4']}")
+    r = client.get(f"/stats/unit/{world['D1']}?year=20x5&from=2025-13-01&level=galaxy&training={data['t4']}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400  # the page, saying what it did not understand (tests/test_bad_input.py)
     assert "is not a year" in html and "is not a date" in html and "is not a level" in html
     assert "no such choice is available to you" in html  # D2's class is not D1's to filter by
 
@@ -382,8 +384,10 @@ def test_district_office_never_sees_another_district(client, data, world):
                 f"/stats/unit/{world['D1']}/export/units.csv?year=all&training={data['t4']}"):
         text = client.get(url).get_data(as_text=True)
         assert "worker_d" not in text and "西区" not in text and "西一一丁" not in text, url
-    rows = tables(page(client, f"/stats/unit/{world['D1']}?year=all&training={data['t4']}"))["table-units"]
-    assert rows[0]["person_times"] == "9"  # the other district's class filter was refused, not applied
+    r = client.get(f"/stats/unit/{world['D1']}?year=all&training={data['t4']}")
+    assert r.status_code == 400  # the other district's class filter was refused (and said so), not applied
+    rows = tables(r.get_data(as_text=True))["table-units"]
+    assert rows[0]["person_times"] == "9"
 
 
 def test_street_office_starts_at_its_street_and_learners_are_refused(app, client, data, world):
