@@ -5,6 +5,7 @@ Accepted: dates and years from 2000 (inputs.FIRST_YEAR) to next year (the clock 
 2026-06-15 in Shanghai, so to 2027), ids from 1 to 2**31 - 1, page numbers from 1 to 100,000. Anything
 else is a 400 that says what and where: in Chinese on the pages, in the API's JSON error format in the API.
 """
+import re
 from datetime import date
 
 import pytest
@@ -137,11 +138,11 @@ def test_nul_characters_are_refused_with_a_message(app, client):
 
 # --- the API's other parameters: what the document declares is what the server enforces ----------------
 
-API_BAD = ["trainings?level=galaxy", "courses?status=gone", "attendance?status=here",
-                                   "workers?all=yes", "stats/continuing-education?cert=x",
-                                   "stats/continuing-education/workers?show=some", "attendance?from=0001-01-01",
-                                   "attendance?updated_since=0001-01-01T00:00:00", "attendance?updated_since=yesterday",
-                                   "units?parent=2147483648", "units?page=100001", "stats/continuing-education?year=2101"]
+API_BAD = ["trainings?level=galaxy", "courses?status=gone", "attendance?status=here", "workers?all=yes",
+           "stats/continuing-education?cert=x", "stats/continuing-education/workers?show=some",
+           "attendance?from=0001-01-01", "attendance?updated_since=0001-01-01T00:00:00",
+           "attendance?updated_since=yesterday", "units?parent=2147483648", "units?page=100001",
+           "stats/continuing-education?year=2101", "stats/dashboard?year=all&level=galaxy"]
 
 
 def test_api_refuses_values_outside_what_its_document_declares(app, client, clock):
@@ -189,3 +190,14 @@ def test_training_detail_declares_its_sessions_as_a_list(client):
     assert schemas["TrainingDetail"]["allOf"][1]["properties"]["sessions"]["type"] == "array"
     assert "sessions" not in schemas["TrainingBase"]["properties"]
     assert schemas["Training"]["allOf"][1]["properties"]["sessions"]["type"] == "integer"
+
+
+def test_a_real_exam_result_with_a_bad_subject_year_or_score_is_a_form_message(client, clock):
+    login(client, "worker_a")
+    page = client.get("/mock/progress").get_data(as_text=True)
+    sid = re.search(r'<option value="(\d+)">社会工作综合能力\(初级\)', page).group(1)
+    for fields, message in (({"subject_id": "99999999999", "exam_year": "2025", "score": "70"}, "请从列表中选择考试科目"),
+                            ({"subject_id": sid, "exam_year": "2025", "score": "NaN"}, "成绩须是 0 到 100 之间的数字"),
+                            ({"subject_id": sid, "exam_year": "99999999999999", "score": "70"}, "考试年度须在")):
+        r = post_form(client, "/mock/progress", {**fields, "passed": "1"})
+        assert r.status_code in (200, 400) and message in r.get_data(as_text=True), fields

@@ -92,7 +92,8 @@ SCHEMAS = {
         "enrolled_in_area": INT, "completed_in_area": INT}},
     # A class; the list gives the number of its sessions, the detail (TrainingDetail) the sessions themselves.
     "TrainingBase": {"type": "object", "required": ["id", "title", "level"], "properties": {
-        "id": INT, "title": STR, "level": _enum(TRAINING_LEVELS), "status": _enum(["draft", "open", "closed", "cancelled"]),
+        "id": INT, "title": STR, "level": _enum(TRAINING_LEVELS),
+        "status": _enum(["draft", "open", "closed", "cancelled"]),
         "capacity": INT, "organiser": _ref("Unit"), "audience_unit_id": INT, "course_id": _nullable(INT),
         "registration_deadline": DATE_TIME}},
     "Training": {"allOf": [_ref("TrainingBase"), {"type": "object", "required": ["sessions"], "properties": {

@@ -59,7 +59,10 @@ class Param:
                 raise ApiError(400, _("The parameter %(name)s must be one of: %(choices)s.", name=self.name,
                                       choices=", ".join(self.choices)))
             return raw
-        parse = {"id": inputs.ident, "year": inputs.year, "day": inputs.day, "moment": inputs.moment,
+        if self.kind == "year_or_all" and raw == "all":
+            return raw
+        parse = {"id": inputs.ident, "year": inputs.year, "year_or_all": inputs.year, "day": inputs.day,
+                 "moment": inputs.moment,
                  "whole": lambda value, field: inputs.whole(value, field, self.lo, self.hi)}[self.kind]
         try:
             return parse(raw, self.name)

@@ -49,7 +49,8 @@ def index():
     args = request.args
     subject_id = inputs.id_arg("subject", _("Subject"))
     filters = {"subject_id": subject_id, "topic": args.get("topic", "").strip() or None, "qtype": args.get("type"),
-               "difficulty": inputs.arg("difficulty", lambda raw, field: inputs.whole(raw, field, 1, 3), _("Difficulty")),
+               "difficulty": inputs.arg("difficulty", lambda raw, field: inputs.whole(raw, field, 1, 3),
+                                        _("Difficulty")),
                "status": args.get("status"),
                "search": args.get("q", "").strip() or None}
     page = Page(bank.filtered_questions(**filters), page_arg(), current_app.config.get("PAGE_SIZE", 50))

@@ -145,7 +145,8 @@ def choices(viewer: User, f: Filters) -> dict:
     current = this_year()
     return {"courses": courses, "exams": exams, "trainings": trainings,
             "years": list(range(current, current - 6, -1)), "levels": TRAINING_LEVELS,
-            "first_day": date(inputs.FIRST_YEAR, 1, 1).isoformat(), "last_day": date(inputs.last_year(), 12, 31).isoformat()}
+            "first_day": date(inputs.FIRST_YEAR, 1, 1).isoformat(),
+            "last_day": date(inputs.last_year(), 12, 31).isoformat()}
 
 
 def notes(unit: OrgUnit, parsed: Parsed, extra: list | None = None) -> list[list]:
