@@ -178,10 +178,14 @@ def test_filters_and_search(client, pools, world):
     assert names("/library/institutions/?q=课程共建") == {"东方大学"}
     assert names("/library/textbooks/?type=service") == {"社区养老服务手册"}
     assert names("/library/textbooks/?q=东方出版社") == {"社区议事协商指南"}
-    # Nonsense filters are ignored, never an error; unknown pools and records are 404.
-    for url in ("/library/bases/?unit=abc&type=zzz&status=x&page=-3", "/library/trainers/?kind=x&endpoint=y&_method=z",
-                "/library/bases/?unit=99999999999999999999999&page=99999999999999999999999", "/library/experts/?q=" + "长" * 500):
+    # Nonsense filters are ignored, never an error; a page number that is not one is a 400 saying so
+    # (lms/inputs.py); unknown pools and records are 404.
+    for url in ("/library/bases/?unit=abc&type=zzz&status=x", "/library/trainers/?kind=x&endpoint=y&_method=z",
+                "/library/bases/?unit=99999999999999999999999", "/library/experts/?q=" + "长" * 500):
         assert client.get(url).status_code == 200, url
+    for url in ("/library/bases/?page=-3", "/library/bases/?page=99999999999999999999999"):
+        r = client.get(url)
+        assert r.status_code == 400 and "页码" in r.get_data(as_text=True), url
     for url in ("/library/nothing/", "/library/nothing/1", "/library/trainers/999999",
                 "/library/bases/99999999999999999999999", "/library/nothing/new"):
         assert client.get(url).status_code == 404, url
