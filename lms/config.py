@@ -35,6 +35,13 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _percent(name: str, default: int) -> int:
+    value = _int(name, default, 1)
+    if value > 100:
+        raise ValueError(f"{name} must be a percentage from 1 to 100 (it is {value})")
+    return value
+
+
 def _login_throttle() -> dict:
     """Login throttling (lms/auth/throttle.py). OWASP ASVS 2.2.1 allows at most 100 failed
     attempts per hour on one account: refuse settings that would allow more."""
@@ -73,6 +80,11 @@ def from_env() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024,
         "CREDIT_HOUR_MINUTES": int(os.environ.get("CREDIT_HOUR_MINUTES", "45")),
         "ANNUAL_CREDIT_HOURS_TARGET": float(os.environ.get("ANNUAL_CREDIT_HOURS_TARGET", "50")),
+        # Study time (docs/STUDY-TIME.md): a lesson completes after this share of its nominal minutes
+        # of active study (unless the lesson sets its own minimum), and a video lesson after this share
+        # of its video was watched; a learner idle this long is asked to confirm and counting pauses.
+        "STUDY_MIN_PERCENT": _percent("STUDY_MIN_PERCENT", 80),
+        "STUDY_IDLE_MINUTES": _int("STUDY_IDLE_MINUTES", 5, 1),
         "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

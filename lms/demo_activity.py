@@ -54,7 +54,10 @@ def _courses(rng, now, learners, courses) -> int:
             lessons = list(course.lessons)
             done = len(lessons) if rng.random() < 0.55 else rng.randint(0, len(lessons) - 1)
             for i, lesson in enumerate(lessons[:done]):
-                db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, seconds_spent=lesson.minutes * 50,
+                # Completed lessons were studied for at least their minimum (docs/STUDY-TIME.md).
+                seconds = max(progress.required_seconds(lesson), lesson.minutes * 50)
+                db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, seconds_spent=seconds,
+                                              last_beat_at=enrolled + timedelta(days=i + 1),
                                               completed_at=enrolled + timedelta(days=i + 1)))
             db.session.flush()
             if done == len(lessons):

@@ -9,6 +9,7 @@ from lms.extensions import db
 from lms.learning import progress
 
 from .conftest import login
+from .study import complete
 from .test_learning import make_course
 
 
@@ -29,7 +30,7 @@ def test_new_year_night_agrees_everywhere(app, client, world, clock):
         user = db.session.get(User, world["worker_a"])
         course = make_course(hours="2.0", lessons=1)
         progress.enroll(user, course)
-        progress.complete_lesson(user, course.lessons[0])
+        complete(user, course.lessons[0])
         db.session.commit()
         assert progress.hours_in_year(user.id, 2027) == Decimal("2.0")
     login(client, "worker_a")

@@ -16,6 +16,7 @@ from lms.learning.importer import CourseFileError, import_courses
 from lms.learning.models import Course, Credit, Enrollment, Lesson
 
 from .conftest import login, post_form
+from .study import beat_over_http, complete
 
 COURSES = Path(__file__).resolve().parent.parent / "courses"
 
@@ -167,16 +168,16 @@ def test_course_completes_and_credits_once(ctx, world):
     course = make_course(hours="2.5", lessons=3)
     course.lessons[2].required = False
     progress.enroll(user, course)
-    assert progress.complete_lesson(user, course.lessons[0]) is False
-    assert progress.complete_lesson(user, course.lessons[1]) is True  # the optional one is not needed
+    assert complete(user, course.lessons[0]) is False
+    assert complete(user, course.lessons[1]) is True  # the optional one is not needed
     assert progress.complete_lesson(user, course.lessons[1]) is False
-    assert progress.complete_lesson(user, course.lessons[2]) is False
+    assert complete(user, course.lessons[2]) is False
     credits = db.session.scalars(select(Credit).where(Credit.user_id == user.id)).all()
     assert [(c.source, c.source_id, c.hours) for c in credits] == [("course", course.id, Decimal("2.5"))]
     assert progress.hours_in_year(user.id, utcnow().year) == Decimal("2.5")
 
 
-def test_study_journey_through_http(app, client, world):
+def test_study_journey_through_http(app, client, world, clock):
     with app.app_context():
         course = make_course(hours="2")
         db.session.commit()
@@ -189,8 +190,12 @@ def test_study_journey_through_http(app, client, world):
     beat = client.post(f"/learn/lessons/{lessons[0]}/beat", headers={"X-CSRFToken": token})
     assert beat.status_code == 200 and beat.json["seconds"] == 0
     r = client.post(f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"})
+    assert r.status_code == 409 and r.json["remaining"] == 24 * 60  # 80 % of 30 minutes
+    assert beat_over_http(client, lessons[0], 24 * 60, clock, token)["can_complete"] is True
+    r = client.post(f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"})
     assert r.json == {"completed": True, "course_completed": False}
     assert "50%" in client.get("/learn/mine").get_data(as_text=True)
+    beat_over_http(client, lessons[1], 24 * 60, clock, token)
     r = post_form(client, f"/learn/lessons/{lessons[1]}/complete", page=f"/learn/lessons/{lessons[1]}")
     page = client.get(r.location).get_data(as_text=True)
     assert "计入 2.0 学时" in page
@@ -230,7 +235,7 @@ def test_progress_and_certificates_stay_private(app, client, world):
         course = make_course(lessons=1)
         user = db.session.get(User, world["worker_a"])
         progress.enroll(user, course)
-        progress.complete_lesson(user, course.lessons[0])
+        complete(user, course.lessons[0])
         db.session.commit()
         eid = db.session.scalar(select(Enrollment.id).where(Enrollment.user_id == user.id))
     other = app.test_client()

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL, ValidationError
 
 from .models import CATEGORIES, LEVELS, SERIES
 
@@ -32,11 +32,19 @@ class LessonForm(FlaskForm):
     body = TextAreaField(_l("Content (Markdown)"), validators=[Length(max=200000)])
     minutes = IntegerField(_l("Expected study time (minutes)"), default=30, validators=[
         DataRequired(), NumberRange(1, 600)])
+    min_minutes = IntegerField(_l("Minimum active study (minutes)"), validators=[
+        Optional(), NumberRange(1, 600, message=_l("The minimum study time must be between 1 and 600 minutes."))],
+        description=_l("Leave empty to require the usual share of the expected time. Set it for short texts "
+                       "whose expected time is mostly exercises."))
     required = BooleanField(_l("Required to complete the course"), default=True)
     video_url = StringField(_l("Video URL"), validators=[Optional(), URL(), Length(max=500)])
     video = FileField(_l("Or upload a video (MP4/WebM)"))
     attachment = FileField(_l("Add an attachment (PDF/Word/Excel/PowerPoint/image, up to 20 MB)"))
     image = FileField(_l("Add an image for the text (PNG/JPEG, up to 5 MB)"))
+
+    def validate_min_minutes(self, field):
+        if field.data is not None and self.minutes.data and field.data > self.minutes.data:
+            raise ValidationError(_l("The minimum study time cannot exceed the expected study time."))
 
 
 class QuizForm(FlaskForm):

@@ -108,6 +108,19 @@ def _quiz_fields(meta, path: Path) -> dict | None:
             "retries": retries}
 
 
+def _lesson_minutes(meta: dict, path: Path) -> tuple[int, int | None]:
+    """`minutes` (expected study time) and the optional `min_minutes` (least active study that completes it)."""
+    values = {}
+    for key, default in (("minutes", 30), ("min_minutes", None)):
+        value = meta.get(key, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 600):
+            raise CourseFileError(f"{path}: '{key}' must be a whole number of minutes from 1 to 600")
+        values[key] = value
+    if values["min_minutes"] is not None and values["min_minutes"] > values["minutes"]:
+        raise CourseFileError(f"{path}: 'min_minutes' ({values['min_minutes']}) cannot exceed 'minutes' ({values['minutes']})")
+    return values["minutes"], values["min_minutes"]
+
+
 def load_folder(root: Path) -> list[dict]:
     """Parse every course folder; raise CourseFileError listing every problem found."""
     courses, problems = [], []
@@ -120,8 +133,10 @@ def load_folder(root: Path) -> list[dict]:
                 lmeta, lbody = read_front_matter(path)
                 if not lmeta.get("title"):
                     raise CourseFileError(f"{path}: 'title' is required")
+                minutes, min_minutes = _lesson_minutes(lmeta, path)
                 lessons.append({"slug": path.stem, "position": i, "title": str(lmeta["title"]).strip(), "body": lbody,
-                                "minutes": int(lmeta.get("minutes", 30)), "required": bool(lmeta.get("required", True))})
+                                "minutes": minutes, "min_minutes": min_minutes,
+                                "required": bool(lmeta.get("required", True))})
             if not lessons:
                 raise CourseFileError(f"{folder}: a course needs at least one lesson file")
             courses.append({"slug": folder.name, "fields": {**fields, "description": body},

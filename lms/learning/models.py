@@ -106,6 +106,9 @@ class Lesson(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown
     minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # The least active study time that completes the lesson, in minutes; None: a share of `minutes`
+    # (STUDY_MIN_PERCENT). Set for short texts whose nominal time is mostly for exercises.
+    min_minutes: Mapped[int | None] = mapped_column(Integer)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     video_url: Mapped[str | None] = mapped_column(String(500))
     video_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
@@ -144,9 +147,25 @@ class LessonProgress(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
-    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)  # active study time credited
     last_beat_at: Mapped[object | None] = mapped_column(DateTime)
     completed_at: Mapped[object | None] = mapped_column(DateTime)
+    # Video lessons: the parts of the video watched while counting, as JSON [[start, end], …] in
+    # seconds (merged, sorted), their total, and the longest duration the player reported.
+    video_ranges: Mapped[str] = mapped_column(Text, default="[]")
+    video_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    video_duration: Mapped[int | None] = mapped_column(Integer)
+
+
+class StudyClock(db.Model):
+    """One row per learner: the moment up to which study time was last credited, over every
+    lesson, tab and device, so that time is credited at most once per wall-clock second.
+    Heartbeats lock this row (PostgreSQL: FOR UPDATE; SQLite: the write lock) before crediting."""
+
+    __tablename__ = "study_clock"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    credited_until: Mapped[object | None] = mapped_column(DateTime)
 
 
 class Credit(db.Model):

@@ -1,7 +1,11 @@
 """Studying: enrolment, time on lessons, completion and the 学时 it earns. Flushes, never commits."""
+import json
+import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
@@ -9,12 +13,18 @@ from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
 from ..util import utc_to_local
-from .models import Course, Credit, Enrollment, Lesson, LessonProgress
+from .models import Course, Credit, Enrollment, Lesson, LessonProgress, StudyClock
 
-# A heartbeat counts the time since the previous one, but never more than this: an idle or
-# hidden tab (which stops sending beats) earns nothing beyond one interval.
+# Study time (docs/STUDY-TIME.md). The lesson page beats every BEAT_INTERVAL seconds while it is
+# visible and the learner active. A beat credits the real time since the learner's previous
+# credited beat on ANY lesson, tab or device (StudyClock), never more than MAX_CREDIT_PER_BEAT:
+# a tab that stopped beating (hidden, idle, closed) earns nothing for the gap beyond that.
 BEAT_INTERVAL = 30
 MAX_CREDIT_PER_BEAT = 60
+# Video seconds one credited second may cover (players offer up to double speed).
+MAX_PLAYBACK_RATE = 2
+MAX_VIDEO_SECONDS = 24 * 3600
+MAX_VIDEO_RANGES = 500
 
 
 class StudyError(ValueError):
@@ -53,9 +63,10 @@ def assign(course: Course, users_stmt, assigned_by: User) -> int:
 
 def _progress(user: User, lesson: Lesson) -> LessonProgress:
     row = db.session.scalar(select(LessonProgress).where(LessonProgress.user_id == user.id,
-                                                        LessonProgress.lesson_id == lesson.id))
+                                                        LessonProgress.lesson_id == lesson.id)
+                            .execution_options(populate_existing=True))
     if row is None:
-        row = LessonProgress(user_id=user.id, lesson_id=lesson.id, seconds_spent=0)
+        row = LessonProgress(user_id=user.id, lesson_id=lesson.id, seconds_spent=0, video_ranges="[]", video_seconds=0)
         db.session.add(row)
     return row
 
@@ -67,24 +78,189 @@ def _require_enrollment(user: User, lesson: Lesson) -> Enrollment:
     return enrollment
 
 
-def heartbeat(user: User, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
-    """Credit the time since the last beat on this lesson, capped at MAX_CREDIT_PER_BEAT."""
+def _lock_study_clock(user_id: int) -> StudyClock:
+    """The learner's study clock, created when missing, locked until the transaction ends
+    (PostgreSQL: FOR UPDATE; SQLite: the request's BEGIN IMMEDIATE already serialises writers).
+    Everything that credits or judges study time takes it first, so two beats never both credit
+    the same seconds and two lessons completing at once still see each other."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(StudyClock).values(user_id=user_id).on_conflict_do_nothing())
+    return db.session.scalars(select(StudyClock).where(StudyClock.user_id == user_id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+
+
+# --- what a lesson asks for ----------------------------------------------------------------------
+
+def has_video(lesson: Lesson) -> bool:
+    return bool(lesson.video_id or lesson.video_url)
+
+
+def required_seconds(lesson: Lesson) -> int:
+    """The active study time that completes the lesson: its own minimum, else STUDY_MIN_PERCENT of its minutes."""
+    if lesson.min_minutes is not None:
+        return lesson.min_minutes * 60
+    return math.ceil(lesson.minutes * 60 * current_app.config["STUDY_MIN_PERCENT"] / 100)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a learner stands on one lesson: what the lesson page and the office see."""
+
+    seconds: int                 # active study time credited
+    required: int                # active study time that completes the lesson
+    completed: bool
+    video: bool = False          # a video lesson
+    video_seconds: int = 0       # seconds of the video watched
+    video_required: int | None = None  # None: the video's length is not known yet (never played)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.required - self.seconds)
+
+    @property
+    def video_remaining(self) -> int | None:
+        return None if self.video_required is None else max(0, self.video_required - self.video_seconds)
+
+    @property
+    def can_complete(self) -> bool:
+        return self.completed or (self.remaining == 0 and (not self.video or self.video_remaining == 0))
+
+    def as_dict(self) -> dict:
+        return {"seconds": self.seconds, "required": self.required, "remaining": self.remaining,
+                "completed": self.completed, "can_complete": self.can_complete, "video": self.video,
+                "video_seconds": self.video_seconds, "video_required": self.video_required,
+                "video_remaining": self.video_remaining}
+
+
+def standing(lesson: Lesson, row: LessonProgress | None) -> Standing:
+    video = has_video(lesson)
+    duration = row.video_duration if row is not None else None
+    video_required = math.ceil(duration * current_app.config["STUDY_MIN_PERCENT"] / 100) if video and duration else None
+    return Standing(seconds=(row.seconds_spent or 0) if row else 0, required=required_seconds(lesson),
+                    completed=bool(row and row.completed_at), video=video,
+                    video_seconds=(row.video_seconds or 0) if row else 0, video_required=video_required)
+
+
+def format_duration(seconds: int) -> str:
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    if minutes and secs:
+        return _("%(m)d min %(s)d s", m=minutes, s=secs)
+    if minutes:
+        return _("%(m)d min", m=minutes)
+    return _("%(s)d s", s=secs)
+
+
+class NotYetError(StudyError):
+    """Completing a lesson before its minimum: says what remains."""
+
+    def __init__(self, state: Standing):
+        self.standing = state
+        if state.remaining:
+            message = _("This lesson needs at least %(need)s of active study. You have studied %(done)s: "
+                        "%(left)s to go.", need=format_duration(state.required), done=format_duration(state.seconds),
+                        left=format_duration(state.remaining))
+        elif state.video_required is None:
+            message = _("Watch the video first: the lesson completes when you have watched %(p)d%% of it.",
+                        p=current_app.config["STUDY_MIN_PERCENT"])
+        else:
+            message = _("Watch at least %(need)s of the video. You have watched %(done)s: %(left)s to go.",
+                        need=format_duration(state.video_required), done=format_duration(state.video_seconds),
+                        left=format_duration(state.video_remaining))
+        super().__init__(message)
+
+
+# --- heartbeats and completion -------------------------------------------------------------------
+
+def heartbeat(user: User, lesson: Lesson, now: datetime | None = None, *, start: bool = False,
+              ranges: list | None = None, duration: float | None = None) -> LessonProgress:
+    """Credit the study time since the learner's previous credited beat (on any lesson, tab or
+    device), at most MAX_CREDIT_PER_BEAT. `start` (the page sends it on opening and on resuming
+    after a pause) credits nothing and starts a new stretch, as does the first beat on a lesson.
+    Video lessons: `ranges` are the parts of the video played while counting ([[start, end], …] in
+    seconds) and `duration` its length; what is new is kept, up to MAX_PLAYBACK_RATE × the credit."""
     _require_enrollment(user, lesson)
     now = now or utcnow()
+    clock = _lock_study_clock(user.id)
     row = _progress(user, lesson)
-    if row.last_beat_at is not None:
-        elapsed = (now - row.last_beat_at).total_seconds()
-        if elapsed > 0:
-            row.seconds_spent = (row.seconds_spent or 0) + int(min(elapsed, MAX_CREDIT_PER_BEAT))
-    row.last_beat_at = now
+    credit = 0
+    if start or row.last_beat_at is None or clock.credited_until is None:
+        if clock.credited_until is None or now > clock.credited_until:
+            clock.credited_until = now
+    else:
+        elapsed = (now - clock.credited_until).total_seconds()
+        if elapsed > MAX_CREDIT_PER_BEAT:
+            credit, clock.credited_until = MAX_CREDIT_PER_BEAT, now
+        elif elapsed >= 1:
+            credit = int(elapsed)  # the fraction of a second carries over to the next beat
+            clock.credited_until += timedelta(seconds=credit)
+    row.seconds_spent = (row.seconds_spent or 0) + credit
+    if row.last_beat_at is None or now > row.last_beat_at:
+        row.last_beat_at = now
+    if has_video(lesson):
+        _record_video(row, ranges, duration, credit * MAX_PLAYBACK_RATE)
+    db.session.flush()
     return row
 
 
+def _record_video(row: LessonProgress, ranges: list | None, duration: float | None, budget: float) -> None:
+    if duration is not None and 0 < duration <= MAX_VIDEO_SECONDS:
+        row.video_duration = max(row.video_duration or 0, math.ceil(duration))
+    if not ranges or budget <= 0:
+        return
+    limit = row.video_duration or MAX_VIDEO_SECONDS
+    have = json.loads(row.video_ranges or "[]")
+    taken = []
+    for start, end in merge_ranges([(max(0.0, s), min(float(limit), e)) for s, e in ranges]):
+        for piece_start, piece_end in _subtract((start, end), have):
+            take = min(piece_end - piece_start, budget)
+            if take <= 0:
+                break
+            taken.append((piece_start, piece_start + take))
+            budget -= take
+    merged = merge_ranges(have + taken)
+    row.video_ranges = json.dumps([[round(s, 1), round(e, 1)] for s, e in merged])
+    row.video_seconds = int(sum(e - s for s, e in merged))
+
+
+def merge_ranges(ranges) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping ranges covering the same seconds (touching ranges are joined)."""
+    out: list[list[float]] = []
+    for start, end in sorted((float(s), float(e)) for s, e in ranges if e > s):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(s, e) for s, e in out]
+
+
+def _subtract(piece: tuple[float, float], covered) -> list[tuple[float, float]]:
+    start, end = piece
+    out = []
+    for cs, ce in covered:  # sorted, non-overlapping
+        if ce <= start or cs >= end:
+            continue
+        if cs > start:
+            out.append((start, cs))
+        start = max(start, ce)
+    if end > start:
+        out.append((start, end))
+    return out
+
+
 def complete_lesson(user: User, lesson: Lesson, now: datetime | None = None) -> bool:
-    """Mark a lesson complete; completes the course when every required lesson is. True if the course completed now."""
+    """Mark a lesson complete once its minimum study (and, for a video, viewing) is reached, else
+    raise NotYetError saying what remains; completes the course when every required lesson is.
+    True if the course completed now."""
     enrollment = _require_enrollment(user, lesson)
+    _lock_study_clock(user.id)
     row = _progress(user, lesson)
     if row.completed_at is None:
+        state = standing(lesson, row)
+        if not state.can_complete:
+            raise NotYetError(state)
         row.completed_at = now or utcnow()
     db.session.flush()
     return _maybe_complete_course(enrollment, now)
@@ -173,6 +349,20 @@ def lesson_states(user_id: int, course: Course) -> dict[int, LessonProgress]:
     rows = db.session.scalars(select(LessonProgress).where(LessonProgress.user_id == user_id,
                                                           LessonProgress.lesson_id.in_(ids))) if ids else []
     return {row.lesson_id: row for row in rows}
+
+
+def lesson_standings(user_id: int, course_ids: list[int]) -> dict[int, list[tuple[Lesson, Standing]]]:
+    """For each course: its lessons in order with where this learner stands on each (two queries)."""
+    if not course_ids:
+        return {}
+    lessons = db.session.scalars(select(Lesson).where(Lesson.course_id.in_(course_ids))
+                                 .order_by(Lesson.course_id, Lesson.position)).all()
+    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
+        LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_([lesson.id for lesson in lessons])))} if lessons else {}
+    out: dict[int, list[tuple[Lesson, Standing]]] = {cid: [] for cid in course_ids}
+    for lesson in lessons:
+        out[lesson.course_id].append((lesson, standing(lesson, rows.get(lesson.id))))
+    return out
 
 
 def percent(done: int, total: int) -> int:

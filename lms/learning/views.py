@@ -1,4 +1,5 @@
 """Course library: catalog, studying, authoring, review, assignment, certificates."""
+import math
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
@@ -131,8 +132,30 @@ def lesson(lesson_id):
     i = lessons.index(lesson)
     state = progress.lesson_states(current_user.id, course).get(lesson.id) if enrollment else None
     return render_template("learning/lesson.html", lesson=lesson, course=course, enrollment=enrollment, state=state,
+                           standing=progress.standing(lesson, state),
                            prev=lessons[i - 1] if i > 0 else None, next=lessons[i + 1] if i + 1 < len(lessons) else None,
-                           form=ConfirmForm(), beat_interval=progress.BEAT_INTERVAL)
+                           form=ConfirmForm(), beat_interval=progress.BEAT_INTERVAL,
+                           idle_seconds=current_app.config["STUDY_IDLE_MINUTES"] * 60)
+
+
+def _beat_args() -> dict | None:
+    """The beat's JSON body: {"start": bool, "ranges": [[start, end], …], "duration": seconds}, or None when malformed."""
+    data = request.get_json(silent=True)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None
+    ranges, duration = data.get("ranges"), data.get("duration")
+    number = (int, float)
+    if ranges is not None and not (
+            isinstance(ranges, list) and len(ranges) <= progress.MAX_VIDEO_RANGES
+            and all(isinstance(r, list) and len(r) == 2 and all(isinstance(x, number) and not isinstance(x, bool)
+                                                                and math.isfinite(x) for x in r) for r in ranges)):
+        return None
+    if duration is not None and not (isinstance(duration, number) and not isinstance(duration, bool)
+                                     and math.isfinite(duration)):
+        duration = None  # a stream's length is unknown (Infinity/NaN in the player): ignore it
+    return {"start": data.get("start") is True, "ranges": ranges, "duration": duration}
 
 
 @bp.route("/lessons/<int:lesson_id>/beat", methods=["POST"])
@@ -141,9 +164,21 @@ def beat(lesson_id):
     lesson, enrollment = _load_lesson_for_study(lesson_id)
     if enrollment is None:
         return {"error": _("Enrol in the course first.")}, 409
-    row = progress.heartbeat(current_user, lesson)
+    args = _beat_args()
+    if args is None:
+        return {"error": _("The study time report was malformed: reload the page.")}, 400
+    row = progress.heartbeat(current_user, lesson, **args)
+    state = progress.standing(lesson, row)
     db.session.commit()
-    return {"seconds": row.seconds_spent}
+    return _standing_json(state)
+
+
+def _standing_json(state: progress.Standing) -> dict:
+    """The standing with its durations written out for the page (in the learner's language)."""
+    texts = {f"{key}_text": progress.format_duration(value) for key, value in state.as_dict().items()
+             if key in ("seconds", "required", "remaining", "video_seconds", "video_required", "video_remaining")
+             and value is not None}
+    return {**state.as_dict(), **texts}
 
 
 @bp.route("/lessons/<int:lesson_id>/complete", methods=["POST"])
@@ -155,7 +190,14 @@ def complete(lesson_id):
         if wants_json:
             return {"error": _("Enrol in the course first.")}, 409
         abort(409)
-    finished = progress.complete_lesson(current_user, lesson)
+    try:
+        finished = progress.complete_lesson(current_user, lesson)
+    except progress.NotYetError as exc:
+        db.session.rollback()
+        if wants_json:
+            return {"error": str(exc), **_standing_json(exc.standing)}, 409
+        flash(str(exc), "warning")
+        return redirect(url_for(".lesson", lesson_id=lesson.id))
     db.session.commit()
     if wants_json:
         return {"completed": True, "course_completed": finished}
@@ -172,6 +214,11 @@ def complete(lesson_id):
     return redirect(url_for(".course", course_id=lesson.course_id))
 
 
+@bp.app_template_filter("duration")
+def _duration(seconds) -> str:
+    return progress.format_duration(seconds or 0)
+
+
 def _learning_page(user: User):
     enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
                                      .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())).all()
@@ -183,6 +230,7 @@ def _learning_page(user: User):
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
                            quiz_states=quiz_states, can_grant=can_grant_quiz_attempt(current_user, user),
                            confirm=ConfirmForm(),
+                           times=progress.lesson_standings(user.id, [e.course_id for e in enrollments]),
                            percent=progress.percent, year=year, hours=hours, target=target,
                            hours_pct=min(100, progress.percent(float(hours), float(target))))
 
@@ -470,6 +518,7 @@ def _apply_lesson_form(form: LessonForm, lesson: Lesson) -> bool:
         return False
     lesson.title, lesson.body = form.title.data.strip(), form.body.data or ""
     lesson.minutes, lesson.required, lesson.video_url = form.minutes.data, form.required.data, url or None
+    lesson.min_minutes = form.min_minutes.data
     try:
         if form.video.data and getattr(form.video.data, "filename", ""):
             lesson.video = save_upload(form.video.data, ("video",), current_user)
