@@ -42,6 +42,7 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
 
     activity = [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
     assert all(n > 50 for n in activity), activity
+    _completed_lessons_were_studied()
     seed_demo()
     assert _counts() == (levels, learners, users)
     assert activity == [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
@@ -86,6 +87,20 @@ def _real_results_are_waiting_for_every_district_office():
     assert len(verified) >= 10
     for user in {r.user for r in verified}:
         assert real_results.CERT_RANK[real_results.earned_level(user.id)] <= real_results.CERT_RANK[user.cert_level]
+
+
+def _completed_lessons_were_studied():
+    """Every completed lesson of the demo has its minimum active time (docs/STUDY-TIME.md), and
+    every completed enrolment has its required lessons completed."""
+    from lms.learning import progress
+    from lms.learning.models import Enrollment, Lesson, LessonProgress
+
+    rows = db.session.execute(select(LessonProgress, Lesson).join(Lesson, Lesson.id == LessonProgress.lesson_id)
+                              .where(LessonProgress.completed_at.is_not(None))).all()
+    assert rows and all(p.seconds_spent >= progress.required_seconds(lesson) for p, lesson in rows)
+    done = {(p.user_id, lesson.id) for p, lesson in rows}
+    for e in db.session.scalars(select(Enrollment).where(Enrollment.completed_at.is_not(None))):
+        assert all((e.user_id, lesson.id) in done for lesson in e.course.lessons if lesson.required), e.id
 
 
 def test_seed_demo_if_empty_leaves_a_used_database_alone(app, ctx):
