@@ -63,3 +63,25 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def live_clock(live_app):
+    """The live server's clock, held still for one test (see study())."""
+    from ..conftest import FrozenClock
+
+    frozen = FrozenClock()
+    live_app.config["CLOCK"] = frozen
+    yield frozen
+    live_app.config.pop("CLOCK", None)
+
+
+def study(page, clock, seconds: int) -> None:
+    """Study the open lesson page for `seconds`, without waiting: every 30 s the learner moves the
+    pointer, the server's clock (live_clock) and the page's timers (page.clock.install() before the
+    page was opened) move on together, and the page's heartbeat is awaited."""
+    for i in range(0, seconds, 30):
+        page.mouse.move(100 + i % 60, 200)
+        clock.advance(seconds=30)
+        with page.expect_response(lambda r: r.url.endswith("/beat")):
+            page.clock.run_for(30_000)

@@ -7,6 +7,8 @@ import pytest
 
 from lms.demo import DEMO_PASSWORD
 
+from .conftest import study
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
@@ -26,7 +28,7 @@ def log_in(page, base, username):
     page.wait_for_url(re.compile(r"/home$"))
 
 
-def test_course_from_writing_to_certificate(browser, live_server):
+def test_course_from_writing_to_certificate(browser, live_server, live_clock):
     base = live_server
     trainer = new_page(browser)
     log_in(trainer, base, "trainer_liuj")
@@ -43,6 +45,8 @@ def test_course_from_writing_to_certificate(browser, live_server):
         trainer.click("#add-lesson")
         trainer.fill("#title", f"第{n}讲")
         trainer.fill("#minutes", "20")
+        if n == 1:
+            trainer.fill("#min_minutes", "2")  # a short text: two minutes of study complete it
         trainer.fill("#body", text)
         trainer.click("#save-lesson")
         trainer.wait_for_url(re.compile(r"/edit$"))
@@ -74,6 +78,7 @@ def test_course_from_writing_to_certificate(browser, live_server):
     assert office.locator("#course-status").count() == 0  # published: no status badge
 
     worker = new_page(browser, phone=True)
+    worker.clock.install(time=live_clock.at)  # study time passes without waiting (see study())
     log_in(worker, base, "w0007")
     worker.goto(f"{base}/learn/mine")
     hours_before = Decimal(worker.inner_text("#hours-total"))  # the demo city has a year of history
@@ -84,9 +89,11 @@ def test_course_from_writing_to_certificate(browser, live_server):
     worker.click("#enroll")
     worker.wait_for_url(re.compile(r"/learn/lessons/\d+$"))
     assert "第1讲" in worker.inner_text("h1")
+    study(worker, live_clock, 2 * 60)
     worker.click("#complete")
     worker.wait_for_url(re.compile(r"/learn/lessons/\d+$"))
     assert "第2讲" in worker.inner_text("h1")
+    study(worker, live_clock, 16 * 60)  # 80 % of its 20 minutes
     worker.click("#complete")
     worker.wait_for_selector("#completed")
     assert worker.inner_text("#progress-pct") == "100%"

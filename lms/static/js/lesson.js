@@ -100,7 +100,16 @@
         : state.video && state.video_remaining ? el.getAttribute("data-text-video-left").replace("%s", state.video_remaining_text)
         : el.getAttribute("data-text-ready");
       remaining.textContent = text;
-      remaining.className = state.can_complete ? "text-success" : "text-body";
+      remaining.className = "fw-semibold " + (state.can_complete ? "text-success" : "text-body");
+      var hint = document.getElementById("complete-hint");
+      if (hint) { hint.textContent = state.can_complete ? "" : text; }
+    }
+    var bar = document.getElementById("study-bar");
+    if (bar) {
+      var pct = state.can_complete ? 100 : Math.floor(100 * state.seconds / Math.max(1, state.required));
+      bar.setAttribute("aria-valuenow", pct);
+      bar.firstElementChild.style.width = pct + "%";
+      bar.firstElementChild.className = "progress-bar" + (state.can_complete ? " bg-success" : "");
     }
     canComplete = state.can_complete;
     el.setAttribute("data-can-complete", canComplete ? "1" : "0");
