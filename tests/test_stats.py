@@ -514,6 +514,16 @@ def test_seed_scale_makes_a_small_city_with_every_kind_of_record(tmp_path):
                                SELECT c.earned_on, e.completed_at FROM credit c JOIN enrollment e
                                ON e.user_id = c.user_id AND e.course_id = c.source_id WHERE c.source = 'course'""").fetchall()
     assert rows and all(on == str((datetime.fromisoformat(at) + timedelta(hours=8)).date()) for on, at in rows)
+    # Every completed course has its lessons completed, each studied for at least 80 % of its minutes
+    # (docs/STUDY-TIME.md: synthetic courses get lessons too).
+    with sqlite3.connect(tmp_path / "scale.sqlite3") as conn:
+        short = conn.execute("""SELECT COUNT(*) FROM lesson_progress p JOIN lesson l ON l.id = p.lesson_id
+                                WHERE p.completed_at IS NOT NULL AND p.seconds_spent < l.minutes * 60 * 0.8""").fetchone()[0]
+        missing = conn.execute("""SELECT COUNT(*) FROM enrollment e JOIN lesson l ON l.course_id = e.course_id
+                                  LEFT JOIN lesson_progress p ON p.user_id = e.user_id AND p.lesson_id = l.id
+                                  WHERE e.completed_at IS NOT NULL AND p.completed_at IS NULL""").fetchone()[0]
+        completed = conn.execute("SELECT COUNT(*) FROM lesson_progress WHERE completed_at IS NOT NULL").fetchone()[0]
+    assert (short, missing) == (0, 0) and completed > 0
     r = run("seed-scale", "--scale", "0.005")
     assert r.returncode != 0 and "empty database" in r.stderr  # never mixed with existing data
     r = run("stats-snapshot", "--year", "2025")

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from ..auth.models import User
 from ..exams.models import Exam
 from ..extensions import db
-from ..learning.models import Course
+from ..learning import progress
+from ..learning.models import Course, Lesson
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
 from .. import clock
@@ -230,7 +232,22 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                             "credit_hours", "featured", "status", "review_comment", "published_at", "created_at",
                             "updated_at", "search_tokens"), rows)
         courses = [(r[0], r[8]) for r in rows]
+        # three lessons each, whose minutes cover the course's 学时
+        lid = _next_id(Lesson)
+        lessons = [(lid + 3 * i + k, course_id, f"l{k + 1}", k + 1, f"第{k + 1}讲", "",
+                    math.ceil(float(hours) * current_app.config["CREDIT_HOUR_MINUTES"] / 3), True, now)
+                   for i, (course_id, hours) in enumerate(courses) for k in range(3)]
+        w.insert("lesson", ("id", "course_id", "slug", "position", "title", "body", "minutes", "required",
+                            "updated_at"), lessons)
     log(f"{len(courses)} courses")
+    # what completing each course takes: its required lessons (all when none is marked required),
+    # each studied for its minimum active time (docs/STUDY-TIME.md)
+    course_lessons: dict[int, list[tuple[int, int]]] = {}
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id.in_([c[0] for c in courses]))
+                                     .order_by(Lesson.course_id, Lesson.position)):
+        course_lessons.setdefault(lesson.course_id, []).append((lesson, progress.required_seconds(lesson)))
+    course_lessons = {cid: [(lesson.id, need) for lesson, need in rows if lesson.required]
+                      or [(lesson.id, need) for lesson, need in rows] for cid, rows in course_lessons.items()}
 
     # enrolments and their 学时 -------------------------------------------------------------------------
     credit_id = 1 + (db.session.scalar(text("SELECT MAX(id) FROM credit")) or 0)
@@ -239,6 +256,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
 
     first_enrollment = 1 + (db.session.scalar(text("SELECT MAX(id) FROM enrollment")) or 0)
     course_credits: list[tuple] = []
+    completions: list[tuple] = []  # (user, course, completed at): their lessons are written below
 
     def enrolments():  # consumed inside COPY on PostgreSQL: no queries in here
         nonlocal credit_id
@@ -253,12 +271,29 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                     course_credits.append((credit_id, user_id, "course", course_id, hours,
                                            utc_to_local(completed).date(), now))  # the local day, as the app
                     credit_id += 1
+                    completions.append((user_id, course_id, completed))
                 yield (eid, user_id, course_id, "assigned" if rng.random() < 0.3 else "self", enrolled, completed)
                 eid += 1
 
     w.insert("enrollment", ("id", "user_id", "course_id", "source", "enrolled_at", "completed_at"), enrolments())
     w.insert("credit", ("id", "user_id", "source", "source_id", "hours", "earned_on", "updated_at"), course_credits)
     log(f"{w.counts['enrollment']} enrolments, {len(course_credits)} course 学时 records")
+
+    first_lesson_record = 1 + (db.session.scalar(text("SELECT MAX(id) FROM lesson_progress")) or 0)
+
+    def lesson_records():  # each lesson of a completed course, finished in order, studied its minimum
+        lp_id = first_lesson_record
+        for user_id, course_id, completed in completions:
+            rows = course_lessons.get(course_id, [])
+            for i, (lesson_id, need) in enumerate(rows):
+                done = completed - timedelta(hours=len(rows) - 1 - i)
+                yield (lp_id, user_id, lesson_id, need, done, done, "[]", 0)
+                lp_id += 1
+
+    w.insert("lesson_progress", ("id", "user_id", "lesson_id", "seconds_spent", "last_beat_at", "completed_at",
+                                 "video_ranges", "video_seconds"), lesson_records())
+    log(f"{w.counts.get('lesson_progress', 0)} completed lessons")
+    del completions
 
     # training classes, sessions, registrations, attendance and their 学时 ------------------------------
     per_class = SESSIONS_PER_TRAINING * ROSTER
@@ -347,7 +382,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                              "status", "score", "max_score", "pending_marks", "passed", "graded_at"), attempts())
         log(f"{w.counts['attempt']} exam attempts over {len(exams)} exams")
 
-    w.fix_sequences(["org_unit", "user", "course", "enrollment", "credit", "training", "training_session",
+    w.fix_sequences(["org_unit", "user", "course", "lesson", "enrollment", "lesson_progress", "credit", "training", "training_session",
                      "registration", "attendance", "attempt"])
     return w.counts
 
