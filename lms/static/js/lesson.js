@@ -149,6 +149,7 @@
     if (document.visibilityState !== "visible") {
       pause();
     } else {
+      active();        // coming back to the page is itself an interaction
       showPaused();
       nextBeatAt = 0;  // a start beat as soon as the learner is back
       tick();
