@@ -1,7 +1,7 @@
 """study time: per-lesson minimum, video coverage, per-user study clock
 
 Revision ID: fca501f78454
-Revises: 9f668e29f8c3
+Revises: 03063cededf1
 Create Date: 2026-12-07 12:18:42.033682
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fca501f78454'
-down_revision = '9f668e29f8c3'
+down_revision = '03063cededf1'
 branch_labels = None
 depends_on = None
 
