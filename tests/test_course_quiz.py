@@ -19,7 +19,7 @@ from lms.learning.importer import CourseFileError, import_courses
 from lms.learning.models import Certificate, Course, Credit, Enrollment
 
 from .conftest import login, post_form
-from .study import make_course, study_all_lessons, user
+from .study import complete, make_course, study_all_lessons, user
 from .test_mock_exams import make_bank, token_of
 
 pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) not installed: "
@@ -63,7 +63,7 @@ def test_a_course_with_a_quiz_completes_only_when_the_quiz_is_passed(ctx, world)
     worker = user("worker_a")
     progress.enroll(worker, course)
     enrollment = progress.enrollment_for(worker, course)
-    progress.complete_lesson(worker, course.lessons[0])
+    complete(worker, course.lessons[0])
     with pytest.raises(quiz.QuizError, match="必修课节|required lesson"):
         quiz.start(enrollment)  # the quiz opens only after the lessons
 

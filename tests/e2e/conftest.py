@@ -80,6 +80,7 @@ def study(page, clock, seconds: int) -> None:
     """Study the open lesson page for `seconds`, without waiting: every 30 s the learner moves the
     pointer, the server's clock (live_clock) and the page's timers (page.clock.install() before the
     page was opened) move on together, and the page's heartbeat is awaited."""
+    page.wait_for_load_state("networkidle")  # the page's opening beat reached the server before time moves
     for i in range(0, seconds, 30):
         page.mouse.move(100 + i % 60, 200)
         clock.advance(seconds=30)

@@ -11,6 +11,7 @@ from lms.exams.models import Attempt
 from lms.extensions import db
 from lms.learning.models import Course, Enrollment
 
+from .conftest import study
 from .test_course_journey import log_in, new_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -18,13 +19,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 SHOTS = "/tmp"
 
 
-def study_every_lesson(page, base, course_id):
-    """Enrol and complete each lesson as the lesson page allows today (one place to adapt when
-    lessons require a minimum of active study time)."""
+def study_every_lesson(page, base, course_id, live_clock):
+    """Enrol, then study each lesson for its minimum active time and complete it (the page's
+    clock must have been installed before it opened: see conftest.study())."""
     page.goto(f"{base}/learn/courses/{course_id}")
     page.click("#enroll")
     page.wait_for_url(re.compile(r"/learn/lessons/\d+$"))
     while True:
+        need = int(page.get_attribute("#lesson", "data-required-seconds"))
+        study(page, live_clock, need)
         page.click("#complete")
         page.wait_for_load_state()
         if "/learn/courses/" in page.url:
@@ -50,7 +53,7 @@ def sit_quiz(page, live_app, right: bool):
     page.wait_for_url(re.compile(r"/result$"))
 
 
-def test_the_certificate_appears_only_after_the_quiz_is_passed(browser, live_server, live_app):
+def test_the_certificate_appears_only_after_the_quiz_is_passed(browser, live_server, live_app, live_clock):
     base = live_server
     with live_app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == "casework-basics"))
@@ -60,11 +63,12 @@ def test_the_certificate_appears_only_after_the_quiz_is_passed(browser, live_ser
         username = db.session.scalar(select(User.username).where(User.username.like("w0%"), User.active.is_(True),
                                                                  User.id.not_in(enrolled)).order_by(User.username))
     page = new_page(browser, phone=True)
+    page.clock.install(time=live_clock.at)  # study time passes without waiting (see conftest.study())
     log_in(page, base, username)
     page.goto(f"{base}/learn/courses/{course_id}")
     assert "课后测验" in page.inner_text("#quiz") and "及格线 60%" in page.inner_text("#quiz-rules")
 
-    study_every_lesson(page, base, course_id)
+    study_every_lesson(page, base, course_id, live_clock)
     assert page.inner_text("#progress-pct") == "100%"
     assert page.locator("#certificate").count() == 0 and page.locator("#completed").count() == 0
     assert "通过课后测验即可完成本课程" in page.inner_text(".alert-info")

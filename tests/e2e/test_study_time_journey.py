@@ -83,7 +83,7 @@ def test_a_lesson_completes_only_after_its_minimum_study(browser, live_server, l
     shot(page, "lesson-390.png")
 
     # Away from the keyboard: after the idle minute the prompt pauses counting; nothing is sent.
-    page.clock.run_for(30_000)
+    page.clock.run_for(31_000)  # a minute and a tick after the last pointer move
     dialog = page.locator("#idle-dialog")
     assert dialog.is_visible() and "继续学习？" in dialog.inner_text()
     sent = len(beats)
