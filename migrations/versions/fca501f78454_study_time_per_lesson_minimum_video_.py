@@ -1,7 +1,7 @@
 """study time: per-lesson minimum, video coverage, per-user study clock
 
 Revision ID: fca501f78454
-Revises: 03063cededf1
+Revises: b8910ad7b103
 Create Date: 2026-12-07 12:18:42.033682
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fca501f78454'
-down_revision = '03063cededf1'
+down_revision = 'b8910ad7b103'
 branch_labels = None
 depends_on = None
 
