@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from lms.auth.models import User
 from lms.database import utcnow
 from lms.demo import DEMO_PASSWORD
 from lms.extensions import db
@@ -127,4 +128,21 @@ def test_a_lesson_completes_only_after_its_minimum_study(browser, live_server, l
     assert "本课节已学完" in desk.inner_text("#study-remaining")
     shot(desk, "lesson-1280.png")
     desk.context.close()
+
+    # The city office sees the worker's active time, lesson by lesson.
+    with live_app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.username == "w0011"))
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    office.goto(f"{base}/auth/login")
+    office.fill("#username", "office_city")
+    office.fill("#password", DEMO_PASSWORD)
+    office.click("#login-submit")
+    office.wait_for_url(re.compile(r"/home$"))
+    office.goto(f"{base}/learn/progress/{uid}")
+    office.click(f"#lesson-times-{course_id} summary")
+    rows = office.locator(f"#lesson-times-{course_id} tbody tr")
+    assert "8 分钟" in rows.nth(0).inner_text() and "已完成" in rows.nth(0).inner_text()
+    assert "2 分钟" in rows.nth(1).inner_text()
+    shot(office, "office-progress-1280.png")
+    office.context.close()
     context.close()
