@@ -312,7 +312,7 @@ def test_course_files_carry_their_quiz_and_a_bad_one_imports_nothing(ctx, tmp_pa
     folder = tmp_path / "quiz-course"
     folder.mkdir()
     front = "---\ntitle: 伦理课\nsummary: s\ncategory: 政策理论\ncredit_hours: 1\n{quiz}---\n介绍"
-    (folder / "01-a.md").write_text("---\ntitle: 第一讲\n---\n正文", "utf-8")
+    (folder / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
     (folder / "course.md").write_text(front.format(quiz="quiz:\n  subject: junior-general\n  topics: [不存在]\n"), "utf-8")
     with pytest.raises(CourseFileError, match="quiz"):
         import_courses(tmp_path)

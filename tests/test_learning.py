@@ -11,7 +11,7 @@ from lms.auth.models import User
 from lms.database import utcnow
 from lms.exams.bank_io import import_shipped_bank
 from lms.extensions import db
-from lms.learning import progress
+from lms.learning import courses, progress
 from lms.learning.importer import CourseFileError, import_courses
 from lms.learning.models import Course, Credit, Enrollment, Lesson
 
@@ -59,7 +59,7 @@ def test_a_bad_course_folder_imports_nothing(ctx, tmp_path):
     good = tmp_path / "good-course"
     good.mkdir()
     (good / "course.md").write_text("---\ntitle: 好课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8")
-    (good / "01-a.md").write_text("---\ntitle: 第一讲\n---\n正文", "utf-8")
+    (good / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
     bad = tmp_path / "bad-course"
     bad.mkdir()
     (bad / "course.md").write_text("---\ntitle: 坏课\ncategory: 不存在的类别\n---\n", "utf-8")
@@ -67,6 +67,31 @@ def test_a_bad_course_folder_imports_nothing(ctx, tmp_path):
         import_courses(tmp_path)
     assert "bad-course" in str(exc.value) and "summary" in str(exc.value) and "category" in str(exc.value)
     assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+def test_a_course_credits_no_more_than_its_lessons_take(app, ctx, tmp_path):
+    """学时 are for study that happened: 1 学时 is CREDIT_HOUR_MINUTES (45) of required lessons."""
+    folder = tmp_path / "generous"
+    folder.mkdir()
+    (folder / "course.md").write_text("---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 2\n---\n介绍", "utf-8")
+    (folder / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
+    (folder / "02-b.md").write_text("---\ntitle: 选学\nminutes: 60\nrequired: false\n---\n正文", "utf-8")
+    with pytest.raises(CourseFileError) as exc:
+        import_courses(tmp_path)
+    assert "generous" in str(exc.value) and "45" in str(exc.value)
+    assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+    (folder / "course.md").write_text("---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8")
+    assert import_courses(tmp_path).created == 1  # 45 required minutes make exactly one 学时
+
+    draft = make_course(status="draft", hours="2", lessons=2)  # two lessons of 30 minutes: 1.33 学时 at most
+    with pytest.raises(courses.CourseError) as exc:
+        courses.submit_for_review(draft)
+    assert "60" in str(exc.value)
+    with pytest.raises(courses.CourseError):
+        courses.publish_course(draft, db.session.get(User, 1))
+    draft.credit_hours = Decimal("1.3")
+    courses.submit_for_review(draft)
+    assert draft.status == "review"
 
 
 def test_search_finds_a_two_character_chinese_word(app, client):
@@ -99,7 +124,7 @@ def test_trainer_writes_office_returns_then_publishes(app, client, world):
     assert "请至少添加一个课节再提交" in client.get(r.location).get_data(as_text=True)
     for n in (1, 2):
         r = post_form(client, f"/learn/courses/{course_id}/lessons/new",
-                      {"title": f"第{n}讲", "body": f"议事会第{n}步：听取居民意见。", "minutes": "20", "required": "y"})
+                      {"title": f"第{n}讲", "body": f"议事会第{n}步：听取居民意见。", "minutes": "35", "required": "y"})
         assert r.status_code == 302
     post_form(client, f"/learn/courses/{course_id}/submit", page=f"/learn/courses/{course_id}/edit")
 
@@ -118,7 +143,7 @@ def test_trainer_writes_office_returns_then_publishes(app, client, world):
     page = client.get(f"/learn/courses/{course_id}/edit").get_data(as_text=True)
     assert "请补充案例" in page and "已退回" in page
     lesson_id = db_lesson_id(app, course_id)
-    post_form(client, f"/learn/lessons/{lesson_id}/edit", {"title": "第1讲", "body": "案例：桂香社区议事会。", "minutes": "20", "required": "y"})
+    post_form(client, f"/learn/lessons/{lesson_id}/edit", {"title": "第1讲", "body": "案例：桂香社区议事会。", "minutes": "35", "required": "y"})
     post_form(client, f"/learn/courses/{course_id}/submit", page=f"/learn/courses/{course_id}/edit")
     assert client.get(f"/learn/courses/{course_id}/edit").status_code == 403  # in review: the trainer waits
 

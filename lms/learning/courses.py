@@ -3,6 +3,7 @@ import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -27,6 +28,26 @@ def parse_hours(value) -> Decimal:
     if not Decimal("0.5") <= hours <= Decimal("100"):
         raise CourseError(_("Credit hours must be between 0.5 and 100."))
     return hours
+
+
+def credit_problem(hours: Decimal, lesson_minutes: list[tuple[int, bool]]) -> str | None:
+    """A course credits its 学时 for studying its required lessons (or all, when none is required), so it
+    may not credit more than their nominal minutes make at CREDIT_HOUR_MINUTES a 学时. `lesson_minutes`:
+    (minutes, required) per lesson. None when the hours are covered, else what to change."""
+    per_hour = current_app.config["CREDIT_HOUR_MINUTES"]
+    counted = [m for m, required in lesson_minutes if required] or [m for m, _required in lesson_minutes]
+    minutes = sum(counted)
+    if hours * per_hour <= minutes:
+        return None
+    return _("The course credits %(hours)s credit hours, but its required lessons take %(minutes)d minutes, "
+             "which make %(most)s credit hours at %(per)d minutes each. Lower the credit hours or add lesson time.",
+             hours=hours, minutes=minutes, most=(Decimal(minutes) / per_hour).quantize(Decimal("0.01")), per=per_hour)
+
+
+def _check_credit(course: Course) -> None:
+    problem = credit_problem(course.credit_hours, [(lesson.minutes, lesson.required) for lesson in course.lessons])
+    if problem:
+        raise CourseError(problem)
 
 
 def new_slug(title: str) -> str:
@@ -104,6 +125,7 @@ def submit_for_review(course: Course) -> None:
         raise CourseError(_("Only a draft or a returned course can be submitted."))
     if not course.lessons:
         raise CourseError(_("Add at least one lesson before submitting."))
+    _check_credit(course)
     course.status = "review"
     course.submitted_at = utcnow()
 
@@ -124,6 +146,7 @@ def publish_course(course: Course, reviewer, comment: str = "") -> None:
         raise CourseError(_("This course is already published."))
     if not course.lessons:
         raise CourseError(_("A course without lessons cannot be published."))
+    _check_credit(course)
     course.status = "published"
     course.review_comment = comment.strip()
     course.reviewed_by_id = reviewer.id

@@ -11,6 +11,7 @@ from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
 from . import quiz as quizzes
+from .courses import credit_problem
 from .models import LEVELS, Course, Lesson
 from .search import reindex
 
@@ -155,11 +156,14 @@ def import_courses(root: Path) -> ImportResult:
     result = ImportResult()
     data = load_folder(Path(root))
     problems: list[str] = []
-    for item in data:  # every quiz is checked against the bank before anything is written
+    for item in data:  # every quiz and every course's 学时 are checked before anything is written
         try:
             item["quiz"] = _quiz_settings(item["quiz"], item["path"])
         except CourseFileError as exc:
             problems.append(str(exc))
+        problem = credit_problem(item["fields"]["credit_hours"], [(x["minutes"], x["required"]) for x in item["lessons"]])
+        if problem:
+            problems.append(f"{item['path']}: {problem}")
     if problems:
         raise CourseFileError("\n".join(problems))
     existing = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([d["slug"] for d in data])))}

@@ -44,7 +44,7 @@ def test_course_from_writing_to_certificate(browser, live_server, live_clock):
     for n, text in ((1, "第一讲：动员楼栋志愿者，排好督导班次。"), (2, "第二讲：定时定点投放，做好桶边督导记录。")):
         trainer.click("#add-lesson")
         trainer.fill("#title", f"第{n}讲")
-        trainer.fill("#minutes", "20")
+        trainer.fill("#minutes", "35")  # 2 × 35 minutes cover the 1.5 学时 (45 minutes each)
         if n == 1:
             trainer.fill("#min_minutes", "2")  # a short text: two minutes of study complete it
         trainer.fill("#body", text)
@@ -93,7 +93,7 @@ def test_course_from_writing_to_certificate(browser, live_server, live_clock):
     worker.click("#complete")
     worker.wait_for_url(re.compile(r"/learn/lessons/\d+$"))
     assert "第2讲" in worker.inner_text("h1")
-    study(worker, live_clock, 16 * 60)  # 80 % of its 20 minutes
+    study(worker, live_clock, 28 * 60)  # 80 % of its 35 minutes
     worker.click("#complete")
     worker.wait_for_selector("#completed")
     assert worker.inner_text("#progress-pct") == "100%"
