@@ -5,6 +5,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
@@ -64,7 +65,7 @@ def catalog():
         ids = matching_course_ids(q)
         stmt = stmt.where(Course.id.in_(ids)) if ids is not None else stmt
     stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
-    page = Page(stmt, page_arg(), 24)
+    page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover)), page_arg(), 24)
     trainers = db.session.scalars(select(Trainer).where(Trainer.courses.any(Course.status == "published"))
                                   .order_by(Trainer.name)).all()
     enrolled = set(db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == current_user.id)))

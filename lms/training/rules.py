@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth.models import User, UserRole
 from ..auth.scope import can_see_unit
@@ -112,6 +113,25 @@ def lock_training(training_id: int) -> None:
 
 def _lock(training: Training) -> None:
     lock_training(training.id)
+
+
+def registrations(training: Training, status: str | None = None) -> list[Registration]:
+    """The class's registrations (only those of `status` when given), in seat order: by status, then
+    first come first served; each with its worker and the worker's unit, loaded in the same statement."""
+    stmt = select(Registration).where(Registration.training_id == training.id).options(joinedload(Registration.user))
+    if status is not None:
+        stmt = stmt.where(Registration.status == status)
+    return db.session.scalars(stmt.order_by(Registration.status, Registration.created_at, Registration.id)).all()
+
+
+def proxy_flags(*where, limit: int | None = None) -> list[ProxyCheckinFlag]:
+    """代签到 flags meeting `where` (on the flag, its session or its class), newest first, each with its
+    session, class and both workers loaded in the same statement."""
+    stmt = (select(ProxyCheckinFlag).join(ProxyCheckinFlag.session).join(TrainingSession.training).where(*where)
+            .options(contains_eager(ProxyCheckinFlag.session).contains_eager(TrainingSession.training),
+                     joinedload(ProxyCheckinFlag.first_user), joinedload(ProxyCheckinFlag.attempted_user))
+            .order_by(ProxyCheckinFlag.created_at.desc()).limit(limit))
+    return db.session.scalars(stmt).unique().all()
 
 
 def seats_taken(training: Training) -> int:

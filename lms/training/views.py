@@ -23,7 +23,7 @@ from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to
 from . import io, rules
 from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
 from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGISTRATION_STATUSES, SESSION_STATES,
-                     TRAINING_LEVELS, Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession)
+                     TRAINING_LEVELS, Attendance, Registration, Training, TrainingSession)
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 DEVICE_COOKIE = "lms_device"
@@ -162,12 +162,10 @@ def detail(training_id):
 
 
 def _office_detail(training: Training):
-    regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id)
-                              .order_by(Registration.status, Registration.created_at, Registration.id)).all()
+    regs = rules.registrations(training)
     now = utcnow()
     summary = rules.attendance_summary(training, regs, now)
-    flags = db.session.scalars(select(ProxyCheckinFlag).join(TrainingSession).where(
-        TrainingSession.training_id == training.id).order_by(ProxyCheckinFlag.created_at.desc())).all()
+    flags = rules.proxy_flags(TrainingSession.training_id == training.id)
     return render_template("training/detail_office.html", training=training, regs=regs, records=summary.records,
                            rates=summary.rates, overall=summary.overall, below=summary.below,
                            threshold=current_app.config["ATTENDANCE_ALERT_RATE"], flags=flags, now=now, form=ConfirmForm())
@@ -334,9 +332,7 @@ def code_json(session_id):
 def roster(session_id):
     session = _managed_session(session_id)
     training = session.training
-    regs = db.session.scalars(select(Registration).where(Registration.training_id == training.id,
-                                                         Registration.status == "registered")
-                              .order_by(Registration.created_at)).all()
+    regs = rules.registrations(training, "registered")
     if request.method == "POST":
         form = ConfirmForm()
         if not form.validate_on_submit():
@@ -564,6 +560,4 @@ def mine():
 @bp.route("/flags")
 @roles_required("office", "admin")
 def flags():
-    stmt = (select(ProxyCheckinFlag).join(TrainingSession).join(Training)
-            .where(visible_trainings_filter(current_user)).order_by(ProxyCheckinFlag.created_at.desc()))
-    return render_template("training/flags.html", flags=db.session.scalars(stmt.limit(500)).all())
+    return render_template("training/flags.html", flags=rules.proxy_flags(visible_trainings_filter(current_user), limit=500))

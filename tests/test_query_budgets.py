@@ -1,0 +1,200 @@
+"""Query budgets: a list page runs as many SQL statements with 200 rows as with 5 (no N+1 loads).
+
+Each test builds 5 rows of the page's subject, counts the statements of one GET, grows the subject
+to 200 rows, counts again, and asserts the same count and a small fixed ceiling. The rows are
+bulk-inserted inside the test's rolled-back transaction.
+"""
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, select
+
+from lms.auth.models import User, UserRole
+from lms.database import utcnow
+from lms.exams.models import ExamSubject, Question
+from lms.extensions import db
+from lms.learning.models import Course, Enrollment, course_author
+from lms.library.models import Trainer
+from lms.orgs.models import OrgUnit
+from lms.orgs.tree import create_unit
+from lms.training import rules
+from lms.training.models import Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession
+from lms.uploads.models import Upload
+
+from .conftest import login
+from .querycount import page_statements
+
+COMMUNITIES = ("C111", "C112", "C121", "C211")
+_serial = itertools.count(1)
+
+
+def _tag() -> str:
+    return f"qb{next(_serial):05d}"
+
+
+def add_workers(world, n: int, units=COMMUNITIES) -> list[int]:
+    """n learner accounts spread over `units`, inserted in bulk; returns their ids."""
+    tag, now = _tag(), utcnow()
+    db.session.execute(insert(User), [
+        {"username": f"{tag}-{i:03d}", "name": f"工作者{tag[-3:]}{i:03d}", "password_hash": "x", "cert_level": "none",
+         "org_unit_id": world[units[i % len(units)]], "active": True, "must_change_password": False,
+         "session_nonce": f"{tag}{i:03d}", "created_at": now, "gender": "female", "birth_year": 1990}
+        for i in range(n)])
+    ids = db.session.scalars(select(User.id).where(User.username.startswith(f"{tag}-")).order_by(User.id)).all()
+    db.session.execute(insert(UserRole), [{"user_id": i, "role": "learner"} for i in ids])
+    return ids
+
+
+def budget(app, client, url: str, grow, ceiling: int) -> int:
+    """The statements of GET `url` with 5 rows and with 200 (grow(n) adds n rows): equal and under the ceiling."""
+    with app.app_context():
+        grow(5)
+        db.session.commit()
+    small = page_statements(app, client, url)
+    with app.app_context():
+        grow(195)
+        db.session.commit()
+    large = page_statements(app, client, url)
+    assert len(large) == len(small), f"5 rows:\n{small.report()}\n\n200 rows:\n{large.report()}"
+    assert len(large) <= ceiling, large.report()
+    return len(large)
+
+
+# --- training ---------------------------------------------------------------------------------------
+
+def _training(world, sessions=((-180, 120), (-60, 120), (60, 120))) -> tuple[int, list[int]]:
+    """A district class of D1 with sessions as (minutes from now to the start, length): two ended, one to come."""
+    now = utcnow()
+    training = Training(title="社区议事协商专题培训", level="district", org_unit_id=world["D1"], audience_unit_id=world["D1"],
+                        capacity=1000, registration_deadline=now + timedelta(days=3), status="open", lock_version=0)
+    db.session.add(training)
+    db.session.flush()
+    made = [rules.new_session(training, starts_at=now + timedelta(minutes=start),
+                              ends_at=now + timedelta(minutes=start + length), credit_hours=Decimal("2"),
+                              place_kind="text", place_text="桂香社区党群服务中心") for start, length in sessions]
+    return training.id, [s.id for s in made]
+
+
+def _seat(world, training_id: int, session_ids: list[int], n: int, flags: bool = False) -> None:
+    """n workers registered (one in ten on the waiting list), checked in to the first session, and
+    (with flags) one 代签到 flag each against the first session."""
+    users = add_workers(world, n, units=("C111", "C112", "C121"))
+    now = utcnow()
+    db.session.execute(insert(Registration), [
+        {"training_id": training_id, "user_id": u, "status": "waitlisted" if i % 10 == 9 else "registered",
+         "source": "assigned", "created_at": now, "updated_at": now} for i, u in enumerate(users)])
+    first = db.session.get(TrainingSession, session_ids[0])
+    db.session.execute(insert(Attendance), [
+        {"session_id": first.id, "user_id": u, "status": "present" if i % 3 else "late", "method": "code",
+         "device_id": f"dev-{u}", "checked_in_at": first.starts_at, "updated_at": now,
+         "session_starts_at": first.starts_at, "training_level": "district"} for i, u in enumerate(users)])
+    if flags:
+        db.session.execute(insert(ProxyCheckinFlag), [
+            {"session_id": first.id, "device_id": f"dev-{u}", "first_user_id": u, "attempted_user_id": v,
+             "created_at": now, "reviewed": False} for u, v in zip(users, users[1:] + users[:1])])
+
+
+def test_the_roster_has_a_fixed_budget(app, client, world):
+    with app.app_context():
+        tid, sids = _training(world)
+        db.session.commit()
+    login(client, "office_d1")
+    budget(app, client, f"/training/sessions/{sids[0]}/roster", lambda n: _seat(world, tid, sids, n), ceiling=15)
+
+
+def test_the_office_view_of_a_class_has_a_fixed_budget(app, client, world):
+    with app.app_context():
+        tid, sids = _training(world)
+        db.session.commit()
+    login(client, "office_d1")
+    budget(app, client, f"/training/{tid}", lambda n: _seat(world, tid, sids, n, flags=True), ceiling=20)
+
+
+def test_the_list_of_classes_has_a_fixed_budget(app, client, world):
+    def grow(n):
+        for _i in range(n):
+            tid, sids = _training(world, sessions=((60, 120),))
+            db.session.execute(insert(Registration), [{"training_id": tid, "user_id": world["worker_a"],
+                                                       "status": "registered", "source": "self"}])
+
+    login(client, "office_c")
+    budget(app, client, "/training/", grow, ceiling=12)
+
+
+def test_the_proxy_checkin_flags_have_a_fixed_budget(app, client, world):
+    def grow(n):
+        tid, sids = _training(world)
+        _seat(world, tid, sids, n, flags=True)
+
+    login(client, "office_d1")
+    budget(app, client, "/training/flags", grow, ceiling=10)
+
+
+# --- accounts, courses, the bank ------------------------------------------------------------------------
+
+def test_the_accounts_list_has_a_fixed_budget(app, client, world):
+    login(client, "office_d1")
+    budget(app, client, "/accounts/", lambda n: add_workers(world, n), ceiling=12)
+
+
+def test_the_course_catalogue_has_a_fixed_budget(app, client, world):
+    def grow(n):
+        tag, now = _tag(), utcnow()
+        trainers = [Trainer(name=f"讲师{tag}{i}", kind="practitioner") for i in range(3)]
+        db.session.add_all(trainers)
+        for i in range(n):
+            cover = Upload(stored_name=f"{tag}-{i}.png", original_name="cover.png", kind="image",
+                           mimetype="image/png", size=1, sha256="0" * 64)
+            course = Course(slug=f"{tag}-{i}", title=f"社区治理第{i}课", category="governance", level="beginner",
+                            status="published", published_at=now, cover=cover, authors=trainers[: 1 + i % 3])
+            db.session.add(course)
+        db.session.flush()
+        learner = world["worker_a"]
+        courses = db.session.scalars(select(Course.id).where(Course.slug.startswith(f"{tag}-"))).all()
+        db.session.execute(insert(Enrollment), [{"user_id": learner, "course_id": c, "source": "self",
+                                                 "enrolled_at": now, "extra_quiz_attempts": 0} for c in courses[::2]])
+
+    login(client, "worker_a")
+    budget(app, client, "/learn/", grow, ceiling=12)
+
+
+def test_the_question_bank_list_has_a_fixed_budget(app, client, world):
+    def grow(n):
+        tag = _tag()
+        subject = db.session.scalar(select(ExamSubject).order_by(ExamSubject.position, ExamSubject.id))
+        db.session.add_all(Question(external_id=f"{tag}-{i}", subject=subject, topic=f"专题{i % 7}", type="single",
+                                    difficulty=1 + i % 3, stem=f"关于社区议事的第{i}题（  ）。",
+                                    options=[{"key": k, "text": k} for k in "ABCD"], answer=["A"], status="active")
+                           for i in range(n))
+        db.session.flush()
+
+    login(client, "office_c")
+    budget(app, client, "/exams/?status=active", grow, ceiling=12)
+    budget(app, client, "/exams/", grow, ceiling=16)
+
+
+# --- statistics ---------------------------------------------------------------------------------------------
+
+def test_the_city_dashboard_has_a_fixed_budget(app, client, world):
+    def grow(n):
+        tag = _tag()
+        city = db.session.get(OrgUnit, world["C"])
+        for i in range(n):  # a district per row, each with a street, a community and a worker of its own
+            district = create_unit(f"{tag}d{i}", f"新区{i}", "district", city)
+            street = create_unit(f"{tag}s{i}", f"新街道{i}", "street", district)
+            create_unit(f"{tag}c{i}", f"新社区{i}", "community", street)
+        db.session.flush()
+        codes = db.session.execute(select(OrgUnit.code, OrgUnit.id).where(OrgUnit.code.startswith(f"{tag}c"))).all()
+        units = {code: uid for code, uid in codes}
+        add_workers(units, n, units=tuple(units))
+
+    login(client, "office_c")
+    budget(app, client, f"/stats/unit/{world['C']}", grow, ceiling=20)
+
+
+@pytest.mark.parametrize("page", ["workers", "continuing-education", "profile"])
+def test_the_statistics_lists_have_a_fixed_budget(app, client, world, page):
+    login(client, "office_c")
+    budget(app, client, f"/stats/unit/{world['C']}/{page}", lambda n: add_workers(world, n), ceiling=20)
