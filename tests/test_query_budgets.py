@@ -20,7 +20,8 @@ from lms.library.models import Trainer
 from lms.orgs.models import OrgUnit
 from lms.orgs.tree import create_unit
 from lms.training import rules
-from lms.training.models import Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession
+from lms.training.models import (Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession,
+                                 training_trainer)
 from lms.uploads.models import Upload
 
 from .conftest import login
@@ -64,10 +65,12 @@ def budget(app, client, url: str, grow, ceiling: int) -> int:
 
 # --- training ---------------------------------------------------------------------------------------
 
-def _training(world, sessions=((-180, 120), (-60, 120), (60, 120))) -> tuple[int, list[int]]:
-    """A district class of D1 with sessions as (minutes from now to the start, length): two ended, one to come."""
+def _training(world, sessions=((-180, 120), (-60, 120), (60, 120)), organiser=None) -> tuple[int, list[int]]:
+    """A class for D1's workers (organised by D1 unless another unit id is given) with sessions as
+    (minutes from now to the start, length): by default two ended, one to come."""
     now = utcnow()
-    training = Training(title="社区议事协商专题培训", level="district", org_unit_id=world["D1"], audience_unit_id=world["D1"],
+    training = Training(title="社区议事协商专题培训", level="district", org_unit_id=organiser or world["D1"],
+                        audience_unit_id=world["D1"],
                         capacity=1000, registration_deadline=now + timedelta(days=3), status="open", lock_version=0)
     db.session.add(training)
     db.session.flush()
@@ -112,15 +115,53 @@ def test_the_office_view_of_a_class_has_a_fixed_budget(app, client, world):
     budget(app, client, f"/training/{tid}", lambda n: _seat(world, tid, sids, n, flags=True), ceiling=20)
 
 
+def _classes(world, n: int, trainer_id: int | None = None) -> list[int]:
+    """n open classes for D1's workers, each organised by a street of its own, with one session to come."""
+    tag = _tag()
+    district = db.session.get(OrgUnit, world["D1"])
+    organisers = [create_unit(f"{tag}s{i}", f"新街道{i}", "street", district) for i in range(n)]
+    db.session.flush()
+    ids = []
+    for organiser in organisers:
+        tid, _sids = _training(world, organiser=organiser.id, sessions=((60 * 24, 120),))
+        ids.append(tid)
+    if trainer_id is not None:
+        db.session.execute(insert(training_trainer), [{"training_id": t, "trainer_id": trainer_id} for t in ids])
+    return ids
+
+
 def test_the_list_of_classes_has_a_fixed_budget(app, client, world):
     def grow(n):
-        for _i in range(n):
-            tid, sids = _training(world, sessions=((60, 120),))
+        for tid in _classes(world, n):
             db.session.execute(insert(Registration), [{"training_id": tid, "user_id": world["worker_a"],
                                                        "status": "registered", "source": "self"}])
 
     login(client, "office_c")
-    budget(app, client, "/training/", grow, ceiling=12)
+    budget(app, client, "/training/", grow, ceiling=8)
+
+
+def test_a_workers_class_pages_have_a_fixed_budget(app, client, world):
+    def grow(n):
+        now = utcnow()
+        for tid in _classes(world, n):
+            db.session.execute(insert(Registration), [{"training_id": tid, "user_id": world["worker_a"],
+                                                       "status": "registered", "source": "self",
+                                                       "created_at": now, "updated_at": now}])
+
+    login(client, "worker_a")
+    budget(app, client, "/training/open", grow, ceiling=8)
+    budget(app, client, "/training/mine", grow, ceiling=8)
+
+
+def test_a_trainers_page_lists_their_classes_with_a_fixed_budget(app, client, world):
+    with app.app_context():
+        trainer = Trainer(name="周讲师", kind="practitioner")
+        db.session.add(trainer)
+        db.session.commit()
+        trainer_id = trainer.id
+    login(client, "office_d1")
+    budget(app, client, f"/library/trainers/{trainer_id}",
+           lambda n: _classes(world, n, trainer_id), ceiling=12)
 
 
 def test_the_proxy_checkin_flags_have_a_fixed_budget(app, client, world):

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..auth.models import User, UserRole
 from ..auth.scope import can_see_unit
@@ -521,8 +521,13 @@ def my_sessions(user: User, now: datetime | None = None) -> list[MySession]:
     if records:
         mine = mine | TrainingSession.id.in_(list(records))
     sessions = db.session.scalars(select(TrainingSession).where(mine)
+        .options(joinedload(TrainingSession.training), joinedload(TrainingSession.base))
         .order_by(TrainingSession.starts_at.desc(), TrainingSession.id)).all()
     return [MySession(s, session_state(s, records.get(s.id), now), records.get(s.id)) for s in sessions]
+
+
+# What a list of classes shows of each (organiser, first session): loaded with the list, not per row.
+_LISTED = (joinedload(Training.org_unit), selectinload(Training.sessions))
 
 
 def trainings_for_trainer(trainer, include_drafts: bool) -> list[Training]:
@@ -530,7 +535,7 @@ def trainings_for_trainer(trainer, include_drafts: bool) -> list[Training]:
     stmt = select(Training).where(Training.trainers.any(id=trainer.id))
     if not include_drafts:
         stmt = stmt.where(Training.status != "draft")
-    return db.session.scalars(stmt.order_by(Training.registration_deadline.desc())).all()
+    return db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())).all()
 
 
 def trainings_at_base(base, include_drafts: bool) -> list[Training]:
@@ -538,4 +543,4 @@ def trainings_at_base(base, include_drafts: bool) -> list[Training]:
     stmt = select(Training).where(Training.sessions.any(TrainingSession.base_id == base.id))
     if not include_drafts:
         stmt = stmt.where(Training.status != "draft")
-    return db.session.scalars(stmt.order_by(Training.registration_deadline.desc())).all()
+    return db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())).all()

@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, literal, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
@@ -60,7 +61,8 @@ def index():
         stmt = stmt.where(Training.level == request.args["level"])
     if request.args.get("status") in ("draft", "open", "closed", "cancelled"):
         stmt = stmt.where(Training.status == request.args["status"])
-    page = Page(stmt.order_by(Training.registration_deadline.desc(), Training.id.desc()), page_arg(), 50)
+    page = Page(stmt.order_by(Training.registration_deadline.desc(), Training.id.desc())
+                .options(joinedload(Training.org_unit)), page_arg(), 50)
     ids = [t.id for t in page.items]
     seats = dict(db.session.execute(select(Registration.training_id, func.count()).where(
         Registration.training_id.in_(ids), Registration.status == "registered").group_by(Registration.training_id)).all())
@@ -378,7 +380,8 @@ def open_classes():
     path = current_user.org_unit.path
     stmt = (select(Training).join(OrgUnit, Training.audience_unit_id == OrgUnit.id)
             .where(Training.status == "open", Training.registration_deadline >= utcnow(),
-                   literal(path).startswith(OrgUnit.path)).order_by(Training.registration_deadline))
+                   literal(path).startswith(OrgUnit.path)).order_by(Training.registration_deadline)
+            .options(contains_eager(Training.audience_unit), joinedload(Training.org_unit)))
     classes = [t for t in db.session.scalars(stmt) if rules.in_audience(t, current_user)]
     mine = dict(db.session.execute(select(Registration.training_id, Registration.status).where(
         Registration.user_id == current_user.id)).all())
