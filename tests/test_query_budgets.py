@@ -15,7 +15,7 @@ from lms.auth.models import User, UserRole
 from lms.database import utcnow
 from lms.exams.models import ExamSubject, Question
 from lms.extensions import db
-from lms.learning.models import Course, Enrollment, course_author
+from lms.learning.models import Course, Enrollment, Lesson
 from lms.library.models import Trainer
 from lms.orgs.models import OrgUnit
 from lms.orgs.tree import create_unit
@@ -199,6 +199,25 @@ def test_the_course_catalogue_has_a_fixed_budget(app, client, world):
 
     login(client, "worker_a")
     budget(app, client, "/learn/", grow, ceiling=12)
+
+
+def _courses(n: int, status: str) -> None:
+    """n courses of `status`, each with three lessons and one to three authors."""
+    tag, now = _tag(), utcnow()
+    trainers = [Trainer(name=f"讲师{tag}{i}", kind="practitioner") for i in range(3)]
+    db.session.add_all(trainers)
+    db.session.add_all(Course(slug=f"{tag}-{i}", title=f"社区服务第{i}课", category="service", level="beginner",
+                              status=status, submitted_at=now, authors=trainers[: 1 + i % 3],
+                              lessons=[Lesson(slug=f"l{k}", position=k, title=f"第{k}节", body="正文", minutes=30)
+                                       for k in range(1, 4)])
+                       for i in range(n))
+    db.session.flush()
+
+
+def test_the_studio_and_the_review_queue_have_a_fixed_budget(app, client, world):
+    login(client, "office_c")
+    budget(app, client, "/learn/studio", lambda n: _courses(n, "draft"), ceiling=8)
+    budget(app, client, "/learn/review", lambda n: _courses(n, "review"), ceiling=8)
 
 
 def test_the_question_bank_list_has_a_fixed_budget(app, client, world):

@@ -374,7 +374,8 @@ def studio():
     status = request.args.get("status")
     if status in STATUSES:
         stmt = stmt.where(Course.status == status)
-    page = Page(stmt.order_by(Course.updated_at.desc(), Course.id.desc()), page_arg(), 50)
+    page = Page(stmt.order_by(Course.updated_at.desc(), Course.id.desc())
+                .options(selectinload(Course.lessons).load_only(Lesson.id)), page_arg(), 50)  # counted per row
     return render_template("learning/studio.html", page=page)
 
 
@@ -601,7 +602,8 @@ def move_lesson(lesson_id, direction):
 @bp.route("/review")
 @roles_required("office", "admin")
 def review_queue():
-    courses = db.session.scalars(select(Course).where(Course.status == "review").order_by(Course.submitted_at)).all()
+    courses = db.session.scalars(select(Course).where(Course.status == "review").order_by(Course.submitted_at)
+                                 .options(selectinload(Course.authors))).all()
     return render_template("learning/review.html", courses=courses)
 
 
