@@ -151,6 +151,14 @@ def _init_templates(app: Flask) -> None:
 
     app.add_template_filter(as_seen, "seen_letters")  # an explanation in the option letters a candidate saw
 
+    from .exams import qtypes
+
+    def type_partial(name: str):
+        """A question type's partial as a module: its take(item, key) and result(item, answer) macros."""
+        return app.jinja_env.get_template(qtypes.get(name).template).module
+
+    app.jinja_env.globals.update(question_type=qtypes.get, type_partial=type_partial)
+
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm"):
         return format_datetime(value, fmt) if value else ""

@@ -8,6 +8,7 @@ from ..auth.models import User, UserRole
 from ..auth.scope import unit_filter
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from . import qtypes
 from .models import Attempt, AttemptAnswer, Exam, MockExamDay
 
 UPPER_LOWER_SHARE = 0.27
@@ -74,7 +75,7 @@ def item_analysis(exam: Exam) -> list[dict]:
     stats: dict[int, dict] = {}
     for a in graded:
         for key, item in a.paper["items"].items():
-            if item["type"] == "case":
+            if not qtypes.get(item["type"]).answerable:  # a case: its parts are counted
                 continue
             entry = stats.setdefault(item["qid"], {"qid": item["qid"], "no": key, "type": item["type"], "stem": item["stem"],
                                                    "topic": item["topic"], "n": 0, "got": 0.0, "upper": [0.0, 0],

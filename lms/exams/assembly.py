@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from . import qtypes
 from .bank import option_letters
 from .models import Exam, Question
 
@@ -136,43 +137,18 @@ def assemble(blueprint: dict, candidates: list[dict], seed: int) -> dict:
 
 
 def _item(q: dict, section: dict, rng: random.Random, key: str, items: dict) -> dict:
-    base = {"no": key, "qid": q["id"], "type": q["type"], "topic": q["topic"], "difficulty": q["difficulty"],
+    item = {"no": key, "qid": q["id"], "type": q["type"], "topic": q["topic"], "difficulty": q["difficulty"],
             "stem": q["stem"], "explanation": q.get("explanation") or ""}
-    if q["type"] in ("single", "multiple", "judge"):
-        options, answer, key_map = _shuffled_options(q, rng) if q["type"] != "judge" else ([], q["answer"], {})
-        base.update(options=options, answer=answer, key_map=key_map, points=float(section["points"]))
-        if q["type"] == "multiple":
-            base["partial_points"] = float(section.get("partial_points") or 0.5)
-        return base
-    full = Decimal(str(section["points"]))
-    if q["type"] == "essay":
-        base.update(points=float(full), reference=q.get("reference") or "")
-        return base
-    # A case: its parts become items "n.1", "n.2", … scaled so that the case is worth the section's points.
-    total = sum((Decimal(str(p["points"] or 0)) for p in q["parts"]), Decimal(0)) or full
-    factor = full / total
-    part_keys = []
-    for i, part in enumerate(q["parts"], start=1):
-        pkey = f"{key}.{i}"
-        part_keys.append(pkey)
-        entry = {"no": pkey, "qid": part["id"], "type": part["type"], "stem": part["stem"], "topic": q["topic"],
-                 "difficulty": q["difficulty"], "explanation": part.get("explanation") or "",
-                 "points": _scale(part["points"] or 0, factor), "reference": part.get("reference") or ""}
-        if part["type"] in ("single", "multiple"):
-            options, answer, key_map = _shuffled_options(part, rng)
-            entry.update(options=options, answer=answer, key_map=key_map)
-            if part["type"] == "multiple":
-                entry["partial_points"] = float(section.get("partial_points") or 0.5)
-        items[pkey] = entry
-    base.update(parts=part_keys, points=float(full))
-    return base
+    qtypes.get(q["type"]).freeze(q, item, section, rng, items)
+    item["points"] = float(Decimal(str(section["points"])))
+    return item
 
 
 def question_dict(q: Question) -> dict:
     data = {"id": q.id, "type": q.type, "topic": q.topic, "difficulty": q.difficulty, "stem": q.stem,
             "options": q.options or [], "answer": q.answer, "explanation": q.explanation, "reference": q.reference,
             "points": q.points}
-    if q.type == "case":
+    if not qtypes.get(q.type).answerable:  # a case: its parts
         data["parts"] = [{"id": p.id, "type": p.type, "stem": p.stem, "options": p.options or [], "answer": p.answer,
                           "explanation": p.explanation, "reference": p.reference, "points": p.points}
                          for p in q.parts]

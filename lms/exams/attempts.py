@@ -10,11 +10,9 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from ..database import utcnow
 from ..extensions import db
-from . import assembly, grading
+from . import assembly, grading, qtypes
 from .models import Attempt, AttemptAnswer, Exam, Mistake, MockExamDay
 
-MAX_TEXT = 20_000
-OBJECTIVE = ("single", "multiple", "judge")
 
 
 class AttemptError(ValueError):
@@ -108,13 +106,13 @@ def public_paper(attempt: Attempt) -> dict:
 
 def answerable(attempt: Attempt) -> list[str]:
     """Item keys that take a response (a case's parts, not the case itself)."""
-    return [k for k, item in attempt.paper["items"].items() if item["type"] != "case"]
+    return [k for k, item in attempt.paper["items"].items() if qtypes.get(item["type"]).answerable]
 
 
 def answer_keys(paper: dict) -> dict[str, str]:
     """Item → "type:option letters" for every item that takes a response (see Attempt.answer_keys)."""
     return {k: f"{item['type']}:{''.join(o['key'] for o in item.get('options') or [])}"
-            for k, item in paper["items"].items() if item["type"] != "case"}
+            for k, item in paper["items"].items() if qtypes.get(item["type"]).answerable}
 
 
 def saved_answers(attempt: Attempt) -> dict[str, AttemptAnswer]:
@@ -129,23 +127,10 @@ def clean_response(answer_key: str, response):
     if response is None or response == "":
         return None
     qtype, _sep, letters_allowed = answer_key.partition(":")
-    if qtype in ("single", "multiple"):
-        if not isinstance(response, str):
-            raise AttemptError(_("An answer to a choice question is a string of option letters."))
-        keys = set(letters_allowed)
-        letters = sorted({c for c in response.upper() if not c.isspace()})
-        if not set(letters) <= keys or (qtype == "single" and len(letters) > 1):
-            raise AttemptError(_("Those are not options of this question."))
-        return "".join(letters) or None
-    if qtype == "judge":
-        if not isinstance(response, bool):
-            raise AttemptError(_("A true-or-false answer is true or false."))
-        return response
-    if not isinstance(response, str):
-        raise AttemptError(_("A written answer is text."))
-    if len(response) > MAX_TEXT:
-        raise AttemptError(_("A written answer has at most %(n)d characters.", n=MAX_TEXT))
-    return response
+    try:
+        return qtypes.get(qtype).clean(response, letters_allowed)
+    except qtypes.ResponseError as exc:
+        raise AttemptError(str(exc)) from None
 
 
 MAX_BATCH = 500  # saves in one request: more than any paper has items
@@ -275,7 +260,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
             answer = AttemptAnswer(attempt_id=attempt.id, item=key, response=None, seq=0, saved_at=now)
             db.session.add(answer)
         answer.score = score
-        if item["type"] in OBJECTIVE and score < Decimal(str(item["points"])):
+        if qtypes.get(item["type"]).objective and score < Decimal(str(item["points"])):
             wrong.append(item["qid"])
     _record_mistakes(attempt.user_id, wrong, now)
     db.session.flush()
@@ -316,7 +301,7 @@ def _record_mistakes(user_id: int, question_ids: list[int], now: datetime) -> No
 def mark(attempt: Attempt, item_key: str, score: Decimal, marker, feedback: str = "", now: datetime | None = None) -> None:
     """A trainer marks a free-text answer; the attempt's total follows."""
     item = attempt.paper["items"].get(item_key)
-    if item is None or item["type"] != "essay":
+    if item is None or not qtypes.get(item["type"]).hand_marked:
         raise AttemptError(_("Only written answers are marked by hand."))
     if attempt.status == "in_progress":
         raise AttemptError(_("The attempt is still in progress."))
@@ -346,7 +331,7 @@ def section_scores(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> list[
         keys = []
         for k in section["items"]:
             item = attempt.paper["items"][k]
-            keys += item.get("parts", [k]) if item["type"] == "case" else [k]
+            keys += [k] if qtypes.get(item["type"]).answerable else item.get("parts", [])
         got = sum((answers[k].score or Decimal(0) for k in keys if k in answers), Decimal(0))
         full = sum((Decimal(str(attempt.paper["items"][k]["points"])) for k in keys), Decimal(0))
         out.append({"type": section["type"], "score": got, "max": full})

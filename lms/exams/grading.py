@@ -136,17 +136,29 @@ def grade_case(question, response) -> Score:
     return sum(scores, ZERO)
 
 
-GRADERS: dict[str, Callable[[object, object], Score]] = {
-    "single": grade_single,
-    "multiple": grade_multiple,
-    "judge": grade_judge,
-    "essay": grade_essay,
-    "case": grade_case,
-}
+class _Graders(Mapping):
+    """Question type → its grading function, read from the registry of question types (lms/exams/qtypes)."""
+
+    def _registry(self):
+        from .qtypes import REGISTRY  # the types' modules import this one
+
+        return REGISTRY
+
+    def __getitem__(self, name):
+        return self._registry()[name].grade
+
+    def __iter__(self):
+        return iter(list(self._registry()))
+
+    def __len__(self):
+        return len(self._registry())
+
+
+GRADERS: Mapping[str, Callable[[object, object], Score]] = _Graders()
 
 
 def grade(question, response) -> Score:
-    """Dispatch on the question's type. Adding a question type is one entry in GRADERS."""
+    """Dispatch on the question's type. Adding a question type is one module in lms/exams/qtypes."""
     qtype = _get(question, "type")
     try:
         grader = GRADERS[qtype]

@@ -9,16 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
+from . import qtypes
 
 LEVELS = {"junior": _l("Junior level"), "intermediate": _l("Intermediate level"), "senior": _l("Senior level")}
-TYPES = {
-    "single": _l("Single choice"),
-    "multiple": _l("Multiple choice"),
-    "judge": _l("True or false"),
-    "case": _l("Case analysis"),
-    "essay": _l("Essay"),
-}
-PART_TYPES = ("single", "multiple", "essay")
+TYPES = qtypes.TYPES  # question type → label, from the registry of question types (lms/exams/qtypes)
+PART_TYPES = qtypes.names(in_case=True)  # the types a case's part may have
 STATUSES = {"draft": _l("Draft"), "active": _l("Active"), "retired": _l("Retired")}
 DIFFICULTIES = {1: _l("Easy"), 2: _l("Medium"), 3: _l("Hard")}
 
@@ -44,7 +39,6 @@ class ExamSubject(db.Model):
 class Question(db.Model):
     __tablename__ = "question"
     __table_args__ = (
-        CheckConstraint("type IN ('single','multiple','judge','case','essay')", name="type"),
         CheckConstraint("status IN ('draft','active','retired')", name="status"),
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty"),
         Index("ix_question_subject_topic", "subject_id", "topic"),
@@ -88,7 +82,7 @@ class Question(db.Model):
 
     @property
     def total_points(self) -> Decimal | None:
-        if self.type == "case":
+        if not qtypes.get(self.type).answerable:  # a case: the sum of its parts
             return sum((p.points or Decimal(0) for p in self.parts), Decimal(0))
         return self.points
 

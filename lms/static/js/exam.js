@@ -56,21 +56,28 @@
   }
 
   // --- reading and writing the inputs -------------------------------------------------------------
+  // Each question type's partial (templates/exams/types/) wraps its inputs in an element whose
+  // data-read says how they read: "letters" (the checked options' letters, sorted), "bool" (the
+  // checked one's "true"/"false") or "text" (the first input's value).
+  function readMode(el) {
+    var wrap = el.querySelector("[data-read]");
+    return wrap ? wrap.getAttribute("data-read") : "text";
+  }
   function readItem(el) {
-    var type = el.getAttribute("data-type");
+    var mode = readMode(el);
     var inputs = el.querySelectorAll(".answer-input");
-    if (type === "essay") { return inputs[0].value; }
+    if (mode === "text") { return inputs[0].value; }
     var chosen = [];
     inputs.forEach(function (i) { if (i.checked) { chosen.push(i.value); } });
-    if (type === "judge") { return chosen.length ? chosen[0] === "true" : null; }
+    if (mode === "bool") { return chosen.length ? chosen[0] === "true" : null; }
     return chosen.length ? chosen.sort().join("") : null;
   }
   function writeItem(el, response) {
-    var type = el.getAttribute("data-type");
+    var mode = readMode(el);
     var inputs = el.querySelectorAll(".answer-input");
-    if (type === "essay") { inputs[0].value = response || ""; return; }
+    if (mode === "text") { inputs[0].value = response === null || response === undefined ? "" : response; return; }
     inputs.forEach(function (i) {
-      if (type === "judge") { i.checked = response !== null && response !== undefined && String(response) === i.value; }
+      if (mode === "bool") { i.checked = response !== null && response !== undefined && String(response) === i.value; }
       else { i.checked = typeof response === "string" && response.indexOf(i.value) >= 0; }
     });
   }
@@ -148,7 +155,7 @@
   document.querySelectorAll(".exam-item").forEach(function (el) {
     var timer = null;
     el.querySelectorAll(".answer-input").forEach(function (input) {
-      if (input.tagName === "TEXTAREA") {
+      if (input.tagName === "TEXTAREA" || input.type === "text" || input.type === "number") {
         input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { changed(el); }, 800); });
         input.addEventListener("blur", function () { clearTimeout(timer); changed(el); });
       } else {

@@ -1,0 +1,27 @@
+"""判断: true or false."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .. import grading
+from .base import QuestionType, ResponseError, register
+
+
+class Judge(QuestionType):
+    name = "judge"
+    label = _l("True or false")
+    objective = True
+    read = "bool"
+
+    def grade(self, question, response):
+        return grading.grade_judge(question, response)
+
+    def clean(self, response, letters):
+        if not isinstance(response, bool):
+            raise ResponseError(_("A true-or-false answer is true or false."))
+        return response
+
+    def freeze(self, q, item, section, rng, items):
+        item.update(options=[], answer=q["answer"], key_map={})
+
+
+register(Judge())

@@ -1,0 +1,22 @@
+"""多选: at least two right options of five; the official partial-credit rule (grading.grade_multiple)."""
+from flask_babel import lazy_gettext as _l
+
+from .. import grading
+from .base import ChoiceType, register
+
+
+class Multiple(ChoiceType):
+    name = "multiple"
+    label = _l("Multiple choice")
+    in_case = True
+    most = None
+
+    def grade(self, question, response):
+        return grading.grade_multiple(question, response)
+
+    def freeze(self, q, item, section, rng, items):
+        super().freeze(q, item, section, rng, items)
+        item["partial_points"] = float(section.get("partial_points") or grading.DEFAULT_PARTIAL_POINTS)
+
+
+register(Multiple())
