@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from . import explain
+from . import explain, qtypes
 from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
 
 # A choice question has 2 to 8 options lettered A, B, … in order. How many an exam paper asks for
@@ -27,7 +27,7 @@ from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
 # (assembly.py); practice takes any.
 OPTION_LETTERS = explain.OPTION_ALPHABET  # A–H: a choice question has at most eight options
 MIN_OPTIONS = 2
-OPTION_KEYS = {"single": OPTION_LETTERS, "multiple": OPTION_LETTERS}  # the letters a choice type may use
+OPTION_KEYS = {t.name: OPTION_LETTERS for t in qtypes.all_types() if isinstance(t, qtypes.ChoiceType)}  # the letters a choice type may use
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_POINTS = Decimal(100)
 CONTENT_FIELDS = ("type", "difficulty", "stem", "options", "answer", "explanation", "reference", "points",
@@ -66,7 +66,7 @@ def option_letters(count: int) -> str:
     return OPTION_LETTERS[:max(count, 0)]
 
 
-def _check_choice(data: dict, qtype: str, path: tuple) -> list[Problem]:
+def check_choice(data: dict, qtype: str, path: tuple) -> list[Problem]:
     problems = []
     options = data.get("options") or []
     keys = [o.get("key") for o in options if isinstance(o, dict)]
@@ -95,7 +95,7 @@ def _check_choice(data: dict, qtype: str, path: tuple) -> list[Problem]:
     return problems
 
 
-def _check_points(data: dict, path: tuple, required: bool) -> list[Problem]:
+def check_points(data: dict, path: tuple, required: bool) -> list[Problem]:
     points = data.get("points")
     if points is None:
         return [(path + ("points",), _("The points are missing."))] if required else []
@@ -126,21 +126,7 @@ def check_question(data: dict, *, law_required: bool = False, complete: bool | N
     if status is not None and status not in STATUSES:
         problems.append((("status",), _('Unknown status "%(value)s"; use one of: %(options)s',
                                         value=status, options=", ".join(STATUSES))))
-    if qtype in OPTION_KEYS:
-        problems += _check_choice(data, qtype, ())
-        problems += _check_points(data, (), required=False)
-    elif qtype == "judge":
-        if data.get("options"):
-            problems.append((("options",), _("A true-or-false question has no options.")))
-        if not isinstance(data.get("answer"), bool):
-            problems.append((("answer",), _("The answer of a true-or-false question is true or false.")))
-        problems += _check_points(data, (), required=False)
-    elif qtype == "essay":
-        problems += _check_points(data, (), required=complete)
-        if complete and not str(data.get("reference") or "").strip():
-            problems.append((("reference",), _("An essay needs its marking points (reference).")))
-    else:
-        problems += _check_case(data, complete)
+    problems += qtypes.get(qtype).check(data, complete)
     if complete and not str(data.get("explanation") or "").strip():
         problems.append((("explanation",), _("The explanation is missing.")))
     problems += letter_problems(data)
@@ -184,7 +170,7 @@ def letter_problems(data: dict) -> list[Problem]:
     return problems
 
 
-def _check_case(data: dict, complete: bool) -> list[Problem]:
+def check_case(data: dict, complete: bool) -> list[Problem]:
     problems: list[Problem] = []
     parts = data.get("parts") or []
     if not parts:
@@ -200,14 +186,14 @@ def _check_case(data: dict, complete: bool) -> list[Problem]:
             continue
         if not str(part.get("stem") or "").strip():
             problems.append((path + ("stem",), _("Part %(n)d: the stem is empty.", n=n)))
-        for p_path, message in _check_points(part, path, required=True):
+        for p_path, message in check_points(part, path, required=True):
             problems.append((p_path, _("Part %(n)d: %(problem)s", n=n, problem=message)))
         try:
             total += parse_points(part.get("points"))
         except ValueError:
             pass
         if ptype in OPTION_KEYS:
-            for p_path, message in _check_choice(part, ptype, path):
+            for p_path, message in check_choice(part, ptype, path):
                 problems.append((p_path, _("Part %(n)d: %(problem)s", n=n, problem=message)))
         elif complete and not str(part.get("reference") or "").strip():
             problems.append((path + ("reference",), _("Part %(n)d: an essay part needs its marking points (reference).",
@@ -250,20 +236,15 @@ def prepare(data: dict, *, defaults: bool = False) -> dict:
             out[field] = out[field].strip()
     if out.get("law") == "":
         out["law"] = None
-    qtype = out["type"]
-    if qtype == "case":
+    qtype = qtypes.get(out["type"])
+    if not qtype.answerable:  # a case: its points are its parts'
         out["parts"] = [_prepare_part(p) for p in out.get("parts") or []]
         out["points"] = sum((p["points"] for p in out["parts"]), Decimal(0))
     else:
         out["parts"] = []
         if out.get("points") is not None:
             out["points"] = parse_points(out["points"])
-    if qtype in ("case", "essay"):
-        out["options"], out["answer"] = [], None
-    elif qtype == "judge":
-        out["options"] = []
-    elif isinstance(out.get("answer"), list):
-        out["answer"] = sorted(set(out["answer"]))
+    qtype.tidy(out)
     return out
 
 

@@ -45,6 +45,18 @@ class QuestionType:
             raise ResponseError(_("A written answer has at most %(n)d characters.", n=self.max_text))
         return response
 
+    # --- the bank ------------------------------------------------------------------------------------------
+    def check(self, data: dict, complete: bool) -> list:
+        """This type's rules for a question dict (bank.check_question() checks what all types share):
+        problems as (path, message)."""
+        from ..bank import check_points
+
+        return check_points(data, (), required=False)
+
+    def tidy(self, out: dict) -> None:
+        """A checked question dict made ready to store (bank.prepare()): no options where it has none."""
+        out["options"] = []
+
     # --- the frozen paper -------------------------------------------------------------------------------
     in_case = False        # may be a part of a case
 
@@ -67,6 +79,15 @@ class ChoiceType(QuestionType):
         if not set(chosen) <= set(letters) or (self.most is not None and len(chosen) > self.most):
             raise ResponseError(_("Those are not options of this question."))
         return "".join(chosen) or None
+
+    def check(self, data, complete):
+        from ..bank import check_choice
+
+        return check_choice(data, self.name, ()) + super().check(data, complete)
+
+    def tidy(self, out):
+        if isinstance(out.get("answer"), list):
+            out["answer"] = sorted(set(out["answer"]))
 
     def freeze(self, q: dict, item: dict, section: dict, rng: random.Random, items: dict) -> None:
         from ..assembly import _shuffled_options  # assembly imports the models, which import this package

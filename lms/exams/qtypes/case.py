@@ -15,6 +15,14 @@ class Case(QuestionType):
     def grade(self, question, response):
         return grading.grade_case(question, response)
 
+    def check(self, data, complete):
+        from ..bank import check_case
+
+        return check_case(data, complete)
+
+    def tidy(self, out):
+        out["options"], out["answer"] = [], None
+
     def freeze(self, q, item, section, rng, items):
         """Its parts become items "n.1", "n.2", … scaled so that the case is worth the section's points."""
         from ..assembly import _scale

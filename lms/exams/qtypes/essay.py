@@ -1,4 +1,5 @@
 """论述 / 方案设计: free text a trainer marks against the reference (marking points)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import grading
@@ -13,6 +14,17 @@ class Essay(QuestionType):
 
     def grade(self, question, response):
         return grading.grade_essay(question, response)
+
+    def check(self, data, complete):
+        from ..bank import check_points
+
+        problems = check_points(data, (), required=complete)
+        if complete and not str(data.get("reference") or "").strip():
+            problems.append((("reference",), _("An essay needs its marking points (reference).")))
+        return problems
+
+    def tidy(self, out):
+        out["options"], out["answer"] = [], None
 
     def freeze(self, q, item, section, rng, items):
         item["reference"] = q.get("reference") or ""

@@ -20,6 +20,14 @@ class Judge(QuestionType):
             raise ResponseError(_("A true-or-false answer is true or false."))
         return response
 
+    def check(self, data, complete):
+        problems = []
+        if data.get("options"):
+            problems.append((("options",), _("A true-or-false question has no options.")))
+        if not isinstance(data.get("answer"), bool):
+            problems.append((("answer",), _("The answer of a true-or-false question is true or false.")))
+        return problems + super().check(data, complete)
+
     def freeze(self, q, item, section, rng, items):
         item.update(options=[], answer=q["answer"], key_map={})
 
