@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Select
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.forms import MultiCheckboxField
+from . import qtypes
 from .bank import OPTION_LETTERS as LETTERS
 from .interchange import FORMATS
 from .models import DIFFICULTIES
@@ -28,8 +29,8 @@ def _option_fields(cls):
 class PartForm(Form):
     """One sub-question of a case (no CSRF of its own: it lives inside QuestionForm)."""
 
-    type = SelectField(_l("Part type"), choices=[("essay", _l("Essay")), ("single", _l("Single choice")),
-                                                 ("multiple", _l("Multiple choice"))])
+    type = SelectField(_l("Part type"), choices=[(t.name, t.label) for t in sorted(
+        qtypes.all_types(), key=lambda t: t.name != "essay") if t.in_case])  # essay first, the default
     stem = TextAreaField(_l("Part question"), render_kw={"rows": 3})
     points = StringField(_l("Points"), validators=[Length(max=10)])
     answer = StringField(_l("Answer letters"), description=_l("e.g. B, or ACD for multiple choice"),
@@ -59,7 +60,7 @@ class QuestionForm(FlaskForm):
     add_part = SubmitField(_l("Add a part"))
 
 
-def _options(form) -> list[dict]:
+def options_of(form) -> list[dict]:
     """The options up to the last one filled in (an empty one before it is kept: the bank reports it)."""
     texts = [(f.data or "").strip() for f in form.option_fields()]
     while texts and not texts[-1]:
@@ -87,30 +88,7 @@ def question_data(form: QuestionForm, qtype: str) -> dict:
         "law": (form.law.data or "").strip() or None,
         "law_in_force": form.law_in_force.data,
     }
-    if qtype == "single":
-        data["options"] = _options(form)
-        data["answer"] = [form.answer_single.data] if form.answer_single.data else []
-    elif qtype == "multiple":
-        data["options"] = _options(form)
-        data["answer"] = sorted(form.answer_multiple.data or [])
-    elif qtype == "judge":
-        data["options"], data["answer"] = [], form.answer_judge.data == "true"
-    elif qtype == "essay":
-        data["points"] = (form.points.data or "").strip() or None
-        data["reference"] = form.reference.data or ""
-    else:
-        data["parts"] = []
-        for entry in form.parts:
-            part = entry.form
-            if part.remove.data:
-                continue
-            ptype = part.type.data
-            pdata = {"type": ptype, "stem": part.stem.data or "", "points": (part.points.data or "").strip() or None,
-                     "reference": part.reference.data or ""}
-            if ptype in ("single", "multiple"):
-                pdata["options"] = _options(part)
-                pdata["answer"] = [c.upper() for c in (part.answer.data or "") if c.isalpha()]
-            data["parts"].append(pdata)
+    qtypes.get(qtype).from_form(form, data)
     return data
 
 
@@ -122,12 +100,7 @@ def fill_form(form: QuestionForm, question) -> None:
     options = {o["key"]: o["text"] for o in question.options or []}
     for k in LETTERS:
         getattr(form, f"option_{k.lower()}").data = options.get(k, "")
-    if question.type == "single":
-        form.answer_single.data = (question.answer or [""])[0]
-    elif question.type == "multiple":
-        form.answer_multiple.data = list(question.answer or [])
-    elif question.type == "judge":
-        form.answer_judge.data = "true" if question.answer else "false"
+    qtypes.get(question.type).to_form(form, question)
     form.points.data = "" if question.points is None else f"{question.points.normalize():f}"
     while len(form.parts):
         form.parts.pop_entry()

@@ -13,7 +13,7 @@ from ..markdown import plain_text, render_markdown
 from ..tabular import TableError, download
 from .. import clock, inputs
 from ..util import Page, get_or_404, page_arg
-from . import bank
+from . import bank, qtypes
 from .assembly import option_rules
 from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, options_shown, question_data
 from .interchange import FORMATS, export_gift, import_file, imported_message, xlsx_template
@@ -87,7 +87,7 @@ def create(qtype=None):
     if request.method == "GET":
         form.subject_id.data = request.args.get("subject", type=int)
         form.topic.data = request.args.get("topic", "")
-        if qtype == "case":
+        if not qtypes.get(qtype).answerable:  # a case starts with one part
             form.parts.append_entry()
     return _save(form, qtype, None)
 
@@ -140,7 +140,7 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
 
 def _show_problems(form: QuestionForm, qtype: str, problems) -> None:
     """Put each problem under its field; flash them all too (some have no field of their own)."""
-    answer = {"single": "answer_single", "multiple": "answer_multiple", "judge": "answer_judge"}.get(qtype, "stem")
+    answer = qtypes.get(qtype).answer_field
     kept = [entry.form for entry in form.parts if not entry.form.remove.data]
     for path, message in problems:
         if path[0] == "parts" and len(path) > 2 and path[1] < len(kept):

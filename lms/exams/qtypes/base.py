@@ -57,6 +57,15 @@ class QuestionType:
         """A checked question dict made ready to store (bank.prepare()): no options where it has none."""
         out["options"] = []
 
+    # --- the question form (forms.QuestionForm) -------------------------------------------------------------
+    answer_field = "stem"  # the form field that shows a problem with the answer
+
+    def from_form(self, form, data: dict) -> None:
+        """Put this type's fields of the question form into the question dict `data`."""
+
+    def to_form(self, form, question) -> None:
+        """Show this type's fields of stored `question` in the form."""
+
     # --- the frozen paper -------------------------------------------------------------------------------
     in_case = False        # may be a part of a case
 
@@ -84,6 +93,12 @@ class ChoiceType(QuestionType):
         from ..bank import check_choice
 
         return check_choice(data, self.name, ()) + super().check(data, complete)
+
+    def from_form(self, form, data):
+        from ..forms import options_of
+
+        data["options"] = options_of(form)
+        data["answer"] = self.answer_from_form(form)
 
     def tidy(self, out):
         if isinstance(out.get("answer"), list):

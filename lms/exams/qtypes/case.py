@@ -4,7 +4,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 
 from .. import grading
-from .base import QuestionType, get, register
+from .base import ChoiceType, QuestionType, get, register
 
 
 class Case(QuestionType):
@@ -19,6 +19,22 @@ class Case(QuestionType):
         from ..bank import check_case
 
         return check_case(data, complete)
+
+    def from_form(self, form, data):
+        from ..forms import options_of
+
+        data["parts"] = []
+        for entry in form.parts:
+            part = entry.form
+            if part.remove.data:
+                continue
+            ptype = part.type.data
+            pdata = {"type": ptype, "stem": part.stem.data or "", "points": (part.points.data or "").strip() or None,
+                     "reference": part.reference.data or ""}
+            if isinstance(get(ptype), ChoiceType):
+                pdata["options"] = options_of(part)
+                pdata["answer"] = [c.upper() for c in (part.answer.data or "") if c.isalpha()]
+            data["parts"].append(pdata)
 
     def tidy(self, out):
         out["options"], out["answer"] = [], None

@@ -23,6 +23,10 @@ class Essay(QuestionType):
             problems.append((("reference",), _("An essay needs its marking points (reference).")))
         return problems
 
+    def from_form(self, form, data):
+        data["points"] = (form.points.data or "").strip() or None
+        data["reference"] = form.reference.data or ""
+
     def tidy(self, out):
         out["options"], out["answer"] = [], None
 

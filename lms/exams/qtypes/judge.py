@@ -12,6 +12,14 @@ class Judge(QuestionType):
     objective = True
     read = "bool"
 
+    answer_field = "answer_judge"
+
+    def from_form(self, form, data):
+        data["options"], data["answer"] = [], form.answer_judge.data == "true"
+
+    def to_form(self, form, question):
+        form.answer_judge.data = "true" if question.answer else "false"
+
     def grade(self, question, response):
         return grading.grade_judge(question, response)
 

@@ -11,6 +11,14 @@ class Multiple(ChoiceType):
     in_case = True
     most = None
 
+    answer_field = "answer_multiple"
+
+    def answer_from_form(self, form):
+        return sorted(form.answer_multiple.data or [])
+
+    def to_form(self, form, question):
+        form.answer_multiple.data = list(question.answer or [])
+
     def grade(self, question, response):
         return grading.grade_multiple(question, response)
 

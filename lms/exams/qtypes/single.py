@@ -11,6 +11,14 @@ class Single(ChoiceType):
     in_case = True
     most = 1
 
+    answer_field = "answer_single"
+
+    def answer_from_form(self, form):
+        return [form.answer_single.data] if form.answer_single.data else []
+
+    def to_form(self, form, question):
+        form.answer_single.data = (question.answer or [""])[0]
+
     def grade(self, question, response):
         return grading.grade_single(question, response)
 
