@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from .. import clock
 from ..markdown import clean_html, escape_markdown, html_text
 from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
-from .bank import (ID_RE, MIN_OPTIONS, OPTION_KEYS, OPTION_LETTERS, SaveCounts, check_question,
-                   existing_by_external_id, parse_points, save_questions)
-from .models import TYPES, ExamSubject, Question
+from . import qtypes
+from .bank import (ID_RE, MIN_OPTIONS, OPTION_LETTERS, SaveCounts, check_question, existing_by_external_id,
+                   parse_points, save_questions)
+from .models import ExamSubject, Question
 
 FORMATS = {"gift": "GIFT (Moodle)", "aiken": "Aiken", "xlsx": "Excel (.xlsx)"}
 # Option letters as a file may write them: more than the bank takes, so that a question with too
@@ -347,7 +348,8 @@ def export_gift(questions: list[Question], subject: ExamSubject) -> tuple[str, i
     skipped = 0
     topic = None
     for q in questions:
-        if q.type == "case":
+        qtype = qtypes.get(q.type)
+        if not qtype.gift:  # a type GIFT cannot hold (a case)
             skipped += 1
             continue
         if q.topic != topic:
@@ -364,22 +366,7 @@ def export_gift(questions: list[Question], subject: ExamSubject) -> tuple[str, i
         out.append(META_PREFIX + json.dumps(meta, ensure_ascii=False))
         head = f"::{_gift_escape(q.external_id)}::[markdown]{_gift_escape(q.stem)}"
         general = f"####{_gift_escape(q.explanation)}" if q.explanation else ""
-        if q.type == "judge":
-            out.append(f"{head}{{{'TRUE' if q.answer else 'FALSE'}{general}}}")
-        elif q.type == "essay":
-            out.append(f"{head}{{{general}}}")
-        else:
-            out.append(head + "{")
-            right = q.right_keys
-            for option in q.options:
-                if q.type == "single":
-                    mark = "=" if option["key"] in right else "~"
-                else:
-                    mark = f"~%{_weight(len(right))}%" if option["key"] in right else "~%-100%"
-                out.append(f"\t{mark}{_gift_escape(option['text'])}")
-            if general:
-                out.append(f"\t{general}")
-            out.append("}")
+        out += qtype.gift_lines(q, head, general)
         out.append("")
     return "\n".join(out), skipped
 
@@ -462,25 +449,20 @@ def parse_aiken(text: str, report: ImportReport) -> list[ImportItem]:
 # ---------------------------------------------------------------------------------------------
 # Excel template
 
-TYPE_WORDS = {
-    "single": ("single", "单选", "单选题", "单项选择题"),
-    "multiple": ("multiple", "多选", "多选题", "多项选择题"),
-    "judge": ("judge", "判断", "判断题", "true/false"),
-    "essay": ("essay", "论述", "论述题", "方案设计", "方案设计题", "简答", "简答题"),
-    "case": ("case", "案例", "案例分析", "案例分析题"),
-}
-TRUE_WORDS = {"true", "t", "yes", "y", "对", "正确", "是", "√", "✓"}
-FALSE_WORDS = {"false", "f", "no", "n", "错", "错误", "否", "×", "✗"}
 DIFFICULTY_WORDS = {"1": 1, "2": 2, "3": 3, "易": 1, "简单": 1, "中": 2, "中等": 2, "难": 3, "困难": 3}
 
 
 def _parse_type(text: str) -> str:
     word = text.strip().lower()
-    for key, words in TYPE_WORDS.items():
-        if word in words or word == str(TYPES[key]).lower():
-            return key
+    for qtype in qtypes.all_types():
+        if word in qtype.xlsx_words or (qtype.xlsx_words and word == str(qtype.label).lower()):
+            return qtype.name
     raise ValueError(_('Unknown question type "%(value)s"; use one of: %(options)s', value=text,
-                       options="、".join(str(TYPES[k]) for k in ("single", "multiple", "judge", "essay"))))
+                       options=_xlsx_type_labels()))
+
+
+def _xlsx_type_labels() -> str:
+    return "、".join(str(t.label) for t in qtypes.all_types() if t.xlsx_words and not t.xlsx_refusal)
 
 
 def _parse_difficulty(text: str) -> int:
@@ -527,8 +509,7 @@ def xlsx_template() -> bytes:
     notes = [
         [_("Column"), _("What to fill in")],
         [_("ID"), _("Optional. Letters, digits and . _ -; a row whose ID is in the bank updates that question.")],
-        [_("Question type"), "、".join(str(TYPES[k]) for k in ("single", "multiple", "judge", "essay"))
-         + _(" (cases are written on the site)")],
+        [_("Question type"), _xlsx_type_labels() + _(" (cases are written on the site)")],
         [_("Difficulty"), _("1 easy, 2 medium (when empty), 3 hard")],
         [_("Topic"), _("Optional: the chapter; empty means the topic chosen on the import page.")],
         [_("Stem"), _("The question text (Markdown).")],
@@ -554,21 +535,17 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
         qtype = values.get("type")
         if qtype is None:
             continue
-        if qtype == "case":
-            report.add(row, labels["type"], _("Cases cannot be imported from Excel: write them on the site."))
+        refusal = qtypes.get(qtype).xlsx_refusal
+        if refusal:
+            report.add(row, labels["type"], str(refusal))
             continue
         options = [{"key": k, "text": values[k]} for k in OPTION_LETTERS if values.get(k)]
         answer_text = values.get("answer") or ""
-        if qtype == "judge":
-            word = answer_text.strip().lower()
-            answer = True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
-            if answer is None:
-                report.add(row, labels["answer"], _("The answer of a true-or-false question is 对 or 错 (true or false)."))
-                continue
-        elif qtype in OPTION_KEYS:
-            answer = [c.upper() for c in answer_text if c.isalpha()]
-        else:
-            answer = None
+        try:
+            answer = qtypes.get(qtype).xlsx_answer(answer_text)
+        except ValueError as exc:
+            report.add(row, labels["answer"], str(exc))
+            continue
         data = {"type": qtype, "difficulty": values.get("difficulty") or 2, "stem": values["stem"] or "",
                 "options": options, "answer": answer, "explanation": values.get("explanation") or "",
                 "points": values.get("points"), "reference": values.get("reference") or "",

@@ -66,6 +66,19 @@ class QuestionType:
     def to_form(self, form, question) -> None:
         """Show this type's fields of stored `question` in the form."""
 
+    # --- import and export (lms/exams/interchange.py) -----------------------------------------------------
+    gift = False               # GIFT can hold it: gift_lines() writes it
+    xlsx_words: tuple = ()     # what the Excel template's type column may say for it (besides its label)
+    xlsx_refusal = None        # why a row of this type cannot be imported from Excel (a lazy string), if so
+
+    def gift_lines(self, q, head: str, general: str) -> list[str]:
+        """Question row `q` in GIFT: `head` is "::id::[markdown]stem", `general` the "####explanation" or ""."""
+        return []
+
+    def xlsx_answer(self, text: str):
+        """The Answer cell as this type's answer (ValueError with a message when it cannot be one)."""
+        return None
+
     # --- the frozen paper -------------------------------------------------------------------------------
     in_case = False        # may be a part of a case
 
@@ -93,6 +106,22 @@ class ChoiceType(QuestionType):
         from ..bank import check_choice
 
         return check_choice(data, self.name, ()) + super().check(data, complete)
+
+    gift = True
+
+    def gift_mark(self, right: bool, n_right: int) -> str:  # pragma: no cover - every choice type defines it
+        raise NotImplementedError
+
+    def gift_lines(self, q, head, general):
+        from ..interchange import _gift_escape
+
+        right = q.right_keys
+        lines = [head + "{"] + [f"\t{self.gift_mark(o['key'] in right, len(right))}{_gift_escape(o['text'])}"
+                                for o in q.options]
+        return lines + ([f"\t{general}"] if general else []) + ["}"]
+
+    def xlsx_answer(self, text):
+        return [c.upper() for c in text if c.isalpha()]
 
     def from_form(self, form, data):
         from ..forms import options_of

@@ -11,6 +11,8 @@ class Case(QuestionType):
     name = "case"
     label = _l("Case analysis")
     answerable = False
+    xlsx_words = ("case", "案例", "案例分析", "案例分析题")
+    xlsx_refusal = _l("Cases cannot be imported from Excel: write them on the site.")
 
     def grade(self, question, response):
         return grading.grade_case(question, response)

@@ -11,6 +11,11 @@ class Essay(QuestionType):
     label = _l("Essay")
     in_case = True
     hand_marked = True
+    gift = True
+    xlsx_words = ("essay", "论述", "论述题", "方案设计", "方案设计题", "简答", "简答题")
+
+    def gift_lines(self, q, head, general):
+        return [f"{head}{{{general}}}"]
 
     def grade(self, question, response):
         return grading.grade_essay(question, response)

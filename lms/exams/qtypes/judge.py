@@ -13,6 +13,19 @@ class Judge(QuestionType):
     read = "bool"
 
     answer_field = "answer_judge"
+    gift = True
+    xlsx_words = ("judge", "判断", "判断题", "true/false")
+    true_words = {"true", "t", "yes", "y", "对", "正确", "是", "√", "✓"}
+    false_words = {"false", "f", "no", "n", "错", "错误", "否", "×", "✗"}
+
+    def gift_lines(self, q, head, general):
+        return [f"{head}{{{'TRUE' if q.answer else 'FALSE'}{general}}}"]
+
+    def xlsx_answer(self, text):
+        word = text.strip().lower()
+        if word in self.true_words or word in self.false_words:
+            return word in self.true_words
+        raise ValueError(_("The answer of a true-or-false question is 对 or 错 (true or false)."))
 
     def from_form(self, form, data):
         data["options"], data["answer"] = [], form.answer_judge.data == "true"

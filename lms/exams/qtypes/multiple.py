@@ -12,6 +12,13 @@ class Multiple(ChoiceType):
     most = None
 
     answer_field = "answer_multiple"
+    xlsx_words = ("multiple", "多选", "多选题", "多项选择题")
+
+    def gift_mark(self, right, n_right):
+        """Moodle cannot express the partial-credit rule: right options share 100%, a wrong one is -100%."""
+        from ..interchange import _weight
+
+        return f"~%{_weight(n_right)}%" if right else "~%-100%"
 
     def answer_from_form(self, form):
         return sorted(form.answer_multiple.data or [])

@@ -12,6 +12,10 @@ class Single(ChoiceType):
     most = 1
 
     answer_field = "answer_single"
+    xlsx_words = ("single", "单选", "单选题", "单项选择题")
+
+    def gift_mark(self, right, n_right):
+        return "=" if right else "~"
 
     def answer_from_form(self, form):
         return [form.answer_single.data] if form.answer_single.data else []
