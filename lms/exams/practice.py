@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
-from . import grading
+from . import grading, qtypes
 from .models import ExamSubject, Mistake, Question
 
-OBJECTIVE = ("single", "multiple", "judge")
+OBJECTIVE = qtypes.names(objective=True)  # the types practice offers
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistakes book
 
 
@@ -30,10 +30,7 @@ def next_question(user, subject: ExamSubject | None, topic: str | None, source: 
 
 
 def response_from_form(question: Question, form) -> object:
-    if question.type == "judge":
-        value = form.get("choice")
-        return True if value == "true" else False if value == "false" else None
-    return "".join(sorted(form.getlist("choice")))
+    return qtypes.get(question.type).practice_response(form)
 
 
 def answer(user, question: Question, response) -> dict:

@@ -25,7 +25,6 @@ class QuestionType:
     objective = False      # graded in full by machine: a wrong one goes into the mistakes book
     answerable = True      # takes a response itself (a case does not: its parts do)
     hand_marked = False    # a trainer marks it against the reference
-    read = "text"          # how exam.js reads the partial's inputs (its data-read): letters | bool | text
     max_text = 20_000
 
     @property
@@ -44,6 +43,10 @@ class QuestionType:
         if len(response) > self.max_text:
             raise ResponseError(_("A written answer has at most %(n)d characters.", n=self.max_text))
         return response
+
+    def practice_response(self, form):
+        """The response in the practice page's form (its inputs are named "choice")."""
+        return (form.get("choice") or "").strip() or None
 
     # --- the bank ------------------------------------------------------------------------------------------
     def check(self, data: dict, complete: bool) -> list:
@@ -90,7 +93,6 @@ class QuestionType:
 
 class ChoiceType(QuestionType):
     """Options with letters; the answer is a list of right letters, shuffled per candidate."""
-    read = "letters"
     objective = True
     most = 1  # letters a response may hold (None: any number)
 
@@ -119,6 +121,9 @@ class ChoiceType(QuestionType):
         lines = [head + "{"] + [f"\t{self.gift_mark(o['key'] in right, len(right))}{_gift_escape(o['text'])}"
                                 for o in q.options]
         return lines + ([f"\t{general}"] if general else []) + ["}"]
+
+    def practice_response(self, form):
+        return "".join(sorted(form.getlist("choice")))
 
     def xlsx_answer(self, text):
         return [c.upper() for c in text if c.isalpha()]

@@ -10,13 +10,16 @@ class Judge(QuestionType):
     name = "judge"
     label = _l("True or false")
     objective = True
-    read = "bool"
 
     answer_field = "answer_judge"
     gift = True
     xlsx_words = ("judge", "判断", "判断题", "true/false")
     true_words = {"true", "t", "yes", "y", "对", "正确", "是", "√", "✓"}
     false_words = {"false", "f", "no", "n", "错", "错误", "否", "×", "✗"}
+
+    def practice_response(self, form):
+        value = form.get("choice")
+        return True if value == "true" else False if value == "false" else None
 
     def gift_lines(self, q, head, general):
         return [f"{head}{{{'TRUE' if q.answer else 'FALSE'}{general}}}"]
