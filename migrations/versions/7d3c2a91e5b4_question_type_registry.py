@@ -29,6 +29,9 @@ def _sqlite_schema_edit(old: str, new: str) -> None:
                          (old, new))
     conn.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
     conn.exec_driver_sql("PRAGMA writable_schema=OFF")
+    stored = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'question'").scalar()
+    if new not in stored or (old not in new and old in stored):  # the stored text was not what the migrations made
+        raise RuntimeError("question table: the CHECK on type was not found where expected; edit it by hand")
 
 
 def upgrade():
