@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
 from ..extensions import db
+from ..learning import models as _learning_models  # noqa: F401 (Exam.course → Course)
 from . import qtypes
 
 LEVELS = {"junior": _l("Junior level"), "intermediate": _l("Intermediate level"), "senior": _l("Senior level")}
