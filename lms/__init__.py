@@ -75,6 +75,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import requestlog
 
     requestlog.init_app(app)
+    from . import transaction
+
+    transaction.init_app(app)  # registered last: its after_request runs first
     if app.config.get("TRUSTED_PROXIES"):  # behind nginx: the client's address and scheme from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
 

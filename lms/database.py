@@ -140,10 +140,12 @@ def _read_only_request() -> bool:
 
     if not has_request_context():
         return False
+    if g.get("lms_writing", False):  # begin_writing(), or lms.transaction.write_after's own transaction
+        return False
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return True
     view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "writes_late", False) and not g.get("lms_writing", False)
+    return getattr(view, "writes_late", False)
 
 
 def writes_late(view):

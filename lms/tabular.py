@@ -23,8 +23,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
 
+from .errors import DomainError
 
-class TableError(ValueError):
+
+class TableError(DomainError):
     """The file as a whole cannot be read (not a spreadsheet, no header, …)."""
 
 

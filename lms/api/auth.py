@@ -1,14 +1,16 @@
 """Bearer-token authentication of the API. Cookies are never looked at: a session cookie alone
 authenticates nothing here, which is why the API can be exempt from CSRF."""
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
+from ..transaction import write_after
 from .models import ApiToken, hash_token
 
 API_ROLES = ("office", "admin")
@@ -44,7 +46,13 @@ def authenticate() -> User:
         raise ApiError(403, _("Only training offices and administrators may use the API."))
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-        token.last_used_at = now
-        db.session.commit()
+        # Not in this GET's read transaction: after it, in a short write transaction of its own.
+        write_after(partial(_touch, token.id, now))
     g.api_token = token
     return user
+
+
+def _touch(token_id: int, now: datetime) -> None:
+    """Record a token's use (at most every TOUCH_EVERY: a burst of calls writes once)."""
+    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+                       .execution_options(synchronize_session=False))

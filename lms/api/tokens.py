@@ -50,7 +50,6 @@ def index():
         value = new_token_value()
         db.session.add(ApiToken(user_id=current_user.id, name=form.name.data.strip(), token_hash=hash_token(value),
                                 hint=value[:8]))
-        db.session.commit()
         # Shown in this response only: it is not stored anywhere but as a hash, so no redirect.
         return _render(TokenForm(formdata=None), new_token=value)
     return _render(form, status=400 if form.errors else 200)
@@ -64,6 +63,5 @@ def revoke(token_id):
         abort(404)
     if RevokeForm().validate_on_submit() and token.revoked_at is None:
         token.revoked_at = utcnow()
-        db.session.commit()
         flash(_("The token “%(name)s” has been revoked.", name=token.name), "success")
     return redirect(url_for(".index"))

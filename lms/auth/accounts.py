@@ -15,13 +15,14 @@ from . import choices
 from .models import User
 from .scope import can_manage_user, can_see_unit, grantable_roles
 from .. import clock
+from ..errors import DomainError
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 MIN_PASSWORD = 8
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     pass
 
 

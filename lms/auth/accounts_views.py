@@ -18,6 +18,7 @@ from .forms import ConfirmForm, ImportForm, UserForm
 from .models import User, UserRole
 from .scope import can_manage_user, can_see_user, grantable_roles, roles_required, visible_units, visible_users
 from .. import clock
+from ..transaction import discard
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -118,9 +119,8 @@ def create():
                                    roles=form.roles.data or ["learner"], **form.profile())
                 user.active = form.active.data
                 user.must_change_password = True
-                db.session.commit()
             except AccountError as exc:
-                db.session.rollback()
+                discard()
                 flash(str(exc), "danger")
             else:
                 if form.password.data:
@@ -148,9 +148,8 @@ def edit(user_id):
         try:
             update_user(current_user, user, org_unit=db.session.get(OrgUnit, form.org_unit_id.data),
                         roles=form.roles.data, active=form.active.data, **form.profile())
-            db.session.commit()
         except AccountError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("Changes saved."), "success")
@@ -169,7 +168,6 @@ def reset_password(user_id):
     user.must_change_password = True
     user.reset_sessions()
     throttle.lift(user)  # the new password must be usable at once
-    db.session.commit()
     flash(_("The new initial password of %(u)s is %(p)s. It must be changed at first login.",
             u=user.username, p=password), "success")
     return redirect(url_for(".detail", user_id=user.id))
@@ -183,7 +181,6 @@ def unlock(user_id):
     if not can_manage_user(current_user, user):
         abort(403)
     throttle.lift(user)
-    db.session.commit()
     flash(_("The login lock of %(u)s has been lifted.", u=user.username), "success")
     return redirect(url_for(".detail", user_id=user.id))
 
@@ -198,7 +195,6 @@ def require_password_change(user_id):
         abort(403)
     user.must_change_password = True
     user.reset_sessions()
-    db.session.commit()
     flash(_("%(u)s has been logged out everywhere and must choose a new password at the next login.",
             u=user.username), "success")
     return redirect(url_for(".detail", user_id=user.id))
@@ -214,14 +210,13 @@ def import_view():
         try:
             report, created, updated = import_workers(current_user, upload.read(), upload.filename or "")
         except TableError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if report.ok:
-                db.session.commit()
                 flash(_("Imported: %(c)d new accounts, %(u)d updated.", c=len(created), u=updated), "success")
             else:
-                db.session.rollback()
+                discard()
                 flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
     return render_template("accounts/import.html", form=form, report=report, created=created)
 

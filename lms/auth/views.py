@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
+from ..transaction import discard
 from ..util import safe_next
 from . import throttle
 from .accounts import password_problems
@@ -33,17 +34,16 @@ def login():
                                  .with_for_update(of=User))
         block = throttle.blocked(address, user.id if user else None, now)
         if block is not None:
-            db.session.rollback()
+            discard()
             flash(_block_message(block, now), "danger")
             return render_template("auth/login.html", form=form), 429
         if user is None:
             throttle.check_unknown_user(form.password.data)
         if user is None or not user.check_password(form.password.data):
             lock = throttle.record_failure(address, user.id if user else None, now)
-            db.session.commit()
             flash(_block_message(lock, now) if lock else _("Wrong username or password."), "danger")
         elif not user.active:
-            db.session.rollback()
+            discard()
             flash(_("This account has been deactivated. Ask your training office."), "danger")
         else:
             throttle.record_success(user)
@@ -53,7 +53,6 @@ def login():
                 session["lang"] = lang
             login_user(user)
             user.last_login_at = now
-            db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
     return render_template("auth/login.html", form=form)
 
@@ -91,7 +90,6 @@ def logout():
 def logout_everywhere():
     """End every session of this account, on every device (a new session nonce)."""
     current_user.reset_sessions()
-    db.session.commit()
     lang = session.get("lang")
     logout_user()
     session.clear()
@@ -114,7 +112,6 @@ def change_password():
             form.current.errors.append(_block_message(block, now))
         elif not current_user.check_password(form.current.data):
             throttle.record_failure(address, current_user.id, now)
-            db.session.commit()
             form.current.errors.append(_("The current password is wrong."))
         else:
             problems = password_problems(form.new.data, current_user.username)
@@ -126,8 +123,7 @@ def change_password():
                 current_user.set_password(form.new.data)
                 current_user.must_change_password = False
                 current_user.reset_sessions()  # other devices are logged out
-                db.session.commit()
-                login_user(current_user)
+                login_user(current_user._get_current_object())  # the user, not the proxy (it would point at itself)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)

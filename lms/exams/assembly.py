@@ -14,11 +14,12 @@ from ..extensions import db
 from . import qtypes
 from .bank import option_letters
 from .models import Exam, Question
+from ..errors import DomainError
 
 MAX_TRIES = 200
 
 
-class AssemblyError(ValueError):
+class AssemblyError(DomainError):
     pass
 
 

@@ -12,10 +12,11 @@ from ..database import utcnow
 from ..extensions import db
 from . import assembly, grading, qtypes
 from .models import Attempt, AttemptAnswer, Exam, Mistake, MockExamDay
+from ..errors import DomainError
 
 
 
-class AttemptError(ValueError):
+class AttemptError(DomainError):
     pass
 
 

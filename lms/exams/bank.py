@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from . import explain, qtypes
 from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
+from ..errors import DomainError
 
 # A choice question has 2 to 8 options lettered A, B, … in order. How many an exam paper asks for
 # (4 for 单选, 5 for 多选, DESIGN.md §5) is the blueprint's rule, kept as data on its sections
@@ -35,7 +36,7 @@ CONTENT_FIELDS = ("type", "difficulty", "stem", "options", "answer", "explanatio
 PART_FIELDS = ("type", "stem", "options", "answer", "explanation", "reference", "points")
 
 
-class BankError(ValueError):
+class BankError(DomainError):
     """A request the bank refuses (e.g. approving an incomplete question), with a message for the user."""
 
 

@@ -26,6 +26,7 @@ from .mock_forms import MarkingAssignmentForm, MockDayForm, RealResultForm, Reje
 from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, MarkingAssignment, Mistake, MockExamDay, Question,
                      RealExamResult)
 from .. import clock
+from ..transaction import discard
 
 bp = Blueprint("mock", __name__, url_prefix="/mock")
 
@@ -88,9 +89,8 @@ def _start(exam: Exam, day: MockExamDay | None):
         prepared = attempts.prepare(exam)
         begin_writing()
         attempt = attempts.start(current_user, exam, mock_day=day, prepared=prepared)
-        db.session.commit()
     except attempts.AttemptError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
         return redirect(url_for(".index"))
     return redirect(url_for(".attempt", attempt_id=attempt.id))
@@ -134,15 +134,14 @@ def save_answer(attempt_id):
     begin_writing()  # whose attempt it is and its state are read under the lock
     try:
         stored, rejected = attempts.save_many(attempt_id, [data] if single else data["answers"], user_id=user_id)
-        db.session.commit()
     except attempts.NotFound:
-        db.session.rollback()
+        discard()
         abort(404)
     except attempts.DeadlinePassed as exc:
-        db.session.rollback()
+        discard()
         return jsonify(error=str(exc), closed=True), 409
     except attempts.AttemptError as exc:
-        db.session.rollback()
+        discard()
         return jsonify(error=str(exc)), 400
     if not single:
         return jsonify(ok=True, saved=stored, rejected=rejected)
@@ -157,7 +156,6 @@ def save_answer(attempt_id):
 def submit(attempt_id):
     attempt = _my_attempt(attempt_id)
     attempts.finish(attempt)  # a second submit finds it finished and grades nothing
-    db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return jsonify(ok=True, status=attempt.status, score=str(attempt.score))
     return redirect(url_for(".result", attempt_id=attempt.id))
@@ -211,7 +209,6 @@ def practice_view():
         if question.status != "active" or question.type not in ("single", "multiple", "judge"):
             abort(404)
         feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form))
-        db.session.commit()
         return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
                                question=question, feedback=feedback, form=ConfirmForm(),
                                topics=practice.topics(subject) if subject else [])
@@ -256,10 +253,9 @@ def _progress_page(user):
                                               form.score.data, current_user, may_verify=may_verify,
                                               verify=may_verify and form.verify.data)
         except real_results.ResultError as exc:
-            db.session.rollback()
+            discard()
             form.subject_id.errors.append(str(exc))
         else:
-            db.session.commit()
             if row.status == "verified":
                 flash(_("Result saved and verified."), "success")
             else:
@@ -312,10 +308,9 @@ def verify_result(result_id):
     try:
         raised = real_results.verify_result(row, current_user)
     except real_results.ResultError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "warning")
         return _back(row)
-    db.session.commit()
     flash(_("Verified: %(name)s, %(subject)s %(year)d.", name=row.user.name, subject=row.subject.name,
             year=row.exam_year), "success")
     if raised:
@@ -335,10 +330,9 @@ def reject_result(result_id):
     try:
         real_results.reject_result(row, current_user, form.reason.data)
     except real_results.ResultError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "warning")
         return _back(row)
-    db.session.commit()
     flash(_("Not accepted: %(name)s, %(subject)s %(year)d. The worker sees your reason.", name=row.user.name,
             subject=row.subject.name, year=row.exam_year), "success")
     return _back(row)
@@ -384,7 +378,7 @@ def new_day():
                               closes_at=closes, stagger_minutes=form.stagger_minutes.data or 0,
                               created_by_id=current_user.id)
             db.session.add(day)
-            db.session.commit()
+            db.session.flush()  # its id, for the redirect
             flash(_("Mock exam scheduled."), "success")
             return redirect(url_for(".day", day_id=day.id))
     return render_template("mock/day_form.html", form=form)
@@ -432,9 +426,8 @@ def mark(answer_id):
         try:
             score = Decimal(request.form.get("score", "").strip())
             attempts.mark(attempt, answer.item, score, current_user, request.form.get("feedback", ""))
-            db.session.commit()
         except (InvalidOperation, attempts.AttemptError) as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc) if isinstance(exc, attempts.AttemptError) else _("The score must be a number."), "danger")
         else:
             flash(_("Marked."), "success")
@@ -480,7 +473,6 @@ def marking_assignments():
         if same is None:
             db.session.add(MarkingAssignment(exam_id=exam.id, mock_day_id=day.id if day else None, org_unit_id=unit.id,
                                              trainer_id=trainer.id, assigned_by_id=current_user.id))
-            db.session.commit()
         flash(_("%(name)s now marks these answers.", name=trainer.name), "success")
         return redirect(url_for(".marking_assignments"))
     rows = db.session.scalars(select(MarkingAssignment).where(visible_marking_assignments_filter(current_user))
@@ -498,7 +490,6 @@ def withdraw_marking(assignment_id):
     if not form.validate_on_submit():
         abort(400)
     db.session.delete(row)
-    db.session.commit()
     flash(_("Assignment withdrawn."), "success")
     return redirect(url_for(".marking_assignments"))
 

@@ -21,6 +21,7 @@ from .. import clock
 from ..extensions import db
 from . import certification
 from .models import Attempt, Exam, ExamSubject, RealExamResult
+from ..errors import DomainError
 
 FIRST_EXAM_YEAR = 2008  # the first national social-worker qualification exam
 # cert_level keys in order, and the level a completed exam level earns (senior: exam + review).
@@ -29,7 +30,7 @@ EARNED_BY_EXAM = {"junior": "assistant", "intermediate": "intermediate"}
 HELD_BY_EXAM = {"junior": "assistant", "intermediate": "intermediate", "senior": "senior"}
 
 
-class ResultError(Exception):
+class ResultError(DomainError):
     """A result that cannot be recorded or reviewed; the message is for the user."""
 
 

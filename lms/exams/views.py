@@ -12,6 +12,7 @@ from ..extensions import db
 from ..markdown import plain_text, render_markdown
 from ..tabular import TableError, download
 from .. import clock, inputs
+from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
 from . import bank, qtypes
 from .assembly import option_rules
@@ -118,14 +119,13 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
             _show_problems(form, qtype, problems)
         elif question is None:
             question = bank.create_question(data, subject, current_user)
-            db.session.commit()
+            db.session.flush()  # its id, for the redirect
             flash(_("Question %(id)s saved as a draft. An office approves it for the exams.", id=question.external_id),
                   "success")
             return redirect(url_for(".detail", question_id=question.id))
         else:
             was_active = question.status == "active"
             bank.edit_question(question, data, subject, may_approve=may_review(current_user))
-            db.session.commit()
             if was_active and question.status == "draft":
                 flash(_("Changes saved. The question is a draft again until an office approves it."), "warning")
             else:
@@ -164,9 +164,8 @@ def change_status(question_id):
     action = request.form.get("action", "")
     try:
         bank.change_status(question, action)
-        db.session.commit()
     except bank.BankError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     else:
         flash(_("The question is now %(status)s.", status=STATUSES[question.status]), "success")
@@ -186,14 +185,13 @@ def import_view():
             report, counts = import_file(form.fmt.data, upload.read(), upload.filename or "", subject,
                                          form.topic.data.strip(), current_user, form.use_file_topics.data)
         except TableError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if report.ok:
-                db.session.commit()
                 flash(imported_message(counts), "success")
                 return redirect(url_for(".index", subject=subject.id, status="draft"))
-            db.session.rollback()
+            discard()
             flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)),
                   "danger")
     return render_template("exams/import.html", form=form, report=report, formats=FORMATS)

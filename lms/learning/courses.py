@@ -12,11 +12,12 @@ from ..extensions import db
 from ..library.models import Trainer
 from .models import CATEGORIES, LEVELS, SERIES, Course, Lesson
 from .search import reindex
+from ..errors import DomainError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
-class CourseError(ValueError):
+class CourseError(DomainError):
     pass
 
 

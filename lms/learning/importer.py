@@ -14,6 +14,7 @@ from . import quiz as quizzes
 from .courses import credit_problem
 from .models import LEVELS, Course, Lesson
 from .search import reindex
+from ..errors import DomainError
 
 # The course files speak Chinese; the database stores keys.
 SERIES_NAMES = {"社区发展提能": "development", "社区治理增效": "governance", "社区服务提质": "service"}
@@ -21,7 +22,7 @@ CATEGORY_NAMES = {"政策理论": "policy", "社工站建设": "station", "专�
                   "社区服务": "service", "社区发展": "development", "考试辅导": "exam"}
 
 
-class CourseFileError(ValueError):
+class CourseFileError(DomainError):
     pass
 
 

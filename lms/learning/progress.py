@@ -14,6 +14,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..util import utc_to_local
 from .models import Course, Credit, Enrollment, Lesson, LessonProgress, StudyClock
+from ..errors import DomainError
 
 # Study time (docs/STUDY-TIME.md). The lesson page beats every BEAT_INTERVAL seconds while it is
 # visible and the learner active. A beat credits the real time since the learner's previous
@@ -27,7 +28,7 @@ MAX_VIDEO_SECONDS = 24 * 3600
 MAX_VIDEO_RANGES = 500
 
 
-class StudyError(ValueError):
+class StudyError(DomainError):
     pass
 
 

@@ -12,6 +12,7 @@ from ..exams import attempts
 from ..exams.models import Attempt, Exam, ExamSubject, Question
 from ..extensions import db
 from .models import Course, Enrollment
+from ..errors import DomainError
 
 QUIZ_TYPES = ("single", "multiple", "judge")
 POINTS = {"single": 1, "multiple": 2, "judge": 1}
@@ -19,7 +20,7 @@ MAX_QUESTIONS = 50
 MAX_RETRIES = 20
 
 
-class QuizError(ValueError):
+class QuizError(DomainError):
     pass
 
 

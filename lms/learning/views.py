@@ -21,6 +21,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..uploads.storage import UploadError, save_upload
 from .. import clock, inputs
+from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
 from . import certificates, courses as domain, progress, quiz
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
@@ -103,9 +104,8 @@ def enroll(course_id):
     course = _load_course(course_id)
     try:
         progress.enroll(current_user, course)
-        db.session.commit()
     except progress.StudyError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
         return redirect(url_for(".course", course_id=course.id))
     flash(_("You are enrolled. Start with the first lesson."), "success")
@@ -170,7 +170,6 @@ def beat(lesson_id):
         return {"error": _("The study time report was malformed: reload the page.")}, 400
     row = progress.heartbeat(current_user, lesson, **args)
     state = progress.standing(lesson, row)
-    db.session.commit()
     return _standing_json(state)
 
 
@@ -194,12 +193,11 @@ def complete(lesson_id):
     try:
         finished = progress.complete_lesson(current_user, lesson)
     except progress.NotYetError as exc:
-        db.session.rollback()
+        discard()
         if wants_json:
             return {"error": str(exc), **_standing_json(exc.standing)}, 409
         flash(str(exc), "warning")
         return redirect(url_for(".lesson", lesson_id=lesson.id))
-    db.session.commit()
     if wants_json:
         return {"completed": True, "course_completed": finished}
     if finished:
@@ -267,7 +265,6 @@ def rate(course_id):
             rating = CourseRating(course_id=course.id, user_id=current_user.id)
             db.session.add(rating)
         rating.stars, rating.comment = int(form.stars.data), (form.comment.data or "").strip()
-        db.session.commit()
         flash(_("Thank you for your rating."), "success")
     else:
         flash(_("Choose from one to five stars."), "danger")
@@ -293,9 +290,8 @@ def start_quiz(course_id):
         prepared = exam_attempts.prepare(st.quiz)
         begin_writing()
         attempt = quiz.start(enrollment, prepared=prepared)
-        db.session.commit()
     except (quiz.QuizError, exam_attempts.AttemptError) as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
         return redirect(url_for(".course", course_id=course_id, _anchor="quiz"))
     return redirect(url_for("mock.attempt", attempt_id=attempt.id))
@@ -311,9 +307,8 @@ def grant_quiz_attempt(enrollment_id):
         abort(400)
     try:
         quiz.grant_attempt(enrollment)
-        db.session.commit()
     except quiz.QuizError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "warning")
     else:
         flash(_("%(name)s may take the quiz of %(course)s once more.", name=enrollment.user.name,
@@ -399,14 +394,13 @@ def new_course():
         try:
             course = domain.create_course(current_user, **form.fields_dict())
         except domain.CourseError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if _save_cover(form, course):
-                db.session.commit()
                 flash(_("Course created. Now add its lessons."), "success")
                 return redirect(url_for(".edit_course", course_id=course.id))
-            db.session.rollback()
+            discard()
     return render_template("learning/course_form.html", form=form, course=None)
 
 
@@ -430,14 +424,13 @@ def edit_course(course_id):
         try:
             domain.update_course(course, **form.fields_dict())
         except domain.CourseError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if _save_cover(form, course):
-                db.session.commit()
                 flash(_("Changes saved."), "success")
                 return redirect(url_for(".edit_course", course_id=course.id))
-            db.session.rollback()
+            discard()
     return render_template("learning/course_form.html", form=form, course=course, confirm=ConfirmForm(),
                            quiz_form=_quiz_form(course))
 
@@ -470,10 +463,9 @@ def edit_quiz(course_id):
         try:
             quiz.set_quiz(course, _quiz_settings(form) if form.enabled.data else None)
         except quiz.QuizError as exc:
-            db.session.rollback()
+            discard()
             form.topics.errors = [str(exc)]
         else:
-            db.session.commit()
             flash(_("Quiz saved.") if form.enabled.data else _("The course has no quiz now."), "success")
             return redirect(url_for(".edit_course", course_id=course.id, _anchor="quiz-settings"))
     flash(_("The quiz was not saved: see the quiz settings below."), "danger")
@@ -501,9 +493,8 @@ def submit(course_id):
     course = _load_editable(course_id)
     try:
         domain.submit_for_review(course)
-        db.session.commit()
     except domain.CourseError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
         return redirect(url_for(".edit_course", course_id=course.id))
     flash(_("Submitted for review. A training office will look at it."), "success")
@@ -544,10 +535,9 @@ def new_lesson(course_id):
         lesson = domain.add_lesson(course, title=form.title.data.strip(), body="")
         if _apply_lesson_form(form, lesson):
             domain.update_lesson(lesson)
-            db.session.commit()
             flash(_("Lesson added."), "success")
             return redirect(url_for(".edit_course", course_id=course.id))
-        db.session.rollback()
+        discard()
     return render_template("learning/lesson_form.html", form=form, course=course, lesson=None)
 
 
@@ -565,10 +555,9 @@ def edit_lesson(lesson_id):
     if form.validate_on_submit():
         if _apply_lesson_form(form, lesson):
             domain.update_lesson(lesson)
-            db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for(".edit_course", course_id=lesson.course_id))
-        db.session.rollback()
+        discard()
     return render_template("learning/lesson_form.html", form=form, course=lesson.course, lesson=lesson)
 
 
@@ -581,7 +570,6 @@ def delete_lesson(lesson_id):
         flash(_("Lessons of a published course cannot be deleted: withdraw the course first."), "danger")
     else:
         domain.delete_lesson(lesson)
-        db.session.commit()
         flash(_("Lesson deleted."), "success")
     return redirect(url_for(".edit_course", course_id=course_id))
 
@@ -593,7 +581,6 @@ def move_lesson(lesson_id, direction):
     if direction not in ("up", "down"):
         abort(404)
     domain.move_lesson(lesson, -1 if direction == "up" else 1)
-    db.session.commit()
     return redirect(url_for(".edit_course", course_id=lesson.course_id))
 
 
@@ -627,9 +614,8 @@ def review(course_id):
             flash(_("Withdrawn: the course is a draft again."), "success")
         else:
             abort(400)
-        db.session.commit()
     except domain.CourseError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     return redirect(url_for(".course", course_id=course.id))
 
@@ -639,7 +625,6 @@ def review(course_id):
 def toggle_featured(course_id):
     course = get_or_404(Course, course_id)
     course.featured = not course.featured
-    db.session.commit()
     return redirect(url_for(".course", course_id=course.id))
 
 
@@ -660,9 +645,8 @@ def assign(course_id):
             stmt = stmt.where(User.cert_level == form.cert_level.data)
         try:
             n = progress.assign(course, stmt, current_user)
-            db.session.commit()
         except progress.StudyError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("%(n)d workers of %(unit)s enrolled.", n=n, unit=unit.name), "success")

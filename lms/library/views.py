@@ -20,6 +20,7 @@ from ..orgs.models import OrgUnit
 from ..tabular import TableError, download, write_xlsx
 from ..training import rules as training_rules
 from .. import clock
+from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, page_arg
 from .forms import FORMS
 from .io import columns, export_row, import_pool, template_notes
@@ -153,9 +154,9 @@ def _save(pool: Pool, form, record):
         return None
     try:
         record = save_record(pool, record, values)
-        db.session.commit()
+        db.session.flush()  # a duplicate name is refused here, not at the request's commit
     except IntegrityError:  # the same record saved by someone else a moment ago
-        db.session.rollback()
+        discard()
         flash(_("The record could not be saved: another one with the same name was saved just now. "
                 "Check the pool and try again."), "danger")
         return None
@@ -209,14 +210,13 @@ def import_view(kind):
         try:
             report, created, updated = import_pool(current_user, pool, upload.read(), upload.filename or "")
         except TableError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if report.ok:
-                db.session.commit()
                 flash(_("Imported: %(c)d new, %(u)d updated.", c=created, u=updated), "success")
                 return redirect(url_for(".list", kind=kind))
-            db.session.rollback()
+            discard()
             flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
     return render_template("library/import.html", form=form, report=report, **_template_helpers(pool))
 

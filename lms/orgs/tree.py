@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..tabular import Column, ImportReport, read_rows
 from .models import CHILD_LEVEL, LEVEL_LABELS, LEVELS, OrgUnit
+from ..errors import DomainError
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
-class TreeError(ValueError):
+class TreeError(DomainError):
     pass
 
 

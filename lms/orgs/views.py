@@ -9,6 +9,7 @@ from ..auth.models import User
 from ..auth.scope import can_see_unit, roles_required, visible_units
 from ..extensions import db
 from ..tabular import TableError, download, write_xlsx
+from ..transaction import discard
 from ..util import get_or_404
 from .forms import UnitForm
 from .models import LEVEL_LABELS, OrgUnit
@@ -46,9 +47,8 @@ def create():
         parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
         try:
             unit = create_unit(form.code.data.strip(), form.name.data, form.level.data, parent)
-            db.session.commit()
         except TreeError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("%(name)s created.", name=unit.name), "success")
@@ -65,9 +65,8 @@ def edit(unit_id):
     if form.validate_on_submit():
         try:
             update_unit(unit, form.code.data.strip(), form.name.data)
-            db.session.commit()
         except TreeError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("Changes saved."), "success")
@@ -82,9 +81,8 @@ def delete(unit_id):
     try:
         name = unit.name
         delete_unit(unit)
-        db.session.commit()
     except TreeError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     else:
         flash(_("%(name)s deleted.", name=name), "success")
@@ -110,14 +108,13 @@ def import_view():
         try:
             report, created, updated = import_tree(upload.read(), upload.filename or "")
         except TableError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if report.ok:
-                db.session.commit()
                 flash(_("Imported: %(c)d new units, %(u)d renamed.", c=created, u=updated), "success")
                 return redirect(url_for(".index"))
-            db.session.rollback()
+            discard()
             flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
     return render_template("orgs/import.html", form=form, report=report)
 

@@ -23,13 +23,14 @@ from ..learning.progress import credit
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
 from .models import (Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training, TrainingSession)
+from ..errors import DomainError
 
 CODE_PERIOD = 30  # seconds a check-in code lives
 EPOCH = datetime(1970, 1, 1)
 CREDITED = ("present", "late")
 
 
-class TrainingError(ValueError):
+class TrainingError(DomainError):
     pass
 
 
@@ -335,7 +336,9 @@ def _record_check_in(session: TrainingSession, user: User, device_id: str, metho
 
 
 class ProxyCheckinError(TrainingError):
-    """Refused as 代签到; the flag is already added, so the caller commits."""
+    """Refused as 代签到; the flag is already flushed and stays (the request commits it)."""
+
+    keeps_flushed = True
 
 
 # --- check-in tickets: a QR scan, redeemable for a few minutes on the device that scanned ----------

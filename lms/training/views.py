@@ -13,13 +13,14 @@ from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
 from ..auth.scope import (can_manage_training, can_see_unit, roles_required, visible_trainings_filter, visible_units)
-from ..database import utcnow
+from ..database import begin_writing, utcnow
 from ..extensions import db
 from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..tabular import TableError, download
+from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
 from . import io, rules
 from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
@@ -110,9 +111,9 @@ def create():
         try:
             _apply(form, training, organiser)
             db.session.add(training)
-            db.session.commit()
+            db.session.flush()  # its id, for the redirect
         except rules.TrainingError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("Class created. Now add its sessions."), "success")
@@ -135,9 +136,8 @@ def edit(training_id):
         try:
             _apply(form, training, training.org_unit)
             rules.promote(training)  # a larger capacity seats the waiting list
-            db.session.commit()
         except rules.TrainingError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("Changes saved."), "success")
@@ -200,9 +200,8 @@ def new_session(training_id):
         try:
             created = rules.weekly_series(training, start, end - start, form.weeks.data,
                                           credit_hours=form.credit_hours.data, **_place_kwargs(form))
-            db.session.commit()
         except rules.TrainingError as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             flash(_("%(n)d sessions added.", n=len(created)), "success")
@@ -220,14 +219,13 @@ def import_sessions(training_id):
         try:
             report, n = io.import_sessions(training, form.file.data.read(), form.file.data.filename or "")
         except (TableError, rules.TrainingError) as exc:
-            db.session.rollback()
+            discard()
             flash(str(exc), "danger")
         else:
             if report.ok:
-                db.session.commit()
                 flash(_("%(n)d sessions added.", n=n), "success")
                 return redirect(url_for(".detail", training_id=training.id))
-            db.session.rollback()
+            discard()
             flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
     return render_template("training/import_sessions.html", form=form, training=training, report=report)
 
@@ -247,7 +245,6 @@ def delete_session(session_id):
         flash(_("This session already has attendance records and cannot be deleted."), "danger")
     else:
         db.session.delete(session)
-        db.session.commit()
         flash(_("Session deleted."), "success")
     return redirect(url_for(".detail", training_id=training_id))
 
@@ -285,9 +282,8 @@ def assign(training_id):
         else:
             try:
                 seated, waiting = rules.assign(training, list({u.id: u for u in users}.values()))
-                db.session.commit()
             except rules.TrainingError as exc:
-                db.session.rollback()
+                discard()
                 flash(str(exc), "danger")
             else:
                 flash(_("%(s)d registered, %(w)d on the waiting list.", s=seated, w=waiting), "success")
@@ -352,7 +348,6 @@ def roster(session_id):
                 if before != status:
                     rules.set_status(session, user, status, method="roster", by=current_user)
                     changed += 1
-        db.session.commit()
         flash(_("%(n)d attendance records changed.", n=changed), "success")
         return redirect(url_for(".roster", session_id=session.id))
     records = {uid: by_session[session.id] for uid, by_session in rules.attendance_by_user(training).items()
@@ -395,13 +390,12 @@ def register(training_id):
     if training.status == "draft" or not rules.in_audience(training, current_user):
         abort(404)  # as its page: a class not meant for this worker is not shown to them
     training_id = training.id
-    db.session.commit()  # end the read transaction: the registration starts a fresh one with the lock
+    begin_writing()  # end the read transaction: the registration starts a fresh one with the lock
     rules.lock_training(training_id)
     try:
         reg = rules.register(training, current_user)
-        db.session.commit()
     except rules.TrainingError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     else:
         if reg.status == "registered":
@@ -418,13 +412,12 @@ def cancel(training_id):
     if not rules.in_audience(training, current_user) and db.session.scalar(select(Registration.id).where(
             Registration.training_id == training.id, Registration.user_id == current_user.id)) is None:
         abort(404)
-    db.session.commit()
+    begin_writing()
     rules.lock_training(training_id)
     try:
         rules.cancel(training, current_user)
-        db.session.commit()
     except rules.TrainingError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     else:
         flash(_("Your registration is cancelled."), "success")
@@ -446,16 +439,15 @@ def _with_device_cookie(response, device: str, new: bool):
 
 
 def _attempt(check_in) -> "rules.CheckinResult | None":
-    """Run one check-in and commit; a refusal is flashed (a 代签到 refusal keeps its flag for the office)."""
+    """Run one check-in; a refusal is flashed and written nothing, except a 代签到 refusal: it keeps its flag
+    for the office (ProxyCheckinError.keeps_flushed), which the request commits."""
     try:
         result = check_in()
-        db.session.commit()
         return result
     except rules.ProxyCheckinError as exc:
-        db.session.commit()
         flash(str(exc), "danger")
     except rules.TrainingError as exc:
-        db.session.rollback()
+        discard()
         flash(str(exc), "danger")
     return None
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from .models import Upload
+from ..errors import DomainError
 
 MB = 1024 * 1024
 LIMITS = {"image": 5 * MB, "document": 20 * MB, "video": 500 * MB}
@@ -22,7 +23,7 @@ OFFICE_TYPES = {
 }
 
 
-class UploadError(ValueError):
+class UploadError(DomainError):
     pass
 
 
