@@ -2,6 +2,8 @@
 import click
 from flask import Flask
 
+from .transaction import command_transaction
+
 
 def register(app: Flask) -> None:
     from .exams.cli import register as register_exam_commands
@@ -25,19 +27,17 @@ def register(app: Flask) -> None:
 
     @app.cli.command("import-courses")
     @click.argument("path", type=click.Path(exists=True, file_okay=False))
+    @command_transaction
     def import_courses_command(path):
         """Import or update the course library from PATH (see courses/README.md). Idempotent."""
         from pathlib import Path
 
-        from .extensions import db
         from .learning.importer import CourseFileError, import_courses
 
         try:
             result = import_courses(Path(path))
-        except CourseFileError as exc:
-            db.session.rollback()
+        except CourseFileError as exc:  # the command's transaction rolls back
             raise click.ClickException(f"nothing imported:\n{exc}")
-        db.session.commit()
         click.echo(f"courses: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
     @app.cli.command("sweep")

@@ -22,9 +22,10 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from functools import wraps
 
-from flask import Flask, current_app, flash, g, redirect, request
-
+from flask import Flask, current_app, flash, g, has_request_context, redirect, request
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from .database import database_unavailable
 from .errors import DomainError
@@ -39,6 +40,13 @@ def init_app(app: Flask) -> None:
     app.after_request(_end_request)
     app.teardown_request(_teardown)
     app.register_error_handler(DomainError, _domain_error)
+    if not event.contains(Session, "after_flush", _flushed):  # one listener for every app of the process
+        event.listen(Session, "after_flush", _flushed)
+
+
+def _flushed(session, _context) -> None:
+    if has_request_context():
+        g.lms_flushed = True
 
 
 def discard() -> None:
@@ -101,7 +109,7 @@ def _rollback() -> None:
 
 def _pending() -> bool:
     s = db.session
-    return bool(s.new or s.dirty or s.deleted)
+    return bool(g.get("lms_flushed") or s.new or s.dirty or s.deleted)
 
 
 def _domain_error(exc: DomainError):

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
+from ..transaction import command_transaction
 
 
 def register(app: Flask) -> None:
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
     @click.option("--topic", metavar="TOPIC", help="The topic of its questions (default: the file's name).")
     @click.option("--file-topics", is_flag=True,
                   help="Take topics from the file where it has them ($CATEGORY in GIFT, the Topic column in Excel).")
+    @command_transaction
     def import_questions_command(path: Path, subject_code: str | None, topic: str | None, file_topics: bool):
         """Import the YAML question bank at PATH (a folder or .yaml file; re-importing updates by id), or
         a .gift (or .gift.txt), Aiken .txt or .xlsx file into --subject as drafts. All-or-nothing."""
@@ -41,12 +43,10 @@ def _import_bank(path: Path) -> None:
 
     result = import_bank(path)
     if not result.ok:
-        db.session.rollback()
         for problem in result.problems:
             click.echo(str(problem), err=True)
         _fail(_("Nothing was imported: %(n)d problems in %(files)d files, listed above.",
                 n=len(result.problems), files=result.files))
-    db.session.commit()
     c = result.counts
     click.echo(_("Question bank imported from %(files)d files: %(new)d new, %(updated)d updated, "
                  "%(same)d unchanged.", files=result.files, new=c.created, updated=c.updated, same=c.unchanged))
@@ -73,13 +73,10 @@ def _import_file(path: Path, subject_code: str | None, topic: str | None, file_t
     try:
         report, counts = import_file(fmt, path.read_bytes(), path.name, subject, topic, None, file_topics)
     except TableError as exc:
-        db.session.rollback()
         _fail(_("Nothing was imported: %(problem)s", problem=str(exc)))
     if not report.ok:
-        db.session.rollback()
         for error in report.errors:
             where = f" [{error.column}]" if error.column else ""
             click.echo(f"{path}:{error.row}:{where} {error.message}", err=True)
         _fail(_("Nothing was imported: the file has %(n)d problems, listed above.", n=len(report.errors)))
-    db.session.commit()
     click.echo(imported_message(counts))

@@ -1,7 +1,9 @@
 """Command-line commands of the statistics: `seed-scale` and `stats-snapshot`."""
 import click
 from flask import Flask
+
 from .. import clock
+from ..transaction import command_transaction, unit
 
 
 def register(app: Flask) -> None:
@@ -15,7 +17,6 @@ def register(app: Flask) -> None:
     @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed (same seed, same city).")
     def seed_scale_command(scale, workers, attendance, enrollments, attempts, seed):
         """Generate a city at scale for benchmarks, in an empty database (bulk inserts)."""
-        from ..extensions import db
         from .scale import ScaleError, Sizes, analyze, seed_scale
 
         sizes = Sizes.scaled(scale)
@@ -24,23 +25,21 @@ def register(app: Flask) -> None:
             if value is not None:
                 setattr(sizes, name, value)
         try:
-            counts = seed_scale(sizes, seed=seed, echo=click.echo)
+            with unit():  # the rows are committed before the planner's statistics are gathered
+                counts = seed_scale(sizes, seed=seed, echo=click.echo)
         except ScaleError as exc:
-            db.session.rollback()
             raise click.ClickException(str(exc))
-        db.session.commit()
-        analyze()
-        db.session.commit()
+        with unit():
+            analyze()
         click.echo("rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     @app.cli.command("stats-snapshot")
     @click.option("--year", type=int, help="The year the snapshot stands for (default: this year).")
+    @command_transaction
     def stats_snapshot_command(year):
         """Record the workforce profile of every org unit for YEAR (run once a year; re-running replaces it)."""
-        from ..extensions import db
         from .profile import record_snapshot
 
         year = year or clock.this_year()
         n = record_snapshot(year)
-        db.session.commit()
         click.echo(f"workforce snapshot {year}: {n} rows")
