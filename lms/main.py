@@ -9,7 +9,6 @@ from .database import utcnow
 from .extensions import db
 from .markdown import render_markdown
 from .orgs.models import OrgUnit
-from . import clock
 
 bp = Blueprint("main", __name__)
 
@@ -38,15 +37,11 @@ def home():
 
 def _study_summary(user) -> dict:
     """What a worker sees first: this year's 学时, courses under way, the next sessions."""
-    from flask import current_app
-
     from .learning.models import Enrollment
-    from .learning.progress import course_progress, hours_in_year, percent
+    from .learning.progress import course_progress, percent, year_credit
     from .training.models import Registration, TrainingSession
 
-    year = clock.this_year()
-    hours = hours_in_year(user.id, year)
-    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    credit = year_credit(user.id)
     open_courses = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
                                       .order_by(Enrollment.enrolled_at.desc()).limit(3)).all()
     progress = course_progress(user.id, [e.course_id for e in open_courses])
@@ -54,7 +49,7 @@ def _study_summary(user) -> dict:
         select(TrainingSession).join(Registration, Registration.training_id == TrainingSession.training_id)
         .where(Registration.user_id == user.id, Registration.status == "registered", TrainingSession.ends_at >= utcnow())
         .order_by(TrainingSession.starts_at).limit(3)).all()
-    return {"year": year, "hours": hours, "target": target, "hours_pct": min(100, percent(float(hours), float(target))),
+    return {"year": credit.year, "hours": credit.hours, "target": credit.target, "hours_pct": credit.percent,
             "courses": [(e, percent(*progress[e.course_id])) for e in open_courses], "sessions": sessions}
 
 

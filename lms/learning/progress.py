@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 
+from .. import clock
 from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
@@ -329,6 +330,25 @@ def hours_in_year(user_id: int, year: int) -> Decimal:
     total = db.session.scalar(select(func.coalesce(func.sum(Credit.hours), 0)).where(
         Credit.user_id == user_id, Credit.earned_on >= date(year, 1, 1), Credit.earned_on < date(year + 1, 1, 1)))
     return Decimal(total or 0)
+
+
+@dataclass(frozen=True)
+class YearCredit:
+    """A worker's 学时 of one year against the annual target (ANNUAL_CREDIT_HOURS_TARGET)."""
+    year: int
+    hours: Decimal
+    target: float
+
+    @property
+    def percent(self) -> int:
+        """Share of the target reached, capped at 100 (for a progress bar)."""
+        return min(100, percent(float(self.hours), float(self.target)))
+
+
+def year_credit(user_id: int, year: int | None = None) -> YearCredit:
+    """The 学时 `user_id` earned in `year` (default: this year, Asia/Shanghai) and the annual target."""
+    year = year or clock.this_year()
+    return YearCredit(year, hours_in_year(user_id, year), current_app.config["ANNUAL_CREDIT_HOURS_TARGET"])
 
 
 def course_progress(user_id: int, course_ids: list[int]) -> dict[int, tuple[int, int]]:

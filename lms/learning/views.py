@@ -20,7 +20,7 @@ from ..library.models import Trainer
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..uploads.storage import UploadError, save_upload
-from .. import clock, inputs
+from .. import inputs
 from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
 from . import certificates, courses as domain, progress, quiz
@@ -222,16 +222,14 @@ def _learning_page(user: User):
     enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
                                      .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())).all()
     stats = progress.course_progress(user.id, [e.course_id for e in enrollments])
-    year = clock.this_year()
-    hours = progress.hours_in_year(user.id, year)
-    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    credit = progress.year_credit(user.id)
     quiz_states = {e.id: st for e in enrollments if (st := quiz.state(e)) is not None}
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
                            quiz_states=quiz_states, can_grant=can_grant_quiz_attempt(current_user, user),
                            confirm=ConfirmForm(),
                            times=progress.lesson_standings(user.id, [e.course_id for e in enrollments]),
-                           percent=progress.percent, year=year, hours=hours, target=target,
-                           hours_pct=min(100, progress.percent(float(hours), float(target))))
+                           percent=progress.percent, year=credit.year, hours=credit.hours, target=credit.target,
+                           hours_pct=credit.percent)
 
 
 @bp.route("/mine")

@@ -13,6 +13,7 @@ from ..orgs.models import OrgUnit
 from ..tabular import download
 from ..util import Page, get_or_404, page_arg
 from . import ce, charts, filters, queries, record, reports
+from ..learning.progress import year_credit
 from .profile import profile as build_profile
 from .. import clock
 
@@ -132,14 +133,10 @@ def worker(user_id):
         abort(404)
     parsed = _parsed()
     figures = queries.worker_figures(current_user, user.org_unit, parsed.filters, user_ids=[user.id]).get(user.id)
-    year = parsed.year or filters.this_year()
-    from ..learning.progress import hours_in_year
-
-    hours = hours_in_year(user.id, year)
-    target = current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+    credit = year_credit(user.id, parsed.year)
     return _page("stats/worker.html", user.org_unit, parsed, "workers", user=user, figures=figures or queries.Figures(),
-                 tables=record.reports(user.id, parsed.filters), ce_year=year, ce_hours=hours, target=target,
-                 shortfall=ce.shortfall(hours, target))
+                 tables=record.reports(user.id, parsed.filters), ce_year=credit.year, ce_hours=credit.hours,
+                 target=credit.target, shortfall=ce.shortfall(credit.hours, credit.target))
 
 
 @bp.route("/worker/<int:user_id>/export/<report>.<fmt>")
