@@ -34,14 +34,25 @@ def get_or_404(model, ident, options=()):
 
 
 class Page:
-    """One page of a select statement."""
+    """One page of a list: its number, the page count, and (built from a select statement) its rows."""
 
     def __init__(self, stmt, page: int, per_page: int):
-        self.page = max(page, 1)
-        self.per_page = per_page
-        self.total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        self._number(max(page, 1), per_page, total)
         self.items = db.session.scalars(stmt.limit(per_page).offset((self.page - 1) * per_page)).unique().all()
-        self.pages = max((self.total + per_page - 1) // per_page, 1)
+
+    @classmethod
+    def counted(cls, page: int, per_page: int, total: int) -> "Page":
+        """Page numbers only, for a list counted elsewhere and fetched by hand (a page past the end is the last)."""
+        self = cls.__new__(cls)
+        self._number(page, per_page, total)
+        self.page = min(max(page, 1), self.pages)
+        self.items = []
+        return self
+
+    def _number(self, page: int, per_page: int, total: int) -> None:
+        self.page, self.per_page, self.total = page, per_page, total
+        self.pages = max((total + per_page - 1) // per_page, 1)
 
     @property
     def has_prev(self):

@@ -152,16 +152,6 @@ def worker_export(user_id, report, fmt):
     return _download(tables[report], fmt, user.org_unit, parsed, [[_("Worker"), f"{user.name} ({user.username})"]])
 
 
-class Paged:
-    """Page numbers for a list fetched by hand (the same attributes as util.Page for the pager)."""
-
-    def __init__(self, page: int, per_page: int, total: int):
-        self.total, self.per_page = total, per_page
-        self.pages = max((total + per_page - 1) // per_page, 1)
-        self.page = min(max(page, 1), self.pages)
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-
-
 # --- continuing education --------------------------------------------------------------------------
 
 def _ce_args():
@@ -193,7 +183,7 @@ def _ce_tables(unit, parsed, paged: bool):
     stmt = ce.workers(current_user, unit, year, target, behind_only=not show_all, cert_levels=cert_levels)
     page = None
     if paged:  # the summary has counted the list already: every worker, or those behind
-        page = Paged(page_arg(), PER_PAGE, total.workers if show_all else total.behind)
+        page = Page.counted(page_arg(), PER_PAGE, total.workers if show_all else total.behind)
         total_rows = page.total
         rows_ = db.session.execute(stmt.limit(PER_PAGE).offset((page.page - 1) * PER_PAGE)).all()
     else:
