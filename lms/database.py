@@ -3,7 +3,7 @@ import fcntl
 import os
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import CheckConstraint, event
 from sqlalchemy.engine import Engine
 
 
@@ -15,6 +15,14 @@ def utcnow() -> datetime:
     from .clock import now
 
     return now()
+
+
+def one_of(column: str, keys, nullable: bool = False) -> CheckConstraint:
+    """A CHECK (named after `column`) that the column holds one of `keys`, in their order: a vocabulary
+    is written once, as the dict or tuple its code uses, and the constraint follows from it."""
+    listed = ",".join(f"'{k}'" for k in keys)
+    sql = f"{column} IN ({listed})"
+    return CheckConstraint(f"{column} IS NULL OR {sql}" if nullable else sql, name=column)
 
 
 def configure_engine(engine: Engine) -> None:

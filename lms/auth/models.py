@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, In
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from . import choices
@@ -17,7 +17,7 @@ def _new_nonce() -> str:
 
 class UserRole(db.Model):
     __tablename__ = "user_role"
-    __table_args__ = (CheckConstraint("role IN ('learner','trainer','office','admin')", name="role"),)
+    __table_args__ = (one_of("role", choices.ROLES),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -28,8 +28,8 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint("gender IS NULL OR gender IN ('female','male')", name="gender"),
-        CheckConstraint("cert_level IN ('none','assistant','intermediate','senior')", name="cert_level"),
+        one_of("gender", choices.GENDERS, nullable=True),
+        one_of("cert_level", choices.CERT_LEVELS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTi
                         SmallInteger, String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..extensions import db
 from ..learning import models as _learning_models  # noqa: F401 (Exam.course → Course)
 from . import qtypes
@@ -16,6 +16,8 @@ LEVELS = {"junior": _l("Junior level"), "intermediate": _l("Intermediate level")
 TYPES = qtypes.TYPES  # question type → label, from the registry of question types (lms/exams/qtypes)
 PART_TYPES = qtypes.names(in_case=True)  # the types a case's part may have
 STATUSES = {"draft": _l("Draft"), "active": _l("Active"), "retired": _l("Retired")}
+EXAM_KINDS = ("mock", "course")
+ATTEMPT_STATUSES = ("in_progress", "submitted", "graded")
 DIFFICULTIES = {1: _l("Easy"), 2: _l("Medium"), 3: _l("Hard")}
 
 
@@ -23,7 +25,7 @@ class ExamSubject(db.Model):
     """A 科目 of the qualification exam. Rows are data (seeded by the migration and the bank importer)."""
 
     __tablename__ = "exam_subject"
-    __table_args__ = (CheckConstraint("level IN ('junior','intermediate','senior')", name="level"),)
+    __table_args__ = (one_of("level", LEVELS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)      # the bank folder, e.g. junior-general
@@ -40,7 +42,7 @@ class ExamSubject(db.Model):
 class Question(db.Model):
     __tablename__ = "question"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','active','retired')", name="status"),
+        one_of("status", STATUSES),
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty"),
         Index("ix_question_subject_topic", "subject_id", "topic"),
         Index("ix_question_subject_status_type", "subject_id", "status", "type"),
@@ -105,7 +107,7 @@ class Exam(db.Model):
     """
 
     __tablename__ = "exam"
-    __table_args__ = (CheckConstraint("kind IN ('mock','course')", name="kind"),)
+    __table_args__ = (one_of("kind", EXAM_KINDS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -157,7 +159,7 @@ class Attempt(db.Model):
 
     __tablename__ = "attempt"
     __table_args__ = (
-        CheckConstraint("status IN ('in_progress','submitted','graded')", name="status"),
+        one_of("status", ATTEMPT_STATUSES),
         Index("ix_attempt_user_exam", "user_id", "exam_id"),
         Index("ix_attempt_status_deadline", "status", "deadline_at"),
     )
@@ -259,7 +261,7 @@ class RealExamResult(db.Model):
 
     __tablename__ = "real_exam_result"
     __table_args__ = (UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),
-                      CheckConstraint("status IN ('pending','verified','rejected')", name="status"),
+                      one_of("status", RESULT_STATUSES),
                       Index("ix_real_exam_result_status", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,15 +6,11 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Foreig
                         Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..extensions import db
 from ..library import models as _library_models  # noqa: F401 (Course.authors → Trainer)
+from ..library.models import SERIES  # a course belongs to the series of the textbook (一教)
 
-SERIES = {
-    "development": _l("Community development capacity"),   # 社区发展提能
-    "governance": _l("Community governance efficiency"),    # 社区治理增效
-    "service": _l("Community service quality"),             # 社区服务提质
-}
 CATEGORIES = {
     "policy": _l("Policy and theory"),
     "station": _l("Social work stations"),
@@ -31,6 +27,7 @@ STATUSES = {
     "returned": _l("Returned"),
     "published": _l("Published"),
 }
+ENROLMENT_SOURCES = ("self", "assigned")
 
 course_author = Table(
     "course_author",
@@ -43,8 +40,8 @@ course_author = Table(
 class Course(db.Model):
     __tablename__ = "course"
     __table_args__ = (
-        CheckConstraint("status IN ('draft','review','returned','published')", name="status"),
-        CheckConstraint("level IN ('beginner','intermediate','advanced')", name="level"),
+        one_of("status", STATUSES),
+        one_of("level", LEVELS),
         Index("ix_course_status_featured", "status", "featured"),
     )
 
@@ -123,7 +120,7 @@ class Enrollment(db.Model):
     __tablename__ = "enrollment"
     __table_args__ = (
         UniqueConstraint("user_id", "course_id", name="uq_enrollment_user_course"),
-        CheckConstraint("source IN ('self','assigned')", name="source"),
+        one_of("source", ENROLMENT_SOURCES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from .. import clock
 from ..auth.accounts import PHONE_RE
-from .models import BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS
+from .models import BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS
 
 MARKDOWN_MAX = 20000
 
@@ -78,7 +78,7 @@ class TextbookForm(_PoolForm):
     NULLABLE = ("link",)
 
     title = StringField(_l("Book title"), validators=[_required(_l("Enter the title.")), _length(200)])
-    series = SelectField(_l("Series"), choices=_options(TEXTBOOK_SERIES), validators=[_required(_l("Choose a series."))])
+    series = SelectField(_l("Series"), choices=_options(SERIES), validators=[_required(_l("Choose a series."))])
     topics = StringField(_l("Topics"), validators=[_length(500)], description=_list_hint())
     editors = StringField(_l("Editors"), validators=[_length(200)])
     publisher = StringField(_l("Publisher"), validators=[_length(200)])

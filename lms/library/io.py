@@ -18,7 +18,7 @@ from ..auth.scope import can_edit_library_record, can_place_library_record, visi
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..tabular import Column, ImportReport, read_rows
-from .models import BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS
+from .models import BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS
 from .pools import (FIELDS, Pool, account_problem, match_key, normalize_list, record_key,
                     save_record)
 from .. import clock
@@ -141,7 +141,7 @@ def columns(pool: Pool) -> list[Column]:
     if key == "textbooks":
         return [
             Column("title", _l("Book title"), required=True, parse=text(200), aliases=("书名", "教材名称", "标题", "名称"), width=30),
-            Column("series", _l("Series"), required=True, parse=choice(TEXTBOOK_SERIES, _l("series")),
+            Column("series", _l("Series"), required=True, parse=choice(SERIES, _l("series")),
                    aliases=("系列", "所属系列"), width=16),
             Column("topics", _l("Topics"), parse=listing(500), aliases=("主题", "专题"), width=30),
             Column("editors", _l("Editors"), parse=text(200), aliases=("主编", "编者", "作者")),

@@ -1,13 +1,13 @@
 """一教五库: textbooks and the five pools (trainers, bases, experts, institutions; courses live in learning)."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..extensions import db
 from ..uploads import models as _upload_models  # noqa: F401 (Textbook.attachment → Upload)
 
-TEXTBOOK_SERIES = {
+SERIES = {  # of textbooks and courses
     "development": _l("Community development capacity"),    # 社区发展提能
     "governance": _l("Community governance efficiency"),     # 社区治理增效
     "service": _l("Community service quality"),              # 社区服务提质
@@ -39,7 +39,7 @@ class _Timestamps:
 
 class Textbook(_Timestamps, db.Model):
     __tablename__ = "textbook"
-    __table_args__ = (CheckConstraint("series IN ('development','governance','service')", name="series"),)
+    __table_args__ = (one_of("series", SERIES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -58,7 +58,7 @@ class Trainer(_Timestamps, db.Model):
     """师资库: a person who teaches, with or without an account on the site."""
 
     __tablename__ = "trainer"
-    __table_args__ = (CheckConstraint("kind IN ('practitioner','expert','college')", name="kind"),)
+    __table_args__ = (one_of("kind", TRAINER_KINDS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
@@ -80,7 +80,7 @@ class TrainingBase(_Timestamps, db.Model):
     """基地库: an on-site teaching base (demonstration community, theme street, model compound)."""
 
     __tablename__ = "training_base"
-    __table_args__ = (CheckConstraint("kind IN ('demo_community','theme_street','model_compound','other')", name="kind"),)
+    __table_args__ = (one_of("kind", BASE_KINDS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -116,7 +116,7 @@ class Institution(_Timestamps, db.Model):
     """院校库: a partner college or university."""
 
     __tablename__ = "institution"
-    __table_args__ = (CheckConstraint("kind IN ('university','vocational','party_school','research','other')", name="kind"),)
+    __table_args__ = (one_of("kind", INSTITUTION_KINDS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

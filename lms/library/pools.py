@@ -16,7 +16,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
-from .models import (BASE_KINDS, INSTITUTION_KINDS, TEXTBOOK_SERIES, TRAINER_KINDS, Expert, Institution, Textbook,
+from .models import (BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS, Expert, Institution, Textbook,
                      Trainer, TrainingBase)
 
 
@@ -43,7 +43,7 @@ class Pool:
 POOLS: dict[str, Pool] = {p.key: p for p in (
     Pool("textbooks", Textbook, _l("Textbooks"), "title",
          ("title", "topics", "editors", "publisher", "description"),
-         kind_attr="series", kinds=TEXTBOOK_SERIES, has_active=False, match=("title",)),
+         kind_attr="series", kinds=SERIES, has_active=False, match=("title",)),
     Pool("trainers", Trainer, _l("Trainer pool"), "name",
          ("name", "title", "affiliation", "expertise", "bio"),
          kind_attr="kind", kinds=TRAINER_KINDS, has_unit=True, match=("name", "affiliation")),

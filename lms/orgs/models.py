@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..database import one_of
 from ..extensions import db
 
 LEVELS = ("city", "district", "street", "community")
@@ -24,7 +25,7 @@ class OrgUnit(db.Model):
 
     __tablename__ = "org_unit"
     __table_args__ = (
-        CheckConstraint("level IN ('city','district','street','community')", name="level"),
+        one_of("level", LEVELS),
         Index("ix_org_unit_path", "path"),
     )
 

@@ -4,11 +4,11 @@ The indexes sit on other features' tables but exist for the statistics' GROUP BY
 so they are declared here (an Index built from Column objects attaches itself to their table)
 and created by the statistics migration.
 """
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth.models import User
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..exams.models import Attempt
 from ..extensions import db
 from ..learning.models import Credit, Enrollment
@@ -44,8 +44,7 @@ class WorkforceSnapshot(db.Model):
     __tablename__ = "workforce_snapshot"
     __table_args__ = (
         UniqueConstraint("org_unit_id", "year", "dimension", "bucket", name="uq_workforce_snapshot_unit_year_bucket"),
-        CheckConstraint("dimension IN ('age','gender','education','political_status','cert_level','years_in_work')",
-                        name="dimension"),
+        one_of("dimension", DIMENSIONS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,17 +15,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, func, literal, literal_column, or_, select, true, union_all
 from sqlalchemy.orm import aliased, contains_eager
 
+from ..auth import choices
 from ..auth.models import User, UserRole
 from ..auth.scope import unit_filter
 from ..exams.models import Attempt, Exam
 from ..extensions import db
 from ..learning.models import Credit, Enrollment
 from ..orgs.models import OrgUnit
+from ..training import models as training_models
 from ..training.models import Attendance, Training, TrainingSession
 from ..util import local_to_utc
 
-TRAINING_LEVELS = ("city", "district", "street")
-CERT_LEVELS = ("none", "assistant", "intermediate", "senior")
+TRAINING_LEVELS = tuple(training_models.TRAINING_LEVELS)
+CERT_LEVELS = tuple(choices.CERT_LEVELS)
 ATTENDED = ("present", "late")  # 人次 counts these
 MAX_TREND_MONTHS = 36
 LOCAL_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving: local month = UTC + 8 h

@@ -6,10 +6,11 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, 
                         Text, UniqueConstraint, event, inspect, select, update)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import utcnow
+from ..database import one_of, utcnow
 from ..extensions import db
 from ..library import models as _library_models  # noqa: F401 (Training.trainers → Trainer)
 
+TRAINING_STATUSES = ("draft", "open", "closed", "cancelled")
 TRAINING_LEVELS = {"city": _l("City level"), "district": _l("District level"), "street": _l("Street level")}
 PLACE_KINDS = {"base": _l("Training base"), "text": _l("Other place"), "online": _l("Online")}
 REGISTRATION_STATUSES = {"registered": _l("Registered"), "waitlisted": _l("Waiting list"), "cancelled": _l("Cancelled")}
@@ -29,8 +30,8 @@ training_trainer = Table(
 class Training(db.Model):
     __tablename__ = "training"
     __table_args__ = (
-        CheckConstraint("level IN ('city','district','street')", name="level"),
-        CheckConstraint("status IN ('draft','open','closed','cancelled')", name="status"),
+        one_of("level", TRAINING_LEVELS),
+        one_of("status", TRAINING_STATUSES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +69,7 @@ class Training(db.Model):
 
 class TrainingSession(db.Model):
     __tablename__ = "training_session"
-    __table_args__ = (CheckConstraint("place_kind IN ('base','text','online')", name="place_kind"),
+    __table_args__ = (one_of("place_kind", PLACE_KINDS),
                       CheckConstraint("ends_at > starts_at", name="times"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +92,7 @@ class Registration(db.Model):
     __tablename__ = "registration"
     __table_args__ = (
         UniqueConstraint("training_id", "user_id", name="uq_registration_training_user"),
-        CheckConstraint("status IN ('registered','waitlisted','cancelled')", name="status"),
+        one_of("status", REGISTRATION_STATUSES),
         Index("ix_registration_training_status", "training_id", "status"),
     )
 
@@ -111,7 +112,7 @@ class Attendance(db.Model):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id", name="uq_attendance_session_user"),
-        CheckConstraint("status IN ('present','late','excused','absent')", name="status"),
+        one_of("status", ATTENDANCE_STATUSES),
         Index("ix_attendance_session_device", "session_id", "device_id"),
     )
 
