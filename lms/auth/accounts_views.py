@@ -9,7 +9,8 @@ from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..tabular import TableError, download, write_csv, write_xlsx
+from ..imports import Outcome, run_import
+from ..tabular import download, write_csv, write_xlsx
 from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices, throttle
 from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
@@ -204,21 +205,14 @@ def require_password_change(user_id):
 @roles_required("admin", "office")
 def import_view():
     form = ImportForm()
-    report, created, updated = None, [], 0
+    outcome = Outcome()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            report, created, updated = import_workers(current_user, upload.read(), upload.filename or "")
-        except TableError as exc:
-            discard()
-            flash(str(exc), "danger")
-        else:
-            if report.ok:
-                flash(_("Imported: %(c)d new accounts, %(u)d updated.", c=len(created), u=updated), "success")
-            else:
-                discard()
-                flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
-    return render_template("accounts/import.html", form=form, report=report, created=created)
+        outcome = run_import(lambda: import_workers(current_user, upload.read(), upload.filename or ""),
+                             lambda created, updated: _("Imported: %(c)d new accounts, %(u)d updated.",
+                                                        c=len(created), u=updated))
+    created = outcome.results[0] if outcome.results else []
+    return render_template("accounts/import.html", form=form, report=outcome.report, created=created)
 
 
 @bp.route("/import/template.xlsx")

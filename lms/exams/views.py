@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ..auth.scope import roles_required
 from ..extensions import db
 from ..markdown import plain_text, render_markdown
-from ..tabular import TableError, download
+from ..imports import Outcome, run_import
+from ..tabular import download
 from .. import clock, inputs
 from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
@@ -177,24 +178,16 @@ def change_status(question_id):
 def import_view():
     form = ImportQuestionsForm()
     form.subject_id.choices = _subject_choices()
-    report = None
+    outcome = Outcome()
     if form.validate_on_submit():
         subject = db.session.get(ExamSubject, form.subject_id.data)
         upload = form.file.data
-        try:
-            report, counts = import_file(form.fmt.data, upload.read(), upload.filename or "", subject,
-                                         form.topic.data.strip(), current_user, form.use_file_topics.data)
-        except TableError as exc:
-            discard()
-            flash(str(exc), "danger")
-        else:
-            if report.ok:
-                flash(imported_message(counts), "success")
-                return redirect(url_for(".index", subject=subject.id, status="draft"))
-            discard()
-            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)),
-                  "danger")
-    return render_template("exams/import.html", form=form, report=report, formats=FORMATS)
+        outcome = run_import(lambda: import_file(form.fmt.data, upload.read(), upload.filename or "", subject,
+                                                 form.topic.data.strip(), current_user, form.use_file_topics.data),
+                             imported_message)
+        if outcome.ok:
+            return redirect(url_for(".index", subject=subject.id, status="draft"))
+    return render_template("exams/import.html", form=form, report=outcome.report, formats=FORMATS)
 
 
 @bp.route("/import/template.xlsx")

@@ -17,7 +17,8 @@ from ..auth.scope import (can_create_in_pool, can_edit_library_record, can_manag
 from ..extensions import db
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
-from ..tabular import TableError, download, write_xlsx
+from ..imports import Outcome, run_import
+from ..tabular import download, write_xlsx
 from ..training import rules as training_rules
 from .. import clock
 from ..transaction import discard
@@ -204,21 +205,14 @@ def import_view(kind):
     if not can_create_in_pool(current_user, pool.has_unit):
         abort(403)
     form = ImportForm()
-    report = None
+    outcome = Outcome()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            report, created, updated = import_pool(current_user, pool, upload.read(), upload.filename or "")
-        except TableError as exc:
-            discard()
-            flash(str(exc), "danger")
-        else:
-            if report.ok:
-                flash(_("Imported: %(c)d new, %(u)d updated.", c=created, u=updated), "success")
-                return redirect(url_for(".list", kind=kind))
-            discard()
-            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
-    return render_template("library/import.html", form=form, report=report, **_template_helpers(pool))
+        outcome = run_import(lambda: import_pool(current_user, pool, upload.read(), upload.filename or ""),
+                             lambda created, updated: _("Imported: %(c)d new, %(u)d updated.", c=created, u=updated))
+        if outcome.ok:
+            return redirect(url_for(".list", kind=kind))
+    return render_template("library/import.html", form=form, report=outcome.report, **_template_helpers(pool))
 
 
 @bp.route(f"/{KIND}/import/template.xlsx", endpoint="import_template")

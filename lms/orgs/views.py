@@ -8,7 +8,8 @@ from ..auth.forms import ConfirmForm, ImportForm
 from ..auth.models import User
 from ..auth.scope import can_see_unit, roles_required, visible_units
 from ..extensions import db
-from ..tabular import TableError, download, write_xlsx
+from ..imports import Outcome, run_import
+from ..tabular import download, write_xlsx
 from ..transaction import discard
 from ..util import get_or_404
 from .forms import UnitForm
@@ -102,21 +103,14 @@ def detail(unit_id):
 @roles_required("admin")
 def import_view():
     form = ImportForm()
-    report = None
+    outcome = Outcome()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            report, created, updated = import_tree(upload.read(), upload.filename or "")
-        except TableError as exc:
-            discard()
-            flash(str(exc), "danger")
-        else:
-            if report.ok:
-                flash(_("Imported: %(c)d new units, %(u)d renamed.", c=created, u=updated), "success")
-                return redirect(url_for(".index"))
-            discard()
-            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
-    return render_template("orgs/import.html", form=form, report=report)
+        outcome = run_import(lambda: import_tree(upload.read(), upload.filename or ""),
+                             lambda created, updated: _("Imported: %(c)d new units, %(u)d renamed.", c=created, u=updated))
+        if outcome.ok:
+            return redirect(url_for(".index"))
+    return render_template("orgs/import.html", form=form, report=outcome.report)
 
 
 @bp.route("/export.xlsx")

@@ -19,6 +19,7 @@ from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
+from ..imports import Outcome, run_import
 from ..tabular import TableError, download
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
@@ -214,20 +215,14 @@ def new_session(training_id):
 def import_sessions(training_id):
     training = _managed(training_id)
     form = ImportSessionsForm()
-    report = None
+    outcome = Outcome()
     if form.validate_on_submit():
-        try:
-            report, n = io.import_sessions(training, form.file.data.read(), form.file.data.filename or "")
-        except (TableError, rules.TrainingError) as exc:
-            discard()
-            flash(str(exc), "danger")
-        else:
-            if report.ok:
-                flash(_("%(n)d sessions added.", n=n), "success")
-                return redirect(url_for(".detail", training_id=training.id))
-            discard()
-            flash(_("Nothing was imported: the file has %(n)d problems, listed below.", n=len(report.errors)), "danger")
-    return render_template("training/import_sessions.html", form=form, training=training, report=report)
+        upload = form.file.data
+        outcome = run_import(lambda: io.import_sessions(training, upload.read(), upload.filename or ""),
+                             lambda n: _("%(n)d sessions added.", n=n), errors=(TableError, rules.TrainingError))
+        if outcome.ok:
+            return redirect(url_for(".detail", training_id=training.id))
+    return render_template("training/import_sessions.html", form=form, training=training, report=outcome.report)
 
 
 @bp.route("/sessions/template.xlsx")
