@@ -41,8 +41,19 @@ class RowError:
 class ImportReport:
     errors: list[RowError] = field(default_factory=list)
 
+    first_rows: dict = field(default_factory=dict, repr=False)
+
     def add(self, row: int, column: str, message: str) -> None:
         self.errors.append(RowError(row, column, str(message)))
+
+    def repeated(self, kind: str, key, row: int, column: str, message: Callable[[int], str]) -> bool:
+        """Whether `key` (a username, a code, …: `kind` says which) appeared in an earlier row; if so this
+        row is reported with `message(first_row)`. The first row of each key is remembered."""
+        first = self.first_rows.setdefault((kind, key), row)
+        if first == row:
+            return False
+        self.add(row, column, message(first))
+        return True
 
     @property
     def ok(self) -> bool:

@@ -138,3 +138,14 @@ def test_org_tree_import_is_all_or_nothing(app, client):
 def count_units(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(OrgUnit))
+
+
+def test_org_tree_import_reports_a_code_given_twice(app, client):
+    login(client, "admin")
+    text = "编码,名称,层级,上级编码\nS13,东三街道,街道,D1\nS13,东三街道（重复）,街道,D1\n"
+    before = count_units(app)
+    r = upload(client, "/orgs/import", text.encode(), name="tree.csv")
+    errors = error_rows(r.get_data(as_text=True))
+    assert [(int(row), col) for row, col, _m in errors] == [(3, "编码")]
+    assert "S13" in errors[0][2] and "第 2 行" in errors[0][2]
+    assert count_units(app) == before

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_for_code, units_by_code
 from ..tabular import Column, ImportReport, read_rows
 from . import choices
 from .models import User
@@ -182,28 +183,23 @@ def import_workers(viewer: User, data: bytes, filename: str) -> tuple[ImportRepo
     columns = worker_columns()
     label = {c.key: str(c.label) for c in columns}
     rows = read_rows(data, filename, columns, report)
-    units = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(
-        {r["org_code"] for _n, r in rows if r["org_code"]})))}
+    units = units_by_code(r["org_code"] for _n, r in rows)
     usernames = {r["username"] for _n, r in rows if r["username"]}
     existing = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}
-    seen: dict[str, int] = {}
     for number, row in rows:
         username = row["username"]
         if username:
-            if username in seen:
-                report.add(number, label["username"], _("The username %(u)s already appears in row %(row)d.", u=username, row=seen[username]))
-            seen.setdefault(username, number)
+            report.repeated("username", username, number, label["username"], lambda first: _(
+                "The username %(u)s already appears in row %(row)d.", u=username, row=first))
             user = existing.get(username)
             if user is not None and not can_manage_user(viewer, user):
                 report.add(number, label["username"], _("The username %(u)s belongs to an account you cannot change.", u=username))
         code = row["org_code"]
         if code:
-            unit = units.get(code)
-            if unit is None:
-                report.add(number, label["org_code"], _("No org unit has the code %(code)s.", code=code))
-            elif not can_see_unit(viewer, unit):
+            unit = unit_for_code(units, code, report, number, label["org_code"])  # None: reported
+            if unit is not None and not can_see_unit(viewer, unit):
                 report.add(number, label["org_code"], _("%(unit)s is outside your area.", unit=unit.name))
-            elif unit.level != "community":
+            elif unit is not None and unit.level != "community":
                 report.add(number, label["org_code"], _("Workers belong to a community; %(unit)s is a %(level)s.", unit=unit.name, level=unit.level_label))
         if row["password"]:
             for problem in password_problems(row["password"], username or ""):

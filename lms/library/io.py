@@ -17,6 +17,7 @@ from ..auth.models import User
 from ..auth.scope import can_edit_library_record, can_place_library_record, visible_units
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..orgs.tree import unit_for_code, units_by_code
 from ..tabular import Column, ImportReport, read_rows
 from .models import BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS
 from .pools import (FIELDS, Pool, account_problem, match_key, normalize_list, record_key,
@@ -212,8 +213,7 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
     label = {c.key: str(c.label) for c in cols}
     rows = read_rows(data, filename, cols, report)
 
-    codes = {r["org_code"] for _n, r in rows if r.get("org_code")}
-    units = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))} if codes else {}
+    units = units_by_code(r.get("org_code") for _n, r in rows)
     names = {r.get(pool.name_attr) for _n, r in rows if r.get(pool.name_attr)}
     existing = {}
     if names:
@@ -223,17 +223,14 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
     usernames = {r["username"] for _n, r in rows if r.get("username")}
     users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))} if usernames else {}
 
-    seen_keys: dict[tuple, int] = {}
-    seen_users: dict[str, int] = {}
     plan = []
     for number, row in rows:
         values = {k: v for k, v in row.items() if k in FIELDS[pool.key]}
         ok = True
         code = row.get("org_code")
         if code:
-            unit = units.get(code)
+            unit = unit_for_code(units, code, report, number, label["org_code"])
             if unit is None:
-                report.add(number, label["org_code"], _("No org unit has the code %(code)s.", code=code))
                 ok = False
             elif not can_place_library_record(viewer, unit):
                 report.add(number, label["org_code"], _("%(unit)s is outside your area.", unit=unit.name))
@@ -247,20 +244,16 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
         record = None
         if ok:
             key = match_key(pool, values)
-            if key in seen_keys:
-                report.add(number, label[pool.name_attr], _("The same record already appears in row %(row)d.",
-                                                            row=seen_keys[key]))
-            seen_keys.setdefault(key, number)
+            report.repeated("record", key, number, label[pool.name_attr],
+                            lambda first: _("The same record already appears in row %(row)d.", row=first))
             record = existing.get(key)
             problem = _scope_problem(viewer, pool, record, values)
             if problem:
                 report.add(number, label.get("org_code", label[pool.name_attr]), problem)
         username = row.get("username")
         if username:
-            if username in seen_users:
-                report.add(number, label["username"], _("The username %(u)s already appears in row %(row)d.",
-                                                        u=username, row=seen_users[username]))
-            seen_users.setdefault(username, number)
+            report.repeated("username", username, number, label["username"], lambda first: _(
+                "The username %(u)s already appears in row %(row)d.", u=username, row=first))
             user = users.get(username)
             problem = account_problem(username, user, record)
             if problem:

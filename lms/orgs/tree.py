@@ -10,6 +10,20 @@ from ..tabular import Column, ImportReport, read_rows
 from .models import CHILD_LEVEL, LEVEL_LABELS, LEVELS, OrgUnit
 from ..errors import DomainError
 
+
+def units_by_code(codes) -> dict[str, OrgUnit]:
+    """The org units an import names by code (empty codes ignored), by code, in one query."""
+    codes = {c for c in codes if c}
+    return {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))} if codes else {}
+
+
+def unit_for_code(units: dict[str, OrgUnit], code: str, report: ImportReport, row: int, column: str) -> OrgUnit | None:
+    """The unit of an import row's code (from `units_by_code`), or None with the row reported."""
+    unit = units.get(code)
+    if unit is None:
+        report.add(row, column, _("No org unit has the code %(code)s.", code=code))
+    return unit
+
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -98,7 +112,6 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
     report = ImportReport()
     rows = read_rows(data, filename, IMPORT_COLUMNS, report)
     existing = {u.code: u for u in db.session.scalars(select(OrgUnit))}
-    seen: dict[str, int] = {}
     by_code: dict[str, dict] = {}
     for number, row in rows:
         code = row["code"]
@@ -107,10 +120,9 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
         if not CODE_RE.match(code):
             report.add(number, str(_l("Code")), _("A code is 1–32 letters, digits, hyphens or underscores."))
             continue
-        if code in seen:
-            report.add(number, str(_l("Code")), _("The code %(code)s already appears in row %(row)d.", code=code, row=seen[code]))
+        if report.repeated("code", code, number, str(_l("Code")),
+                           lambda first: _("The code %(code)s already appears in row %(row)d.", code=code, row=first)):
             continue
-        seen[code] = number
         by_code[code] = {**row, "row": number}
 
     def level_of(code):
