@@ -94,3 +94,52 @@ def test_office_creates_and_edits_a_worker_in_its_area(app, client, world):
     assert r.status_code == 302
     page = client.get(f"/accounts/{user_id}").get_data(as_text=True)
     assert "新同事改" in page and "社会工作师" in page and "东一一社区" in page
+
+
+# --- the one subtree expression (scope.in_subtree / scope.above) ------------------------------------
+
+def _codes(ids_by_code, ids):
+    return {code for code, i in ids_by_code.items() if i in set(ids)}
+
+
+def test_in_subtree_selects_the_unit_and_everything_below_it(ctx, world):
+    from sqlalchemy import select
+
+    from lms.auth.scope import in_subtree
+    from lms.extensions import db
+    from lms.orgs.models import OrgUnit
+
+    units = {code: world[code] for code in ("C", "D1", "D2", "S11", "S12", "S21", "C111", "C112", "C121", "C211")}
+    d1 = db.session.get(OrgUnit, world["D1"])
+    by_unit = db.session.scalars(select(OrgUnit.id).where(in_subtree(OrgUnit.path, d1))).all()
+    by_path = db.session.scalars(select(OrgUnit.id).where(in_subtree(OrgUnit.path, d1.path))).all()
+    assert _codes(units, by_unit) == _codes(units, by_path) == {"D1", "S11", "S12", "C111", "C112", "C121"}
+
+
+def test_in_subtree_between_two_columns_pairs_each_unit_with_its_ancestors(ctx, world):
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    from lms.auth.scope import in_subtree
+    from lms.extensions import db
+    from lms.orgs.models import OrgUnit
+
+    member, ancestor = aliased(OrgUnit), aliased(OrgUnit)
+    counts = dict(db.session.execute(
+        select(ancestor.id, func.count()).select_from(member)
+        .join(ancestor, in_subtree(member.path, ancestor.path)).group_by(ancestor.id)).all())
+    assert counts[world["C"]] == 10 and counts[world["D1"]] == 6 and counts[world["S21"]] == 2
+    assert counts[world["C111"]] == 1
+
+
+def test_above_selects_the_unit_and_the_units_over_it(ctx, world):
+    from sqlalchemy import select
+
+    from lms.auth.scope import above
+    from lms.extensions import db
+    from lms.orgs.models import OrgUnit
+
+    units = {code: world[code] for code in ("C", "D1", "D2", "S11", "S12", "S21", "C111", "C112", "C121", "C211")}
+    c111 = db.session.get(OrgUnit, world["C111"])
+    assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111))).all()) == {"C", "D1", "S11", "C111"}
+    assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111.path))).all()) == {"C", "D1", "S11", "C111"}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import User
-from ..auth.scope import (can_see_unit, can_see_user, can_view_course, scope_unit, unit_filter, visible_trainings_filter,
+from ..auth.scope import (can_see_unit, in_subtree, can_see_user, can_view_course, scope_unit, unit_filter, visible_trainings_filter,
                           visible_users)
 from ..extensions import csrf, db
 from ..inputs import BadInput
@@ -258,7 +258,7 @@ def stats_profile():
 @bp.route("/workers")
 def workers():
     unit = _unit_arg()
-    stmt = visible_users(g.api_user).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    stmt = visible_users(g.api_user).where(in_subtree(OrgUnit.path, unit))
     if P.ALL.read() != "1":
         stmt = queries.population_users(g.api_user, unit)
     return jsonify(_paginate(stmt.order_by(OrgUnit.path, User.username), lambda row: _worker_json(row[0])))
@@ -344,7 +344,7 @@ def attendance():
     stmt = (select(Attendance, TrainingSession.training_id, TrainingSession.starts_at)
             .join(TrainingSession, TrainingSession.id == Attendance.session_id)
             .join(User, User.id == Attendance.user_id).join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(unit_filter(g.api_user), OrgUnit.path.startswith(unit.path, autoescape=True))
+            .where(unit_filter(g.api_user), in_subtree(OrgUnit.path, unit))
             .order_by(Attendance.id))
     training_id, session_id = P.TRAINING.read(), P.SESSION.read()
     if training_id:

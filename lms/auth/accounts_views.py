@@ -17,7 +17,7 @@ from .accounts import (AccountError, create_user, generate_password, import_work
                        update_user, worker_columns)
 from .forms import ConfirmForm, ImportForm, UserForm
 from .models import User, UserRole
-from .scope import can_manage_user, can_see_user, grantable_roles, roles_required, visible_units, visible_users
+from .scope import can_manage_user, in_subtree, can_see_user, grantable_roles, roles_required, visible_units, visible_users
 from .. import clock
 from ..transaction import discard
 
@@ -33,7 +33,7 @@ def _filtered():
         stmt = stmt.where(or_(User.name.like(like), User.username.like(like), User.phone.like(like)))
     unit = get_or_none(OrgUnit, request.args.get("unit", type=int))
     if unit is not None:
-        stmt = stmt.where(OrgUnit.path.startswith(unit.path, autoescape=True))
+        stmt = stmt.where(in_subtree(OrgUnit.path, unit))
     role = request.args.get("role")
     if role in choices.ROLES:
         stmt = stmt.where(User.role_rows.any(UserRole.role == role))

@@ -11,7 +11,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, false, literal, select, true
 
 from ..orgs.models import OrgUnit
 from .models import User
@@ -27,12 +27,29 @@ def scope_unit(viewer: User) -> OrgUnit | None:
     return None
 
 
+def in_subtree(column, unit):
+    """WHERE clause: the org-unit path `column` lies in `unit`'s subtree (the unit included).
+    `unit` is an OrgUnit, a path string, or another path column (e.g. of an aliased OrgUnit)."""
+    if isinstance(unit, OrgUnit):
+        unit = unit.path
+    if isinstance(unit, str):
+        return column.startswith(unit, autoescape=True)
+    return column.startswith(unit)
+
+
+def above(unit, column=OrgUnit.path):
+    """WHERE clause: the org-unit path `column` is `unit` itself or one of the units above it
+    (the areas whose audience includes a member of `unit`). `unit` is an OrgUnit or a path."""
+    path = unit.path if isinstance(unit, OrgUnit) else unit
+    return literal(path).startswith(column)
+
+
 def unit_filter(viewer: User, column=OrgUnit.path):
     """A WHERE clause on an org-unit path column limiting rows to the viewer's subtree."""
     if viewer.has_role("admin"):
         return true()
     if viewer.has_role("office"):
-        return column.startswith(viewer.org_unit.path, autoescape=True)
+        return in_subtree(column, viewer.org_unit)
     return false()
 
 
@@ -235,9 +252,9 @@ def assignable_markers(viewer: User) -> Select:
     if viewer.has_role("admin"):
         return query
     if viewer.has_role("office"):
-        from sqlalchemy import literal, or_
+        from sqlalchemy import or_
 
-        return query.where(or_(unit_filter(viewer), literal(viewer.org_unit.path).startswith(OrgUnit.path)))
+        return query.where(or_(unit_filter(viewer), above(viewer.org_unit)))
     return query.where(false())
 
 
@@ -274,7 +291,7 @@ def markable_answers_filter(viewer: User):
             .join(candidate_unit, candidate.org_unit_id == candidate_unit.id)
             .where(MarkingAssignment.trainer_id == viewer.id, MarkingAssignment.exam_id == Attempt.exam_id,
                    or_(MarkingAssignment.mock_day_id.is_(None), MarkingAssignment.mock_day_id == Attempt.mock_day_id),
-                   candidate_unit.path.startswith(assigned_unit.path))
+                   in_subtree(candidate_unit.path, assigned_unit.path))
             .correlate(Attempt)))
     if not clauses:
         return false()

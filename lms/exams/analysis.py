@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 
 from ..auth.models import User, UserRole
-from ..auth.scope import unit_filter
+from ..auth.scope import in_subtree, unit_filter
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from . import qtypes
@@ -21,7 +21,7 @@ def day_figures(day: MockExamDay, viewer) -> dict:
     child = OrgUnit.__table__.alias("child")
     member = OrgUnit.__table__.alias("member")
     eligible = (select(child.c.id, child.c.name, func.count(User.id).label("workers"))
-                .select_from(child).join(member, member.c.path.startswith(child.c.path))
+                .select_from(child).join(member, in_subtree(member.c.path, child.c.path))
                 .join(User, and_(User.org_unit_id == member.c.id, User.active.is_(True),
                                  User.role_rows.any(UserRole.role == "learner")))
                 .where(child.c.parent_id == day.org_unit_id, unit_filter(viewer, member.c.path))
@@ -30,7 +30,7 @@ def day_figures(day: MockExamDay, viewer) -> dict:
                    func.avg(case((Attempt.status == "graded", Attempt.score))).label("avg"),
                    func.sum(case((Attempt.passed.is_(True), 1), else_=0)).label("passed"),
                    func.sum(case((Attempt.status == "graded", 1), else_=0)).label("graded"))
-            .select_from(child).join(member, member.c.path.startswith(child.c.path))
+            .select_from(child).join(member, in_subtree(member.c.path, child.c.path))
             .join(User, User.org_unit_id == member.c.id).join(Attempt, Attempt.user_id == User.id)
             .where(child.c.parent_id == day.org_unit_id, Attempt.mock_day_id == day.id, unit_filter(viewer, member.c.path))
             .group_by(child.c.id))

@@ -6,13 +6,13 @@ from decimal import Decimal, InvalidOperation
 from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import can_see_unit, can_see_user, roles_required, unit_filter, visible_units
+from ..auth.scope import above, can_see_unit, can_see_user, roles_required, unit_filter, visible_units
 from ..auth.scope import can_verify_results_of, verifiable_results
 from ..auth.scope import (assignable_markers, can_assign_marking_to, can_mark_attempt, markable_answers_filter,
                           marks_blind, scope_unit, visible_marking_assignments_filter)
@@ -54,7 +54,7 @@ def index():
 def _open_days_for(user) -> list[MockExamDay]:
     now = utcnow()
     stmt = (select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
-            .where(MockExamDay.closes_at > now, literal(user.org_unit.path).startswith(OrgUnit.path))
+            .where(MockExamDay.closes_at > now, above(user.org_unit))
             .order_by(MockExamDay.opens_at))
     return db.session.scalars(stmt).all()
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import (can_edit_course, can_grant_quiz_attempt, can_review_courses, can_see_progress, can_see_unit,
+from ..auth.scope import (can_edit_course, in_subtree, can_grant_quiz_attempt, can_review_courses, can_see_progress, can_see_unit,
                           can_view_course, roles_required, visible_units, visible_users)
 from ..database import begin_writing, utcnow, writes_late
 from ..exams import attempts as exam_attempts
@@ -637,7 +637,7 @@ def assign(course_id):
         unit = db.session.get(OrgUnit, form.org_unit_id.data)
         if not can_see_unit(current_user, unit):
             abort(403)
-        stmt = visible_users(current_user).where(OrgUnit.path.startswith(unit.path, autoescape=True),
+        stmt = visible_users(current_user).where(in_subtree(OrgUnit.path, unit),
                                                  User.role_rows.any(role="learner"))
         if form.cert_level.data:
             stmt = stmt.where(User.cert_level == form.cert_level.data)

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
+from ..auth.scope import in_subtree
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
@@ -98,7 +99,7 @@ def pool_query(pool: Pool, *, staff: bool, q: str = "", kind: str | None = None,
         stmt = stmt.where(getattr(model, pool.kind_attr) == kind)
     if pool.has_unit:
         if unit is not None:
-            stmt = stmt.join(model.org_unit).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+            stmt = stmt.join(model.org_unit).where(in_subtree(OrgUnit.path, unit))
         stmt = stmt.options(selectinload(model.org_unit))
     if pool.has_active:
         if not staff:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 
 from ..auth import choices
 from ..auth.models import User, UserRole
+from ..auth.scope import in_subtree
 from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
@@ -145,7 +146,7 @@ def record_snapshot(year: int) -> int:
             select(ancestor.id, bucket, func.count()).select_from(User)
             .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
             .join(member, member.id == User.org_unit_id)
-            .join(ancestor, member.path.startswith(ancestor.path))
+            .join(ancestor, in_subtree(member.path, ancestor.path))
             .where(User.active == true()).group_by(ancestor.id, bucket)).all()
         if rows:
             db.session.execute(insert(WorkforceSnapshot), [

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..auth import choices
 from ..auth.models import User, UserRole
-from ..auth.scope import unit_filter
+from ..auth.scope import in_subtree, unit_filter
 from ..exams.models import Attempt, Exam
 from ..extensions import db
 from ..learning.models import Credit, Enrollment
@@ -99,7 +99,7 @@ def month_of_date(col):
 
 def subtree_unit_ids(viewer: User, unit: OrgUnit):
     """A select of the ids of `unit` and every unit below it that the viewer may see."""
-    return select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path))
+    return select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit), unit_filter(viewer, OrgUnit.path))
 
 
 def unit_groups(viewer: User, unit: OrgUnit):
@@ -109,7 +109,7 @@ def unit_groups(viewer: User, unit: OrgUnit):
     child = aliased(OrgUnit, name="grp")
     member = aliased(OrgUnit, name="member")
     below = (select(member.id.label("unit_id"), child.id.label("key"))
-             .join(child, member.path.startswith(child.path))
+             .join(child, in_subtree(member.path, child.path))
              .where(child.parent_id == unit.id, unit_filter(viewer, member.path)))
     own = select(OrgUnit.id.label("unit_id"), OrgUnit.id.label("key")).where(OrgUnit.id == unit.id,
                                                                             unit_filter(viewer, OrgUnit.path))
@@ -164,7 +164,7 @@ def population_users(viewer: User, unit: OrgUnit):
     """A select of the User rows of the population (for lists of workers), with their unit joined."""
     return (select(User).join(User.org_unit).options(contains_eager(User.org_unit))
             .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
-            .where(OrgUnit.path.startswith(unit.path, autoescape=True), unit_filter(viewer, OrgUnit.path),
+            .where(in_subtree(OrgUnit.path, unit), unit_filter(viewer, OrgUnit.path),
                    User.active == true()))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..auth.models import User, UserRole
-from ..auth.scope import can_see_unit
+from ..auth.scope import can_see_unit, in_subtree
 from ..database import utcnow
 from ..extensions import db
 from ..learning.progress import credit
@@ -92,7 +92,7 @@ def weekly_series(training: Training, first_start: datetime, duration: timedelta
 def audience_users(training: Training):
     """A select of the users this class is for."""
     stmt = (select(User).join(User.org_unit)
-            .where(OrgUnit.path.startswith(training.audience_unit.path, autoescape=True), User.active.is_(True),
+            .where(in_subtree(OrgUnit.path, training.audience_unit), User.active.is_(True),
                    User.role_rows.any(UserRole.role == (training.audience_role or "learner"))))
     if training.cert_levels:
         stmt = stmt.where(User.cert_level.in_(training.cert_levels))

@@ -6,13 +6,13 @@ import segno
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import (can_manage_training, can_see_unit, roles_required, visible_trainings_filter, visible_units)
+from ..auth.scope import (above, can_manage_training, in_subtree, can_see_unit, roles_required, visible_trainings_filter, visible_units)
 from ..database import begin_writing, utcnow
 from ..extensions import db
 from ..learning.models import Course
@@ -73,7 +73,7 @@ def index():
 
 def _prepare(form: TrainingForm, organiser: OrgUnit):
     form.audience_unit_id.choices = unit_choices(
-        select(OrgUnit).where(OrgUnit.path.startswith(organiser.path, autoescape=True)))
+        select(OrgUnit).where(in_subtree(OrgUnit.path, organiser)))
     form.audience_cert_levels.choices = [(k, v) for k, v in choices.CERT_LEVELS.items()]
     form.trainers.choices = [(t.id, t.name) for t in db.session.scalars(
         select(Trainer).where(Trainer.active.is_(True)).order_by(Trainer.name))]
@@ -250,7 +250,7 @@ def assign(training_id):
     training = _managed(training_id)
     form = AssignForm()
     form.unit_id.choices = [(0, "—")] + unit_choices(
-        visible_units(current_user).where(OrgUnit.path.startswith(training.audience_unit.path, autoescape=True)))
+        visible_units(current_user).where(in_subtree(OrgUnit.path, training.audience_unit)))
     if form.validate_on_submit():
         users, problems = [], []
         if form.unit_id.data:
@@ -258,7 +258,7 @@ def assign(training_id):
             if not can_see_unit(current_user, unit):
                 abort(403)
             users += db.session.scalars(rules.audience_users(training).where(
-                OrgUnit.path.startswith(unit.path, autoescape=True))).all()
+                in_subtree(OrgUnit.path, unit))).all()
         names = [n.strip() for n in (form.usernames.data or "").split() if n.strip()]
         found = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
         for name in names:
@@ -370,7 +370,7 @@ def open_classes():
     path = current_user.org_unit.path
     stmt = (select(Training).join(OrgUnit, Training.audience_unit_id == OrgUnit.id)
             .where(Training.status == "open", Training.registration_deadline >= utcnow(),
-                   literal(path).startswith(OrgUnit.path)).order_by(Training.registration_deadline)
+                   above(path)).order_by(Training.registration_deadline)
             .options(contains_eager(Training.audience_unit), joinedload(Training.org_unit)))
     classes = [t for t in db.session.scalars(stmt) if rules.in_audience(t, current_user)]
     mine = dict(db.session.execute(select(Registration.training_id, Registration.status).where(
