@@ -143,3 +143,58 @@ def test_above_selects_the_unit_and_the_units_over_it(ctx, world):
     c111 = db.session.get(OrgUnit, world["C111"])
     assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111))).all()) == {"C", "D1", "S11", "C111"}
     assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111.path))).all()) == {"C", "D1", "S11", "C111"}
+
+
+# --- scope rules moved out of the views --------------------------------------------------------------
+
+def test_can_see_attempt_candidate_and_staff_of_their_area_only(ctx, world):
+    from lms.auth.models import User
+    from lms.auth.scope import can_see_attempt
+    from lms.exams.models import Attempt
+    from lms.extensions import db
+
+    users = {name: db.session.get(User, world[name])
+             for name in ("worker_a", "worker_b", "worker_d", "office_d1", "office_d2", "trainer", "admin")}
+    attempt = Attempt(user_id=users["worker_a"].id)
+    attempt.user = users["worker_a"]
+    assert {name for name, u in users.items() if can_see_attempt(u, attempt)} == {"worker_a", "office_d1", "admin"}
+
+
+def test_question_reviewers_are_offices_and_admins(ctx, world):
+    from lms.auth.models import User
+    from lms.auth.scope import can_review_questions
+    from lms.extensions import db
+
+    names = ("worker_a", "office_d1", "trainer", "admin")
+    assert {n for n in names if can_review_questions(db.session.get(User, world[n]))} == {"office_d1", "admin"}
+
+
+def test_authored_courses_filter_agrees_with_is_course_author(ctx, world):
+    from sqlalchemy import select
+
+    from lms.auth.models import User
+    from lms.auth.scope import authored_courses_filter, is_course_author
+    from lms.extensions import db
+    from lms.learning.models import Course
+
+    trainer, office = db.session.get(User, world["trainer"]), db.session.get(User, world["office_d1"])
+    mine = Course(slug="scope-mine", title="Mine", category="policy", created_by=trainer)
+    other = Course(slug="scope-other", title="Other", category="policy", created_by=office)
+    db.session.add_all([mine, other])
+    db.session.flush()
+    found = set(db.session.scalars(
+        select(Course.id).where(authored_courses_filter(trainer), Course.id.in_([mine.id, other.id]))))
+    assert found == {mine.id}
+    assert is_course_author(trainer, mine) and not is_course_author(trainer, other)
+
+
+def test_visible_ancestors_stop_at_the_viewers_scope_root(ctx, world):
+    from lms.auth.models import User
+    from lms.auth.scope import visible_ancestors
+    from lms.extensions import db
+    from lms.orgs.models import OrgUnit
+
+    c111 = db.session.get(OrgUnit, world["C111"])
+    office_d1, admin = db.session.get(User, world["office_d1"]), db.session.get(User, world["admin"])
+    assert [u.id for u in visible_ancestors(office_d1, c111)] == [world["D1"], world["S11"]]
+    assert [u.id for u in visible_ancestors(admin, c111)] == [world["C"], world["D1"], world["S11"]]

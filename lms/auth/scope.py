@@ -75,6 +75,11 @@ def visible_users(viewer: User) -> Select:
     return query.where(User.id == viewer.id)
 
 
+def visible_ancestors(viewer: User, unit: OrgUnit) -> list[OrgUnit]:
+    """The units above `unit` that the viewer may see, from its scope root down (the breadcrumb)."""
+    return [u for u in unit.ancestors() if can_see_unit(viewer, u)]
+
+
 def can_see_user(viewer: User, user: User | None) -> bool:
     if user is None:
         return False
@@ -144,6 +149,16 @@ def can_review_courses(user: User) -> bool:
     return user.has_role("admin", "office")
 
 
+def authored_courses_filter(user: User):
+    """WHERE clause on Course: the courses `user` authors (is_course_author, in SQL)."""
+    from sqlalchemy import or_
+
+    from ..learning.models import Course
+    from ..library.models import Trainer
+
+    return or_(Course.created_by_id == user.id, Course.authors.any(Trainer.user_id == user.id))
+
+
 def can_see_progress(viewer: User, learner: User) -> bool:
     """A learner's study records: the learner, and the offices whose area holds them."""
     return can_see_user(viewer, learner)
@@ -152,6 +167,22 @@ def can_see_progress(viewer: User, learner: User) -> bool:
 def can_grant_quiz_attempt(viewer: User, learner: User) -> bool:
     """One more end-of-course quiz sitting: the offices whose area holds the learner, and admins."""
     return viewer.id != learner.id and viewer.has_role("office", "admin") and can_see_user(viewer, learner)
+
+
+# --- mock exam sittings and the question bank ----------------------------------------------------------
+
+QUESTION_REVIEWERS = ("office", "admin")     # approve and retire questions
+
+
+def can_review_questions(user: User) -> bool:
+    """Approve and retire questions in the bank: offices and admins."""
+    return user.has_role(*QUESTION_REVIEWERS)
+
+
+def can_see_attempt(viewer: User, attempt) -> bool:
+    """A mock exam sitting and its result: the candidate, and the staff whose area holds them."""
+    return attempt.user_id == viewer.id or (viewer.has_role("office", "admin", "trainer")
+                                           and can_see_user(viewer, attempt.user))
 
 
 # --- real exam results (certificate progress) ---------------------------------------------------------

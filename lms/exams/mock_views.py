@@ -12,7 +12,7 @@ from sqlalchemy.orm import defer, selectinload
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import above, can_see_unit, can_see_user, roles_required, unit_filter, visible_units
+from ..auth.scope import above, can_see_attempt, can_see_unit, can_see_user, roles_required, unit_filter, visible_units
 from ..auth.scope import can_verify_results_of, verifiable_results
 from ..auth.scope import (assignable_markers, can_assign_marking_to, can_mark_attempt, markable_answers_filter,
                           marks_blind, scope_unit, visible_marking_assignments_filter)
@@ -165,8 +165,7 @@ def submit(attempt_id):
 @login_required
 def result(attempt_id):
     attempt = get_or_404(Attempt, attempt_id)
-    if not (attempt.user_id == current_user.id or (current_user.has_role("office", "admin", "trainer")
-                                                   and can_see_user(current_user, attempt.user))):
+    if not can_see_attempt(current_user, attempt):
         abort(404)
     if attempt.status == "in_progress":
         if attempt.user_id != current_user.id:

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.scope import roles_required
+from ..auth.scope import QUESTION_REVIEWERS, can_review_questions, roles_required
 from ..extensions import db
 from ..markdown import plain_text, render_markdown
 from ..imports import Outcome, run_import
@@ -24,14 +24,9 @@ from .models import DIFFICULTIES, LEVELS, STATUSES, TYPES, ExamSubject, Question
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
 STAFF = ("trainer", "office", "admin")      # see the bank, write questions, import and export
-REVIEWERS = ("office", "admin")              # approve and retire questions
 EXPORT_STATUSES = {"active": (_l("Active only"), ("active",)),
                    "usable": (_l("Active and drafts"), ("active", "draft")),
                    "all": (_l("All, retired ones too"), tuple(STATUSES))}
-
-
-def may_review(user) -> bool:
-    return user.has_role(*REVIEWERS)
 
 
 @bp.context_processor
@@ -72,7 +67,8 @@ def detail(question_id):
     question = get_or_404(Question, question_id)
     if question.parent_id:
         return redirect(url_for(".detail", question_id=question.parent_id))
-    return render_template("exams/detail.html", q=question, form=StatusForm(), may_review=may_review(current_user),
+    return render_template("exams/detail.html", q=question, form=StatusForm(),
+                           may_review=can_review_questions(current_user),
                            option_rules=option_rules())
 
 
@@ -114,7 +110,7 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
     elif form.validate_on_submit():
         subject = db.session.get(ExamSubject, form.subject_id.data)
         data = question_data(form, qtype)
-        stays_active = question is not None and question.status == "active" and may_review(current_user)
+        stays_active = question is not None and question.status == "active" and can_review_questions(current_user)
         problems = bank.check_question(data, law_required=subject.law_required, complete=stays_active)
         if problems:
             _show_problems(form, qtype, problems)
@@ -126,7 +122,7 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
             return redirect(url_for(".detail", question_id=question.id))
         else:
             was_active = question.status == "active"
-            bank.edit_question(question, data, subject, may_approve=may_review(current_user))
+            bank.edit_question(question, data, subject, may_approve=can_review_questions(current_user))
             if was_active and question.status == "draft":
                 flash(_("Changes saved. The question is a draft again until an office approves it."), "warning")
             else:
@@ -156,7 +152,7 @@ def _show_problems(form: QuestionForm, qtype: str, problems) -> None:
 
 
 @bp.route("/questions/<int:question_id>/status", methods=["POST"])
-@roles_required(*REVIEWERS)
+@roles_required(*QUESTION_REVIEWERS)
 def change_status(question_id):
     question = get_or_404(Question, question_id)
     form = StatusForm()

@@ -4,14 +4,15 @@ import math
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import (can_edit_course, in_subtree, can_grant_quiz_attempt, can_review_courses, can_see_progress, can_see_unit,
-                          can_view_course, roles_required, visible_units, visible_users)
+from ..auth.scope import (authored_courses_filter, can_edit_course, can_grant_quiz_attempt, can_review_courses,
+                          can_see_progress, can_see_unit, can_view_course, in_subtree, is_course_author, roles_required,
+                          visible_units, visible_users)
 from ..database import begin_writing, utcnow, writes_late
 from ..exams import attempts as exam_attempts
 from ..exams.models import ExamSubject
@@ -88,7 +89,7 @@ def course(course_id):
         rating_form.stars.data = str(mine.stars)
     avg = (sum(r.stars for r in ratings) / len(ratings)) if ratings else None
     show_comments = can_review_courses(current_user) or can_edit_course(current_user, course) or \
-        any(t.user_id == current_user.id for t in course.authors)
+        is_course_author(current_user, course)
     return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
                            pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
                            quiz=quiz.active_quiz(course), quiz_state=quiz.state(enrollment) if enrollment else None,
@@ -362,8 +363,7 @@ def verify(code):
 def studio():
     stmt = select(Course)
     if not current_user.has_role("office", "admin"):
-        stmt = stmt.where(or_(Course.created_by_id == current_user.id,
-                              Course.authors.any(Trainer.user_id == current_user.id)))
+        stmt = stmt.where(authored_courses_filter(current_user))
     status = request.args.get("status")
     if status in STATUSES:
         stmt = stmt.where(Course.status == status)

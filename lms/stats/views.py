@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit
+from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit, visible_ancestors
 from ..extensions import db
 from ..inputs import BadInput
 from ..orgs.models import OrgUnit
@@ -30,7 +30,7 @@ def _unit(unit_id: int) -> OrgUnit:
 
 def _breadcrumb(unit: OrgUnit) -> list[OrgUnit]:
     """The units from the viewer's scope root down to (not including) `unit`."""
-    return [u for u in unit.ancestors() if can_see_unit(current_user, u)]
+    return visible_ancestors(current_user, unit)
 
 
 def _parsed() -> filters.Parsed:
