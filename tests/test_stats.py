@@ -528,3 +528,23 @@ def test_seed_scale_makes_a_small_city_with_every_kind_of_record(tmp_path):
     assert r.returncode != 0 and "empty database" in r.stderr  # never mixed with existing data
     r = run("stats-snapshot", "--year", "2025")
     assert r.returncode == 0 and "rows" in r.stdout
+
+
+def test_enrolments_in_area_counts_only_the_viewers_workers(ctx, world):
+    """The public query the API's course list calls (was the API's own SQL on queries._count_if)."""
+    from lms import clock
+    from lms.extensions import db
+    from lms.learning.models import Course, Enrollment
+    from lms.stats import queries
+
+    course = Course(slug="area-counts", title="Area counts", category="policy")
+    db.session.add(course)
+    db.session.flush()
+    for name, done in (("worker_a", True), ("worker_b", False), ("worker_d", True)):
+        db.session.add(Enrollment(user_id=world[name], course_id=course.id,
+                                  completed_at=clock.now() if done else None))
+    db.session.flush()
+    office_d1, admin = db.session.get(User, world["office_d1"]), db.session.get(User, world["admin"])
+    assert queries.enrolments_in_area(office_d1, [course.id]) == {course.id: (2, 1)}
+    assert queries.enrolments_in_area(admin, [course.id]) == {course.id: (3, 2)}
+    assert queries.enrolments_in_area(office_d1, []) == {}

@@ -15,7 +15,7 @@ from ..auth.scope import (can_see_unit, in_subtree, can_see_user, can_view_cours
                           visible_users)
 from ..extensions import csrf, db
 from ..inputs import BadInput
-from ..learning.models import Course, Enrollment
+from ..learning.models import Course
 from ..orgs.models import OrgUnit
 from ..stats import ce, filters, queries, record
 from ..stats.profile import profile as build_profile
@@ -288,11 +288,7 @@ def courses():
     page = _paginate(stmt, lambda row: row[0])
     viewer = g.api_user
     items = [c for c in page["items"] if can_view_course(viewer, c)]
-    in_scope = visible_users(viewer).with_only_columns(User.id)
-    counts = {cid: (n, int(done or 0)) for cid, n, done in db.session.execute(
-        select(Enrollment.course_id, func.count(), queries._count_if(Enrollment.completed_at.is_not(None)))
-        .where(Enrollment.course_id.in_([c.id for c in items]), Enrollment.user_id.in_(in_scope))
-        .group_by(Enrollment.course_id))}
+    counts = queries.enrolments_in_area(viewer, [c.id for c in items])
     page["items"] = [{"id": c.id, "slug": c.slug, "title": c.title, "series": c.series, "category": c.category,
                       "level": c.level, "credit_hours": float(c.credit_hours), "status": c.status,
                       "featured": bool(c.featured), "published_at": _iso(c.published_at),
@@ -325,11 +321,7 @@ def training(training_id):
                                                                     visible_trainings_filter(g.api_user))):
         raise ApiError(404, _("Not found, or outside your area."))
     # attendance of each session, counting only the workers in the viewer's area
-    in_scope = visible_users(g.api_user).with_only_columns(User.id)
-    figures = dict((sid, (n, int(a or 0))) for sid, n, a in db.session.execute(
-        select(Attendance.session_id, func.count(), queries._count_if(Attendance.status.in_(queries.ATTENDED)))
-        .where(Attendance.session_id.in_([s.id for s in t.sessions]), Attendance.user_id.in_(in_scope))
-        .group_by(Attendance.session_id)))
+    figures = queries.attendance_in_area(g.api_user, [s.id for s in t.sessions])
     return jsonify({**_training_json(t, len(t.sessions)), "sessions": [
         {"id": s.id, "starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at), "credit_hours": float(s.credit_hours),
          "place_kind": s.place_kind, "place": s.place_text or None,
