@@ -361,3 +361,25 @@ def test_uploads_are_checked_by_content(app, client, world, tmp_path):
     assert served.data == png and served.mimetype == "image/png"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert app.test_client().get(url).status_code == 302  # login required
+
+
+def test_rate_creates_then_replaces_the_users_one_rating(ctx, world):
+    """progress.rate (the upsert the rate view calls): one row per user and course, the last word kept."""
+    from sqlalchemy import func, select
+
+    from lms.auth.models import User
+    from lms.extensions import db
+    from lms.learning import progress
+    from lms.learning.models import Course, CourseRating
+
+    course = Course(slug="rate-upsert", title="Rate upsert", category="policy")
+    db.session.add(course)
+    db.session.flush()
+    worker_a, worker_b = db.session.get(User, world["worker_a"]), db.session.get(User, world["worker_b"])
+    first = progress.rate(worker_a, course, "3", "  ok  ")
+    assert (first.stars, first.comment) == (3, "ok")
+    again = progress.rate(worker_a, course, 5, "")
+    progress.rate(worker_b, course, 4, None)
+    assert again.id == first.id and (again.stars, again.comment) == (5, "")
+    assert db.session.scalar(select(func.count()).select_from(CourseRating)
+                             .where(CourseRating.course_id == course.id)) == 2

@@ -14,7 +14,7 @@ from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
 from ..util import utc_to_local
-from .models import Course, Credit, Enrollment, Lesson, LessonProgress, StudyClock
+from .models import Course, CourseRating, Credit, Enrollment, Lesson, LessonProgress, StudyClock
 from ..errors import DomainError
 
 # Study time (docs/STUDY-TIME.md). The lesson page beats every BEAT_INTERVAL seconds while it is
@@ -61,6 +61,19 @@ def assign(course: Course, users_stmt, assigned_by: User) -> int:
                                    enrolled_at=now) for i in ids])
     db.session.flush()
     return len(ids)
+
+
+def rate(user: User, course: Course, stars: int, comment: str) -> CourseRating:
+    """The user's one rating of the course, created or replaced (the view lets only those who
+    completed the course rate it)."""
+    rating = db.session.scalar(select(CourseRating).where(CourseRating.course_id == course.id,
+                                                          CourseRating.user_id == user.id))
+    if rating is None:
+        rating = CourseRating(course_id=course.id, user_id=user.id)
+        db.session.add(rating)
+    rating.stars, rating.comment = int(stars), (comment or "").strip()
+    db.session.flush()
+    return rating
 
 
 def _progress(user: User, lesson: Lesson) -> LessonProgress:

@@ -258,12 +258,7 @@ def rate(course_id):
         return redirect(url_for(".course", course_id=course.id))
     form = RatingForm()
     if form.validate_on_submit():
-        rating = db.session.scalar(select(CourseRating).where(CourseRating.course_id == course.id,
-                                                              CourseRating.user_id == current_user.id))
-        if rating is None:
-            rating = CourseRating(course_id=course.id, user_id=current_user.id)
-            db.session.add(rating)
-        rating.stars, rating.comment = int(form.stars.data), (form.comment.data or "").strip()
+        progress.rate(current_user, course, form.stars.data, form.comment.data)
         flash(_("Thank you for your rating."), "success")
     else:
         flash(_("Choose from one to five stars."), "danger")
