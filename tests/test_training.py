@@ -605,3 +605,16 @@ def test_my_classes_shows_attended_absent_and_upcoming(app, client, world, clock
     assert re.search(r'id="training-hours">2(\.0)?<', html)
     detail = client.get(f"/training/{ids['training']}").get_data(as_text=True)
     assert set(re.findall(r'data-state="(\w+)"', detail)) == {"absent", "present", "upcoming"}
+
+
+def test_a_session_with_attendance_records_cannot_be_deleted(ctx, world):
+    t = make_training(sessions=((-180, 60), (60, 60)))
+    held, later = t.sessions
+    rules.register(t, user("worker_a"))
+    rules.set_status(held, user("worker_a"), "present", method="roster", by=user("office_d1"))
+    with pytest.raises(rules.TrainingError):
+        rules.delete_session(held)
+    assert db.session.get(TrainingSession, held.id) is not None
+    later_id = later.id
+    rules.delete_session(later)
+    assert db.session.get(TrainingSession, later_id) is None

@@ -80,6 +80,14 @@ def new_session(training: Training, *, starts_at: datetime, ends_at: datetime, c
     return session
 
 
+def delete_session(session: TrainingSession) -> None:
+    """Delete a session, never one that already has attendance records (they are 学时 evidence)."""
+    if db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == session.id)):
+        raise TrainingError(_("This session already has attendance records and cannot be deleted."))
+    db.session.delete(session)
+    db.session.flush()
+
+
 def weekly_series(training: Training, first_start: datetime, duration: timedelta, weeks: int, **place) -> list[TrainingSession]:
     if not 1 <= weeks <= 52:
         raise TrainingError(_("A weekly series has between 1 and 52 sessions."))

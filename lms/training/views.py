@@ -236,10 +236,12 @@ def session_template():
 def delete_session(session_id):
     session = _managed_session(session_id)
     training_id = session.training_id
-    if db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.session_id == session.id)):
-        flash(_("This session already has attendance records and cannot be deleted."), "danger")
+    try:
+        rules.delete_session(session)
+    except rules.TrainingError as exc:
+        discard()
+        flash(str(exc), "danger")
     else:
-        db.session.delete(session)
         flash(_("Session deleted."), "success")
     return redirect(url_for(".detail", training_id=training_id))
 
