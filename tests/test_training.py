@@ -618,3 +618,19 @@ def test_a_session_with_attendance_records_cannot_be_deleted(ctx, world):
     later_id = later.id
     rules.delete_session(later)
     assert db.session.get(TrainingSession, later_id) is None
+
+
+def test_the_delete_session_view_refuses_a_session_with_attendance(app, client, world):
+    with app.app_context():
+        t = make_training(sessions=((-180, 60), (60, 60)))
+        held, later = t.sessions
+        rules.register(t, user("worker_a"))
+        rules.set_status(held, user("worker_a"), "present", method="roster", by=user("office_d1"))
+        db.session.commit()
+        tid, held_id, later_id = t.id, held.id, later.id
+    login(client, "office_d1")
+    assert post_form(client, f"/training/sessions/{held_id}/delete", page=f"/training/{tid}").status_code == 302
+    assert post_form(client, f"/training/sessions/{later_id}/delete", page=f"/training/{tid}").status_code == 302
+    with app.app_context():
+        left = db.session.scalars(select(TrainingSession.id).where(TrainingSession.training_id == tid)).all()
+    assert left == [held_id]
