@@ -437,3 +437,19 @@ def test_worker_enters_a_real_result_and_sees_progress(client):
     assert "2026 年通过" in client.get("/mock/progress").get_data(as_text=True).split("待核验", 1)[1]
     r = post_form(client, "/mock/progress", {"subject_id": sid, "exam_year": "1999", "passed": "1"})
     assert r.status_code == 200
+
+
+def test_schedule_day_needs_half_the_exam_after_the_opening(app, world, exam_id):
+    from lms.exams import mock_days
+    from lms.orgs.models import OrgUnit
+
+    with app.app_context():
+        exam, unit, office = db.session.get(Exam, exam_id), db.session.get(OrgUnit, world["D1"]), worker("office_d1")
+        opens = utcnow() + timedelta(days=1)
+        half = timedelta(minutes=exam.duration_minutes // 2)
+        with pytest.raises(mock_days.MockDayError):
+            mock_days.schedule_day(title="太短", exam=exam, unit=unit, opens_at=opens, closes_at=opens + half,
+                                   stagger_minutes=0, by=office)
+        day = mock_days.schedule_day(title="  够长  ", exam=exam, unit=unit, opens_at=opens,
+                                     closes_at=opens + half + timedelta(minutes=1), stagger_minutes=None, by=office)
+        assert (day.title, day.stagger_minutes, day.created_by_id) == ("够长", 0, office.id) and day.id

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..util import MAX_ID, Page, get_or_404, get_or_none, local_to_utc, page_arg, safe_next, utc_to_local
-from . import analysis, attempts, practice, real_results
+from . import analysis, attempts, mock_days, practice, real_results
 from .mock_forms import MarkingAssignmentForm, MockDayForm, RealResultForm, RejectResultForm
 from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, MarkingAssignment, Mistake, MockExamDay, Question,
                      RealExamResult)
@@ -370,14 +370,13 @@ def new_day():
         opens, closes = local_to_utc(form.opens_at.data), local_to_utc(form.closes_at.data)
         if not can_see_unit(current_user, unit):
             abort(403)
-        if closes <= opens + timedelta(minutes=exam.duration_minutes // 2):
-            form.closes_at.errors.append(_("Leave enough time after the opening for the exam itself."))
+        try:
+            day = mock_days.schedule_day(title=form.title.data, exam=exam, unit=unit, opens_at=opens, closes_at=closes,
+                                         stagger_minutes=form.stagger_minutes.data, by=current_user)
+        except mock_days.MockDayError as exc:
+            discard()
+            form.closes_at.errors.append(str(exc))
         else:
-            day = MockExamDay(title=form.title.data.strip(), exam_id=exam.id, org_unit_id=unit.id, opens_at=opens,
-                              closes_at=closes, stagger_minutes=form.stagger_minutes.data or 0,
-                              created_by_id=current_user.id)
-            db.session.add(day)
-            db.session.flush()  # its id, for the redirect
             flash(_("Mock exam scheduled."), "success")
             return redirect(url_for(".day", day_id=day.id))
     return render_template("mock/day_form.html", form=form)
