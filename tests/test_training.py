@@ -634,3 +634,29 @@ def test_the_delete_session_view_refuses_a_session_with_attendance(app, client, 
     with app.app_context():
         left = db.session.scalars(select(TrainingSession.id).where(TrainingSession.training_id == tid)).all()
     assert left == [held_id]
+
+
+def test_assignees_by_unit_and_username_with_audience_problems(ctx, world):
+    t = make_training(organiser="D1", audience="S11")
+    users, problems = rules.assignees(t, None, "  worker_b  nobody\nworker_c ")
+    assert [u.username for u in users] == ["worker_b"]
+    assert len(problems) == 2 and "nobody" in problems[0] and "worker_c" in problems[1]
+    users, problems = rules.assignees(t, unit("C111"), "")
+    assert [u.username for u in users] == ["worker_a"] and problems == []
+    assert rules.assignees(t, None, None) == ([], [])
+
+
+def test_the_assign_view_registers_named_workers_and_refuses_outsiders(app, client, world):
+    with app.app_context():
+        t = make_training(organiser="D1", audience="D1")
+        db.session.commit()
+        tid = t.id
+    login(client, "office_d1")
+    r = post_form(client, f"/training/{tid}/assign", {"unit_id": "0", "usernames": "worker_a worker_d"})
+    assert r.status_code == 200 and "西一一丁（worker_d）不在该培训班的培训对象范围内" in r.get_data(as_text=True)
+    r = post_form(client, f"/training/{tid}/assign", {"unit_id": "0", "usernames": "worker_a"})
+    assert r.status_code == 302
+    with app.app_context():
+        names = db.session.scalars(select(User.username).join(Registration, Registration.user_id == User.id)
+                                   .where(Registration.training_id == tid)).all()
+    assert names == ["worker_a"]

@@ -202,6 +202,27 @@ def promote(training: Training) -> Registration | None:
     return nxt
 
 
+def assignees(training: Training, unit: OrgUnit | None, usernames: str | None) -> tuple[list[User], list[str]]:
+    """The workers an office names for a class: the audience within `unit` (if given) and the
+    accounts whose usernames are listed (whitespace-separated), each of them in the audience.
+    Returns (users, problems); the problems are sentences for the office to read."""
+    users: list[User] = []
+    problems: list[str] = []
+    if unit is not None:
+        users += db.session.scalars(audience_users(training).where(in_subtree(OrgUnit.path, unit))).all()
+    names = [n.strip() for n in (usernames or "").split() if n.strip()]
+    found = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
+    for name in names:
+        user = found.get(name)
+        if user is None:
+            problems.append(_("No account has the username %(u)s.", u=name))
+        elif not in_audience(training, user):
+            problems.append(_("%(name)s (%(u)s) is not in this class's audience.", name=user.name, u=name))
+        else:
+            users.append(user)
+    return users, problems
+
+
 def assign(training: Training, users: list[User], now: datetime | None = None) -> tuple[int, int]:
     """An office registers workers (outside the deadline). Returns (seated, waitlisted)."""
     seated = waiting = 0

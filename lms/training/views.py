@@ -11,7 +11,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
-from ..auth.models import User
 from ..auth.scope import (above, can_manage_training, in_subtree, can_see_unit, roles_required, visible_trainings_filter, visible_units)
 from ..database import begin_writing, utcnow
 from ..extensions import db
@@ -254,23 +253,12 @@ def assign(training_id):
     form.unit_id.choices = [(0, "—")] + unit_choices(
         visible_units(current_user).where(in_subtree(OrgUnit.path, training.audience_unit)))
     if form.validate_on_submit():
-        users, problems = [], []
+        unit = None
         if form.unit_id.data:
             unit = db.session.get(OrgUnit, form.unit_id.data)
             if not can_see_unit(current_user, unit):
                 abort(403)
-            users += db.session.scalars(rules.audience_users(training).where(
-                in_subtree(OrgUnit.path, unit))).all()
-        names = [n.strip() for n in (form.usernames.data or "").split() if n.strip()]
-        found = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))} if names else {}
-        for name in names:
-            user = found.get(name)
-            if user is None:
-                problems.append(_("No account has the username %(u)s.", u=name))
-            elif not rules.in_audience(training, user):
-                problems.append(_("%(name)s (%(u)s) is not in this class's audience.", name=user.name, u=name))
-            else:
-                users.append(user)
+        users, problems = rules.assignees(training, unit, form.usernames.data)
         if problems:
             for p in problems:
                 flash(p, "danger")
