@@ -223,3 +223,6 @@ class CourseRating(db.Model):
     updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     user = relationship("User")
+
+
+from ..exams import models as _exam_models  # noqa: E402,F401 (Course.quiz → Exam; imported last: exams.models imports this module)
