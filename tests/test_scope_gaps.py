@@ -3,7 +3,6 @@ assigned) and the pools (read city-wide, changed only at home; imports refuse ro
 import io
 import re
 
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from lms.auth.models import User
@@ -13,6 +12,7 @@ from lms.extensions import db
 from lms.library.models import Expert, Trainer
 
 from .conftest import login, post_form
+from .test_library import xlsx
 from .test_scope_walk import _client, districts  # noqa: F401 (the fixture)
 
 
@@ -130,17 +130,6 @@ def _count(app):
 TRAINER_HEADER = ["姓名", "类型", "职称", "工作单位", "擅长领域", "手机号", "所属单位编码", "账号", "简介", "是否在库"]
 
 
-def _xlsx(header, rows) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def test_pool_imports_refuse_rows_of_other_areas_with_their_line(app, districts):
     client = app.test_client()
     client.get("/auth/lang/en")
@@ -151,7 +140,7 @@ def test_pool_imports_refuse_rows_of_other_areas_with_their_line(app, districts)
         ["D2讲师", "实务讲师", "改名", "D2社工站", "", "", "", "", "", ""],      # 4: updates D2's trainer
         ["无单位", "实务讲师", "", "某单位", "", "", "", "", "", ""],            # 5: no unit: the city's
     ]
-    r = post_form(client, "/library/trainers/import", {"file": (io.BytesIO(_xlsx(TRAINER_HEADER, rows)), "t.xlsx")},
+    r = post_form(client, "/library/trainers/import", {"file": (io.BytesIO(xlsx(TRAINER_HEADER, rows)), "t.xlsx")},
                   page="/library/trainers/import", content_type="multipart/form-data")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Nothing was imported" in html
