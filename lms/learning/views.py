@@ -312,15 +312,21 @@ def grant_quiz_attempt(enrollment_id):
 
 # --- certificates -----------------------------------------------------------------------------
 
-@bp.route("/certificates/<int:enrollment_id>.pdf")
-@login_required
-def certificate(enrollment_id):
+def _visible_certificate(enrollment_id: int):
+    """The certificate of an enrolment the viewer may see (404 otherwise, or before it is issued)."""
     enrollment = get_or_404(Enrollment, enrollment_id)
     if not can_see_progress(current_user, enrollment.user):
         abort(404)
     cert = certificates.for_enrollment(enrollment)  # issued when the course was completed
     if cert is None:
         abort(404)
+    return cert
+
+
+@bp.route("/certificates/<int:enrollment_id>.pdf")
+@login_required
+def certificate(enrollment_id):
+    cert = _visible_certificate(enrollment_id)
     pdf = certificates.render_pdf(cert, url_for(".verify", code=cert.code, _external=True))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"attachment; filename=certificate-{cert.code}.pdf"})
@@ -329,13 +335,8 @@ def certificate(enrollment_id):
 @bp.route("/certificates/<int:enrollment_id>")
 @login_required
 def certificate_page(enrollment_id):
-    enrollment = get_or_404(Enrollment, enrollment_id)
-    if not can_see_progress(current_user, enrollment.user):
-        abort(404)
-    cert = certificates.for_enrollment(enrollment)
-    if cert is None:
-        abort(404)
-    return render_template("learning/certificate.html", cert=cert, enrollment=enrollment,
+    cert = _visible_certificate(enrollment_id)
+    return render_template("learning/certificate.html", cert=cert, enrollment=cert.enrollment,
                            statement=certificates.statement(cert),
                            verify_url=url_for(".verify", code=cert.code, _external=True))
 
