@@ -7,7 +7,7 @@ PO     := lms/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO     := $(PO:.po=.mo)
 PYTEST_ARGS ?=
 
-.PHONY: run test venv translations translations-update bench clean
+.PHONY: run test lint venv translations translations-update bench clean
 
 venv: $(STAMP)
 
@@ -36,8 +36,12 @@ run: venv translations
 
 # The whole suite, on SQLite and on a PostgreSQL server the tests start themselves,
 # with the browser journeys in headless Chromium.
-test: venv translations
+test: venv translations lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; pyproject.toml [tool.ruff])
+lint: venv
+	$(BIN)/ruff check lms tests bench migrations wsgi.py
 
 bench: venv translations
 	$(BIN)/python bench/pages.py

@@ -77,7 +77,9 @@ class Session:
     def login(self, username: str, password: str) -> None:
         _status, html = self.request("GET", "/auth/login")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
-        status, _ = self.request("POST", "/auth/login", {"username": username, "password": password, "csrf_token": token})
+        status, _ = self.request(
+            "POST", "/auth/login", {"username": username, "password": password, "csrf_token": token}
+        )
         assert status == 302, f"login failed: {status}"
 
 

@@ -53,7 +53,7 @@ import time
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,7 +231,7 @@ class Browser:
                 for name, morsel in r.cookies.items():
                     self.cookies[name] = morsel.value
                 status, rheaders = r.status, r.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.stats.error(kind, f"{type(exc).__name__}: {exc}"[:200])
             return None
         if record:
@@ -260,7 +260,14 @@ class Ledger:
 
 class Candidate:
     def __init__(self, username, http, stats, rng, args, day_id, clock):
-        self.username, self.stats, self.rng, self.args, self.day_id, self.clock = username, stats, rng, args, day_id, clock
+        self.username, self.stats, self.rng, self.args, self.day_id, self.clock = (
+            username,
+            stats,
+            rng,
+            args,
+            day_id,
+            clock,
+        )
         self.browser = Browser(http, stats)
         self.ledger = Ledger()
         self.pending: dict[str, tuple[int, object]] = {}   # item → (seq, response) not yet acknowledged
@@ -310,7 +317,9 @@ class Candidate:
             elif qtype == "judge":
                 r = rng.random() < 0.5
             else:
-                r = "".join(rng.choice("社区工作者服务居民需求评估资源链接个案小组") for _j in range(rng.randint(50, 400)))
+                r = "".join(
+                    rng.choice("社区工作者服务居民需求评估资源链接个案小组") for _j in range(rng.randint(50, 400))
+                )
             if r != other_than:
                 return r
         return r
@@ -462,7 +471,7 @@ class Candidate:
         reload_at = rng.randrange(len(todo)) if todo and rng.random() < args.reload else None
         t = now
         answered = {}
-        for n, ((key, qtype, letters), gap) in enumerate(zip(todo, gaps)):
+        for n, ((key, qtype, letters), gap) in enumerate(zip(todo, gaps, strict=False)):
             t += gap * scale
             await self.sleep_until(t)
             response = self.random_response(qtype, letters)
@@ -482,7 +491,7 @@ class Candidate:
         # review: revise some answers until it is time to submit
         revise = [it for it in answerable if it[0] in answered and rng.random() < args.revise]
         times = sorted(rng.uniform(time.time(), max(time.time(), submit_at - 1)) for _ in revise)
-        for (key, qtype, letters), at in zip(revise, times):
+        for (key, qtype, letters), at in zip(revise, times, strict=False):
             await self.sleep_until(at)
             response = self.random_response(qtype, letters, other_than=answered[key])
             self.change(key, response)
@@ -646,15 +655,25 @@ async def baseline_phase(port, clients, rate, seconds, timeout):
 def add_candidates(engine, count: int) -> list[str]:
     """Usernames of `count` active learners: the demo's workers first, then b00001… inserted in bulk."""
     with engine.begin() as conn:
-        rows = conn.execute(text(
-            "SELECT u.username FROM \"user\" u JOIN user_role r ON r.user_id = u.id "
-            "WHERE r.role = 'learner' AND u.active = :t AND u.username LIKE 'w%' ORDER BY u.username"), {"t": True}).scalars().all()
+        rows = (
+            conn.execute(
+                text(
+                    'SELECT u.username FROM "user" u JOIN user_role r ON r.user_id = u.id '
+                    "WHERE r.role = 'learner' AND u.active = :t AND u.username LIKE 'w%' ORDER BY u.username"
+                ),
+                {"t": True},
+            )
+            .scalars()
+            .all()
+        )
         names = list(rows[:count])
         missing = count - len(names)
         if missing > 0:
             shared_hash = conn.execute(text("SELECT password_hash FROM \"user\" WHERE username = 'w0001'")).scalar_one()
-            units = conn.execute(text("SELECT id FROM org_unit WHERE level = 'community' ORDER BY code")).scalars().all()
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            units = (
+                conn.execute(text("SELECT id FROM org_unit WHERE level = 'community' ORDER BY code")).scalars().all()
+            )
+            now = datetime.now(UTC).replace(tzinfo=None)
             new = [f"b{n:05d}" for n in range(1, missing + 1)]
             conn.execute(text(
                 "INSERT INTO \"user\" (username, password_hash, name, org_unit_id, active, must_change_password, "
@@ -676,13 +695,13 @@ def schedule_day(engine, minutes: float, lead: float) -> tuple[int, float, int]:
         city = conn.execute(text("SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id")).scalars().first()
         office = conn.execute(text("SELECT id FROM \"user\" WHERE username = 'office_city'")).scalar_one()
         t0 = time.time() + lead
-        opens = datetime.fromtimestamp(t0, timezone.utc).replace(tzinfo=None)
+        opens = datetime.fromtimestamp(t0, UTC).replace(tzinfo=None)
         closes = opens + timedelta(seconds=minutes * 60)
         conn.execute(text(
             "INSERT INTO mock_exam_day (title, exam_id, org_unit_id, opens_at, closes_at, stagger_minutes, "
             "created_by_id, created_at) VALUES (:t, :e, :o, :a, :b, 0, :u, :c)"),
             {"t": "全市模拟考试日 (bench)", "e": exam_id, "o": city, "a": opens, "b": closes, "u": office,
-             "c": datetime.now(timezone.utc).replace(tzinfo=None)})
+             "c": datetime.now(UTC).replace(tzinfo=None)})
         day_id = conn.execute(text("SELECT max(id) FROM mock_exam_day")).scalar_one()
     return day_id, t0, duration
 
@@ -739,12 +758,12 @@ def check(engine, day_id, cands, before) -> dict:
                 out["answers lost"] += 1          # same seq, other content: the acknowledged answer is gone
             elif there[1] > seq and led.sent.get((item, there[1]), object()) != there[0]:
                 out["answers lost"] += 1          # a newer seq this client never sent with that content
-        for item, (response, seq, _at, _score) in stored.items():
+        for item, (_response, seq, _at, _score) in stored.items():
             if seq and (item, seq) not in led.sent:
                 out["stored saves never sent"] += 1
         a = attempts[led.attempt_id]
         deadline, submitted = a.deadline_at, a.submitted_at
-        for item, (response, seq, at, _score) in stored.items():
+        for _item, (_response, seq, at, _score) in stored.items():
             if seq and at > deadline:
                 out["answers stored after the deadline"] += 1
             if seq and submitted and at > submitted:
@@ -776,10 +795,13 @@ def check(engine, day_id, cands, before) -> dict:
 
 def lat_row(name, values, base=None):
     ms = [v * 1000 for v in values]
-    row = f"{name:<26}{len(ms):>8}{pct(ms, 50):>9.1f}{pct(ms, 90):>9.1f}{pct(ms, 99):>9.1f}{max(ms or [float('nan')]):>9.1f}"
+    worst = max(ms or [float("nan")])
+    row = f"{name:<26}{len(ms):>8}{pct(ms, 50):>9.1f}{pct(ms, 90):>9.1f}{pct(ms, 99):>9.1f}{worst:>9.1f}"
     if base:
         bm = [v * 1000 for v in base]
-        row += f"   ×{pct(ms, 50) / pct(bm, 50):.1f} / ×{pct(ms, 90) / pct(bm, 90):.1f} / ×{pct(ms, 99) / pct(bm, 99):.1f}"
+        row += (
+            f"   ×{pct(ms, 50) / pct(bm, 50):.1f} / ×{pct(ms, 90) / pct(bm, 90):.1f} / ×{pct(ms, 99) / pct(bm, 99):.1f}"
+        )
     return row
 
 
@@ -790,7 +812,7 @@ def timeline(stats, t0, window, sampler, parts=10):
         lo, hi = t0 + window * i / parts, t0 + window * (i + 1) / parts
         if i == parts:
             hi = float("inf")
-        sel = [l * 1000 for l, s in zip(lat, stamps) if lo <= s < hi]
+        sel = [t * 1000 for t, s in zip(lat, stamps, strict=False) if lo <= s < hi]
         subs = sum(1 for s in stats.stamps["submit"] if lo <= s < hi)
         starts = sum(1 for s in stats.stamps["start"] if lo <= s < hi)
         span = (min(hi, max(stamps or [lo])) - lo) if i == parts else window / parts
@@ -954,7 +976,7 @@ def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, 
             day.login_s = login_s = time.time() - t
             print(f"{sum(ok)} of {len(cands)} logged in in {login_s:.0f} s ({sum(ok) / login_s:.1f}/s, "
                   f"{args.login_concurrency} at a time)", flush=True)
-            cands = [c for c, good in zip(cands, ok) if good]
+            cands = [c for c, good in zip(cands, ok, strict=False) if good]
             with engine.connect() as conn:
                 day.before = mistakes(conn)
             day_id, t0, duration = schedule_day(engine, args.minutes, lead=2.0)
@@ -1042,7 +1064,9 @@ def report(args, day: Day, baseline) -> dict:
                                              if bare is not None else "")
           + f", peak {max(Counter(int(s) // 10 for s in stats.stamps['save']).values() or [0]) / 10:.1f}/s over 10 s")
     per = stats.answers_per_save
-    print(f"answers per save request: mean {sum(per) / max(len(per), 1):.2f}, p99 {pct(per, 99)}, max {max(per or [0])}")
+    print(
+        f"answers per save request: mean {sum(per) / max(len(per), 1):.2f}, p99 {pct(per, 99)}, max {max(per or [0])}"
+    )
     print(f"requests of every kind: {sum(len(v) for v in stats.latency.values())} "
           f"({sum(len(v) for v in stats.latency.values()) / window:.1f}/s); logins {len(stats.latency['login'])} "
           f"in {day.login_s:.0f} s before the opening")

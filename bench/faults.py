@@ -43,8 +43,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exam_day import (EXAM_MINUTES, build_parser, failures, fresh_database, parse_args, pct, prepare,  # noqa: E402
-                      report, run_baseline, run_day)
+from exam_day import (  # noqa: E402
+    EXAM_MINUTES,
+    build_parser,
+    failures,
+    fresh_database,
+    parse_args,
+    pct,
+    prepare,
+    report,
+    run_baseline,
+    run_day,
+)
 
 
 @dataclass
@@ -202,7 +212,7 @@ class Recovery:
         acks = self.times
         i, j = bisect.bisect_left(acks, lo), bisect.bisect_right(acks, hi)
         points = [lo] + acks[i:j + 1]       # the first acknowledgement after the window closes the last gap
-        gap = max((b - a for a, b in zip(points, points[1:])), default=float("nan"))
+        gap = max((b - a for a, b in zip(points, points[1:], strict=False)), default=float("nan"))
         k = bisect.bisect_left(acks, f.ended)
         first = acks[k] - f.ended if k < len(acks) else float("nan")
         # every save refused in the window: when it (or a newer save of its item) was acknowledged

@@ -61,7 +61,8 @@ HAND_SQL = {
                SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'city' THEN 1 ELSE 0 END) AS city,
                SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'district' THEN 1 ELSE 0 END)
                    AS district,
-               SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'street' THEN 1 ELSE 0 END) AS street
+               SUM(CASE WHEN a.status IN ('present', 'late') AND a.training_level = 'street'
+                        THEN 1 ELSE 0 END) AS street
         {POP} JOIN attendance a ON a.user_id = u.id
         WHERE {POP_WHERE} AND a.session_starts_at >= :lo AND a.session_starts_at < :hi
         GROUP BY u.org_unit_id) x {ROLL_UP}""",
@@ -109,7 +110,11 @@ class Db:
 
 
 def local_midnight_utc(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return (
+        datetime(d.year, d.month, d.day, tzinfo=ZoneInfo("Asia/Shanghai"))
+        .astimezone(ZoneInfo("UTC"))
+        .replace(tzinfo=None)
+    )
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -151,8 +156,10 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
     worker = db.run("SELECT id FROM \"user\" WHERE org_unit_id = :c ORDER BY id LIMIT 1", {"c": community})[0][0]
     office = db.run("SELECT id FROM \"user\" WHERE username = 'office_city'", {})[0][0]
     token = "lms_" + secrets.token_urlsafe(32)
-    db.run("INSERT INTO api_token (user_id, name, token_hash, hint, created_at) VALUES (:u, 'bench', :h, :hint, :now)",
-           {"u": office, "h": hashlib.sha256(token.encode()).hexdigest(), "hint": token[:8], "now": datetime(2026, 1, 1)})
+    db.run(
+        "INSERT INTO api_token (user_id, name, token_hash, hint, created_at) VALUES (:u, 'bench', :h, :hint, :now)",
+        {"u": office, "h": hashlib.sha256(token.encode()).hexdigest(), "hint": token[:8], "now": datetime(2026, 1, 1)},
+    )
     db.commit()
 
     year = datetime.now(ZoneInfo("Asia/Shanghai")).year

@@ -103,14 +103,20 @@ def main() -> None:
     base_mem, floor = med("baseline", "maxrss_mib"), med("rows", "maxrss_mib")
     print(f"{args.rows:,} rows x {len(HEADERS)} columns (ints, decimals, text, dates); one process per run; "
           f"{args.repeat} runs per variant; medians")
-    print(f"{'variant':<40}{'seconds':>9}{'ratio':>7}{'CPU s':>8}{'ratio':>7}{'max RSS MiB':>13}{'ratio':>7}{'above floor':>13}{'ratio':>7}"
-          f"{'file MiB':>10}")
+    print(
+        f"{'variant':<40}{'seconds':>9}{'ratio':>7}{'CPU s':>8}{'ratio':>7}"
+        f"{'max RSS MiB':>13}{'ratio':>7}{'above floor':>13}{'ratio':>7}"
+        f"{'file MiB':>10}"
+    )
     for v, label in variants.items():
         s, cpu, mem = med(v, "seconds"), med(v, "cpu"), med(v, "maxrss_mib")
         size = med(v, "size") / 2**20 if v != "rows" else 0
         above = mem - floor
-        print(f"{label:<40}{s:>9.2f}{s / base_s:>7.2f}{cpu:>8.2f}{cpu / base_cpu:>7.2f}{mem:>13.1f}{mem / base_mem:>7.2f}{above:>13.1f}"
-              f"{above / (base_mem - floor):>7.2f}{size:>10.1f}")
+        print(
+            f"{label:<40}{s:>9.2f}{s / base_s:>7.2f}{cpu:>8.2f}{cpu / base_cpu:>7.2f}"
+            f"{mem:>13.1f}{mem / base_mem:>7.2f}{above:>13.1f}"
+            f"{above / (base_mem - floor):>7.2f}{size:>10.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,17 @@
 """社区学堂 — the Flask application factory."""
-from flask import (Flask, flash, g, jsonify, make_response, redirect, render_template, render_template_string, request,
-                   session, url_for)
+from flask import (
+    Flask,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,28 +39,29 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     _init_login(app)
 
+    from .api import models as _api_models  # noqa: F401
+    from .api import tokens as api_token_views
+    from .api import views as api_views
     from .audit import events as _audit_events  # noqa: F401 (the audit trail's flush listener)
     from .audit import models as _audit_models  # noqa: F401
-    from .learning import models as _learning_models  # noqa: F401 (every table known to Alembic)
-    from .library import models as _library_models  # noqa: F401
-    from .training import models as _training_models  # noqa: F401
-    from .uploads import models as _upload_models  # noqa: F401
-    from .exams import models as _exam_models  # noqa: F401
-    from .stats import models as _stats_models  # noqa: F401
-    from .api import models as _api_models  # noqa: F401
-
-    from .auth import accounts_views, views as auth_views
-    from .exams import mock_views
-    from .exams import views as exam_views
     from .audit import views as audit_views
+    from .auth import accounts_views
+    from .auth import views as auth_views
+    from .exams import mock_views
+    from .exams import models as _exam_models  # noqa: F401
+    from .exams import views as exam_views
+    from .learning import models as _learning_models  # noqa: F401 (every table known to Alembic)
     from .learning import views as learning_views
+    from .library import models as _library_models  # noqa: F401
     from .library import views as library_views
     from .main import bp as main_bp
     from .orgs import views as org_views
-    from .training import views as training_views
-    from .uploads import views as upload_views
+    from .stats import models as _stats_models  # noqa: F401
     from .stats import views as stats_views
-    from .api import tokens as api_token_views, views as api_views
+    from .training import models as _training_models  # noqa: F401
+    from .training import views as training_views
+    from .uploads import models as _upload_models  # noqa: F401
+    from .uploads import views as upload_views
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_views.bp)
@@ -194,7 +206,11 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return page(400, _("The form has expired"), _("The form was missing its security token or it has expired. Reload the page and submit it again."))
+        return page(
+            400,
+            _("The form has expired"),
+            _("The form was missing its security token or it has expired. Reload the page and submit it again."),
+        )
 
     @app.errorhandler(403)
     def forbidden(e):
@@ -211,7 +227,9 @@ def _init_errors(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(e):
         db.session.rollback()
-        return page(500, _("Something went wrong"), _("The site hit an error. It has been logged; please try again later."))
+        return page(
+            500, _("Something went wrong"), _("The site hit an error. It has been logged; please try again later.")
+        )
 
     @app.errorhandler(DBAPIError)
     def database_down(e):

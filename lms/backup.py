@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
         try:
             click.echo(backup(Path(path)))
         except BackupError as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
 
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -49,7 +49,7 @@ def register(app: Flask) -> None:
         try:
             click.echo(restore(Path(path)))
         except BackupError as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
 
 
 def backup(path: Path) -> str:
@@ -221,7 +221,7 @@ def _run_pg(tool: str, *args: str, url) -> None:
     if not exe.exists():
         raise BackupError(f"{exe} was not found: install the PostgreSQL client or set PG_BINDIR.")
     cmd = [str(exe), *args, f"--dbname={conninfo}"]
-    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"{tool} failed (exit {done.returncode}):\n{done.stderr.strip()}")
 

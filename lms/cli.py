@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
         try:
             result = import_courses(Path(path))
         except CourseFileError as exc:  # the command's transaction rolls back
-            raise click.ClickException(f"nothing imported:\n{exc}")
+            raise click.ClickException(f"nothing imported:\n{exc}") from exc
         click.echo(f"courses: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
 
     @app.cli.command("sweep")

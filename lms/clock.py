@@ -7,7 +7,7 @@ Tests inject time by setting the app's ``CLOCK`` config to a callable returning 
 (see ``tests/conftest.py``: the ``clock`` fixture); nothing in the app reads the wall clock
 any other way.
 """
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import current_app, has_app_context
 
@@ -20,7 +20,7 @@ def now() -> datetime:
         injected = current_app.config.get("CLOCK")
         if injected is not None:
             return injected()
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def local_now() -> datetime:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .auth.models import User, UserRole
+from .demo_activity import seed_activity
 from .exams.bank_io import import_shipped_bank
 from .exams.demo_results import seed_real_results
 from .extensions import db
-from .demo_activity import seed_activity
 from .library.demo import seed_library
 from .orgs.models import OrgUnit
 from .orgs.tree import create_unit
@@ -53,7 +53,10 @@ TRAINERS = [
     ("trainer_huangl", "黄丽", "female", 1981),
 ]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石金贾"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+    "蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石金贾"
+)
 GIVEN_F = "秀芳丽敏静婷娟燕艳玲霞雪梅兰琳欣怡佳颖洁倩蕾晶红英华萍莉慧雯璐月琴丹凤"
 GIVEN_M = "伟强磊军勇杰涛明超斌刚平辉鹏华飞鑫波宇浩凯健俊峰建国文博亮东林海"
 

@@ -15,9 +15,9 @@ from .learning import progress, quiz
 from .learning.models import Course, Credit, Enrollment, LessonProgress
 from .library.models import Trainer, TrainingBase
 from .orgs.models import OrgUnit
-from .util import utc_to_local
 from .training import rules
 from .training.models import Attendance, AttendanceChange, Registration, Training
+from .util import utc_to_local
 
 CLASS_TITLES = {
     "city": ["全市社区工作者示范培训班：社区议事协商实务", "全市社工站站长能力提升班"],
@@ -82,10 +82,17 @@ def _take_quiz(rng, enrollment, course_quiz, when) -> None:
         seed = rng.getrandbits(40)
         paper = assembly.assemble(blueprint, candidates, seed)
         started = when + timedelta(days=n)
-        attempt = Attempt(user_id=enrollment.user_id, exam_id=course_quiz.id, seed=seed, paper=paper, started_at=started,
-                          answer_keys=attempts.answer_keys(paper), status="in_progress",
-                          deadline_at=started + timedelta(minutes=course_quiz.duration_minutes),
-                          max_score=sum((Decimal(str(i["points"])) for i in paper["items"].values()), Decimal(0)))
+        attempt = Attempt(
+            user_id=enrollment.user_id,
+            exam_id=course_quiz.id,
+            seed=seed,
+            paper=paper,
+            started_at=started,
+            answer_keys=attempts.answer_keys(paper),
+            status="in_progress",
+            deadline_at=started + timedelta(minutes=course_quiz.duration_minutes),
+            max_score=sum((Decimal(str(i["points"])) for i in paper["items"].values()), Decimal(0)),
+        )
         db.session.add(attempt)
         db.session.flush()
         for key, item in paper["items"].items():
@@ -126,9 +133,17 @@ def _trainings(rng, now, learners, courses) -> int:
             for week in range(3):
                 start = first + timedelta(weeks=week)
                 base = rng.choice(bases) if bases and rng.random() < 0.7 else None
-                sessions.append(rules.new_session(
-                    training, starts_at=start, ends_at=start + timedelta(hours=3), credit_hours=Decimal("3"),
-                    place_kind="base" if base else "text", base=base, place_text="" if base else f"{organiser.name}党群服务中心"))
+                sessions.append(
+                    rules.new_session(
+                        training,
+                        starts_at=start,
+                        ends_at=start + timedelta(hours=3),
+                        credit_hours=Decimal("3"),
+                        place_kind="base" if base else "text",
+                        base=base,
+                        place_text="" if base else f"{organiser.name}党群服务中心",
+                    )
+                )
             audience = [u for u in learners if organiser.contains(u.org_unit)]
             records = []
             for user in rng.sample(audience, k=min(len(audience), training.capacity - rng.randint(0, 10))):
@@ -157,8 +172,19 @@ def _write_attendance(records) -> None:
                                checked_in_at=session.starts_at if method == "qr" else None, updated_at=session.ends_at))
     db.session.add_all(rows)
     db.session.flush()
-    db.session.add_all([AttendanceChange(attendance_id=a.id, changed_by_id=None, changed_at=a.updated_at, old_status=None,
-                                         new_status=a.status, method=a.method) for a in rows])
+    db.session.add_all(
+        [
+            AttendanceChange(
+                attendance_id=a.id,
+                changed_by_id=None,
+                changed_at=a.updated_at,
+                old_status=None,
+                new_status=a.status,
+                method=a.method,
+            )
+            for a in rows
+        ]
+    )
     db.session.add_all([Credit(user_id=user.id, source="session", source_id=session.id, hours=session.credit_hours,
                                earned_on=utc_to_local(session.starts_at).date())
                         for session, user, status in records if status in rules.CREDITED])

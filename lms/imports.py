@@ -1,6 +1,6 @@
 """The one way a view runs an all-or-nothing import of an uploaded file (see lms/tabular.py)."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import flash
 from flask_babel import gettext as _

@@ -9,7 +9,7 @@ statistic before the platform existed or years ahead means nothing, and Python's
 Ids are whole numbers from 1 to ``MAX_ID``, the largest an INTEGER column holds.
 """
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import request
 from flask_babel import gettext as _
@@ -98,7 +98,7 @@ def moment(raw: str, field: str) -> datetime:
                            field=field, value=text, lo=FIRST_YEAR, hi=last_year()))
     if value.tzinfo is None:
         return local_to_utc(value)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 # --- reading request arguments of HTML pages: a bad value is a 400 page with the message ---------

@@ -42,13 +42,22 @@ def _study_summary(user) -> dict:
     from .training.models import Registration, TrainingSession
 
     credit = year_credit(user.id)
-    open_courses = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
-                                      .order_by(Enrollment.enrolled_at.desc()).limit(3)).all()
+    open_courses = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
+        .order_by(Enrollment.enrolled_at.desc())
+        .limit(3)
+    ).all()
     progress = course_progress(user.id, [e.course_id for e in open_courses])
     sessions = db.session.scalars(
-        select(TrainingSession).join(Registration, Registration.training_id == TrainingSession.training_id)
-        .where(Registration.user_id == user.id, Registration.status == "registered", TrainingSession.ends_at >= utcnow())
-        .order_by(TrainingSession.starts_at).limit(3)).all()
+        select(TrainingSession)
+        .join(Registration, Registration.training_id == TrainingSession.training_id)
+        .where(
+            Registration.user_id == user.id, Registration.status == "registered", TrainingSession.ends_at >= utcnow()
+        )
+        .order_by(TrainingSession.starts_at)
+        .limit(3)
+    ).all()
     return {"year": credit.year, "hours": credit.hours, "target": credit.target, "hours_pct": credit.percent,
             "courses": [(e, percent(*progress[e.course_id])) for e in open_courses], "sessions": sessions}
 

@@ -61,8 +61,14 @@ def clean_html(html: str) -> str:
     """HTML cleaned against the one allow-list: render_markdown()'s output, and HTML from elsewhere
     (a GIFT [html] text) before it is stored in a Markdown field (Markdown keeps inline HTML).
     Scripts and style sheets go with their content; other tags not allowed leave their text."""
-    return bleach.clean(_SCRIPT_OR_STYLE.sub("", html), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
-                        strip=True, strip_comments=True)
+    return bleach.clean(
+        _SCRIPT_OR_STYLE.sub("", html),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
 
 
 def html_text(html: str) -> str:

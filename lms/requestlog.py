@@ -8,7 +8,7 @@ that are secrets (the `token` of a file URL, a verification `code`) are masked.
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, g, request
 from sqlalchemy import inspect
@@ -56,7 +56,7 @@ def _user_id():
 def _log(response):
     started = g.pop("_request_started", None)
     entry = {
-        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "method": request.method,
         "path": _masked_path(),
         "endpoint": request.endpoint,

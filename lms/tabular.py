@@ -10,9 +10,10 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from flask import Response
@@ -95,7 +96,7 @@ def read_table(data: bytes, filename: str = "") -> list[list[str]]:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds for a broken zip
-            raise TableError(_("The file could not be read as an Excel (.xlsx) workbook."))
+            raise TableError(_("The file could not be read as an Excel (.xlsx) workbook.")) from None
         ws = wb.worksheets[0]
         rows = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
         wb.close()

@@ -1,4 +1,5 @@
 """Small helpers for views."""
+from datetime import UTC
 from urllib.parse import urlsplit
 
 from flask import abort
@@ -75,14 +76,12 @@ LOCAL_TZ = "Asia/Shanghai"
 
 def local_to_utc(value):
     """A naive datetime typed in Asia/Shanghai → the naive UTC the database stores."""
-    from datetime import timezone
     from zoneinfo import ZoneInfo
 
-    return value.replace(tzinfo=ZoneInfo(LOCAL_TZ)).astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=ZoneInfo(LOCAL_TZ)).astimezone(UTC).replace(tzinfo=None)
 
 
 def utc_to_local(value):
-    from datetime import timezone
     from zoneinfo import ZoneInfo
 
-    return value.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo(LOCAL_TZ)).replace(tzinfo=None)

@@ -20,8 +20,17 @@ def entries(app, **where):
 
 def test_an_office_edit_of_a_worker_is_recorded(app, client, world):
     login(client, "office_d1")
-    r = post_form(client, f"/accounts/{world['worker_a']}/edit", {"name": "东一一甲（改）", "org_unit_id": world["C111"],
-                                                                 "roles": "learner", "cert_level": "assistant", "active": "y"})
+    r = post_form(
+        client,
+        f"/accounts/{world['worker_a']}/edit",
+        {
+            "name": "东一一甲（改）",
+            "org_unit_id": world["C111"],
+            "roles": "learner",
+            "cert_level": "assistant",
+            "active": "y",
+        },
+    )
     assert r.status_code == 302
     rows = entries(app, entity="user", entity_id=str(world["worker_a"]))
     assert len(rows) == 1

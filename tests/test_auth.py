@@ -31,12 +31,17 @@ def test_login_home_and_logout(client):
 
 def test_login_follows_only_local_next(client):
     token = csrf_token(client)
-    r = client.post("/auth/login?next=https://evil.example/x", data={"username": "worker_a", "password": PASSWORD, "csrf_token": token})
+    r = client.post(
+        "/auth/login?next=https://evil.example/x",
+        data={"username": "worker_a", "password": PASSWORD, "csrf_token": token},
+    )
     assert r.location.endswith("/home")
     client.get("/auth/lang/en")
     post_form(client, "/auth/logout", page="/home")
     token = csrf_token(client)
-    r = client.post("/auth/login?next=/auth/password", data={"username": "worker_a", "password": PASSWORD, "csrf_token": token})
+    r = client.post(
+        "/auth/login?next=/auth/password", data={"username": "worker_a", "password": PASSWORD, "csrf_token": token}
+    )
     assert r.location.endswith("/auth/password")
 
 

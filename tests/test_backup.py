@@ -59,7 +59,9 @@ def test_backup_then_restore_gives_back_every_row(kind, request, tmp_path):
         db.session.commit()
     expected = _dump(live_url)
     assert sum(len(rows) for rows in expected.values()) > 5000
-    assert all(expected[t] for t in ("user", "org_unit", "course", "question", "attempt", "attendance", "login_throttle"))
+    assert all(
+        expected[t] for t in ("user", "org_unit", "course", "question", "attempt", "attendance", "login_throttle")
+    )
 
     # The site keeps running: another connection holds an uncommitted write during the backup.
     path = tmp_path / "lms.backup"

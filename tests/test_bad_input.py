@@ -50,10 +50,11 @@ def test_api_trends_accept_every_date_of_the_accepted_years(app, client, clock, 
 
 def test_trend_months_of_an_early_start_are_whole_months(app, ctx, data):
     """The 500 of /api/v1/stats/trends?from=0579-01-30: "%Y" writes year 579 as "579", not "0579"."""
+    from sqlalchemy import select
+
     from lms.auth.models import User
     from lms.extensions import db
     from lms.orgs.models import OrgUnit
-    from sqlalchemy import select
 
     viewer = db.session.scalar(select(User).where(User.username == "office_c"))
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "C"))
@@ -196,8 +197,10 @@ def test_a_real_exam_result_with_a_bad_subject_year_or_score_is_a_form_message(c
     login(client, "worker_a")
     page = client.get("/mock/progress").get_data(as_text=True)
     sid = re.search(r'<option value="(\d+)">社会工作综合能力\(初级\)', page).group(1)
-    for fields, message in (({"subject_id": "99999999999", "exam_year": "2025", "score": "70"}, "请从列表中选择考试科目"),
-                            ({"subject_id": sid, "exam_year": "2025", "score": "NaN"}, "成绩须是 0 到 100 之间的数字"),
-                            ({"subject_id": sid, "exam_year": "99999999999999", "score": "70"}, "考试年度须在")):
+    for fields, message in (
+        ({"subject_id": "99999999999", "exam_year": "2025", "score": "70"}, "请从列表中选择考试科目"),
+        ({"subject_id": sid, "exam_year": "2025", "score": "NaN"}, "成绩须是 0 到 100 之间的数字"),
+        ({"subject_id": sid, "exam_year": "99999999999999", "score": "70"}, "考试年度须在"),
+    ):
         r = post_form(client, "/mock/progress", {**fields, "passed": "1"})
         assert r.status_code in (200, 400) and message in r.get_data(as_text=True), fields

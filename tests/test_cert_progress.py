@@ -87,7 +87,10 @@ def test_a_profile_level_is_shown_as_held_and_implies_the_levels_below(app, clie
     assert "档案记载已取得助理社会工作师，无需再考本级科目。" in junior
     middle = text(section(page, "intermediate"))
     assert "已取得" not in middle and "尚未通过" in middle  # the next level is still ahead
-    assert "尚需通过：社会工作综合能力(中级)、社会工作法规与政策(中级)、社会工作实务(中级)。本级全部科目须在两个连续考试年度内通过。" in middle
+    assert (
+        "尚需通过：社会工作综合能力(中级)、社会工作法规与政策(中级)、社会工作实务(中级)。本级全部科目须在两个连续考试年度内通过。"
+        in middle
+    )
 
     set_level(app, world["worker_a"], "intermediate")
     page = client.get("/mock/progress").get_data(as_text=True)
@@ -110,7 +113,10 @@ def test_a_workers_own_results_are_pending_and_do_not_count(app, client, world, 
     for code in ("junior-general", "junior-practice"):
         r = enter(client, app, code, 2026, score="72")
         assert r.status_code == 302
-    assert results(app, world["worker_a"]) == [("junior-general", 2026, "pending"), ("junior-practice", 2026, "pending")]
+    assert results(app, world["worker_a"]) == [
+        ("junior-general", 2026, "pending"),
+        ("junior-practice", 2026, "pending"),
+    ]
     page = client.get("/mock/progress").get_data(as_text=True)
     junior = text(section(page, "junior"))
     assert junior.count("待核验 2026 年通过") == 2
@@ -141,7 +147,9 @@ def test_the_office_verifies_a_level_is_raised_and_audited(app, client, world, n
     assert "东一一甲 已取得助理社会工作师" in r.get_data(as_text=True)
     assert level_of(app, world["worker_a"]) == "assistant"
     assert "暂无待核验的成绩" in office.get("/mock/results").get_data(as_text=True)
-    assert "档案中的职业水平： 助理社会工作师" in text(office.get(f"/mock/progress/{world['worker_a']}").get_data(as_text=True))
+    assert "档案中的职业水平： 助理社会工作师" in text(
+        office.get(f"/mock/progress/{world['worker_a']}").get_data(as_text=True)
+    )
 
     with app.app_context():
         audit = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "user",
@@ -193,7 +201,9 @@ def test_a_rejected_result_shows_the_reason_to_the_worker(app, client, world, no
     r = post_form(office, f"/mock/results/{rid}/reject", {"reason": "  "}, page="/mock/results", follow_redirects=True)
     assert "请填写不予认可的原因" in r.get_data(as_text=True)
     assert results(app, world["worker_a"]) == [("junior-general", 2025, "pending")]
-    r = post_form(office, f"/mock/results/{rid}/reject", {"reason": "成绩单显示 58 分，未达合格线"}, page="/mock/results")
+    r = post_form(
+        office, f"/mock/results/{rid}/reject", {"reason": "成绩单显示 58 分，未达合格线"}, page="/mock/results"
+    )
     assert r.status_code == 302
     assert results(app, world["worker_a"]) == [("junior-general", 2025, "rejected")]
     page = text(client.get("/mock/progress").get_data(as_text=True))
@@ -290,7 +300,9 @@ def test_level_progress_window():
     assert certification.level_progress("intermediate", mid, [], 2026, 2).window is None
     assert certification.level_progress("intermediate", mid, [("mid-law", 2025)], 2026, 2).window == (2026, 2026)
     assert certification.level_progress("intermediate", mid, [("mid-law", 2026)], 2026, 2).window == (2026, 2027)
-    p = certification.level_progress("junior", ["junior-general", "junior-practice"], [("junior-general", 2026)], 2026, 1)
+    p = certification.level_progress(
+        "junior", ["junior-general", "junior-practice"], [("junior-general", 2026)], 2026, 1
+    )
     assert p.window == (2026, 2026) and p.valid_until("junior-general") == 2026
 
 

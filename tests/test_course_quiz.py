@@ -16,7 +16,7 @@ from lms.exams.models import Attempt, Exam, ExamSubject
 from lms.extensions import db
 from lms.learning import certificates, progress, quiz
 from lms.learning.importer import CourseFileError, import_courses
-from lms.learning.models import Certificate, Course, Credit, Enrollment
+from lms.learning.models import Course, Credit, Enrollment
 
 from .conftest import login, post_form
 from .study import complete, make_course, study_all_lessons, user
@@ -137,7 +137,9 @@ def test_quiz_settings_are_checked_against_the_bank(ctx):
     assert exam.pass_score == (exam.total_points * 70 / 100).quantize(Decimal("0.1"))
     assert quiz.settings_of(exam) == quiz.QuizSettings(junior, ["伦理", "方法"], 20, 70, None)
     assert quiz.sections_for(10, {"single": 2, "multiple": 9}) == [
-        {"type": "single", "count": 2, "points": 1}, {"type": "multiple", "count": 8, "points": 2, "partial_points": 0.5}]
+        {"type": "single", "count": 2, "points": 1},
+        {"type": "multiple", "count": 8, "points": 2, "partial_points": 0.5},
+    ]
 
 
 # --- through the web ---------------------------------------------------------------------------------
@@ -265,7 +267,10 @@ def test_a_course_quiz_is_not_a_mock_exam(app, client, world):
     assert post_form(client, f"/mock/exams/{exam_id}/start", page="/mock/").status_code == 404
     other = app.test_client()
     login(other, "worker_b")  # not enrolled
-    assert post_form(other, f"/learn/courses/{course_id}/quiz/start", page=f"/learn/courses/{course_id}").status_code == 404
+    assert (
+        post_form(other, f"/learn/courses/{course_id}/quiz/start", page=f"/learn/courses/{course_id}").status_code
+        == 404
+    )
 
 
 # --- setting the quiz ------------------------------------------------------------------------------------
@@ -288,8 +293,12 @@ def test_a_trainer_sets_the_quiz_in_the_course_editor(app, client, world):
         "quiz-enabled": "y", "quiz-topics": [f"{junior}|伦理", f"{law}|伦理"], "quiz-questions": "10",
         "quiz-pass_percent": "60"}, page=edit)
     assert "只能选择同一科目" in r.get_data(as_text=True)
-    r = post_form(client, f"/learn/courses/{course_id}/quiz", {
-        "quiz-enabled": "y", "quiz-topics": [f"{junior}|伦理"], "quiz-questions": "45", "quiz-pass_percent": "60"}, page=edit)
+    r = post_form(
+        client,
+        f"/learn/courses/{course_id}/quiz",
+        {"quiz-enabled": "y", "quiz-topics": [f"{junior}|伦理"], "quiz-questions": "45", "quiz-pass_percent": "60"},
+        page=edit,
+    )
     assert "测验需要 45 道" in r.get_data(as_text=True)
     r = post_form(client, f"/learn/courses/{course_id}/quiz", {
         "quiz-enabled": "y", "quiz-topics": [f"{junior}|伦理", f"{junior}|方法"], "quiz-questions": "12",
@@ -300,8 +309,10 @@ def test_a_trainer_sets_the_quiz_in_the_course_editor(app, client, world):
         assert (exam.kind, exam.topics, exam.pass_percent, exam.max_attempts) == ("course", ["伦理", "方法"], 80, 3)
         assert sum(s["count"] for s in exam.sections) == 12
     page = client.get(edit).get_data(as_text=True)
-    assert re.search(r'<option selected value="%d\|伦理"|<option value="%d\|伦理" selected' % (junior, junior), page)
-    r = post_form(client, f"/learn/courses/{course_id}/quiz", {"quiz-questions": "12", "quiz-pass_percent": "80"}, page=edit)
+    assert re.search(rf'<option selected value="{junior}\|伦理"|<option value="{junior}\|伦理" selected', page)
+    r = post_form(
+        client, f"/learn/courses/{course_id}/quiz", {"quiz-questions": "12", "quiz-pass_percent": "80"}, page=edit
+    )
     assert r.status_code == 302
     with app.app_context():
         assert quiz.active_quiz(db.session.get(Course, course_id)) is None
@@ -313,7 +324,9 @@ def test_course_files_carry_their_quiz_and_a_bad_one_imports_nothing(ctx, tmp_pa
     folder.mkdir()
     front = "---\ntitle: 伦理课\nsummary: s\ncategory: 政策理论\ncredit_hours: 1\n{quiz}---\n介绍"
     (folder / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
-    (folder / "course.md").write_text(front.format(quiz="quiz:\n  subject: junior-general\n  topics: [不存在]\n"), "utf-8")
+    (folder / "course.md").write_text(
+        front.format(quiz="quiz:\n  subject: junior-general\n  topics: [不存在]\n"), "utf-8"
+    )
     with pytest.raises(CourseFileError, match="quiz"):
         import_courses(tmp_path)
     (folder / "course.md").write_text(front.format(quiz="quiz:\n  subject: junior-general\n  topics: [伦理]\n"
@@ -367,7 +380,9 @@ def test_the_certificate_pdf_says_what_was_assessed_in_an_embedded_font(app, cli
     assert r.status_code == 200 and r.data[:5] == b"%PDF-"
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(r.data)
-    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    text = "".join(
+        subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
     assert "结业证书" in text and "东一一甲同志" in text and "社区伦理实务" in text
     assert "经考核合格" not in text
     if with_quiz:

@@ -45,15 +45,19 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
     _completed_lessons_were_studied()
     seed_demo()
     assert _counts() == (levels, learners, users)
-    assert activity == [db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)]
+    assert activity == [
+        db.session.scalar(select(func.count()).select_from(m)) for m in (Enrollment, Attendance, Attempt)
+    ]
     # Records are true: a completed course with a quiz has a passed quiz attempt, and its
     # certificate says so; a course without a quiz never claims an assessment.
     from lms.exams.models import Exam
     from lms.learning.models import Certificate
 
     rows = db.session.execute(
-        select(Certificate.achievement, Exam.id, Enrollment.user_id).join(Enrollment, Certificate.enrollment_id == Enrollment.id)
-        .outerjoin(Exam, (Exam.course_id == Enrollment.course_id) & Exam.active.is_(True))).all()
+        select(Certificate.achievement, Exam.id, Enrollment.user_id)
+        .join(Enrollment, Certificate.enrollment_id == Enrollment.id)
+        .outerjoin(Exam, (Exam.course_id == Enrollment.course_id) & Exam.active.is_(True))
+    ).all()
     assert any(exam_id for _a, exam_id, _u in rows) and any(not exam_id for _a, exam_id, _u in rows)
     for achievement, exam_id, user_id in rows:
         if exam_id is None:
@@ -68,7 +72,9 @@ def test_seed_demo_builds_a_city_and_is_idempotent(app, ctx):
     roles = dict(db.session.execute(select(UserRole.role, func.count()).group_by(UserRole.role)).all())
     assert roles["office"] >= 1 + 3 + 8 and roles["admin"] >= 1 and roles["trainer"] >= 5
     for field in ("gender", "education", "political_status", "cert_level", "birth_year"):
-        values = db.session.scalar(select(func.count(func.distinct(getattr(User, field)))).where(User.username.like("w%")))
+        values = db.session.scalar(
+            select(func.count(func.distinct(getattr(User, field)))).where(User.username.like("w%"))
+        )
         assert values >= 2, field
     _real_results_are_waiting_for_every_district_office()
 

@@ -330,9 +330,15 @@ def test_a_gift_file_with_every_feature_imports_right(app, client):
         assert {q.created_by.username for q in rows} == {"trainer"}
         single = qs["独居老人坚持居家养老，社会工作者**最恰当**的做法是（  ）。"]
         assert single.type == "single" and single.answer == ["A"] and single.topic == "社会工作伦理"
-        assert [o["text"] for o in single.options] == ["尊重老人的选择，并链接居家服务", "联系子女强制送养老院", "停止服务",
-                                                       "替老人签字"]
-        assert single.explanation.startswith("老人意识清楚，应尊重其自决权。") and "A. 对：尊重自决" in single.explanation
+        assert [o["text"] for o in single.options] == [
+            "尊重老人的选择，并链接居家服务",
+            "联系子女强制送养老院",
+            "停止服务",
+            "替老人签字",
+        ]
+        assert (
+            single.explanation.startswith("老人意识清楚，应尊重其自决权。") and "A. 对：尊重自决" in single.explanation
+        )
         assert single.external_id != "伦理-1"  # a foreign title is not an id
         multiple = qs["下列属于社会工作专业价值观的有（  ）: 请选两项"]
         assert multiple.type == "multiple" and multiple.answer == ["A", "B"]
@@ -345,7 +351,9 @@ def test_a_gift_file_with_every_feature_imports_right(app, client):
         assert qs["小组工作只适用于儿童。"].answer is False
         assert qs["社区服务需要居民参与。"].answer is True
         essay = qs["请论述社会工作者\n在社区治理中的角色。"]
-        assert essay.type == "essay" and essay.topic == "论述" and essay.explanation == "参考：使能者、资源链接者、倡导者"
+        assert (
+            essay.type == "essay" and essay.topic == "论述" and essay.explanation == "参考：使能者、资源链接者、倡导者"
+        )
         blank = qs["社区治理的主体是_____共同参与。"]
         assert blank.type == "single" and blank.answer == ["A"] and blank.topic == "论述"
 
@@ -529,10 +537,24 @@ def test_the_excel_template_round_trips(app, client):
         ws.append(cells)
 
     opts = {"Option_A": "甲", "Option_B": "乙", "Option_C": "丙", "Option_D": "丁"}
-    row(ID="xl-001", Question_type="单选", Difficulty=1, Stem="单选题干（  ）。", **opts, Answer="C", Explanation="因为丙。")
+    row(
+        ID="xl-001",
+        Question_type="单选",
+        Difficulty=1,
+        Stem="单选题干（  ）。",
+        **opts,
+        Answer="C",
+        Explanation="因为丙。",
+    )
     row(Question_type="multiple", Stem="多选题干（  ）。", **opts, Option_E="戊", Answer="A,B,E", Topic="别的章节")
     row(Question_type="判断", Stem="判断题干。", Answer="错")
-    row(Question_type="论述", Stem="论述题干。", Points=20, Marking_points="1. 要点（10分）\n2. 要点（10分）", Difficulty=3)
+    row(
+        Question_type="论述",
+        Stem="论述题干。",
+        Points=20,
+        Marking_points="1. 要点（10分）\n2. 要点（10分）",
+        Difficulty=3,
+    )
     buf = io.BytesIO()
     wb.save(buf)
     before = count(app)
@@ -546,7 +568,11 @@ def test_the_excel_template_round_trips(app, client):
         rows = {q.type: q for q in db.session.scalars(select(Question).order_by(Question.id.desc()).limit(4))}
         assert rows["multiple"].answer == ["A", "B", "E"] and rows["multiple"].topic == "别的章节"
         assert rows["judge"].answer is False
-        assert rows["essay"].points == 20 and rows["essay"].reference.startswith("1. 要点") and rows["essay"].difficulty == 3
+        assert (
+            rows["essay"].points == 20
+            and rows["essay"].reference.startswith("1. 要点")
+            and rows["essay"].difficulty == 3
+        )
     # The same file again: the row with an ID is unchanged, the others come in again as new drafts.
     upload(client, "xlsx", buf.getvalue(), topic="Excel导入")
     assert count(app) == before + 7

@@ -20,7 +20,7 @@ from lms.exams.models import Attempt, Exam, ExamSubject, Question
 from lms.extensions import db
 
 from .conftest import login, post_form
-from .test_exam_bank import error_rows, submit, subject_id, upload
+from .test_exam_bank import error_rows, subject_id, submit, upload
 
 LETTERS = "ABCDEFGH"
 # A capital standing alone: what a reader takes for an option letter (the oracle below does not use
@@ -48,7 +48,7 @@ def assert_names_the_same_options(original: str, shown: str, bank_options: dict,
     shown_segments, shown_letters = _pieces(shown)
     assert shown_segments == segments, (where, original, shown)
     assert len(shown_letters) == len(letters), (where, original, shown)
-    for (letter, escaped), (seen, _e) in zip(letters, shown_letters):
+    for (letter, escaped), (seen, _e) in zip(letters, shown_letters, strict=False):
         if escaped or letter not in bank_options:
             assert seen == letter, (where, original, shown)
         else:
@@ -144,7 +144,9 @@ def test_the_one_check_refuses_what_it_cannot_map(app, ctx):
     assert len(problems("A-C 都不对，D 当选。")) == 1
     assert len(problems("A～C 都不对，D 当选。")) == 1
     # The letters come from the question's own options: with 8, H is one; I never is.
-    assert bank.letter_problems({"type": "single", "options": _options(8), "explanation": "H 正确；I 型不是选项。"}) == []
+    assert (
+        bank.letter_problems({"type": "single", "options": _options(8), "explanation": "H 正确；I 型不是选项。"}) == []
+    )
     assert len(bank.letter_problems({"type": "single", "options": _options(2), "explanation": "B 正确；C 错误。"})) == 1
     # A case's own explanation may not cite its parts' options (each part is shuffled on its own),
     # and a choice part's explanation is checked against the part's options.
@@ -173,8 +175,17 @@ def test_the_yaml_bank_refuses_an_unmappable_letter_with_its_file_and_line(app, 
     explanation: |
       {explanation}
 """
-    body = "".join(question.format(id=f"t-letters-{i}", explanation=e) for i, e in enumerate(
-        ["乙正确，B 当选；E 也不对。", "依据ABC理论，B 当选。", "A-C 都不对，D 当选。", "\\B超不是选项；Ｂ 当选，故选B。"]))
+    body = "".join(
+        question.format(id=f"t-letters-{i}", explanation=e)
+        for i, e in enumerate(
+            [
+                "乙正确，B 当选；E 也不对。",
+                "依据ABC理论，B 当选。",
+                "A-C 都不对，D 当选。",
+                "\\B超不是选项；Ｂ 当选，故选B。",
+            ]
+        )
+    )
     (root / "junior-general" / "letters.yaml").write_text(
         f"subject: 社会工作综合能力(初级)\ntopic: 字母\nquestions:\n{body}", "utf-8")
     result = import_bank(root)
@@ -262,15 +273,33 @@ def _make_exam(app):
     with app.app_context():
         subject = db.session.scalar(select(ExamSubject).where(ExamSubject.code == "junior-general"))
         for i in range(5):
-            bank.create_question({"type": "single", "difficulty": 2, "topic": "字母", "status": "active",
-                                  "stem": f"单选{i}（  ）。",
-                                  "options": [{"key": k, "text": f"{w}{i}"} for k, w in zip("ABCD", "甲乙丙丁")],
-                                  "answer": ["B"], "explanation": f"B 正确（乙{i}）；A、C、D 错误。"}, subject)
+            bank.create_question(
+                {
+                    "type": "single",
+                    "difficulty": 2,
+                    "topic": "字母",
+                    "status": "active",
+                    "stem": f"单选{i}（  ）。",
+                    "options": [{"key": k, "text": f"{w}{i}"} for k, w in zip("ABCD", "甲乙丙丁", strict=False)],
+                    "answer": ["B"],
+                    "explanation": f"B 正确（乙{i}）；A、C、D 错误。",
+                },
+                subject,
+            )
         for i in range(3):
-            bank.create_question({"type": "multiple", "difficulty": 2, "topic": "字母", "status": "active",
-                                  "stem": f"多选{i}（  ）。",
-                                  "options": [{"key": k, "text": f"{w}{i}"} for k, w in zip("ABCDE", "甲乙丙丁戊")],
-                                  "answer": ["A", "C", "D"], "explanation": "故选ACD。B、E 错误。"}, subject)
+            bank.create_question(
+                {
+                    "type": "multiple",
+                    "difficulty": 2,
+                    "topic": "字母",
+                    "status": "active",
+                    "stem": f"多选{i}（  ）。",
+                    "options": [{"key": k, "text": f"{w}{i}"} for k, w in zip("ABCDE", "甲乙丙丁戊", strict=False)],
+                    "answer": ["A", "C", "D"],
+                    "explanation": "故选ACD。B、E 错误。",
+                },
+                subject,
+            )
         exam = Exam(code="t-letters", name="字母小测", subject=subject, duration_minutes=30, pass_score=6,
                     sections=[{"type": "single", "count": 5, "points": 1},
                               {"type": "multiple", "count": 3, "points": 2, "partial_points": 0.5}])
@@ -290,7 +319,9 @@ def _check_agreement(options: dict, right: str, explanation: str, kind: str):
     if kind == "single":
         cited = re.search(r"([A-D]) 正确", explanation).group(1)
         assert cited == right and options[cited].startswith("乙")
-        assert {options[k][0] for k in re.search(r"；([A-D、]+) 错误", explanation).group(1).split("、")} == set("甲丙丁")
+        assert {options[k][0] for k in re.search(r"；([A-D、]+) 错误", explanation).group(1).split("、")} == set(
+            "甲丙丁"
+        )
     else:
         assert re.search(r"故选([A-E]+)。", explanation).group(1) == right
         assert {t[0] for t in texts} == set("甲丙丁")

@@ -18,7 +18,9 @@ def test_every_string_in_the_code_has_a_chinese_translation():
         method_map, options_map = parse_mapping_cfg(f)
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     ids = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(str(ROOT / "lms"), method_map, options_map, keywords=keywords):
+    for _file, _line, message, _comments, _ctx in extract_from_dir(
+        str(ROOT / "lms"), method_map, options_map, keywords=keywords
+    ):
         ids.add(message if isinstance(message, str) else message[0])
     with open(ROOT / "lms/translations/zh_Hans_CN/LC_MESSAGES/messages.po", "rb") as f:
         catalog = read_po(f)

@@ -10,7 +10,19 @@ from lms.orgs.models import OrgUnit
 
 from .conftest import login, post_form
 
-HEADER = ["用户名", "姓名", "性别", "出生年份", "学历", "政治面貌", "职业水平", "社区工作年限", "手机号", "所属单位编码", "初始密码"]
+HEADER = [
+    "用户名",
+    "姓名",
+    "性别",
+    "出生年份",
+    "学历",
+    "政治面貌",
+    "职业水平",
+    "社区工作年限",
+    "手机号",
+    "所属单位编码",
+    "初始密码",
+]
 
 
 def xlsx(rows, header=HEADER) -> bytes:
@@ -72,13 +84,13 @@ def test_template_downloads_and_imports_back(app, client):
 def test_a_file_with_bad_rows_imports_nothing_and_lists_every_problem(app, client):
     login(client, "office_d1")
     rows = [
-        GOOD,                                                                                   # row 2: fine
-        ["li03", "", "女", 1990, "本科", "群众", "无", 2, "", "C111", ""],                        # row 3: no name
-        ["li04", "张三", "未知", 1890, "博士后", "群众", "无", 2, "123", "C111", ""],              # row 4: 4 problems
-        ["li05", "李四", "女", 1990, "本科", "群众", "无", 2, "", "C211", ""],                     # row 5: other district
-        ["li01", "重复", "女", 1990, "本科", "群众", "无", 2, "", "NOPE", "abc"],                   # row 6: dup, unit, password
-        ["admin", "改管理员", "女", 1990, "本科", "群众", "无", 2, "", "C111", ""],                 # row 7: cannot change
-        ["li07", "赵六", "女", 2000, "本科", "群众", "无", 20, "", "S11", ""],                      # row 8: years, street
+        GOOD,  # row 2: fine
+        ["li03", "", "女", 1990, "本科", "群众", "无", 2, "", "C111", ""],  # row 3: no name
+        ["li04", "张三", "未知", 1890, "博士后", "群众", "无", 2, "123", "C111", ""],  # row 4: 4 problems
+        ["li05", "李四", "女", 1990, "本科", "群众", "无", 2, "", "C211", ""],  # row 5: other district
+        ["li01", "重复", "女", 1990, "本科", "群众", "无", 2, "", "NOPE", "abc"],  # row 6: dup, unit, password
+        ["admin", "改管理员", "女", 1990, "本科", "群众", "无", 2, "", "C111", ""],  # row 7: cannot change
+        ["li07", "赵六", "女", 2000, "本科", "群众", "无", 20, "", "S11", ""],  # row 8: years, street
     ]
     before = count_users(app)
     r = upload(client, "/accounts/import", xlsx(rows))
@@ -118,7 +130,8 @@ def test_csv_in_gbk_imports(app, client):
 
 def test_org_tree_import_is_all_or_nothing(app, client):
     login(client, "admin")
-    bad = "编码,名称,层级,上级编码\nS13,东三街道,街道,D1\nC131,东三一社区,社区,S13\nC999,孤儿社区,社区,NOPE\nX1,错层,街道,S11\n"
+    bad = ("编码,名称,层级,上级编码\nS13,东三街道,街道,D1\nC131,东三一社区,社区,S13\n"
+           "C999,孤儿社区,社区,NOPE\nX1,错层,街道,S11\n")
     before = count_units(app)
     r = upload(client, "/orgs/import", bad.encode(), name="tree.csv")
     html = r.get_data(as_text=True)

@@ -94,7 +94,11 @@ def test_a_moodle_shaped_gift_file_imports_every_question(app, client):
     assert "2*3*4" in shown and "[方括号]" in shown and "&lt;b&gt;" in shown  # shown as written
 
     tf = by_stem(app, "社区居委会是基层群众性自治组织")
-    assert tf["type"] == "judge" and tf["answer"] is True and tf["explanation"] == "回答正确\n\n回答错误：居委会是自治组织。"
+    assert (
+        tf["type"] == "judge"
+        and tf["answer"] is True
+        and tf["explanation"] == "回答正确\n\n回答错误：居委会是自治组织。"
+    )
     assert by_stem(app, "请说明社区工作者")["type"] == "essay"
 
     # The trainer's page shows the cleaned HTML question without anything that runs.
@@ -207,7 +211,7 @@ def test_a_worker_practises_a_six_option_question_and_meets_it_in_the_mistakes_b
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Mistake).where(Mistake.question_id == qid)) == 1
     assert "外来题目" in client.get("/mock/mistakes").get_data(as_text=True)
-    r = client.get(f"/mock/practice?source=mistakes&topic=外来题目")
+    r = client.get("/mock/practice?source=mistakes&topic=外来题目")
     assert f'name="question" value="{qid}"' in r.get_data(as_text=True)
 
 
@@ -235,7 +239,9 @@ def test_a_paper_without_an_option_rule_takes_six_options_through_take_and_resul
     post_form(client, f"/mock/attempts/{attempt_id}/submit", page=f"/mock/attempts/{attempt_id}")
     result = client.get(f"/mock/attempts/{attempt_id}/result").get_data(as_text=True)
     block = result.split(f'id="result-{six}"', 1)[1].split('id="result-', 1)[0]
-    assert f'<span class="your-answer">{right}</span>' in block and f'<span class="right-answer">{right}</span>' in block
+    assert (
+        f'<span class="your-answer">{right}</span>' in block and f'<span class="right-answer">{right}</span>' in block
+    )
     assert block.count("<li") == 6 and "外来解析" in block
 
 
@@ -248,7 +254,7 @@ def test_the_editor_writes_and_shows_six_options(app, client):
     assert 'name="option_h"' in form_page and "Mock exams draw only questions with 4 options" in form_page
     data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "六个选项", "stem": "六选一（  ）。",
             "answer_single": "F", "explanation": "己对。"}
-    data |= {f"option_{k}": t for k, t in zip("abcdef", "甲乙丙丁戊己")}
+    data |= {f"option_{k}": t for k, t in zip("abcdef", "甲乙丙丁戊己", strict=False)}
     r = post_form(client, "/exams/questions/new/single", data)
     assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
     qid = int(r.location.rstrip("/").split("/")[-1])
@@ -269,12 +275,20 @@ def test_the_editor_writes_and_shows_six_options(app, client):
     # A multiple-choice question with three options, two right.
     data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "五个选项", "stem": "五选三（  ）。",
             "answer_multiple": ["A", "C", "E"], "explanation": "甲丙戊。"}
-    data |= {f"option_{k}": t for k, t in zip("abcde", "甲乙丙丁戊")}
+    data |= {f"option_{k}": t for k, t in zip("abcde", "甲乙丙丁戊", strict=False)}
     r = post_form(client, "/exams/questions/new/multiple", data)
     assert r.status_code == 302 and 'id="practice-only"' not in client.get(r.location).get_data(as_text=True)
     # A multiple-choice question with three options, two right.
-    data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "三个选项", "stem": "三选二（  ）。",
-            "option_a": "甲", "option_b": "乙", "option_c": "丙", "answer_multiple": ["A", "C"], "explanation": "甲丙。"}
+    data = {
+        "subject_id": str(subject_id(app, "junior-general")),
+        "topic": "三个选项",
+        "stem": "三选二（  ）。",
+        "option_a": "甲",
+        "option_b": "乙",
+        "option_c": "丙",
+        "answer_multiple": ["A", "C"],
+        "explanation": "甲丙。",
+    }
     assert post_form(client, "/exams/questions/new/multiple", data).status_code == 302
 
 
@@ -288,7 +302,7 @@ def test_excel_template_and_import_take_options_a_to_h_and_gift_export_round_tri
     col = {h: i for i, h in enumerate(header)}
     cells = [None] * len(header)
     cells[col["ID"]], cells[col["Question type"]], cells[col["Stem"]] = "xl-six", "单选", "六个选项（  ）。"
-    for k, t in zip("ABCDEF", "甲乙丙丁戊己"):
+    for k, t in zip("ABCDEF", "甲乙丙丁戊己", strict=False):
         cells[col[f"Option {k}"]] = t
     cells[col["Answer"]] = "F"
     ws.append(cells)
@@ -396,7 +410,9 @@ def test_the_cli_imports_gift_aiken_and_excel_files_into_a_subject(app, tx, tmp_
 
 def test_the_cli_imports_nothing_from_a_bad_file_and_says_where(app, tx, tmp_path):
     bad = tmp_path / "bad.gift"
-    bad.write_text("好题（  ）。{=甲 ~乙 ~丙}\n\n坏题（  ）。{=甲 ~乙\n\n九项（  ）。{=1 ~2 ~3 ~4 ~5 ~6 ~7 ~8 ~9}\n", "utf-8")
+    bad.write_text(
+        "好题（  ）。{=甲 ~乙 ~丙}\n\n坏题（  ）。{=甲 ~乙\n\n九项（  ）。{=1 ~2 ~3 ~4 ~5 ~6 ~7 ~8 ~9}\n", "utf-8"
+    )
     before = count(app)
     out = _run(app, bad, "--subject", "junior-general")
     assert out.exit_code == 1

@@ -21,7 +21,9 @@ from .study import beat_over_http, complete
 COURSES = Path(__file__).resolve().parent.parent / "courses"
 
 
-def make_course(status="published", title="社区养老服务入门", body="本节讨论居家养老与助餐服务。", lessons=2, hours="2"):
+def make_course(
+    status="published", title="社区养老服务入门", body="本节讨论居家养老与助餐服务。", lessons=2, hours="2"
+):
     course = Course(slug=f"t-{title}", title=title, summary="简介", category="service", level="beginner",
                     credit_hours=Decimal(hours), status=status, published_at=utcnow())
     for i in range(1, lessons + 1):
@@ -48,17 +50,25 @@ def test_shipped_courses_import_and_reimport_changes_nothing(ctx):
     assert lessons >= 3 * first.created
     for course in db.session.scalars(select(Course)):
         assert len(course.lessons) >= 3 and course.status == "published" and course.search_tokens
-    snapshot = [(c.slug, c.title, c.search_tokens, [l.body for l in c.lessons]) for c in db.session.scalars(select(Course).order_by(Course.slug))]
+    snapshot = [
+        (c.slug, c.title, c.search_tokens, [lesson.body for lesson in c.lessons])
+        for c in db.session.scalars(select(Course).order_by(Course.slug))
+    ]
     second = import_courses(COURSES)
     assert (second.created, second.updated, second.unchanged) == (0, 0, first.created)
     assert db.session.scalar(select(func.count()).select_from(Lesson)) == lessons
-    assert snapshot == [(c.slug, c.title, c.search_tokens, [l.body for l in c.lessons]) for c in db.session.scalars(select(Course).order_by(Course.slug))]
+    assert snapshot == [
+        (c.slug, c.title, c.search_tokens, [lesson.body for lesson in c.lessons])
+        for c in db.session.scalars(select(Course).order_by(Course.slug))
+    ]
 
 
 def test_a_bad_course_folder_imports_nothing(ctx, tmp_path):
     good = tmp_path / "good-course"
     good.mkdir()
-    (good / "course.md").write_text("---\ntitle: 好课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8")
+    (good / "course.md").write_text(
+        "---\ntitle: 好课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8"
+    )
     (good / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
     bad = tmp_path / "bad-course"
     bad.mkdir()
@@ -73,14 +83,18 @@ def test_a_course_credits_no_more_than_its_lessons_take(app, ctx, tmp_path):
     """学时 are for study that happened: 1 学时 is CREDIT_HOUR_MINUTES (45) of required lessons."""
     folder = tmp_path / "generous"
     folder.mkdir()
-    (folder / "course.md").write_text("---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 2\n---\n介绍", "utf-8")
+    (folder / "course.md").write_text(
+        "---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 2\n---\n介绍", "utf-8"
+    )
     (folder / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 45\n---\n正文", "utf-8")
     (folder / "02-b.md").write_text("---\ntitle: 选学\nminutes: 60\nrequired: false\n---\n正文", "utf-8")
     with pytest.raises(CourseFileError) as exc:
         import_courses(tmp_path)
     assert "generous" in str(exc.value) and "45" in str(exc.value)
     assert db.session.scalar(select(func.count()).select_from(Course)) == 0
-    (folder / "course.md").write_text("---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8")
+    (folder / "course.md").write_text(
+        "---\ntitle: 慷慨的课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8"
+    )
     assert import_courses(tmp_path).created == 1  # 45 required minutes make exactly one 学时
 
     draft = make_course(status="draft", hours="2", lessons=2)  # two lessons of 30 minutes: 1.33 学时 at most
@@ -136,18 +150,37 @@ def test_trainer_writes_office_returns_then_publishes(app, client, world):
     office = app.test_client()
     login(office, "office_d1")
     assert f"/learn/courses/{course_id}" in office.get("/learn/review").get_data(as_text=True)
-    r = post_form(office, f"/learn/courses/{course_id}/review", {"action": "return", "comment": ""}, page=f"/learn/courses/{course_id}")
+    r = post_form(
+        office,
+        f"/learn/courses/{course_id}/review",
+        {"action": "return", "comment": ""},
+        page=f"/learn/courses/{course_id}",
+    )
     assert "退回时审核意见必填" in office.get(r.location).get_data(as_text=True)
-    post_form(office, f"/learn/courses/{course_id}/review", {"action": "return", "comment": "请补充案例"}, page=f"/learn/courses/{course_id}")
+    post_form(
+        office,
+        f"/learn/courses/{course_id}/review",
+        {"action": "return", "comment": "请补充案例"},
+        page=f"/learn/courses/{course_id}",
+    )
 
     page = client.get(f"/learn/courses/{course_id}/edit").get_data(as_text=True)
     assert "请补充案例" in page and "已退回" in page
     lesson_id = db_lesson_id(app, course_id)
-    post_form(client, f"/learn/lessons/{lesson_id}/edit", {"title": "第1讲", "body": "案例：桂香社区议事会。", "minutes": "35", "required": "y"})
+    post_form(
+        client,
+        f"/learn/lessons/{lesson_id}/edit",
+        {"title": "第1讲", "body": "案例：桂香社区议事会。", "minutes": "35", "required": "y"},
+    )
     post_form(client, f"/learn/courses/{course_id}/submit", page=f"/learn/courses/{course_id}/edit")
     assert client.get(f"/learn/courses/{course_id}/edit").status_code == 403  # in review: the trainer waits
 
-    post_form(office, f"/learn/courses/{course_id}/review", {"action": "publish", "comment": ""}, page=f"/learn/courses/{course_id}")
+    post_form(
+        office,
+        f"/learn/courses/{course_id}/review",
+        {"action": "publish", "comment": ""},
+        page=f"/learn/courses/{course_id}",
+    )
     assert course_id in ids_in(worker.get("/learn/?q=议事会").get_data(as_text=True))
     assert worker.get(f"/learn/courses/{course_id}").status_code == 200
 
@@ -206,7 +239,7 @@ def test_study_journey_through_http(app, client, world, clock):
     with app.app_context():
         course = make_course(hours="2")
         db.session.commit()
-        cid, lessons = course.id, [l.id for l in course.lessons]
+        cid, lessons = course.id, [lesson.id for lesson in course.lessons]
     login(client, "worker_a")
     assert client.get(f"/learn/lessons/{lessons[0]}").status_code == 302  # enrol first
     r = post_form(client, f"/learn/courses/{cid}/enroll", page=f"/learn/courses/{cid}")
@@ -214,10 +247,14 @@ def test_study_journey_through_http(app, client, world, clock):
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get(r.location).get_data(as_text=True)).group(1)
     beat = client.post(f"/learn/lessons/{lessons[0]}/beat", headers={"X-CSRFToken": token})
     assert beat.status_code == 200 and beat.json["seconds"] == 0
-    r = client.post(f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"})
+    r = client.post(
+        f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"}
+    )
     assert r.status_code == 409 and r.json["remaining"] == 24 * 60  # 80 % of 30 minutes
     assert beat_over_http(client, lessons[0], 24 * 60, clock, token)["can_complete"] is True
-    r = client.post(f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"})
+    r = client.post(
+        f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"}
+    )
     assert r.json == {"completed": True, "course_completed": False}
     assert "50%" in client.get("/learn/mine").get_data(as_text=True)
     beat_over_http(client, lessons[1], 24 * 60, clock, token)
@@ -238,7 +275,9 @@ def test_study_journey_through_http(app, client, world, clock):
     assert "该证书真实有效" in page and "东一一甲" in page and "社区养老服务入门" in page
     assert "没有验证码为" in public.get("/learn/verify/NOSUCHCODE").get_data(as_text=True)
     # Rating after completion.
-    post_form(client, f"/learn/courses/{cid}/rate", {"stars": "4", "comment": "案例很实用"}, page=f"/learn/courses/{cid}")
+    post_form(
+        client, f"/learn/courses/{cid}/rate", {"stars": "4", "comment": "案例很实用"}, page=f"/learn/courses/{cid}"
+    )
     trainer = app.test_client()
     login(trainer, "office_c")
     assert "案例很实用" in trainer.get(f"/learn/courses/{cid}").get_data(as_text=True)

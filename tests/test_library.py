@@ -354,7 +354,9 @@ def test_office_places_bases_only_in_its_own_area(app, client, pools, world):
     r = post_form(client, "/library/bases/new", dict(base, name="东二基地", org_unit_id=world["C121"]))
     assert r.status_code == 403
     client = as_user(app, "admin")
-    r = post_form(client, f"/library/bases/{pools['west']}/edit", dict(base, name="西一主题街区（新）", org_unit_id=world["S21"]))
+    r = post_form(
+        client, f"/library/bases/{pools['west']}/edit", dict(base, name="西一主题街区（新）", org_unit_id=world["S21"])
+    )
     assert r.status_code == 302
 
 
@@ -436,7 +438,9 @@ def test_import_creates_and_updates_trainers(app, client, pools):
     assert count(app, Trainer) == before + 2
     with app.app_context():
         zhang = db.session.get(Trainer, pools["zhang"])
-        assert zhang.title == "街道社工站站长" and zhang.phone == "13811112222" and zhang.expertise == "议事协商、居民骨干"
+        assert (
+            zhang.title == "街道社工站站长" and zhang.phone == "13811112222" and zhang.expertise == "议事协商、居民骨干"
+        )
         zhao = db.session.scalar(select(Trainer).where(Trainer.name == "赵七"))
         assert zhao.kind == "college" and zhao.org_unit.code == "C111" and zhao.expertise == "小组工作、社区研究"
         assert zhao.active and zhao.bio == "**简介**"
@@ -444,20 +448,31 @@ def test_import_creates_and_updates_trainers(app, client, pools):
         assert sun.kind == "expert" and sun.active is False and sun.affiliation == ""
 
 
-BASE_HEADER = ["名称", "基地类型", "所属单位编码", "地址", "教学主题", "容纳人数", "联系人", "联系电话", "简介", "是否在库"]
+BASE_HEADER = [
+    "名称",
+    "基地类型",
+    "所属单位编码",
+    "地址",
+    "教学主题",
+    "容纳人数",
+    "联系人",
+    "联系电话",
+    "简介",
+    "是否在库",
+]
 
 
 def test_a_bad_import_writes_nothing_and_names_every_bad_cell(app, client, pools):
     client.get("/auth/lang/en")  # column labels in English, whatever the catalogue holds
     login(client, "office_d1")
     rows = [
-        ["好基地", "示范社区", "C111", "", "", 30, "", "13800001111", "", "是"],        # 2: fine
-        ["", "示范社区", "C111", "", "", "", "", "", "", ""],                          # 3: no name
-        ["坏类型", "博物馆", "C112", "", "", "很多", "", "123", "", "也许"],              # 4: type, capacity, phone, active
-        ["别区基地", "主题街区", "C211", "", "", "", "", "", "", ""],                    # 5: outside D1
-        ["无编码", "其他", "NOPE", "", "", 0, "", "", "", ""],                          # 6: unknown code, capacity 0
-        ["好基地", "其他", "C111", "", "", "", "", "", "", ""],                         # 7: same as row 2
-        ["长" * 201, "其他", "", "", "", "", "", "", "", ""],                           # 8: too long, no code
+        ["好基地", "示范社区", "C111", "", "", 30, "", "13800001111", "", "是"],  # 2: fine
+        ["", "示范社区", "C111", "", "", "", "", "", "", ""],  # 3: no name
+        ["坏类型", "博物馆", "C112", "", "", "很多", "", "123", "", "也许"],  # 4: type, capacity, phone, active
+        ["别区基地", "主题街区", "C211", "", "", "", "", "", "", ""],  # 5: outside D1
+        ["无编码", "其他", "NOPE", "", "", 0, "", "", "", ""],  # 6: unknown code, capacity 0
+        ["好基地", "其他", "C111", "", "", "", "", "", "", ""],  # 7: same as row 2
+        ["长" * 201, "其他", "", "", "", "", "", "", "", ""],  # 8: too long, no code
     ]
     before = count(app, TrainingBase)
     r = upload(client, "/library/bases/import", xlsx(BASE_HEADER, rows))
@@ -561,13 +576,17 @@ def test_seed_library_builds_a_city_library_and_is_idempotent(app, ctx):
     assert counts["institutions"] >= 5 and counts["textbooks"] >= 6
     seed_library()
     seed_library()
-    assert {kind: db.session.scalar(select(func.count()).select_from(model)) for kind, model in MODELS.items()} == counts
+    assert {
+        kind: db.session.scalar(select(func.count()).select_from(model)) for kind, model in MODELS.items()
+    } == counts
     wang = db.session.scalar(select(Trainer).where(Trainer.name == "王晓梅"))
     assert wang.user.username == "trainer_wangxm" and wang.kind == "practitioner"
     assert db.session.scalar(select(Trainer.kind).where(Trainer.name == "陈志远")) == "college"
     linked = db.session.scalar(select(func.count()).select_from(Trainer).where(Trainer.user_id.is_not(None)))
     assert linked == 8
     assert set(db.session.scalars(select(Textbook.series).distinct())) == {"development", "governance", "service"}
-    base_units = set(db.session.scalars(select(OrgUnit.code).join(TrainingBase, TrainingBase.org_unit_id == OrgUnit.id)))
+    base_units = set(
+        db.session.scalars(select(OrgUnit.code).join(TrainingBase, TrainingBase.org_unit_id == OrgUnit.id))
+    )
     assert "QH0101" in base_units and "QH01" in base_units
     assert len({k for k in db.session.scalars(select(TrainingBase.kind))}) >= 3

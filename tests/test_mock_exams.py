@@ -49,11 +49,33 @@ def make_case_bank():
         case = Question(external_id=f"t-case{i}", subject=s, topic="老年", type="case", difficulty=2,
                         stem=f"案例{i}：张大爷独居……", status="active", explanation="案例解析")
         case.parts = [
-            Question(external_id=f"t-case{i}#1", subject=s, topic="老年", type="essay", difficulty=2, position=1,
-                     stem="分析需求", points=Decimal(12), reference="需求要点（12分）", status="active", explanation=""),
-            Question(external_id=f"t-case{i}#2", subject=s, topic="老年", type="single", difficulty=2, position=2,
-                     stem="最适合的模式是", points=Decimal(8), status="active", explanation="因为……",
-                     options=[{"key": k, "text": f"模式{k}"} for k in "ABCD"], answer=["B"]),
+            Question(
+                external_id=f"t-case{i}#1",
+                subject=s,
+                topic="老年",
+                type="essay",
+                difficulty=2,
+                position=1,
+                stem="分析需求",
+                points=Decimal(12),
+                reference="需求要点（12分）",
+                status="active",
+                explanation="",
+            ),
+            Question(
+                external_id=f"t-case{i}#2",
+                subject=s,
+                topic="老年",
+                type="single",
+                difficulty=2,
+                position=2,
+                stem="最适合的模式是",
+                points=Decimal(8),
+                status="active",
+                explanation="因为……",
+                options=[{"key": k, "text": f"模式{k}"} for k in "ABCD"],
+                answer=["B"],
+            ),
         ]
         db.session.add(case)
     for i in range(2):
@@ -66,9 +88,18 @@ def make_case_bank():
 
 def small_exam(code="junior-general", minutes=30, **mix):
     s = subject(code)
-    exam = Exam(code=f"small-{code}-{len(mix)}", name="小测", subject=s, duration_minutes=minutes, pass_score=Decimal(6),
-                sections=[{"type": "single", "count": 5, "points": 1},
-                          {"type": "multiple", "count": 3, "points": 2, "partial_points": 0.5}], **mix)
+    exam = Exam(
+        code=f"small-{code}-{len(mix)}",
+        name="小测",
+        subject=s,
+        duration_minutes=minutes,
+        pass_score=Decimal(6),
+        sections=[
+            {"type": "single", "count": 5, "points": 1},
+            {"type": "multiple", "count": 3, "points": 2, "partial_points": 0.5},
+        ],
+        **mix,
+    )
     db.session.add(exam)
     db.session.flush()
     return exam
@@ -124,8 +155,12 @@ def test_assembly_honours_the_blueprint_over_many_seeds(ctx):
             right_texts = {o["text"] for o in original["options"] if o["key"] in original["answer"]}
             assert {texts[k] for k in item["answer"]} == right_texts  # shuffled, still right
         assert paper == assembly.assemble(assembly.blueprint_dict(exam), candidates, seed)  # reproducible
-    shuffles = {tuple(o["text"] for o in assembly.assemble(assembly.blueprint_dict(exam), candidates, s)["items"]["1"]["options"])
-                for s in range(10)}
+    shuffles = {
+        tuple(
+            o["text"] for o in assembly.assemble(assembly.blueprint_dict(exam), candidates, s)["items"]["1"]["options"]
+        )
+        for s in range(10)
+    }
     assert len(shuffles) > 1
 
 
@@ -244,7 +279,9 @@ def test_a_save_after_the_deadline_is_refused(app, client, exam_id):
     r = save_http(client, attempt_id, "1", "B", 2)
     assert r.status_code == 409 and r.json["closed"]
     with app.app_context():
-        answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item == "1"))
+        answer = db.session.scalar(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item == "1")
+        )
         assert answer.response == "A"
 
 
@@ -279,7 +316,9 @@ def test_submitting_twice_grades_once(app, client, exam_id):
     with app.app_context():
         a = db.session.get(Attempt, attempt_id)
         assert a.graded_at == graded_at
-        assert db.session.scalar(select(Mistake.wrong_count).where(Mistake.question_id == paper["items"]["1"]["qid"])) == 1
+        assert (
+            db.session.scalar(select(Mistake.wrong_count).where(Mistake.question_id == paper["items"]["1"]["qid"])) == 1
+        )
     assert save_http(client, attempt_id, "2", "A", 9).status_code == 409
 
 
@@ -367,7 +406,9 @@ def test_practice_page_gives_instant_feedback(app, client):
     page = client.get(f"/mock/practice?subject={sid}").get_data(as_text=True)
     qid = int(re.search(r'name="question" value="(\d+)"', page).group(1))
     assert "解析单选" not in page and "解析多选" not in page
-    r = post_form(client, "/mock/practice", {"question": qid, "choice": "A", "subject": sid}, page=f"/mock/practice?subject={sid}")
+    r = post_form(
+        client, "/mock/practice", {"question": qid, "choice": "A", "subject": sid}, page=f"/mock/practice?subject={sid}"
+    )
     assert 'id="practice-feedback"' in r.get_data(as_text=True) and "解析" in r.get_data(as_text=True)
 
 
@@ -403,8 +444,14 @@ def test_an_office_runs_a_mock_exam_day_for_its_area(app, client, world, exam_id
 
 
 def test_staggered_starts_spread_over_the_window(ctx, world):
-    day = MockExamDay(title="t", exam_id=1, org_unit_id=world["C"], opens_at=utcnow(), closes_at=utcnow() + timedelta(hours=3),
-                      stagger_minutes=30)
+    day = MockExamDay(
+        title="t",
+        exam_id=1,
+        org_unit_id=world["C"],
+        opens_at=utcnow(),
+        closes_at=utcnow() + timedelta(hours=3),
+        stagger_minutes=30,
+    )
     slots = {attempts.start_slot(type("U", (), {"id": i})(), day) for i in range(200)}
     assert min(slots) >= day.opens_at and max(slots) < day.opens_at + timedelta(minutes=30)
     assert len(slots) > 100
@@ -422,9 +469,15 @@ def test_carry_over_rules():
     mid = ["mid-general", "mid-practice", "mid-law"]
     p = certification.level_progress("intermediate", mid, [("mid-general", 2025), ("mid-law", 2026)], 2026, 2)
     assert p.valid == {"mid-general": 2025, "mid-law": 2026} and p.remaining == ["mid-practice"]
-    p = certification.level_progress("intermediate", mid, [("mid-general", 2024), ("mid-law", 2025), ("mid-practice", 2025)], 2026, 2)
-    assert p.achieved_year == 2025 and p.expired == {"mid-general": 2024}  # achieved in 2024–2025; 2024 no longer counts now
-    p = certification.level_progress("intermediate", mid, [("mid-general", 2024), ("mid-law", 2025), ("mid-practice", 2025)], 2025, 2)
+    p = certification.level_progress(
+        "intermediate", mid, [("mid-general", 2024), ("mid-law", 2025), ("mid-practice", 2025)], 2026, 2
+    )
+    assert p.achieved_year == 2025 and p.expired == {
+        "mid-general": 2024
+    }  # achieved in 2024–2025; 2024 no longer counts now
+    p = certification.level_progress(
+        "intermediate", mid, [("mid-general", 2024), ("mid-law", 2025), ("mid-practice", 2025)], 2025, 2
+    )
     assert p.achieved_year == 2025
 
 

@@ -20,8 +20,7 @@ from lms.library.models import Trainer
 from lms.orgs.models import OrgUnit
 from lms.orgs.tree import create_unit
 from lms.training import rules
-from lms.training.models import (Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession,
-                                 training_trainer)
+from lms.training.models import Attendance, ProxyCheckinFlag, Registration, Training, TrainingSession, training_trainer
 from lms.uploads.models import Upload
 
 from .conftest import login
@@ -96,7 +95,7 @@ def _seat(world, training_id: int, session_ids: list[int], n: int, flags: bool =
     if flags:
         db.session.execute(insert(ProxyCheckinFlag), [
             {"session_id": first.id, "device_id": f"dev-{u}", "first_user_id": u, "attempted_user_id": v,
-             "created_at": now, "reviewed": False} for u, v in zip(users, users[1:] + users[:1])])
+             "created_at": now, "reviewed": False} for u, v in zip(users, users[1:] + users[:1], strict=False)])
 
 
 def test_the_roster_has_a_fixed_budget(app, client, world):

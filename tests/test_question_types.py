@@ -14,7 +14,6 @@ from lms.extensions import db
 from .conftest import login, post_form
 from .test_mock_exams import save_http, start_http, subject
 
-
 # --- the throw-away type: what a new type's author writes -------------------------------------------
 
 def _number(value) -> Decimal | None:
@@ -44,7 +43,8 @@ class Numeric(qtypes.QuestionType):
 
 PARTIAL = """{% import 'exams/types/_answer.html' as answer_line %}
 {% macro take(item, key) %}<div class="answer-inputs" data-read="text">
-  <input class="form-control answer-input" type="text" inputmode="decimal" name="q-{{ key }}" id="q-{{ key }}-number"></div>{% endmacro %}
+  <input class="form-control answer-input" type="text" inputmode="decimal"
+         name="q-{{ key }}" id="q-{{ key }}-number"></div>{% endmacro %}
 {% macro result(it, a) %}{% call(response) answer_line.line(a, it.answer) %}{{ response }}{% endcall %}{% endmacro %}
 """
 
@@ -124,7 +124,9 @@ def test_a_throw_away_type_is_taken_graded_and_shown_like_any_other(app, client,
     one, two = result.split('id="result-1"')[1], result.split('id="result-2"')[1]
     assert '<span class="your-answer">12.50</span>' in one and '<span class="right-answer">12.5</span>' in one
     assert '<span class="your-answer">7</span>' in two
-    assert re.search(r'class="item-score">2(\.0)? / 2(\.0)?<', one) and re.search(r'class="item-score">0(\.0)? / 2', two)
+    assert re.search(r'class="item-score">2(\.0)? / 2(\.0)?<', one) and re.search(
+        r'class="item-score">0(\.0)? / 2', two
+    )
 
 
 def test_unregistering_takes_the_type_away(numeric_type):

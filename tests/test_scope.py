@@ -10,7 +10,11 @@ from .conftest import login, post_form
 
 def _usernames_in_list(client, query=""):
     html = client.get(f"/accounts/?{query}").get_data(as_text=True)
-    return {u for u in ("worker_a", "worker_b", "worker_c", "worker_d", "office_d1", "office_d2", "admin") if f"<td>{u}</td>" in html}
+    return {
+        u
+        for u in ("worker_a", "worker_b", "worker_c", "worker_d", "office_d1", "office_d2", "admin")
+        if f"<td>{u}</td>" in html
+    }
 
 
 def test_district_office_lists_only_its_district(client):
@@ -73,9 +77,10 @@ def test_office_cannot_create_accounts_outside_its_area(app, client, world):
     r = post_form(client, "/accounts/new", {"username": "intruder1", "name": "越界", "org_unit_id": world["C211"],
                                             "roles": "learner", "cert_level": "none", "active": "y"})
     assert r.status_code == 200  # refused: D2's community is not a choice for D1
+    from sqlalchemy import select
+
     from lms.auth.models import User
     from lms.extensions import db
-    from sqlalchemy import select
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "intruder1")) is None
 
@@ -142,7 +147,12 @@ def test_above_selects_the_unit_and_the_units_over_it(ctx, world):
     units = {code: world[code] for code in ("C", "D1", "D2", "S11", "S12", "S21", "C111", "C112", "C121", "C211")}
     c111 = db.session.get(OrgUnit, world["C111"])
     assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111))).all()) == {"C", "D1", "S11", "C111"}
-    assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111.path))).all()) == {"C", "D1", "S11", "C111"}
+    assert _codes(units, db.session.scalars(select(OrgUnit.id).where(above(c111.path))).all()) == {
+        "C",
+        "D1",
+        "S11",
+        "C111",
+    }
 
 
 # --- scope rules moved out of the views --------------------------------------------------------------

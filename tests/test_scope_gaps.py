@@ -6,8 +6,8 @@ import re
 from sqlalchemy import func, select
 
 from lms.auth.models import User
-from lms.exams.models import AttemptAnswer, MarkingAssignment, MockExamDay
 from lms.exams import attempts
+from lms.exams.models import AttemptAnswer, MarkingAssignment, MockExamDay
 from lms.extensions import db
 from lms.library.models import Expert, Trainer
 

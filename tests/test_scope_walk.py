@@ -153,14 +153,20 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     answer = db.session.scalar(select(AttemptAnswer.id).where(AttemptAnswer.attempt_id == submitted.id,
                                                               AttemptAnswer.item == essay))
     open_attempt = attempts.start(worker, small)
-    marker = User(username=f"marker_{code.lower()}", name=f"{code}阅卷人", org_unit=unit, password_hash=generate_password_hash(PASSWORD),
-                  cert_level="none")
+    marker = User(
+        username=f"marker_{code.lower()}",
+        name=f"{code}阅卷人",
+        org_unit=unit,
+        password_hash=generate_password_hash(PASSWORD),
+        cert_level="none",
+    )
     marker.role_rows = [UserRole(role="trainer")]
     db.session.add(marker)
     db.session.flush()
     assignment = MarkingAssignment(exam_id=exam.id, org_unit_id=unit.id, trainer_id=marker.id, assigned_by_id=office.id)
-    trainer_record = Trainer(name=f"{code}讲师", kind="practitioner", affiliation=f"{code}社工站", org_unit=_unit(street),
-                             active=True)
+    trainer_record = Trainer(
+        name=f"{code}讲师", kind="practitioner", affiliation=f"{code}社工站", org_unit=_unit(street), active=True
+    )
     base = TrainingBase(name=f"{code}基地", kind="other", org_unit=_unit(street), active=True)
     enrollment = Enrollment(user_id=worker.id, course_id=course.id, completed_at=now - timedelta(days=1))
     token = ApiToken(user_id=office.id, name="walk", token_hash=hash_token(new_token_value()), hint="walk")
@@ -291,7 +297,7 @@ def test_exports_without_an_id_hold_nothing_of_another_district(app, districts):
     client = _client(app, "office_d1")
     assert "西区培训办" not in client.get("/audit/export.csv").get_data(as_text=True)
     other_name = districts["other"]["worker_name"]
-    for url in ("/accounts/export.csv", "/stats/unit/%d/export/workers.csv" % districts["own"]["unit"],
+    for url in ("/accounts/export.csv", f"/stats/unit/{districts['own']['unit']}/export/workers.csv",
                 "/library/trainers/export.xlsx", "/audit/export.csv"):
         r = client.get(url)
         assert r.status_code == 200, url

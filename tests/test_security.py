@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, event, func, inspect, select, text, update
+from sqlalchemy import delete, event, func, inspect, select, text
 
 from lms import create_app
 from lms.auth.models import LoginThrottle, User
@@ -302,7 +302,11 @@ def assert_security_headers(response, where=""):
     objects = directives.get("object-src") or directives.get("default-src", "")
     assert objects.endswith(" 'none'"), (where, csp)
     assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-    assert response.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin-when-cross-origin"), where
+    assert response.headers.get("Referrer-Policy") in (
+        "same-origin",
+        "no-referrer",
+        "strict-origin-when-cross-origin",
+    ), where
 
 
 def test_every_kind_of_response_carries_the_security_headers(app, client):
@@ -461,8 +465,14 @@ def _populate(world) -> dict[str, set]:
     extra["training_session"] = {s.id for s in training.sessions}
     exam = db.session.scalars(select(Exam).order_by(Exam.id)).first()
     now = utcnow()
-    day = MockExamDay(title="东区模拟考试日", exam_id=exam.id, org_unit_id=world["D1"], opens_at=now - timedelta(hours=1),
-                      closes_at=now + timedelta(hours=2), stagger_minutes=0)
+    day = MockExamDay(
+        title="东区模拟考试日",
+        exam_id=exam.id,
+        org_unit_id=world["D1"],
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(hours=2),
+        stagger_minutes=0,
+    )
     db.session.add(day)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     upload = save_upload(FileStorage(io.BytesIO(png), "photo.png"), ("image",), db.session.get(User, world["trainer"]))

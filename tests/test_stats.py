@@ -73,7 +73,9 @@ def build_data() -> dict:
     db.session.flush()
     ids.update(a=a.id, b=b.id, c=c.id, d=d.id, e=e.id, x=x.id, trainer=trainer.id)
 
-    c1 = Course(slug="stats-c1", title="统计测试课程一", category="methods", credit_hours=Decimal("2"), status="published")
+    c1 = Course(
+        slug="stats-c1", title="统计测试课程一", category="methods", credit_hours=Decimal("2"), status="published"
+    )
     c2 = Course(slug="stats-c2", title="统计测试课程二", category="methods", credit_hours=Decimal("1.5"),
                 status="published")
     db.session.add_all([c1, c2])
@@ -345,7 +347,7 @@ def test_xlsx_and_csv_exports_hold_the_dashboard_figures(client, data, world):
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["Org unit", "Workers", "Courses enrolled", "Courses completed"]
-    rows = {row[0]: dict(zip(header, row)) for row in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {row[0]: dict(zip(header, row, strict=False)) for row in ws.iter_rows(min_row=2, values_only=True)}
     total = rows["Total: 测试市"]
     assert total["Workers"] == 6 and total["Credit hours"] == 25.5 and total["Credit hours per worker"] == 4.3
     assert total["Completion rate"] == 0.8 and total["Attendance rate"] == 0.6667 and total["Average score"] == 60.0
@@ -509,16 +511,19 @@ def test_seed_scale_makes_a_small_city_with_every_kind_of_record(tmp_path):
     from datetime import datetime, timedelta
 
     with sqlite3.connect(tmp_path / "scale.sqlite3") as conn:
-        rows = conn.execute("""SELECT c.earned_on, s.starts_at FROM credit c JOIN training_session s ON s.id = c.source_id
+        rows = conn.execute("""SELECT c.earned_on, s.starts_at FROM credit c
+                               JOIN training_session s ON s.id = c.source_id
                                WHERE c.source = 'session' UNION ALL
                                SELECT c.earned_on, e.completed_at FROM credit c JOIN enrollment e
-                               ON e.user_id = c.user_id AND e.course_id = c.source_id WHERE c.source = 'course'""").fetchall()
+                               ON e.user_id = c.user_id AND e.course_id = c.source_id
+                               WHERE c.source = 'course'""").fetchall()
     assert rows and all(on == str((datetime.fromisoformat(at) + timedelta(hours=8)).date()) for on, at in rows)
     # Every completed course has its lessons completed, each studied for at least 80 % of its minutes
     # (docs/STUDY-TIME.md: synthetic courses get lessons too).
     with sqlite3.connect(tmp_path / "scale.sqlite3") as conn:
         short = conn.execute("""SELECT COUNT(*) FROM lesson_progress p JOIN lesson l ON l.id = p.lesson_id
-                                WHERE p.completed_at IS NOT NULL AND p.seconds_spent < l.minutes * 60 * 0.8""").fetchone()[0]
+                                WHERE p.completed_at IS NOT NULL
+                                AND p.seconds_spent < l.minutes * 60 * 0.8""").fetchone()[0]
         missing = conn.execute("""SELECT COUNT(*) FROM enrollment e JOIN lesson l ON l.course_id = e.course_id
                                   LEFT JOIN lesson_progress p ON p.user_id = e.user_id AND p.lesson_id = l.id
                                   WHERE e.completed_at IS NOT NULL AND p.completed_at IS NULL""").fetchone()[0]

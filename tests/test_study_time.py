@@ -105,7 +105,9 @@ def test_idle_and_hidden_time_does_not_count(ctx, world, clock):
     for ms in (200, 400, 600, 800):
         row = progress.heartbeat(user, lesson, t0 + timedelta(minutes=50, seconds=30, milliseconds=ms))
     assert row.seconds_spent == 150
-    assert progress.heartbeat(user, lesson, t0 + timedelta(minutes=50, seconds=31, milliseconds=500)).seconds_spent == 151
+    assert (
+        progress.heartbeat(user, lesson, t0 + timedelta(minutes=50, seconds=31, milliseconds=500)).seconds_spent == 151
+    )
 
 
 # --- never double -----------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ def test_a_short_text_sets_its_own_minimum_in_the_editor(app, client, world, clo
         course = make_course(status="draft", lessons=1)
         course.created_by_id = world["trainer"]
         db.session.commit()
-        cid, lid = course.id, course.lessons[0].id
+        _cid, lid = course.id, course.lessons[0].id
     login(client, "trainer")
     form = {"title": "第1讲", "body": "一页纸的短文。", "minutes": "30", "required": "y"}
     r = post_form(client, f"/learn/lessons/{lid}/edit", {**form, "min_minutes": "40"})
@@ -277,7 +279,9 @@ def test_a_short_text_sets_its_own_minimum_in_the_editor(app, client, world, clo
 def test_course_files_set_a_lesson_minimum(tmp_path):
     folder = tmp_path / "short-course"
     folder.mkdir()
-    (folder / "course.md").write_text("---\ntitle: 短课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8")
+    (folder / "course.md").write_text(
+        "---\ntitle: 短课\nsummary: s\ncategory: 社区治理\ncredit_hours: 1\n---\n介绍", "utf-8"
+    )
     (folder / "01-a.md").write_text("---\ntitle: 第一讲\nminutes: 20\nmin_minutes: 5\n---\n正文", "utf-8")
     (folder / "02-b.md").write_text("---\ntitle: 第二讲\nminutes: 25\n---\n正文", "utf-8")
     lessons = load_folder(tmp_path)[0]["lessons"]

@@ -16,8 +16,7 @@ from lms.extensions import db
 from lms.learning.models import Credit
 from lms.orgs.models import OrgUnit
 from lms.training import rules
-from lms.training.models import (Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training,
-                                 TrainingSession)
+from lms.training.models import Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training, TrainingSession
 
 from .conftest import PASSWORD, csrf_token, login, post_form
 
@@ -34,9 +33,17 @@ def make_training(organiser="D1", audience=None, capacity=10, deadline_days=3, s
                   cert_levels=""):
     """A class organised by `organiser`; sessions as (minutes from now to the start, length in minutes)."""
     org = unit(organiser)
-    training = Training(title="社区议事协商专题培训", level=org.level, org_unit=org, audience_unit=unit(audience or organiser),
-                        capacity=capacity, registration_deadline=utcnow() + timedelta(days=deadline_days),
-                        status="open", lock_version=0, audience_cert_levels=cert_levels)
+    training = Training(
+        title="社区议事协商专题培训",
+        level=org.level,
+        org_unit=org,
+        audience_unit=unit(audience or organiser),
+        capacity=capacity,
+        registration_deadline=utcnow() + timedelta(days=deadline_days),
+        status="open",
+        lock_version=0,
+        audience_cert_levels=cert_levels,
+    )
     db.session.add(training)
     db.session.flush()
     now = utcnow()
@@ -97,7 +104,12 @@ def test_weekly_series_and_session_import(app, client, world):
                   content_type="multipart/form-data")
     assert r.status_code == 302
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(TrainingSession).where(TrainingSession.training_id == tid)) == 5
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(TrainingSession).where(TrainingSession.training_id == tid)
+            )
+            == 5
+        )
 
 
 # --- registration ----------------------------------------------------------------------------------
@@ -191,9 +203,14 @@ def checkin(client, sid, code, page="/training/checkin"):
 
 def _attendance(app, sid):
     with app.app_context():
-        return {u: (s, at) for u, s, at in db.session.execute(
-            select(User.username, Attendance.status, Attendance.checked_in_at).join(Attendance, Attendance.user_id == User.id)
-            .where(Attendance.session_id == sid)).all()}
+        return {
+            u: (s, at)
+            for u, s, at in db.session.execute(
+                select(User.username, Attendance.status, Attendance.checked_in_at)
+                .join(Attendance, Attendance.user_id == User.id)
+                .where(Attendance.session_id == sid)
+            ).all()
+        }
 
 
 def _worker(app, username):
@@ -213,7 +230,9 @@ def test_checkin_with_the_current_code(app, client, world, clock):
     with app.app_context():
         a = db.session.scalar(select(Attendance).where(Attendance.session_id == sid))
         assert a.method == "code"
-        assert db.session.scalar(select(Credit.hours).where(Credit.source == "session", Credit.source_id == sid)) == Decimal("2.0")
+        assert db.session.scalar(
+            select(Credit.hours).where(Credit.source == "session", Credit.source_id == sid)
+        ) == Decimal("2.0")
     clock.advance(minutes=20)  # again, later and past the late mark: already recorded, nothing changes
     html = checkin(client, sid, _code(app, sid)).get_data(as_text=True)
     assert "您已签到" in html and "本次未作改动" in html and 'data-already="yes"' in html
@@ -299,7 +318,11 @@ def test_one_phone_cannot_check_in_two_workers(app, client, world, clock):
     assert "此设备已为另一位学员（东***）签到本场次" in html
     assert "东一一甲" not in html  # the first worker's name is not shown to the second
     with app.app_context():
-        statuses = dict(db.session.execute(select(User.username, Attendance.status).join(Attendance, Attendance.user_id == User.id)).all())
+        statuses = dict(
+            db.session.execute(
+                select(User.username, Attendance.status).join(Attendance, Attendance.user_id == User.id)
+            ).all()
+        )
         assert statuses == {"worker_a": "present"}
         flag = db.session.scalar(select(ProxyCheckinFlag))
         assert (flag.first_user.username, flag.attempted_user.username) == ("worker_a", "worker_b")
@@ -453,7 +476,11 @@ def test_unmarked_workers_become_absent_when_the_session_ends(ctx, world):
     s = t.sessions[0]
     rules.set_status(s, user("worker_a"), "present", method="roster", by=user("office_d1"))
     assert rules.close_ended_sessions() == 1
-    rows = dict(db.session.execute(select(User.username, Attendance.status).join(Attendance, Attendance.user_id == User.id)).all())
+    rows = dict(
+        db.session.execute(
+            select(User.username, Attendance.status).join(Attendance, Attendance.user_id == User.id)
+        ).all()
+    )
     assert rows == {"worker_a": "present", "worker_b": "absent"}
     assert rules.close_ended_sessions() == 0
 
@@ -511,8 +538,14 @@ def test_office_marks_the_roster_and_exports(app, client, world):
 def test_another_district_cannot_open_mark_or_export(app, client, world):
     tid, sid = _checkin_setup(app)
     login(client, "office_d2")
-    for url in (f"/training/{tid}", f"/training/{tid}/export.xlsx", f"/training/{tid}/edit",
-                f"/training/sessions/{sid}/roster", f"/training/sessions/{sid}/screen", f"/training/sessions/{sid}/code.json"):
+    for url in (
+        f"/training/{tid}",
+        f"/training/{tid}/export.xlsx",
+        f"/training/{tid}/edit",
+        f"/training/sessions/{sid}/roster",
+        f"/training/sessions/{sid}/screen",
+        f"/training/sessions/{sid}/code.json",
+    ):
         assert client.get(url).status_code in (403, 404), url
     r = post_form(client, f"/training/sessions/{sid}/roster", {"bulk_status": "present"}, page="/training/")
     assert r.status_code in (403, 404)
@@ -599,7 +632,7 @@ def test_my_classes_shows_attended_absent_and_upcoming(app, client, world, clock
     assert "签到成功" in checkin(client, ids["now"], _code(app, ids["now"])).get_data(as_text=True)
     html = client.get("/training/mine").get_data(as_text=True)
     assert states(html) == {ids["ended"]: "absent", ids["now"]: "present", ids["tomorrow"]: "upcoming"}
-    assert re.search(r'id="upcoming">.*data-session="%d".*出勤.*</ul>\s*<h2' % ids["now"], html, re.S)
+    assert re.search(rf'id="upcoming">.*data-session="{ids["now"]}".*出勤.*</ul>\s*<h2', html, re.S)
     assert "缺勤" in html and "未开始" in html
     assert client.get("/training/mine").get_data(as_text=True).count('data-state="present"') == 1
     assert re.search(r'id="training-hours">2(\.0)?<', html)

@@ -3,7 +3,7 @@
 Authenticated by per-user bearer tokens only (auth.py); every list and figure is limited to the
 token owner's scope through auth.scope, exactly as on the pages.
 """
-from datetime import timezone
+from datetime import UTC
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -11,8 +11,16 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from ..auth.models import User
-from ..auth.scope import (can_see_unit, in_subtree, can_see_user, can_view_course, scope_unit, unit_filter, visible_trainings_filter,
-                          visible_users)
+from ..auth.scope import (
+    can_see_unit,
+    can_see_user,
+    can_view_course,
+    in_subtree,
+    scope_unit,
+    unit_filter,
+    visible_trainings_filter,
+    visible_users,
+)
 from ..extensions import csrf, db
 from ..inputs import BadInput
 from ..learning.models import Course
@@ -77,7 +85,7 @@ def _iso(value) -> str | None:
     """A stored naive-UTC datetime as ISO 8601 with Z."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _num(value):

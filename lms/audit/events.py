@@ -55,9 +55,18 @@ def _org_path(obj, actor) -> str:
 def _entry(session, actor, obj, action: str, changes: dict) -> None:
     table = obj.__tablename__
     ident = inspect(obj).identity
-    session.add(AuditEntry(actor_id=actor.id, actor_name=actor.name, action=action, entity=table,
-                           entity_id=",".join(str(i) for i in ident) if ident else "", org_path=_org_path(obj, actor),
-                           changes=changes, request_id=getattr(g, "request_id", None) if has_request_context() else None))
+    session.add(
+        AuditEntry(
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            entity=table,
+            entity_id=",".join(str(i) for i in ident) if ident else "",
+            org_path=_org_path(obj, actor),
+            changes=changes,
+            request_id=getattr(g, "request_id", None) if has_request_context() else None,
+        )
+    )
 
 
 @event.listens_for(Session, "after_flush")

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.scope import roles_required, unit_filter
 from .. import inputs
+from ..auth.scope import roles_required, unit_filter
 from ..extensions import db
 from ..tabular import download, write_csv, write_xlsx
 from ..util import Page, local_to_utc, page_arg

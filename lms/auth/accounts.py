@@ -8,6 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import clock
+from ..errors import DomainError
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_for_code, units_by_code
@@ -15,8 +17,6 @@ from ..tabular import Column, ImportReport, read_rows
 from . import choices
 from .models import User
 from .scope import can_manage_user, can_see_unit, grantable_roles
-from .. import clock
-from ..errors import DomainError
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
@@ -58,7 +58,9 @@ def choice_parser(table: dict, what):
                         return key
         with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
             zh = "、".join(str(v) for v in table.values())
-        raise ValueError(_("\"%(value)s\" is not a valid %(what)s; use one of: %(options)s", value=text, what=what, options=zh))
+        raise ValueError(
+            _('"%(value)s" is not a valid %(what)s; use one of: %(options)s', value=text, what=what, options=zh)
+        )
 
     return parse
 
@@ -73,7 +75,7 @@ def parse_birth_year(text: str) -> int:
     try:
         year = int(float(text))
     except ValueError:
-        raise ValueError(_("\"%(value)s\" is not a year.", value=text))
+        raise ValueError(_("\"%(value)s\" is not a year.", value=text)) from None
     if not 1940 <= year <= this_year - 16:
         raise ValueError(_("The birth year must be between 1940 and %(max)d.", max=this_year - 16))
     return year
@@ -83,7 +85,7 @@ def parse_years(text: str) -> int:
     try:
         years = int(float(text))
     except ValueError:
-        raise ValueError(_("\"%(value)s\" is not a whole number of years.", value=text))
+        raise ValueError(_("\"%(value)s\" is not a whole number of years.", value=text)) from None
     if not 0 <= years <= 50:
         raise ValueError(_("Years in community work must be between 0 and 50."))
     return years
@@ -92,7 +94,7 @@ def parse_years(text: str) -> int:
 def parse_phone(text: str) -> str:
     text = text.replace(" ", "")
     if not PHONE_RE.match(text):
-        raise ValueError(_("\"%(value)s\" is not a phone number (11-digit mobile or area code and number).", value=text))
+        raise ValueError(_('"%(value)s" is not a phone number (11-digit mobile or area code and number).', value=text))
     return text
 
 
@@ -111,7 +113,16 @@ def check_profile(values: dict) -> list[tuple[str, str]]:
     return problems
 
 
-PROFILE_FIELDS = ("name", "gender", "birth_year", "education", "political_status", "cert_level", "years_in_work", "phone")
+PROFILE_FIELDS = (
+    "name",
+    "gender",
+    "birth_year",
+    "education",
+    "political_status",
+    "cert_level",
+    "years_in_work",
+    "phone",
+)
 
 
 def create_user(viewer: User, *, username: str, password: str, org_unit: OrgUnit, roles, **profile) -> User:
@@ -121,7 +132,9 @@ def create_user(viewer: User, *, username: str, password: str, org_unit: OrgUnit
         raise AccountError(_("The username %(u)s is already taken.", u=username))
     bad = set(roles) - set(grantable_roles(viewer))
     if bad:
-        raise AccountError(_("You cannot grant the role: %(roles)s", roles="、".join(str(choices.ROLES[r]) for r in bad)))
+        raise AccountError(
+            _("You cannot grant the role: %(roles)s", roles="、".join(str(choices.ROLES[r]) for r in bad))
+        )
     user = User(username=username, org_unit=org_unit, cert_level="none")
     user.set_password(password)
     user.roles = roles or ["learner"]
@@ -161,12 +174,35 @@ def worker_columns() -> list[Column]:
         Column("name", _l("Name"), required=True, aliases=("姓名",)),
         Column("gender", _l("Gender"), required=True, parse=parse_gender, aliases=("性别",), width=8),
         Column("birth_year", _l("Birth year"), required=True, parse=parse_birth_year, aliases=("出生年份",), width=10),
-        Column("education", _l("Education"), required=True, parse=choice_parser(choices.EDUCATION, _l("education")), aliases=("学历",)),
-        Column("political_status", _l("Political status"), required=True,
-               parse=choice_parser(choices.POLITICAL_STATUS, _l("political status")), aliases=("政治面貌",)),
-        Column("cert_level", _l("Certificate level"), parse=choice_parser(choices.CERT_LEVELS, _l("certificate level")),
-               aliases=("职业水平", "职业资格"), width=18),
-        Column("years_in_work", _l("Years in community work"), required=True, parse=parse_years, aliases=("社区工作年限",), width=12),
+        Column(
+            "education",
+            _l("Education"),
+            required=True,
+            parse=choice_parser(choices.EDUCATION, _l("education")),
+            aliases=("学历",),
+        ),
+        Column(
+            "political_status",
+            _l("Political status"),
+            required=True,
+            parse=choice_parser(choices.POLITICAL_STATUS, _l("political status")),
+            aliases=("政治面貌",),
+        ),
+        Column(
+            "cert_level",
+            _l("Certificate level"),
+            parse=choice_parser(choices.CERT_LEVELS, _l("certificate level")),
+            aliases=("职业水平", "职业资格"),
+            width=18,
+        ),
+        Column(
+            "years_in_work",
+            _l("Years in community work"),
+            required=True,
+            parse=parse_years,
+            aliases=("社区工作年限",),
+            width=12,
+        ),
         Column("phone", _l("Phone"), parse=parse_phone, aliases=("手机号", "电话"), width=14),
         Column("org_code", _l("Org unit code"), required=True, aliases=("所属单位编码", "单位编码"), width=14),
         Column("password", _l("Initial password"), aliases=("初始密码",), width=14),
@@ -189,18 +225,30 @@ def import_workers(viewer: User, data: bytes, filename: str) -> tuple[ImportRepo
     for number, row in rows:
         username = row["username"]
         if username:
-            report.repeated("username", username, number, label["username"], lambda first: _(
-                "The username %(u)s already appears in row %(row)d.", u=username, row=first))
+            report.repeated("username", username, number, label["username"], lambda first, u=username: _(
+                "The username %(u)s already appears in row %(row)d.", u=u, row=first))
             user = existing.get(username)
             if user is not None and not can_manage_user(viewer, user):
-                report.add(number, label["username"], _("The username %(u)s belongs to an account you cannot change.", u=username))
+                report.add(
+                    number,
+                    label["username"],
+                    _("The username %(u)s belongs to an account you cannot change.", u=username),
+                )
         code = row["org_code"]
         if code:
             unit = unit_for_code(units, code, report, number, label["org_code"])  # None: reported
             if unit is not None and not can_see_unit(viewer, unit):
                 report.add(number, label["org_code"], _("%(unit)s is outside your area.", unit=unit.name))
             elif unit is not None and unit.level != "community":
-                report.add(number, label["org_code"], _("Workers belong to a community; %(unit)s is a %(level)s.", unit=unit.name, level=unit.level_label))
+                report.add(
+                    number,
+                    label["org_code"],
+                    _(
+                        "Workers belong to a community; %(unit)s is a %(level)s.",
+                        unit=unit.name,
+                        level=unit.level_label,
+                    ),
+                )
         if row["password"]:
             for problem in password_problems(row["password"], username or ""):
                 report.add(number, label["password"], problem)
@@ -218,7 +266,9 @@ def import_workers(viewer: User, data: bytes, filename: str) -> tuple[ImportRepo
         user = existing.get(row["username"])
         if user is None:
             password = row["password"] or generate_password()
-            user = create_user(viewer, username=row["username"], password=password, org_unit=unit, roles=["learner"], **profile)
+            user = create_user(
+                viewer, username=row["username"], password=password, org_unit=unit, roles=["learner"], **profile
+            )
             user.must_change_password = True
             created.append((user, None if row["password"] else password))
         else:

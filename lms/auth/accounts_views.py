@@ -5,21 +5,36 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
 
+from .. import clock
 from ..database import utcnow
 from ..extensions import db
+from ..imports import Outcome, run_import
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..imports import Outcome, run_import
 from ..tabular import download, write_csv, write_xlsx
+from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices, throttle
-from .accounts import (AccountError, create_user, generate_password, import_workers, password_problems,
-                       update_user, worker_columns)
+from .accounts import (
+    AccountError,
+    create_user,
+    generate_password,
+    import_workers,
+    password_problems,
+    update_user,
+    worker_columns,
+)
 from .forms import ConfirmForm, ImportForm, UserForm
 from .models import User, UserRole
-from .scope import can_manage_user, in_subtree, can_see_user, grantable_roles, roles_required, visible_units, visible_users
-from .. import clock
-from ..transaction import discard
+from .scope import (
+    can_manage_user,
+    can_see_user,
+    grantable_roles,
+    in_subtree,
+    roles_required,
+    visible_units,
+    visible_users,
+)
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -220,15 +235,20 @@ def import_view():
 def import_template():
     cols = worker_columns()
     units = db.session.scalars(visible_units(current_user).where(OrgUnit.level == "community").limit(5)).all()
-    notes = [[_("Column"), _("What to fill in")],
-             [_("Username"), _("Login name: 3–64 letters, digits or . _ @ -. An existing username updates that account.")],
-             [_("Gender"), "、".join(str(v) for v in choices.GENDERS.values())],
-             [_("Birth year"), _("Four digits, e.g. 1988")],
-             [_("Education"), "、".join(str(v) for v in choices.EDUCATION.values())],
-             [_("Political status"), "、".join(str(v) for v in choices.POLITICAL_STATUS.values())],
-             [_("Certificate level"), "、".join(str(v) for v in choices.CERT_LEVELS.values())],
-             [_("Org unit code"), _("Code of the worker's community, e.g. %(codes)s", codes="、".join(u.code for u in units))],
-             [_("Initial password"), _("Optional. Left empty, a password is generated and shown after the import.")]]
+    notes = [
+        [_("Column"), _("What to fill in")],
+        [_("Username"), _("Login name: 3–64 letters, digits or . _ @ -. An existing username updates that account.")],
+        [_("Gender"), "、".join(str(v) for v in choices.GENDERS.values())],
+        [_("Birth year"), _("Four digits, e.g. 1988")],
+        [_("Education"), "、".join(str(v) for v in choices.EDUCATION.values())],
+        [_("Political status"), "、".join(str(v) for v in choices.POLITICAL_STATUS.values())],
+        [_("Certificate level"), "、".join(str(v) for v in choices.CERT_LEVELS.values())],
+        [
+            _("Org unit code"),
+            _("Code of the worker's community, e.g. %(codes)s", codes="、".join(u.code for u in units)),
+        ],
+        [_("Initial password"), _("Optional. Left empty, a password is generated and shown after the import.")],
+    ]
     data = write_xlsx(_("Workers"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
                       notes=(_("How to fill in"), notes))
     return download(data, "workers-template.xlsx")

@@ -37,7 +37,9 @@ class UserForm(FlaskForm):
     gender = SelectField(_l("Gender"), choices=_options(choices.GENDERS), validators=[Optional()])
     birth_year = IntegerField(_l("Birth year"), validators=[Optional(), NumberRange(1940, 2015)])
     education = SelectField(_l("Education"), choices=_options(choices.EDUCATION), validators=[Optional()])
-    political_status = SelectField(_l("Political status"), choices=_options(choices.POLITICAL_STATUS), validators=[Optional()])
+    political_status = SelectField(
+        _l("Political status"), choices=_options(choices.POLITICAL_STATUS), validators=[Optional()]
+    )
     cert_level = SelectField(_l("Certificate level"), choices=_options(choices.CERT_LEVELS, blank=False))
     years_in_work = IntegerField(_l("Years in community work"), validators=[Optional(), NumberRange(0, 50)])
     phone = StringField(_l("Phone"), validators=[

@@ -10,11 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..errors import DomainError
 from ..extensions import db
 from . import qtypes
 from .bank import option_letters
 from .models import Exam, Question
-from ..errors import DomainError
 
 MAX_TRIES = 200
 

@@ -9,11 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..database import utcnow
+from ..errors import DomainError
 from ..extensions import db
 from . import assembly, grading, qtypes
 from .models import Attempt, AttemptAnswer, Exam, Mistake, MockExamDay
-from ..errors import DomainError
-
 
 
 class AttemptError(DomainError):
@@ -31,7 +30,9 @@ class NotFound(AttemptError):
 # --- starting ------------------------------------------------------------------------------------
 
 def open_attempt(user, exam: Exam, mock_day: MockExamDay | None = None) -> Attempt | None:
-    stmt = select(Attempt).where(Attempt.user_id == user.id, Attempt.exam_id == exam.id, Attempt.status == "in_progress")
+    stmt = select(Attempt).where(
+        Attempt.user_id == user.id, Attempt.exam_id == exam.id, Attempt.status == "in_progress"
+    )
     stmt = stmt.where(Attempt.mock_day_id == mock_day.id) if mock_day else stmt.where(Attempt.mock_day_id.is_(None))
     return db.session.scalar(stmt.order_by(Attempt.id.desc()).limit(1))
 
@@ -51,7 +52,7 @@ def prepare(exam: Exam, seed: int | None = None) -> tuple[int, dict]:
     try:
         return seed, assembly.freeze(exam, seed)
     except assembly.AssemblyError as exc:
-        raise AttemptError(_("The question bank cannot make this paper yet: %(why)s", why=str(exc)))
+        raise AttemptError(_("The question bank cannot make this paper yet: %(why)s", why=str(exc))) from exc
 
 
 def start(user, exam: Exam, mock_day: MockExamDay | None = None, now: datetime | None = None,
@@ -78,10 +79,20 @@ def start(user, exam: Exam, mock_day: MockExamDay | None = None, now: datetime |
     if not exam.active:
         raise AttemptError(_("This exam is not available."))
     seed, paper = prepared if prepared is not None else prepare(exam, seed)
-    attempt = Attempt(user_id=user.id, exam_id=exam.id, mock_day_id=mock_day.id if mock_day else None, seed=seed,
-                      paper=paper, answer_keys=answer_keys(paper), started_at=now, deadline_at=deadline, status="in_progress",
-                      max_score=sum((Decimal(str(paper["items"][k]["points"])) for s in paper["sections"]
-                                     for k in s["items"]), Decimal(0)))
+    attempt = Attempt(
+        user_id=user.id,
+        exam_id=exam.id,
+        mock_day_id=mock_day.id if mock_day else None,
+        seed=seed,
+        paper=paper,
+        answer_keys=answer_keys(paper),
+        started_at=now,
+        deadline_at=deadline,
+        status="in_progress",
+        max_score=sum(
+            (Decimal(str(paper["items"][k]["points"])) for s in paper["sections"] for k in s["items"]), Decimal(0)
+        ),
+    )
     db.session.add(attempt)
     db.session.flush()
     return attempt
@@ -269,7 +280,9 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
 
 
 def recompute(attempt: Attempt, now: datetime | None = None) -> None:
-    scores = db.session.execute(select(AttemptAnswer.score).where(AttemptAnswer.attempt_id == attempt.id)).scalars().all()
+    scores = (
+        db.session.execute(select(AttemptAnswer.score).where(AttemptAnswer.attempt_id == attempt.id)).scalars().all()
+    )
     attempt.pending_marks = sum(1 for s in scores if s is None)
     attempt.score = sum((s for s in scores if s is not None), Decimal(0))
     pass_score = Decimal(str(attempt.paper.get("pass_score") or attempt.exam.pass_score))
@@ -299,7 +312,9 @@ def _record_mistakes(user_id: int, question_ids: list[int], now: datetime) -> No
             mistake.right_streak, mistake.cleared_at, mistake.last_wrong_at = 0, None, now
 
 
-def mark(attempt: Attempt, item_key: str, score: Decimal, marker, feedback: str = "", now: datetime | None = None) -> None:
+def mark(
+    attempt: Attempt, item_key: str, score: Decimal, marker, feedback: str = "", now: datetime | None = None
+) -> None:
     """A trainer marks a free-text answer; the attempt's total follows."""
     item = attempt.paper["items"].get(item_key)
     if item is None or not qtypes.get(item["type"]).hand_marked:

@@ -18,17 +18,19 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..errors import DomainError
 from ..extensions import db
 from . import explain, qtypes
 from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
-from ..errors import DomainError
 
 # A choice question has 2 to 8 options lettered A, B, … in order. How many an exam paper asks for
 # (4 for 单选, 5 for 多选, DESIGN.md §5) is the blueprint's rule, kept as data on its sections
 # (assembly.py); practice takes any.
 OPTION_LETTERS = explain.OPTION_ALPHABET  # A–H: a choice question has at most eight options
 MIN_OPTIONS = 2
-OPTION_KEYS = {t.name: OPTION_LETTERS for t in qtypes.all_types() if isinstance(t, qtypes.ChoiceType)}  # the letters a choice type may use
+OPTION_KEYS = {
+    t.name: OPTION_LETTERS for t in qtypes.all_types() if isinstance(t, qtypes.ChoiceType)
+}  # the letters a choice type may use
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_POINTS = Decimal(100)
 CONTENT_FIELDS = ("type", "difficulty", "stem", "options", "answer", "explanation", "reference", "points",
@@ -351,9 +353,9 @@ def save_questions(items: list[tuple[dict, ExamSubject, str | None]], user=None,
     """Create or update many checked questions with one query for the existing ones.
 
     `items` are (data, subject, external id). An existing external id is updated in place, a new
-    or missing one creates a question (with `new_status` unless the data has a status). Without `move_existing`, an existing question keeps its
-    subject and topic. With `changed_become_draft`, an existing question whose content changed
-    goes back to draft (imports through the site need an office's approval).
+    or missing one creates a question (with `new_status` unless the data has a status). Without
+    `move_existing`, an existing question keeps its subject and topic. With `changed_become_draft`, an
+    existing question whose content changed goes back to draft (imports through the site need an office's approval).
     """
     counts = SaveCounts()
     existing = existing_by_external_id(e for _d, _s, e in items)

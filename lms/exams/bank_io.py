@@ -84,7 +84,9 @@ def _construct_mapping(loader, node):
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
         if key in data.key_lines:
             data.duplicates.append((key, key_node.start_mark.line + 1))
         data.key_lines[key] = key_node.start_mark.line + 1

@@ -98,7 +98,7 @@ def scan(text: str, keys) -> tuple[list[Span], list[Unclear]]:
         else:
             unclear.append(Unclear("ambiguous", raw, _context(text, start, end)))
     refs = [s for s in spans if s.letters and not s.is_set]
-    for a, b in zip(refs, refs[1:]):
+    for a, b in zip(refs, refs[1:], strict=False):
         if _RANGE_GAP.match(text[a.end:b.start]):
             unclear.append(Unclear("range", text[a.start:b.end], _context(text, a.start, b.end)))
     return spans, unclear
@@ -116,8 +116,14 @@ def messages(text: str, keys, *, citable: bool = True) -> list[str]:
         for span in spans:
             if span.letters:
                 word = text[span.start:span.end]
-                out.append(_("The explanation of a case cites options by letter: “%(word)s” (“%(context)s”). Each "
-                             "part's options are shuffled for every candidate. Name the option's content instead.", word=word, context=_context(text, span.start, span.end)))
+                out.append(
+                    _(
+                        "The explanation of a case cites options by letter: “%(word)s” (“%(context)s”). Each "
+                        "part's options are shuffled for every candidate. Name the option's content instead.",
+                        word=word,
+                        context=_context(text, span.start, span.end),
+                    )
+                )
     for u in unclear:
         if u.kind == "unknown":
             out.append(_("The explanation cites option %(letter)s (“%(context)s”), but this question has options "

@@ -2,8 +2,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.forms import MultiCheckboxField
@@ -65,7 +74,7 @@ def options_of(form) -> list[dict]:
     texts = [(f.data or "").strip() for f in form.option_fields()]
     while texts and not texts[-1]:
         texts.pop()
-    return [{"key": k, "text": t} for k, t in zip(LETTERS, texts)]
+    return [{"key": k, "text": t} for k, t in zip(LETTERS, texts, strict=False)]
 
 
 def options_shown(form, rule_counts: list[int] | None) -> int:

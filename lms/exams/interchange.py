@@ -17,8 +17,16 @@ from .. import clock
 from ..markdown import clean_html, escape_markdown, html_text
 from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
 from . import qtypes
-from .bank import (ID_RE, MIN_OPTIONS, OPTION_LETTERS, SaveCounts, check_question, existing_by_external_id,
-                   parse_points, save_questions)
+from .bank import (
+    ID_RE,
+    MIN_OPTIONS,
+    OPTION_LETTERS,
+    SaveCounts,
+    check_question,
+    existing_by_external_id,
+    parse_points,
+    save_questions,
+)
 from .models import ExamSubject, Question
 
 FORMATS = {"gift": "GIFT (Moodle)", "aiken": "Aiken", "xlsx": "Excel (.xlsx)"}
@@ -288,8 +296,11 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
                                       "written with weights, e.g. %(example)s).", example="~%50%"))
             return False
         if len(rights) > 1:
-            report.add(line, where, _("A question cannot mix a right answer (=) with partly right answers (%(example)s).",
-                                      example="~%…%"))
+            report.add(
+                line,
+                where,
+                _("A question cannot mix a right answer (=) with partly right answers (%(example)s).", example="~%…%"),
+            )
             return False
     elif not rights:
         report.add(line, where, _("No right answer: mark it with = or give the right answers a positive weight "
@@ -513,15 +524,30 @@ def xlsx_template() -> bytes:
         [_("Difficulty"), _("1 easy, 2 medium (when empty), 3 hard")],
         [_("Topic"), _("Optional: the chapter; empty means the topic chosen on the import page.")],
         [_("Stem"), _("The question text (Markdown).")],
-        [_("Option A"), _("Single and multiple choice: %(min)d to %(max)d options, from Option A on without gaps "
-                          "(mock exams draw only questions with as many options as the real exam: practice uses "
-                          "every question); none for true/false and essays.", min=MIN_OPTIONS, max=len(OPTION_LETTERS))],
-        [_("Answer"), _("Single choice: one letter, e.g. B. Multiple choice: the right letters, e.g. ACD. "
-                        "True or false: 对 or 错 (true / false).")],
+        [
+            _("Option A"),
+            _(
+                "Single and multiple choice: %(min)d to %(max)d options, from Option A on without gaps "
+                "(mock exams draw only questions with as many options as the real exam: practice uses "
+                "every question); none for true/false and essays.",
+                min=MIN_OPTIONS,
+                max=len(OPTION_LETTERS),
+            ),
+        ],
+        [
+            _("Answer"),
+            _(
+                "Single choice: one letter, e.g. B. Multiple choice: the right letters, e.g. ACD. "
+                "True or false: 对 or 错 (true / false)."
+            ),
+        ],
         [_("Explanation"), _("Why the answer is right (Markdown).")],
         [_("Points"), _("Essays only, e.g. 20.")],
         [_("Marking points"), _("Essays only: what a good answer contains, with points.")],
-        [_("Law or policy"), _("法规与政策 questions: the law or policy the question rests on, and the date it came into force.")],
+        [
+            _("Law or policy"),
+            _("法规与政策 questions: the law or policy the question rests on, and the date it came into force."),
+        ],
     ]
     return write_xlsx(_("Questions"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
                       notes=(_("How to fill in"), notes))

@@ -3,30 +3,53 @@ progress toward the certificate; exam days for offices; marking and item analysi
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
+from .. import clock
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import above, can_see_attempt, can_see_unit, can_see_user, roles_required, unit_filter, visible_units
-from ..auth.scope import can_verify_results_of, verifiable_results
-from ..auth.scope import (assignable_markers, can_assign_marking_to, can_mark_attempt, markable_answers_filter,
-                          marks_blind, scope_unit, visible_marking_assignments_filter)
+from ..auth.scope import (
+    above,
+    assignable_markers,
+    can_assign_marking_to,
+    can_mark_attempt,
+    can_see_attempt,
+    can_see_unit,
+    can_see_user,
+    can_verify_results_of,
+    markable_answers_filter,
+    marks_blind,
+    roles_required,
+    scope_unit,
+    unit_filter,
+    verifiable_results,
+    visible_marking_assignments_filter,
+    visible_units,
+)
 from ..database import begin_writing, utcnow, writes_late
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
+from ..transaction import discard
 from ..util import MAX_ID, Page, get_or_404, get_or_none, local_to_utc, page_arg, safe_next, utc_to_local
 from . import analysis, attempts, mock_days, practice, real_results
 from .mock_forms import MarkingAssignmentForm, MockDayForm, RealResultForm, RejectResultForm
-from .models import (Attempt, AttemptAnswer, Exam, ExamSubject, MarkingAssignment, Mistake, MockExamDay, Question,
-                     RealExamResult)
-from .. import clock
-from ..transaction import discard
+from .models import (
+    Attempt,
+    AttemptAnswer,
+    Exam,
+    ExamSubject,
+    MarkingAssignment,
+    Mistake,
+    MockExamDay,
+    Question,
+    RealExamResult,
+)
 
 bp = Blueprint("mock", __name__, url_prefix="/mock")
 
@@ -183,10 +206,14 @@ def result(attempt_id):
 @login_required
 def mistakes():
     rows = db.session.execute(
-        select(ExamSubject.name, Question.topic, func.count()).select_from(Mistake).join(Question, Mistake.question_id == Question.id)
+        select(ExamSubject.name, Question.topic, func.count())
+        .select_from(Mistake)
+        .join(Question, Mistake.question_id == Question.id)
         .join(ExamSubject, Question.subject_id == ExamSubject.id)
         .where(Mistake.user_id == current_user.id, Mistake.cleared_at.is_(None))
-        .group_by(ExamSubject.name, Question.topic).order_by(ExamSubject.name, Question.topic)).all()
+        .group_by(ExamSubject.name, Question.topic)
+        .order_by(ExamSubject.name, Question.topic)
+    ).all()
     cleared = db.session.scalar(select(func.count()).select_from(Mistake).where(
         Mistake.user_id == current_user.id, Mistake.cleared_at.is_not(None)))
     return render_template("mock/mistakes.html", rows=rows, cleared=cleared)

@@ -3,8 +3,22 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric,
-                        SmallInteger, String, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
@@ -260,9 +274,11 @@ class RealExamResult(db.Model):
     with a reason the worker sees). Only verified passes count toward a level (DESIGN.md §4)."""
 
     __tablename__ = "real_exam_result"
-    __table_args__ = (UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),
-                      one_of("status", RESULT_STATUSES),
-                      Index("ix_real_exam_result_status", "status"))
+    __table_args__ = (
+        UniqueConstraint("user_id", "subject_id", "exam_year", name="uq_real_exam_result_user_subject_year"),
+        one_of("status", RESULT_STATUSES),
+        Index("ix_real_exam_result_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

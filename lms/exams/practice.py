@@ -13,12 +13,18 @@ CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistak
 
 
 def topics(subject: ExamSubject) -> list[str]:
-    return db.session.scalars(select(Question.topic).where(Question.subject_id == subject.id, Question.status == "active",
-                                                           Question.parent_id.is_(None)).distinct().order_by(Question.topic)).all()
+    return db.session.scalars(
+        select(Question.topic)
+        .where(Question.subject_id == subject.id, Question.status == "active", Question.parent_id.is_(None))
+        .distinct()
+        .order_by(Question.topic)
+    ).all()
 
 
 def next_question(user, subject: ExamSubject | None, topic: str | None, source: str) -> Question | None:
-    stmt = select(Question).where(Question.status == "active", Question.type.in_(OBJECTIVE), Question.parent_id.is_(None))
+    stmt = select(Question).where(
+        Question.status == "active", Question.type.in_(OBJECTIVE), Question.parent_id.is_(None)
+    )
     if subject is not None:
         stmt = stmt.where(Question.subject_id == subject.id)
     if topic:

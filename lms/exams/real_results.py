@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import clock
+from ..errors import DomainError
 from ..extensions import db
 from . import certification
 from .models import Attempt, Exam, ExamSubject, RealExamResult
-from ..errors import DomainError
 
 FIRST_EXAM_YEAR = 2008  # the first national social-worker qualification exam
 # cert_level keys in order, and the level a completed exam level earns (senior: exam + review).
@@ -87,10 +87,15 @@ def reject_result(row: RealExamResult, reviewer, reason: str) -> None:
 
 
 def verified_passes(user_id: int) -> list[tuple[str, int]]:
-    return list(db.session.execute(
-        select(ExamSubject.code, RealExamResult.exam_year).join(ExamSubject, RealExamResult.subject_id == ExamSubject.id)
-        .where(RealExamResult.user_id == user_id, RealExamResult.passed.is_(True),
-               RealExamResult.status == "verified")).tuples())
+    return list(
+        db.session.execute(
+            select(ExamSubject.code, RealExamResult.exam_year)
+            .join(ExamSubject, RealExamResult.subject_id == ExamSubject.id)
+            .where(
+                RealExamResult.user_id == user_id, RealExamResult.passed.is_(True), RealExamResult.status == "verified"
+            )
+        ).tuples()
+    )
 
 
 def earned_level(user_id: int) -> str:

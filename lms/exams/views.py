@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock, inputs
 from ..auth.scope import QUESTION_REVIEWERS, can_review_questions, roles_required
 from ..extensions import db
-from ..markdown import plain_text, render_markdown
 from ..imports import Outcome, run_import
+from ..markdown import plain_text, render_markdown
 from ..tabular import download
-from .. import clock, inputs
 from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
 from . import bank, qtypes

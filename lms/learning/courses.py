@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..database import utcnow
+from ..errors import DomainError
 from ..extensions import db
 from ..library.models import Trainer
 from .models import CATEGORIES, LEVELS, SERIES, Course, Lesson
 from .search import reindex
-from ..errors import DomainError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -25,7 +25,7 @@ def parse_hours(value) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        raise CourseError(_("Credit hours must be a number, e.g. 2 or 1.5."))
+        raise CourseError(_("Credit hours must be a number, e.g. 2 or 1.5.")) from None
     if not Decimal("0.5") <= hours <= Decimal("100"):
         raise CourseError(_("Credit hours must be between 0.5 and 100."))
     return hours

@@ -1,8 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL, ValidationError
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .models import CATEGORIES, LEVELS, SERIES
 
@@ -20,7 +28,9 @@ class CourseForm(FlaskForm):
     cover = FileField(_l("Cover image (PNG/JPEG, up to 5 MB)"))
 
     def fields_dict(self) -> dict:
-        tags = [t.strip() for t in (self.tags.data or "").replace(",", "、").replace("，", "、").split("、") if t.strip()]
+        tags = [
+            t.strip() for t in (self.tags.data or "").replace(",", "、").replace("，", "、").split("、") if t.strip()
+        ]
         return {"title": self.title.data.strip(), "summary": self.summary.data.strip(),
                 "description": self.description.data or "", "series": self.series.data or None,
                 "category": self.category.data, "tags": "、".join(tags), "level": self.level.data,

@@ -7,6 +7,7 @@ import yaml
 from sqlalchemy import select
 
 from ..database import utcnow
+from ..errors import DomainError
 from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
@@ -14,7 +15,6 @@ from . import quiz as quizzes
 from .courses import credit_problem
 from .models import LEVELS, Course, Lesson
 from .search import reindex
-from ..errors import DomainError
 
 # The course files speak Chinese; the database stores keys.
 SERIES_NAMES = {"社区发展提能": "development", "社区治理增效": "governance", "社区服务提质": "service"}
@@ -42,7 +42,7 @@ def read_front_matter(path: Path) -> tuple[dict, str]:
         _before, meta, body = text.split("---", 2)
         data = yaml.safe_load(meta) or {}
     except (ValueError, yaml.YAMLError) as exc:
-        raise CourseFileError(f"{path}: bad front matter: {exc}")
+        raise CourseFileError(f"{path}: bad front matter: {exc}") from exc
     if not isinstance(data, dict):
         raise CourseFileError(f"{path}: front matter must be a mapping")
     return data, body.strip()
@@ -119,7 +119,9 @@ def _lesson_minutes(meta: dict, path: Path) -> tuple[int, int | None]:
             raise CourseFileError(f"{path}: '{key}' must be a whole number of minutes from 1 to 600")
         values[key] = value
     if values["min_minutes"] is not None and values["min_minutes"] > values["minutes"]:
-        raise CourseFileError(f"{path}: 'min_minutes' ({values['min_minutes']}) cannot exceed 'minutes' ({values['minutes']})")
+        raise CourseFileError(
+            f"{path}: 'min_minutes' ({values['min_minutes']}) cannot exceed 'minutes' ({values['minutes']})"
+        )
     return values["minutes"], values["min_minutes"]
 
 
@@ -162,7 +164,9 @@ def import_courses(root: Path) -> ImportResult:
             item["quiz"] = _quiz_settings(item["quiz"], item["path"])
         except CourseFileError as exc:
             problems.append(str(exc))
-        problem = credit_problem(item["fields"]["credit_hours"], [(x["minutes"], x["required"]) for x in item["lessons"]])
+        problem = credit_problem(
+            item["fields"]["credit_hours"], [(x["minutes"], x["required"]) for x in item["lessons"]]
+        )
         if problem:
             problems.append(f"{item['path']}: {problem}")
     if problems:
@@ -223,7 +227,7 @@ def _quiz_settings(data: dict | None, path: Path) -> quizzes.QuizSettings | None
     try:
         quizzes.check_settings(settings)
     except quizzes.QuizError as exc:
-        raise CourseFileError(f"{path}: quiz: {exc} (is the question bank imported?)")
+        raise CourseFileError(f"{path}: quiz: {exc} (is the question bank imported?)") from exc
     return settings
 
 

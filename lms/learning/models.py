@@ -2,14 +2,27 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
-                        Table, Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
 from ..extensions import db
 from ..library import models as _library_models  # noqa: F401 (Course.authors → Trainer)
-from ..library.models import SERIES  # a course belongs to the series of the textbook (一教)
+from ..library.models import SERIES as SERIES  # a course belongs to the series of the textbook (一教)
 
 CATEGORIES = {
     "policy": _l("Policy and theory"),

@@ -12,10 +12,10 @@ from sqlalchemy import and_, func, select
 from .. import clock
 from ..auth.models import User
 from ..database import utcnow
+from ..errors import DomainError
 from ..extensions import db
 from ..util import utc_to_local
 from .models import Course, CourseRating, Credit, Enrollment, Lesson, LessonProgress, StudyClock
-from ..errors import DomainError
 
 # Study time (docs/STUDY-TIME.md). The lesson page beats every BEAT_INTERVAL seconds while it is
 # visible and the learner active. A beat credits the real time since the learner's previous
@@ -55,7 +55,9 @@ def assign(course: Course, users_stmt, assigned_by: User) -> int:
     if course.status != "published":
         raise StudyError(_("Only a published course can be assigned."))
     already = select(Enrollment.user_id).where(Enrollment.course_id == course.id)
-    ids = db.session.scalars(users_stmt.with_only_columns(User.id).where(User.active.is_(True), User.id.not_in(already))).all()
+    ids = db.session.scalars(
+        users_stmt.with_only_columns(User.id).where(User.active.is_(True), User.id.not_in(already))
+    ).all()
     now = utcnow()
     db.session.add_all([Enrollment(user_id=i, course_id=course.id, source="assigned", assigned_by_id=assigned_by.id,
                                    enrolled_at=now) for i in ids])
@@ -391,8 +393,18 @@ def lesson_standings(user_id: int, course_ids: list[int]) -> dict[int, list[tupl
         return {}
     lessons = db.session.scalars(select(Lesson).where(Lesson.course_id.in_(course_ids))
                                  .order_by(Lesson.course_id, Lesson.position)).all()
-    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
-        LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_([lesson.id for lesson in lessons])))} if lessons else {}
+    rows = (
+        {
+            r.lesson_id: r
+            for r in db.session.scalars(
+                select(LessonProgress).where(
+                    LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_([lesson.id for lesson in lessons])
+                )
+            )
+        }
+        if lessons
+        else {}
+    )
     out: dict[int, list[tuple[Lesson, Standing]]] = {cid: [] for cid in course_ids}
     for lesson in lessons:
         out[lesson.course_id].append((lesson, standing(lesson, rows.get(lesson.id))))

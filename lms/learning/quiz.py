@@ -8,11 +8,11 @@ from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..errors import DomainError
 from ..exams import attempts
 from ..exams.models import Attempt, Exam, ExamSubject, Question
 from ..extensions import db
 from .models import Course, Enrollment
-from ..errors import DomainError
 
 QUIZ_TYPES = ("single", "multiple", "judge")
 POINTS = {"single": 1, "multiple": 2, "judge": 1}
@@ -224,7 +224,7 @@ def start(enrollment: Enrollment, prepared: tuple[int, dict] | None = None, now=
     try:
         return attempts.start(enrollment.user, st.quiz, now=now, prepared=prepared)
     except attempts.AttemptError as exc:
-        raise QuizError(str(exc))
+        raise QuizError(str(exc)) from exc
 
 
 def grant_attempt(enrollment: Enrollment) -> None:

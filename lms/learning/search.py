@@ -38,7 +38,12 @@ def tokenize(text_: str) -> list[str]:
 
 
 def course_tokens(course) -> str:
-    parts = [course.title or "", course.summary or "", (course.tags or "").replace("、", " "), plain_text(course.description)]
+    parts = [
+        course.title or "",
+        course.summary or "",
+        (course.tags or "").replace("、", " "),
+        plain_text(course.description),
+    ]
     parts += [f"{lesson.title} {plain_text(lesson.body)}" for lesson in course.lessons]
     return " ".join(tokenize(" ".join(parts)))
 

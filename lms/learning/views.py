@@ -1,18 +1,30 @@
 """Course library: catalog, studying, authoring, review, assignment, certificates."""
 import math
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import inputs
 from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.models import User
-from ..auth.scope import (authored_courses_filter, can_edit_course, can_grant_quiz_attempt, can_review_courses,
-                          can_see_progress, can_see_unit, can_view_course, in_subtree, is_course_author, roles_required,
-                          visible_units, visible_users)
+from ..auth.scope import (
+    authored_courses_filter,
+    can_edit_course,
+    can_grant_quiz_attempt,
+    can_review_courses,
+    can_see_progress,
+    can_see_unit,
+    can_view_course,
+    in_subtree,
+    is_course_author,
+    roles_required,
+    visible_units,
+    visible_users,
+)
 from ..database import begin_writing, utcnow, writes_late
 from ..exams import attempts as exam_attempts
 from ..exams.models import ExamSubject
@@ -20,11 +32,11 @@ from ..extensions import db
 from ..library.models import Trainer
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..uploads.storage import UploadError, save_upload
-from .. import inputs
 from ..transaction import discard
+from ..uploads.storage import UploadError, save_upload
 from ..util import Page, get_or_404, page_arg
-from . import certificates, courses as domain, progress, quiz
+from . import certificates, progress, quiz
+from . import courses as domain
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
 from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson
 from .search import matching_course_ids
@@ -110,7 +122,11 @@ def enroll(course_id):
         flash(str(exc), "danger")
         return redirect(url_for(".course", course_id=course.id))
     flash(_("You are enrolled. Start with the first lesson."), "success")
-    return redirect(url_for(".lesson", lesson_id=course.lessons[0].id) if course.lessons else url_for(".course", course_id=course.id))
+    return redirect(
+        url_for(".lesson", lesson_id=course.lessons[0].id)
+        if course.lessons
+        else url_for(".course", course_id=course.id)
+    )
 
 
 # --- studying -------------------------------------------------------------------------------
@@ -133,15 +149,24 @@ def lesson(lesson_id):
     lessons = list(course.lessons)
     i = lessons.index(lesson)
     state = progress.lesson_states(current_user.id, course).get(lesson.id) if enrollment else None
-    return render_template("learning/lesson.html", lesson=lesson, course=course, enrollment=enrollment, state=state,
-                           standing=progress.standing(lesson, state),
-                           prev=lessons[i - 1] if i > 0 else None, next=lessons[i + 1] if i + 1 < len(lessons) else None,
-                           form=ConfirmForm(), beat_interval=progress.BEAT_INTERVAL,
-                           idle_seconds=current_app.config["STUDY_IDLE_MINUTES"] * 60)
+    return render_template(
+        "learning/lesson.html",
+        lesson=lesson,
+        course=course,
+        enrollment=enrollment,
+        state=state,
+        standing=progress.standing(lesson, state),
+        prev=lessons[i - 1] if i > 0 else None,
+        next=lessons[i + 1] if i + 1 < len(lessons) else None,
+        form=ConfirmForm(),
+        beat_interval=progress.BEAT_INTERVAL,
+        idle_seconds=current_app.config["STUDY_IDLE_MINUTES"] * 60,
+    )
 
 
 def _beat_args() -> dict | None:
-    """The beat's JSON body: {"start": bool, "ranges": [[start, end], …], "duration": seconds}, or None when malformed."""
+    """The beat's JSON body, or None when malformed:
+    {"start": bool, "ranges": [[start, end], …], "duration": seconds}."""
     data = request.get_json(silent=True)
     if data is None:
         data = {}
@@ -202,7 +227,10 @@ def complete(lesson_id):
     if wants_json:
         return {"completed": True, "course_completed": finished}
     if finished:
-        flash(_("Course complete: %(h)s credit hours added. Your certificate is ready.", h=lesson.course.credit_hours), "success")
+        flash(
+            _("Course complete: %(h)s credit hours added. Your certificate is ready.", h=lesson.course.credit_hours),
+            "success",
+        )
         return redirect(url_for(".course", course_id=lesson.course_id))
     if quiz.active_quiz(lesson.course) is not None and progress.required_lessons_done(enrollment):
         flash(_("Every lesson is done. Pass the end-of-course quiz to complete the course."), "info")
@@ -220,8 +248,11 @@ def _duration(seconds) -> str:
 
 
 def _learning_page(user: User):
-    enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)
-                                     .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())).all()
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id)
+        .order_by(Enrollment.completed_at.is_not(None), Enrollment.enrolled_at.desc())
+    ).all()
     stats = progress.course_progress(user.id, [e.course_id for e in enrollments])
     credit = progress.year_credit(user.id)
     quiz_states = {e.id: st for e in enrollments if (st := quiz.state(e)) is not None}
@@ -434,7 +465,9 @@ def _quiz_form(course: Course, formdata=None) -> QuizForm:
     form = QuizForm(formdata=formdata, prefix="quiz")
     subjects = {s.id: s for s in db.session.scalars(select(ExamSubject).order_by(ExamSubject.position))}
     groups: dict[str, list] = {}
-    for (sid, topic), by_type in sorted(quiz.topic_counts().items(), key=lambda kv: (subjects[kv[0][0]].position, kv[0][1])):
+    for (sid, topic), by_type in sorted(
+        quiz.topic_counts().items(), key=lambda kv: (subjects[kv[0][0]].position, kv[0][1])
+    ):
         groups.setdefault(subjects[sid].name, []).append(
             (f"{sid}|{topic}", _("%(topic)s (%(n)d questions)", topic=topic, n=sum(by_type.values()))))
     form.topics.choices = groups

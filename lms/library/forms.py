@@ -96,7 +96,9 @@ class TrainerForm(_PoolForm):
     NULLABLE = ("phone",)
 
     name = StringField(_l("Name"), validators=[_required(_l("Enter the name.")), _length(64)])
-    kind = SelectField(_l("Trainer type"), choices=_options(TRAINER_KINDS), validators=[_required(_l("Choose a type."))])
+    kind = SelectField(
+        _l("Trainer type"), choices=_options(TRAINER_KINDS), validators=[_required(_l("Choose a type."))]
+    )
     title = StringField(_l("Job title"), validators=[_length(100)])
     affiliation = StringField(_l("Affiliation"), validators=[_length(200)])
     expertise = StringField(_l("Expertise"), validators=[_length(500)], description=_list_hint())

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import clock
 from ..auth.accounts import choice_parser, parse_phone
 from ..auth.models import User
 from ..auth.scope import can_edit_library_record, can_place_library_record, visible_units
@@ -20,9 +21,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_for_code, units_by_code
 from ..tabular import Column, ImportReport, read_rows
 from .models import BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS
-from .pools import (FIELDS, Pool, account_problem, match_key, normalize_list, record_key,
-                    save_record)
-from .. import clock
+from .pools import FIELDS, Pool, account_problem, match_key, normalize_list, record_key, save_record
 
 MARKDOWN_MAX = 20000
 
@@ -96,7 +95,7 @@ def _whole(value: str) -> int:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(_("\"%(value)s\" is not a whole number.", value=value))
+        raise ValueError(_("\"%(value)s\" is not a whole number.", value=value)) from None
     if not number.is_integer():
         raise ValueError(_("\"%(value)s\" is not a whole number.", value=value))
     return int(number)
@@ -141,9 +140,22 @@ def columns(pool: Pool) -> list[Column]:
     key = pool.key
     if key == "textbooks":
         return [
-            Column("title", _l("Book title"), required=True, parse=text(200), aliases=("书名", "教材名称", "标题", "名称"), width=30),
-            Column("series", _l("Series"), required=True, parse=choice(SERIES, _l("series")),
-                   aliases=("系列", "所属系列"), width=16),
+            Column(
+                "title",
+                _l("Book title"),
+                required=True,
+                parse=text(200),
+                aliases=("书名", "教材名称", "标题", "名称"),
+                width=30,
+            ),
+            Column(
+                "series",
+                _l("Series"),
+                required=True,
+                parse=choice(SERIES, _l("series")),
+                aliases=("系列", "所属系列"),
+                width=16,
+            ),
             Column("topics", _l("Topics"), parse=listing(500), aliases=("主题", "专题"), width=30),
             Column("editors", _l("Editors"), parse=text(200), aliases=("主编", "编者", "作者")),
             Column("publisher", _l("Publisher"), parse=text(200), aliases=("出版社", "出版单位")),
@@ -154,11 +166,21 @@ def columns(pool: Pool) -> list[Column]:
     if key == "trainers":
         return [
             _name(64),
-            Column("kind", _l("Trainer type"), required=True, parse=choice(TRAINER_KINDS, _l("trainer type")),
-                   aliases=("类型", "讲师类型", "师资类型"), width=14),
+            Column(
+                "kind",
+                _l("Trainer type"),
+                required=True,
+                parse=choice(TRAINER_KINDS, _l("trainer type")),
+                aliases=("类型", "讲师类型", "师资类型"),
+                width=14,
+            ),
             Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20),
-            Column("affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28),
-            Column("expertise", _l("Expertise"), parse=listing(500), aliases=("擅长领域", "专长", "授课方向"), width=30),
+            Column(
+                "affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28
+            ),
+            Column(
+                "expertise", _l("Expertise"), parse=listing(500), aliases=("擅长领域", "专长", "授课方向"), width=30
+            ),
             Column("phone", _l("Phone"), parse=parse_phone, aliases=("手机号", "电话", "联系电话"), width=14),
             Column("org_code", _l("Org unit code"), parse=text(32), aliases=("所属单位编码", "单位编码"), width=14),
             Column("username", _l("Account"), parse=text(64), aliases=("账号", "用户名", "登录名"), width=16),
@@ -184,7 +206,9 @@ def columns(pool: Pool) -> list[Column]:
         return [
             _name(64),
             Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20),
-            Column("affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28),
+            Column(
+                "affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28
+            ),
             Column("fields", _l("Fields"), parse=listing(500), aliases=("研究领域", "专业领域", "领域"), width=30),
             Column("contact", _l("Contact"), parse=text(100), aliases=("联系方式",), width=20),
             _markdown_col("bio", _l("Biography"), ("简介", "个人简介", "介绍")),
@@ -221,7 +245,11 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
         for record in db.session.scalars(select(pool.model).where(name_col.in_(names)).order_by(pool.model.id)):
             existing.setdefault(record_key(pool, record), record)
     usernames = {r["username"] for _n, r in rows if r.get("username")}
-    users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))} if usernames else {}
+    users = (
+        {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}
+        if usernames
+        else {}
+    )
 
     plan = []
     for number, row in rows:
@@ -252,8 +280,8 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
                 report.add(number, label.get("org_code", label[pool.name_attr]), problem)
         username = row.get("username")
         if username:
-            report.repeated("username", username, number, label["username"], lambda first: _(
-                "The username %(u)s already appears in row %(row)d.", u=username, row=first))
+            report.repeated("username", username, number, label["username"], lambda first, u=username: _(
+                "The username %(u)s already appears in row %(row)d.", u=u, row=first))
             user = users.get(username)
             problem = account_problem(username, user, record)
             if problem:
@@ -321,7 +349,9 @@ def template_notes(viewer: User, pool: Pool) -> list[list]:
         if col.key in ("kind", "series"):
             hint = "、".join(str(v) for v in pool.kinds.values())
         elif col.key == "org_code":
-            units = db.session.scalars(visible_units(viewer).where(OrgUnit.level.in_(("street", "community"))).limit(4)).all()
+            units = db.session.scalars(
+                visible_units(viewer).where(OrgUnit.level.in_(("street", "community"))).limit(4)
+            ).all()
             hint = _("Code of the org unit, e.g. %(codes)s", codes="、".join(u.code for u in units))
         elif col.key == "username":
             hint = _("Optional: the username of the trainer's own account on this site.")

@@ -17,8 +17,17 @@ from ..auth.scope import in_subtree
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
-from .models import (BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS, Expert, Institution, Textbook,
-                     Trainer, TrainingBase)
+from .models import (
+    BASE_KINDS,
+    INSTITUTION_KINDS,
+    SERIES,
+    TRAINER_KINDS,
+    Expert,
+    Institution,
+    Textbook,
+    Trainer,
+    TrainingBase,
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +71,29 @@ POOLS: dict[str, Pool] = {p.key: p for p in (
 FIELDS = {
     "textbooks": ("title", "series", "topics", "editors", "publisher", "year", "link", "description"),
     "trainers": ("name", "kind", "title", "affiliation", "expertise", "phone", "org_unit", "user", "bio", "active"),
-    "bases": ("name", "kind", "org_unit", "address", "theme", "capacity", "contact_name", "contact_phone",
-              "description", "active"),
+    "bases": (
+        "name",
+        "kind",
+        "org_unit",
+        "address",
+        "theme",
+        "capacity",
+        "contact_name",
+        "contact_phone",
+        "description",
+        "active",
+    ),
     "experts": ("name", "title", "affiliation", "fields", "contact", "bio", "active"),
-    "institutions": ("name", "kind", "cooperation", "address", "contact_name", "contact_phone", "description", "active"),
+    "institutions": (
+        "name",
+        "kind",
+        "cooperation",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "description",
+        "active",
+    ),
 }
 # 、-separated list fields: any of ，,;； and line breaks are accepted as separators.
 LIST_FIELDS = {"topics", "expertise", "fields", "cooperation"}

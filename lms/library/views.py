@@ -11,22 +11,42 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..auth.forms import ImportForm
-from ..auth.scope import (can_create_in_pool, can_edit_library_record, can_manage_library, can_place_library_record,
-                          is_city_wide, roles_required, visible_units)
+from ..auth.scope import (
+    can_create_in_pool,
+    can_edit_library_record,
+    can_manage_library,
+    can_place_library_record,
+    is_city_wide,
+    roles_required,
+    visible_units,
+)
 from ..extensions import db
+from ..imports import Outcome, run_import
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
-from ..imports import Outcome, run_import
 from ..tabular import download, write_xlsx
 from ..training import rules as training_rules
-from .. import clock
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, page_arg
 from .forms import FORMS
 from .io import columns, export_row, import_pool, template_notes
-from .pools import (POOLS, Pool, account_problem, check_record, counts, filter_units, find_account,
-                    pool_query, save_record, split_list, trainer_courses, tree_order, visible_to)
+from .pools import (
+    POOLS,
+    Pool,
+    account_problem,
+    check_record,
+    counts,
+    filter_units,
+    find_account,
+    pool_query,
+    save_record,
+    split_list,
+    trainer_courses,
+    tree_order,
+    visible_to,
+)
 
 bp = Blueprint("library", __name__, url_prefix="/library")
 KIND = "<kind>"  # checked by _pool(): an unknown pool is a 404

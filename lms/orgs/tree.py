@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ..errors import DomainError
 from ..extensions import db
 from ..tabular import Column, ImportReport, read_rows
 from .models import CHILD_LEVEL, LEVEL_LABELS, LEVELS, OrgUnit
-from ..errors import DomainError
 
 
 def units_by_code(codes) -> dict[str, OrgUnit]:
@@ -120,8 +120,13 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
         if not CODE_RE.match(code):
             report.add(number, str(_l("Code")), _("A code is 1–32 letters, digits, hyphens or underscores."))
             continue
-        if report.repeated("code", code, number, str(_l("Code")),
-                           lambda first: _("The code %(code)s already appears in row %(row)d.", code=code, row=first)):
+        if report.repeated(
+            "code",
+            code,
+            number,
+            str(_l("Code")),
+            lambda first, c=code: _("The code %(code)s already appears in row %(row)d.", code=c, row=first),
+        ):
             continue
         by_code[code] = {**row, "row": number}
 
@@ -141,20 +146,34 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
         if parent_code is None:
             if level != "city":
                 report.add(number, str(_l("Parent code")), _("Only a city may be at the top of the tree."))
-            elif code not in existing and db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None))) is not None:
+            elif (
+                code not in existing
+                and db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None))) is not None
+            ):
                 report.add(number, str(_l("Parent code")), _("The tree already has a city; give the parent code."))
             continue
         parent_level = level_of(parent_code)
         if parent_level is None:
-            report.add(number, str(_l("Parent code")), _("No unit with code %(code)s exists in the file or the site.", code=parent_code))
+            report.add(
+                number,
+                str(_l("Parent code")),
+                _("No unit with code %(code)s exists in the file or the site.", code=parent_code),
+            )
         elif CHILD_LEVEL[parent_level] != level:
             expected = CHILD_LEVEL[parent_level]
             report.add(number, str(_l("Level")), _("A unit under a %(parent)s must be a %(child)s.",
                        parent=LEVEL_LABELS[parent_level], child=LEVEL_LABELS[expected]) if expected else
                        _("A community cannot have units below it."))
         elif code in existing and existing[code].parent is not None and existing[code].parent.code != parent_code:
-            report.add(number, str(_l("Parent code")), _("%(code)s already sits under %(parent)s; moving units is done on the site.",
-                                                         code=code, parent=existing[code].parent.code))
+            report.add(
+                number,
+                str(_l("Parent code")),
+                _(
+                    "%(code)s already sits under %(parent)s; moving units is done on the site.",
+                    code=code,
+                    parent=existing[code].parent.code,
+                ),
+            )
     if not report.ok:
         return report, 0, 0
 

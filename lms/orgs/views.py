@@ -106,8 +106,10 @@ def import_view():
     outcome = Outcome()
     if form.validate_on_submit():
         upload = form.file.data
-        outcome = run_import(lambda: import_tree(upload.read(), upload.filename or ""),
-                             lambda created, updated: _("Imported: %(c)d new units, %(u)d renamed.", c=created, u=updated))
+        outcome = run_import(
+            lambda: import_tree(upload.read(), upload.filename or ""),
+            lambda created, updated: _("Imported: %(c)d new units, %(u)d renamed.", c=created, u=updated),
+        )
         if outcome.ok:
             return redirect(url_for(".index"))
     return render_template("orgs/import.html", form=form, report=outcome.report)

@@ -14,7 +14,9 @@ from .queries import Population, _d, one_decimal, population_users, rate
 
 def _year_credits(year: int):
     """The join condition of a worker's 学时 ledger rows of `year`."""
-    return and_(Credit.user_id == User.id, Credit.earned_on >= date(year, 1, 1), Credit.earned_on < date(year + 1, 1, 1))
+    return and_(
+        Credit.user_id == User.id, Credit.earned_on >= date(year, 1, 1), Credit.earned_on < date(year + 1, 1, 1)
+    )
 
 
 HOURS = func.coalesce(func.sum(Credit.hours), 0)

@@ -27,18 +27,39 @@ def comparison(dash) -> list[dict]:
         return []
     labels = [r.unit.name for r in rows]
     return [
-        _chart("chart-hours", "bar", labels,
-               [{"label": _("Credit hours per worker"), "data": [float(r.figures.hours_per_worker or 0) for r in rows]}],
-               _("Credit hours per worker"), table="units"),
-        _chart("chart-person-times", "bar", labels,
-               [{"label": str(label), "data": [r.figures.attended[level] for r in rows]}
-                for level, label in TRAINING_LEVELS.items()],
-               _("Person-times by training level"), stacked=True, table="units"),
-        _chart("chart-rates", "bar", labels,
-               [{"label": _("Completion rate"), "data": [_pct(r.figures.completion_rate) for r in rows]},
+        _chart(
+            "chart-hours",
+            "bar",
+            labels,
+            [{"label": _("Credit hours per worker"), "data": [float(r.figures.hours_per_worker or 0) for r in rows]}],
+            _("Credit hours per worker"),
+            table="units",
+        ),
+        _chart(
+            "chart-person-times",
+            "bar",
+            labels,
+            [
+                {"label": str(label), "data": [r.figures.attended[level] for r in rows]}
+                for level, label in TRAINING_LEVELS.items()
+            ],
+            _("Person-times by training level"),
+            stacked=True,
+            table="units",
+        ),
+        _chart(
+            "chart-rates",
+            "bar",
+            labels,
+            [
+                {"label": _("Completion rate"), "data": [_pct(r.figures.completion_rate) for r in rows]},
                 {"label": _("Attendance rate"), "data": [_pct(r.figures.attendance_rate) for r in rows]},
-                {"label": _("Pass rate"), "data": [_pct(r.figures.pass_rate) for r in rows]}],
-               _("Rates by unit"), percent=True, table="units"),
+                {"label": _("Pass rate"), "data": [_pct(r.figures.pass_rate) for r in rows]},
+            ],
+            _("Rates by unit"),
+            percent=True,
+            table="units",
+        ),
     ]
 
 
@@ -52,13 +73,26 @@ def trend(report) -> list[dict]:
         return [float(row[col[key]]) if row[col[key]] is not None else None for row in report.rows]
 
     return [
-        _chart("chart-trend-hours", "line", months,
-               [{"label": _("Credit hours"), "data": series("credit_hours")}], _("Credit hours by month"), table="trend"),
-        _chart("chart-trend-activity", "line", months,
-               [{"label": _("Person-times"), "data": series("person_times")},
+        _chart(
+            "chart-trend-hours",
+            "line",
+            months,
+            [{"label": _("Credit hours"), "data": series("credit_hours")}],
+            _("Credit hours by month"),
+            table="trend",
+        ),
+        _chart(
+            "chart-trend-activity",
+            "line",
+            months,
+            [
+                {"label": _("Person-times"), "data": series("person_times")},
                 {"label": _("Courses completed"), "data": series("courses_completed")},
-                {"label": _("Graded attempts"), "data": series("exam_attempts")}],
-               _("Activity by month"), table="trend"),
+                {"label": _("Graded attempts"), "data": series("exam_attempts")},
+            ],
+            _("Activity by month"),
+            table="trend",
+        ),
     ]
 
 

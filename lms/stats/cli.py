@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
             with unit():  # the rows are committed before the planner's statistics are gathered
                 counts = seed_scale(sizes, seed=seed, echo=click.echo)
         except ScaleError as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from exc
         with unit():
             analyze()
         click.echo("rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

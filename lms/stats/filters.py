@@ -9,17 +9,16 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from .. import clock, inputs
 from ..auth.models import User
 from ..auth.scope import scope_unit, unit_filter
 from ..exams.models import Exam
 from ..extensions import db
+from ..inputs import InputError
 from ..learning.models import Course
 from ..orgs.models import OrgUnit
 from ..training.models import TRAINING_LEVELS, Training, TrainingSession
-from .. import inputs
-from ..inputs import InputError
 from .queries import Filters
-from .. import clock
 
 MAX_CLASS_CHOICES = 300
 FILTER_ARGS = ("year", "from", "to", "level", "course", "training", "exam")

@@ -18,8 +18,13 @@ from .queries import Population, rate
 UNKNOWN = "unknown"
 AGE_BANDS = [("under_25", None, 25, _l("Under 25")), ("25_34", 25, 35, _l("25–34")), ("35_44", 35, 45, _l("35–44")),
              ("45_54", 45, 55, _l("45–54")), ("55_plus", 55, None, _l("55 and over"))]
-SERVICE_BANDS = [("0_2", None, 3, _l("Under 3 years")), ("3_5", 3, 6, _l("3–5 years")), ("6_10", 6, 11, _l("6–10 years")),
-                 ("11_20", 11, 21, _l("11–20 years")), ("21_plus", 21, None, _l("21 years or more"))]
+SERVICE_BANDS = [
+    ("0_2", None, 3, _l("Under 3 years")),
+    ("3_5", 3, 6, _l("3–5 years")),
+    ("6_10", 6, 11, _l("6–10 years")),
+    ("11_20", 11, 21, _l("11–20 years")),
+    ("21_plus", 21, None, _l("21 years or more")),
+]
 
 DIMENSION_LABELS = {
     "age": _l("Age"),

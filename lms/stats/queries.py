@@ -248,7 +248,8 @@ class Figures:
 
     def as_dict(self) -> dict:
         """The figures for the API (rates as fractions, hours and scores as numbers)."""
-        num = (lambda v: None if v is None else float(v))
+        def num(v):
+            return (None if v is None else float(v))
         return {
             "workers": self.workers,
             "courses_enrolled": self.enrolled, "courses_completed": self.completed,

@@ -32,12 +32,22 @@ def courses(user_id: int, f: Filters) -> list[dict]:
 def classes(user_id: int, f: Filters) -> list[dict]:
     """Per class: the attendance records of its sessions held in the period."""
     lo, hi = f.utc_bounds()
-    stmt = (select(Training.id, Training.title, Training.level, func.count(), _count_if(Attendance.status.in_(ATTENDED)),
-                   func.min(TrainingSession.starts_at))
-            .select_from(Attendance).join(TrainingSession, TrainingSession.id == Attendance.session_id)
-            .join(Training, Training.id == TrainingSession.training_id)
-            .where(Attendance.user_id == user_id, _in_period(TrainingSession.starts_at, lo, hi))
-            .group_by(Training.id, Training.title, Training.level).order_by(func.min(TrainingSession.starts_at).desc()))
+    stmt = (
+        select(
+            Training.id,
+            Training.title,
+            Training.level,
+            func.count(),
+            _count_if(Attendance.status.in_(ATTENDED)),
+            func.min(TrainingSession.starts_at),
+        )
+        .select_from(Attendance)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Training, Training.id == TrainingSession.training_id)
+        .where(Attendance.user_id == user_id, _in_period(TrainingSession.starts_at, lo, hi))
+        .group_by(Training.id, Training.title, Training.level)
+        .order_by(func.min(TrainingSession.starts_at).desc())
+    )
     if f.level:
         stmt = stmt.where(Training.level == f.level)
     if f.training_id:
@@ -69,17 +79,33 @@ def attempts(user_id: int, f: Filters) -> list[dict]:
             .order_by(Attempt.graded_at.desc()))
     if f.exam_id:
         stmt = stmt.where(Attempt.exam_id == f.exam_id)
-    return [{"attempt_id": i, "exam": name, "graded_at": _local(at), "score": float(score) if score is not None else None,
-             "max_score": float(mx), "passed": passed} for i, name, at, score, mx, passed in db.session.execute(stmt)]
+    return [
+        {
+            "attempt_id": i,
+            "exam": name,
+            "graded_at": _local(at),
+            "score": float(score) if score is not None else None,
+            "max_score": float(mx),
+            "passed": passed,
+        }
+        for i, name, at, score, mx, passed in db.session.execute(stmt)
+    ]
 
 
 def reports(user_id: int, f: Filters) -> dict[str, Report]:
     from flask_babel import gettext as _
 
     out = {}
-    r = Report("courses", _l("Courses"), [Col("title", _l("Course"), "text", 30), Col("enrolled_at", _l("Enrolled on"), "text", 16),
-                                         Col("completed_at", _l("Completed on"), "text", 16),
-                                         Col("credit_hours", _l("Credit hours"), "dec", 10)])
+    r = Report(
+        "courses",
+        _l("Courses"),
+        [
+            Col("title", _l("Course"), "text", 30),
+            Col("enrolled_at", _l("Enrolled on"), "text", 16),
+            Col("completed_at", _l("Completed on"), "text", 16),
+            Col("credit_hours", _l("Credit hours"), "dec", 10),
+        ],
+    )
     for c in courses(user_id, f):
         r.add([c["title"], c["enrolled_at"], c["completed_at"], c["credit_hours"]])
     out[r.name] = r
@@ -98,9 +124,17 @@ def reports(user_id: int, f: Filters) -> dict[str, Report]:
     for c in credits(user_id, f):
         r.add([c["earned_on"], kinds.get(c["source"], c["source"]), c["title"], c["hours"]])
     out[r.name] = r
-    r = Report("exams", _l("Mock exams"), [
-        Col("exam", _l("Exam"), "text", 30), Col("graded_at", _l("Graded on"), "text", 16),
-        Col("score", _l("Score"), "dec", 8), Col("max_score", _l("Out of"), "dec", 8), Col("passed", _l("Passed"), "text", 8)])
+    r = Report(
+        "exams",
+        _l("Mock exams"),
+        [
+            Col("exam", _l("Exam"), "text", 30),
+            Col("graded_at", _l("Graded on"), "text", 16),
+            Col("score", _l("Score"), "dec", 8),
+            Col("max_score", _l("Out of"), "dec", 8),
+            Col("passed", _l("Passed"), "text", 8),
+        ],
+    )
     for a in attempts(user_id, f):
         r.add([a["exam"], a["graded_at"], a["score"], a["max_score"],
                "" if a["passed"] is None else (_("Yes") if a["passed"] else _("No"))])

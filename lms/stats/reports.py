@@ -51,7 +51,7 @@ class Report:
         return str(value)
 
     def cells(self, i: int):
-        return [(col, self.show(v, col.kind), v) for col, v in zip(self.columns, self.rows[i])]
+        return [(col, self.show(v, col.kind), v) for col, v in zip(self.columns, self.rows[i], strict=False)]
 
     # -- exporting -----------------------------------------------------------------------------------
     def _xlsx_value(self, value, kind):
@@ -71,15 +71,17 @@ class Report:
         return str(value)
 
     def xlsx(self, notes: list[list]) -> bytes:
-        rows = [[self._xlsx_value(v, c.kind) for c, v in zip(self.columns, row)] for row in self.rows]
+        rows = [[self._xlsx_value(v, c.kind) for c, v in zip(self.columns, row, strict=False)] for row in self.rows]
         formats = {i: NUMBER_FORMATS[c.kind] for i, c in enumerate(self.columns, start=1) if c.kind in NUMBER_FORMATS}
         return write_xlsx(str(self.title), [str(c.label) for c in self.columns], rows,
                           widths=[c.width for c in self.columns], number_formats=formats,
                           notes=(_("About"), notes))
 
     def csv(self) -> bytes:
-        return write_csv([str(c.label) for c in self.columns],
-                         [[self._csv_value(v, c.kind) for c, v in zip(self.columns, row)] for row in self.rows])
+        return write_csv(
+            [str(c.label) for c in self.columns],
+            [[self._csv_value(v, c.kind) for c, v in zip(self.columns, row, strict=False)] for row in self.rows],
+        )
 
 
 # --- the tables ---------------------------------------------------------------------------------------
@@ -123,7 +125,9 @@ def figure_values(f: Figures) -> list:
 def units_report(dash, link_for) -> Report:
     """The dashboard table: the unit's total, then each unit below it. `link_for(row)` gives a row's URL."""
     report = Report("units", _l("Figures by unit"), [Col("unit", _l("Org unit"), "text", 22)] + figure_columns())
-    report.add([_("Total: %(unit)s", unit=dash.unit.name)] + figure_values(dash.total), None, "table-secondary fw-semibold")
+    report.add(
+        [_("Total: %(unit)s", unit=dash.unit.name)] + figure_values(dash.total), None, "table-secondary fw-semibold"
+    )
     for row in dash.rows:
         name = _("Attached directly to %(unit)s", unit=row.unit.name) if row.direct else row.unit.name
         report.add([name] + figure_values(row.figures), link_for(row))

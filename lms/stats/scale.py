@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
+from .. import clock
 from ..auth.models import User
 from ..exams.models import Exam
 from ..extensions import db
@@ -26,7 +27,6 @@ from ..learning import progress
 from ..learning.models import Course, Lesson
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
-from .. import clock
 
 PASSWORD = "Demo2026"
 BATCH = 20_000
@@ -176,7 +176,9 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
             for c in range(1, n_c + 1):
                 c_id, c_path = uid, f"{s_path}{uid}/"
                 uid += 1
-                unit_rows.append((c_id, f"SC{d:02d}{s:02d}{c:02d}", f"第{d}区{s}街道{c}社区", "community", s_id, c_path))
+                unit_rows.append(
+                    (c_id, f"SC{d:02d}{s:02d}{c:02d}", f"第{d}区{s}街道{c}社区", "community", s_id, c_path)
+                )
                 communities.append((c_id, len(streets) - 1))
     w.insert("org_unit", ("id", "code", "name", "level", "parent_id", "path"), unit_rows)
     log(f"{len(unit_rows)} org units ({n_d} districts, {n_d * n_s} streets, {len(communities)} communities)")
@@ -191,7 +193,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
     district_range = [[None, None] for _d in districts]
     next_uid = first_user
     n = 0
-    for (c_id, s_index), count in zip(communities, per_community):
+    for (c_id, s_index), count in zip(communities, per_community, strict=False):
         lo = next_uid
         for _i in range(count):
             n += 1
@@ -293,7 +295,7 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
     w.insert("lesson_progress", ("id", "user_id", "lesson_id", "seconds_spent", "last_beat_at", "completed_at",
                                  "video_ranges", "video_seconds"), lesson_records())
     log(f"{w.counts.get('lesson_progress', 0)} completed lessons")
-    del completions
+    completions.clear()
 
     # training classes, sessions, registrations, attendance and their 学时 ------------------------------
     per_class = SESSIONS_PER_TRAINING * ROSTER
@@ -337,7 +339,9 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                 attendance.append((a_id, s_id, user_id, status, "roster", start, start, start, level))
                 a_id += 1
                 if status in ("present", "late"):
-                    session_credits.append((credit_id, user_id, "session", s_id, hours, utc_to_local(start).date(), now))
+                    session_credits.append(
+                        (credit_id, user_id, "session", s_id, hours, utc_to_local(start).date(), now)
+                    )
                     credit_id += 1
             remaining -= len(roster[:remaining])
             s_id += 1
@@ -382,8 +386,22 @@ def seed_scale(sizes: Sizes, seed: int = 2026, echo=print) -> dict[str, int]:
                              "status", "score", "max_score", "pending_marks", "passed", "graded_at"), attempts())
         log(f"{w.counts['attempt']} exam attempts over {len(exams)} exams")
 
-    w.fix_sequences(["org_unit", "user", "course", "lesson", "enrollment", "lesson_progress", "credit", "training", "training_session",
-                     "registration", "attendance", "attempt"])
+    w.fix_sequences(
+        [
+            "org_unit",
+            "user",
+            "course",
+            "lesson",
+            "enrollment",
+            "lesson_progress",
+            "credit",
+            "training",
+            "training_session",
+            "registration",
+            "attendance",
+            "attempt",
+        ]
+    )
     return w.counts
 
 

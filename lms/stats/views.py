@@ -5,17 +5,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import clock
 from ..auth.models import User
 from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit, visible_ancestors
 from ..extensions import db
 from ..inputs import BadInput
+from ..learning.progress import year_credit
 from ..orgs.models import OrgUnit
 from ..tabular import download
 from ..util import Page, get_or_404, page_arg
 from . import ce, charts, filters, queries, record, reports
-from ..learning.progress import year_credit
 from .profile import profile as build_profile
-from .. import clock
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 PER_PAGE = 50

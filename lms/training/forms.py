@@ -1,9 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField, TimeField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, URL
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from ..auth.forms import MultiCheckboxField
 from .models import PLACE_KINDS
@@ -32,7 +41,9 @@ class SessionForm(FlaskForm):
     base_id = SelectField(_l("Training base"), coerce=int, choices=[])
     place_text = StringField(_l("Address"), validators=[Length(max=300)])
     online_url = StringField(_l("Online link"), validators=[Optional(), URL(), Length(max=500)])
-    weeks = IntegerField(_l("Repeat weekly, number of sessions"), default=1, validators=[DataRequired(), NumberRange(1, 52)])
+    weeks = IntegerField(
+        _l("Repeat weekly, number of sessions"), default=1, validators=[DataRequired(), NumberRange(1, 52)]
+    )
 
 
 class ImportSessionsForm(FlaskForm):

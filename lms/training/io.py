@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..database import utcnow
 from ..extensions import db
 from ..library.models import TrainingBase
 from ..tabular import Column, ImportReport, read_rows, write_xlsx
@@ -38,7 +37,7 @@ def _hours(text: str) -> Decimal:
     try:
         value = Decimal(text).quantize(Decimal("0.1"))
     except InvalidOperation:
-        raise ValueError(_("\"%(value)s\" is not a number.", value=text))
+        raise ValueError(_("\"%(value)s\" is not a number.", value=text)) from None
     if not Decimal("0") < value <= Decimal("24"):
         raise ValueError(_("Credit hours of a session must be between 0.1 and 24."))
     return value

@@ -2,8 +2,24 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Table,
-                        Text, UniqueConstraint, event, inspect, select, update)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
@@ -55,8 +71,9 @@ class Training(db.Model):
     audience_unit = relationship("OrgUnit", foreign_keys=[audience_unit_id])
     course = relationship("Course")
     trainers = relationship("Trainer", secondary=training_trainer, order_by="Trainer.id", backref="trainings")
-    sessions: Mapped[list["TrainingSession"]] = relationship(back_populates="training", order_by="TrainingSession.starts_at",
-                                                             cascade="all, delete-orphan")
+    sessions: Mapped[list["TrainingSession"]] = relationship(
+        back_populates="training", order_by="TrainingSession.starts_at", cascade="all, delete-orphan"
+    )
 
     @property
     def cert_levels(self) -> list[str]:

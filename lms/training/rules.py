@@ -18,12 +18,12 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from ..auth.models import User, UserRole
 from ..auth.scope import can_see_unit, in_subtree
 from ..database import utcnow
+from ..errors import DomainError
 from ..extensions import db
 from ..learning.progress import credit
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
-from .models import (Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training, TrainingSession)
-from ..errors import DomainError
+from .models import Attendance, AttendanceChange, ProxyCheckinFlag, Registration, Training, TrainingSession
 
 CODE_PERIOD = 30  # seconds a check-in code lives
 EPOCH = datetime(1970, 1, 1)
@@ -59,8 +59,17 @@ def organiser_for(viewer: User) -> OrgUnit | None:
     return unit if unit.level in ("city", "district", "street") else None
 
 
-def new_session(training: Training, *, starts_at: datetime, ends_at: datetime, credit_hours: Decimal,
-                place_kind: str = "text", base=None, place_text: str = "", online_url: str | None = None) -> TrainingSession:
+def new_session(
+    training: Training,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    credit_hours: Decimal,
+    place_kind: str = "text",
+    base=None,
+    place_text: str = "",
+    online_url: str | None = None,
+) -> TrainingSession:
     if ends_at <= starts_at:
         raise TrainingError(_("A session must end after it starts."))
     if not Decimal("0") < credit_hours <= Decimal("24"):
@@ -88,11 +97,20 @@ def delete_session(session: TrainingSession) -> None:
     db.session.flush()
 
 
-def weekly_series(training: Training, first_start: datetime, duration: timedelta, weeks: int, **place) -> list[TrainingSession]:
+def weekly_series(
+    training: Training, first_start: datetime, duration: timedelta, weeks: int, **place
+) -> list[TrainingSession]:
     if not 1 <= weeks <= 52:
         raise TrainingError(_("A weekly series has between 1 and 52 sessions."))
-    return [new_session(training, starts_at=first_start + timedelta(weeks=i), ends_at=first_start + timedelta(weeks=i) + duration,
-                        **place) for i in range(weeks)]
+    return [
+        new_session(
+            training,
+            starts_at=first_start + timedelta(weeks=i),
+            ends_at=first_start + timedelta(weeks=i) + duration,
+            **place,
+        )
+        for i in range(weeks)
+    ]
 
 
 # --- audience and registration --------------------------------------------------------------------
@@ -258,7 +276,9 @@ def _period(when: datetime) -> int:
 
 def code_at(session: TrainingSession, when: datetime) -> str:
     """The 6-digit code of a session for the 30-second period holding `when`."""
-    digest = hmac.new(session.checkin_secret.encode(), f"{session.id}:{_period(when)}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        session.checkin_secret.encode(), f"{session.id}:{_period(when)}".encode(), hashlib.sha256
+    ).digest()
     return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
 
 
@@ -274,7 +294,9 @@ def code_is_valid(session: TrainingSession, code: str, now: datetime) -> bool:
         return True
     changed_at = EPOCH + timedelta(seconds=_period(now) * CODE_PERIOD)
     grace = timedelta(seconds=current_app.config["CHECKIN_CODE_GRACE_SECONDS"])
-    return now - changed_at <= grace and hmac.compare_digest(code, code_at(session, now - timedelta(seconds=CODE_PERIOD)))
+    return now - changed_at <= grace and hmac.compare_digest(
+        code, code_at(session, now - timedelta(seconds=CODE_PERIOD))
+    )
 
 
 RECENT_PERIODS = 20  # an older code of the last ten minutes is "changed", not "wrong"
@@ -343,7 +365,9 @@ def _record_check_in(session: TrainingSession, user: User, device_id: str, metho
     reg = _registration(training, user)
     if reg is None or reg.status != "registered":
         raise TrainingError(_("You are not registered for this class."))
-    existing = db.session.scalar(select(Attendance).where(Attendance.session_id == session.id, Attendance.user_id == user.id))
+    existing = db.session.scalar(
+        select(Attendance).where(Attendance.session_id == session.id, Attendance.user_id == user.id)
+    )
     if existing is not None and existing.status in CREDITED:
         return CheckinResult(existing, existing.status, session, already=True)
     first = db.session.scalar(select(Attendance).where(Attendance.session_id == session.id,
@@ -406,8 +430,13 @@ def read_ticket(token: str, device_id: str, now: datetime | None = None) -> Tick
         raise TrainingError(_("This scan was made on another phone: scan the QR code on the screen with this phone."))
     life = timedelta(minutes=current_app.config["CHECKIN_TICKET_MINUTES"])
     if now > ticket.scanned_at + life:
-        raise TrainingError(_("Your scan at %(t)s was more than %(n)d minutes ago: scan the QR code on the screen again.",
-                              t=_local(ticket.scanned_at), n=current_app.config["CHECKIN_TICKET_MINUTES"]))
+        raise TrainingError(
+            _(
+                "Your scan at %(t)s was more than %(n)d minutes ago: scan the QR code on the screen again.",
+                t=_local(ticket.scanned_at),
+                n=current_app.config["CHECKIN_TICKET_MINUTES"],
+            )
+        )
     return ticket
 
 
@@ -472,7 +501,9 @@ def close_ended_sessions(now: datetime | None = None, training: Training | None 
 def attendance_by_user(training: Training, now: datetime | None = None) -> dict[int, dict[int, Attendance]]:
     """user → session → attendance. Registered workers with no record for a session that has ended
     show as absent (unsaved: the sweeper or the next roster change writes them)."""
-    rows = db.session.scalars(select(Attendance).join(TrainingSession).where(TrainingSession.training_id == training.id))
+    rows = db.session.scalars(
+        select(Attendance).join(TrainingSession).where(TrainingSession.training_id == training.id)
+    )
     out: dict[int, dict[int, Attendance]] = {}
     for a in rows:
         out.setdefault(a.user_id, {})[a.session_id] = a
@@ -548,7 +579,9 @@ def my_sessions(user: User, now: datetime | None = None) -> list[MySession]:
     other session they have a record of."""
     now = now or utcnow()
     records = {a.session_id: a for a in db.session.scalars(select(Attendance).where(Attendance.user_id == user.id))}
-    seated = select(Registration.training_id).where(Registration.user_id == user.id, Registration.status == "registered")
+    seated = select(Registration.training_id).where(
+        Registration.user_id == user.id, Registration.status == "registered"
+    )
     mine = TrainingSession.training_id.in_(seated)
     if records:
         mine = mine | TrainingSession.id.in_(list(records))

@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import segno
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,21 +11,39 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..auth import choices
 from ..auth.forms import ConfirmForm
-from ..auth.scope import (above, can_manage_training, in_subtree, can_see_unit, roles_required, visible_trainings_filter, visible_units)
+from ..auth.scope import (
+    above,
+    can_manage_training,
+    can_see_unit,
+    in_subtree,
+    roles_required,
+    visible_trainings_filter,
+    visible_units,
+)
 from ..database import begin_writing, utcnow
 from ..extensions import db
+from ..imports import Outcome, run_import
 from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
-from ..imports import Outcome, run_import
 from ..tabular import TableError, download
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
 from . import io, rules
 from .forms import AssignForm, CheckinForm, ImportSessionsForm, SessionForm, TrainingForm
-from .models import (ATTENDANCE_METHODS, ATTENDANCE_STATUSES, PLACE_KINDS, REGISTRATION_STATUSES, SESSION_STATES,
-                     TRAINING_LEVELS, Attendance, Registration, Training, TrainingSession)
+from .models import (
+    ATTENDANCE_METHODS,
+    ATTENDANCE_STATUSES,
+    PLACE_KINDS,
+    REGISTRATION_STATUSES,
+    SESSION_STATES,
+    TRAINING_LEVELS,
+    Attendance,
+    Registration,
+    Training,
+    TrainingSession,
+)
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 DEVICE_COOKIE = "lms_device"
@@ -65,8 +83,13 @@ def index():
     page = Page(stmt.order_by(Training.registration_deadline.desc(), Training.id.desc())
                 .options(joinedload(Training.org_unit)), page_arg(), 50)
     ids = [t.id for t in page.items]
-    seats = dict(db.session.execute(select(Registration.training_id, func.count()).where(
-        Registration.training_id.in_(ids), Registration.status == "registered").group_by(Registration.training_id)).all())
+    seats = dict(
+        db.session.execute(
+            select(Registration.training_id, func.count())
+            .where(Registration.training_id.in_(ids), Registration.status == "registered")
+            .group_by(Registration.training_id)
+        ).all()
+    )
     return render_template("training/index.html", page=page, seats=seats)
 
 
@@ -168,9 +191,19 @@ def _office_detail(training: Training):
     now = utcnow()
     summary = rules.attendance_summary(training, regs, now)
     flags = rules.proxy_flags(TrainingSession.training_id == training.id)
-    return render_template("training/detail_office.html", training=training, regs=regs, records=summary.records,
-                           rates=summary.rates, overall=summary.overall, below=summary.below,
-                           threshold=current_app.config["ATTENDANCE_ALERT_RATE"], flags=flags, now=now, form=ConfirmForm())
+    return render_template(
+        "training/detail_office.html",
+        training=training,
+        regs=regs,
+        records=summary.records,
+        rates=summary.rates,
+        overall=summary.overall,
+        below=summary.below,
+        threshold=current_app.config["ATTENDANCE_ALERT_RATE"],
+        flags=flags,
+        now=now,
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/<int:training_id>/export.xlsx")
@@ -183,8 +216,12 @@ def export(training_id):
 # --- offices: sessions --------------------------------------------------------------------------------
 
 def _place_kwargs(form: SessionForm) -> dict:
-    return {"place_kind": form.place_kind.data, "base": db.session.get(TrainingBase, form.base_id.data) if form.base_id.data else None,
-            "place_text": form.place_text.data or "", "online_url": form.online_url.data or None}
+    return {
+        "place_kind": form.place_kind.data,
+        "base": db.session.get(TrainingBase, form.base_id.data) if form.base_id.data else None,
+        "place_text": form.place_text.data or "",
+        "online_url": form.online_url.data or None,
+    }
 
 
 @bp.route("/<int:training_id>/sessions/new", methods=["GET", "POST"])
@@ -282,8 +319,12 @@ def _code_payload(session: TrainingSession) -> dict:
     now = utcnow()
     opens, closes = rules.window(session)
     is_open = opens <= now <= closes
-    payload = {"open": is_open, "seconds_left": rules.seconds_left(now),
-               "opens": utc_to_local(opens).strftime("%Y-%m-%d %H:%M"), "closes": utc_to_local(closes).strftime("%H:%M")}
+    payload = {
+        "open": is_open,
+        "seconds_left": rules.seconds_left(now),
+        "opens": utc_to_local(opens).strftime("%Y-%m-%d %H:%M"),
+        "closes": utc_to_local(closes).strftime("%H:%M"),
+    }
     if is_open:
         code = rules.code_at(session, now)
         link = url_for(".checkin", s=session.id, c=code, _external=True)
@@ -298,7 +339,9 @@ def _code_payload(session: TrainingSession) -> dict:
 @roles_required("office", "admin")
 def screen(session_id):
     session = _managed_session(session_id)
-    return render_template("training/screen.html", session=session, training=session.training, data=_code_payload(session))
+    return render_template(
+        "training/screen.html", session=session, training=session.training, data=_code_payload(session)
+    )
 
 
 @bp.route("/sessions/<int:session_id>/code.json")
@@ -326,7 +369,9 @@ def roster(session_id):
         selected = {int(i) for i in request.form.getlist("selected") if i.isdigit()}
         changed = 0
         for user_id, user in by_id.items():
-            status = bulk if (bulk in ATTENDANCE_STATUSES and user_id in selected) else request.form.get(f"status-{user_id}")
+            status = (
+                bulk if (bulk in ATTENDANCE_STATUSES and user_id in selected) else request.form.get(f"status-{user_id}")
+            )
             if status in ATTENDANCE_STATUSES:
                 before = db.session.scalar(select(Attendance.status).where(Attendance.session_id == session.id,
                                                                            Attendance.user_id == user_id))
@@ -507,7 +552,9 @@ def redeem_scan():
         else:
             flash(_("This check-in scan is not valid: scan the QR code on the screen again."), "danger")
     response = _checkin_page(CheckinForm(formdata=None), result, device, new)
-    response.delete_cookie(TICKET_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    response.delete_cookie(
+        TICKET_COOKIE, httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"]
+    )
     return response
 
 
@@ -521,9 +568,16 @@ def _checkin_page(form, result, device: str, new: bool, pending=None):
 def _my_sessions_today():
     now = utcnow()
     before = timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES_BEFORE"])
-    return db.session.scalars(select(TrainingSession).join(Registration, Registration.training_id == TrainingSession.training_id)
-                              .where(Registration.user_id == current_user.id, Registration.status == "registered",
-                                     TrainingSession.starts_at - before <= now, TrainingSession.ends_at >= now)).all()
+    return db.session.scalars(
+        select(TrainingSession)
+        .join(Registration, Registration.training_id == TrainingSession.training_id)
+        .where(
+            Registration.user_id == current_user.id,
+            Registration.status == "registered",
+            TrainingSession.starts_at - before <= now,
+            TrainingSession.ends_at >= now,
+        )
+    ).all()
 
 
 @bp.route("/mine")
@@ -540,4 +594,6 @@ def mine():
 @bp.route("/flags")
 @roles_required("office", "admin")
 def flags():
-    return render_template("training/flags.html", flags=rules.proxy_flags(visible_trainings_filter(current_user), limit=500))
+    return render_template(
+        "training/flags.html", flags=rules.proxy_flags(visible_trainings_filter(current_user), limit=500)
+    )

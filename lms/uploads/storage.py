@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..errors import DomainError
 from ..extensions import db
 from .models import Upload
-from ..errors import DomainError
 
 MB = 1024 * 1024
 LIMITS = {"image": 5 * MB, "document": 20 * MB, "video": 500 * MB}

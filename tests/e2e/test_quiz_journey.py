@@ -44,7 +44,9 @@ def sit_quiz(page, live_app, right: bool):
         if item["type"] == "judge":
             page.check(f"#q-{key}-{'t' if item['answer'] == right else 'f'}")
             continue
-        letters = item["answer"] if right else [next(o["key"] for o in item["options"] if o["key"] not in item["answer"])]
+        letters = (
+            item["answer"] if right else [next(o["key"] for o in item["options"] if o["key"] not in item["answer"])]
+        )
         for letter in letters:
             page.check(f"#q-{key}-{letter}")
     page.wait_for_selector("#save-indicator[data-pending='0']")

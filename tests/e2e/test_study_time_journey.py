@@ -37,10 +37,21 @@ def make_course(app) -> int:
                             category="methods", level="beginner", credit_hours=Decimal("0.5"), status="published",
                             published_at=utcnow())
             course.lessons = [
-                Lesson(slug="l1", position=1, title="第一讲 走访前的准备", minutes=10,
-                       body="## 走访前\n\n" + "\n\n".join(f"{i}. 核对居民基本信息，准备走访提纲。" for i in range(1, 40))),
-                Lesson(slug="l2", position=2, title="第二讲 记录与回访", minutes=10, min_minutes=2,
-                       body="记录要写清时间、地点、诉求和承诺的回访日期。"),
+                Lesson(
+                    slug="l1",
+                    position=1,
+                    title="第一讲 走访前的准备",
+                    minutes=10,
+                    body="## 走访前\n\n" + "\n\n".join(f"{i}. 核对居民基本信息，准备走访提纲。" for i in range(1, 40)),
+                ),
+                Lesson(
+                    slug="l2",
+                    position=2,
+                    title="第二讲 记录与回访",
+                    minutes=10,
+                    min_minutes=2,
+                    body="记录要写清时间、地点、诉求和承诺的回访日期。",
+                ),
             ]
             reindex(course)
             db.session.add(course)
