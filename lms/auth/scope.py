@@ -145,6 +145,13 @@ def can_edit_course(user: User, course) -> bool:
     return user.has_role("trainer") and is_course_author(user, course) and course.status in ("draft", "returned")
 
 
+def can_revise_course(user: User, course) -> bool:
+    """Start (or continue) a revision of a published course: its authors, and offices and admins."""
+    if course.status != "published" or course.revision_of_id is not None:
+        return False
+    return user.has_role("admin", "office") or (user.has_role("trainer") and is_course_author(user, course))
+
+
 def can_review_courses(user: User) -> bool:
     return user.has_role("admin", "office")
 

@@ -160,3 +160,115 @@ def unpublish_course(course: Course, reviewer) -> None:
     course.status = "draft"
     course.reviewed_by_id = reviewer.id
     course.reviewed_at = utcnow()
+
+
+# --- revisions: improving a published course while it stays live ---------------------------------
+# A revision is a draft Course (revision_of → the live course) holding copies of the live lessons
+# (live_lesson_id → the lesson each copies). Its authors edit it like any draft and submit it to the
+# same review. Approval copies it onto the live course in place: lessons that persist keep their ids,
+# so every learner's LessonProgress stays; added lessons join the course; removed lessons go, and with
+# them only their own progress rows: completed courses, their 学时 (Credit) and certificates are never
+# touched. The draft is then deleted. Learners never see a revision (it is never published).
+
+COURSE_FIELDS = ("title", "summary", "description", "series", "category", "tags", "level", "credit_hours",
+                 "cover_id")
+LESSON_FIELDS = ("title", "body", "minutes", "min_minutes", "required", "video_url", "video_id")
+
+
+def open_revision(course: Course) -> Course | None:
+    """The revision of a live course in progress, if any."""
+    return db.session.scalar(select(Course).where(Course.revision_of_id == course.id))
+
+
+def _copy_lesson(source: Lesson, target: Lesson) -> None:
+    for key in LESSON_FIELDS:
+        setattr(target, key, getattr(source, key))
+    target.attachments = list(source.attachments)
+
+
+def start_revision(course: Course, user) -> Course:
+    """A draft copy of the published `course` for its authors to improve; the course stays live."""
+    from . import quiz
+
+    if course.revision_of_id is not None:
+        raise CourseError(_("This is already a revision: edit it, then submit it for review."))
+    if course.status != "published":
+        raise CourseError(_("Only a published course is revised; edit this course directly."))
+    if open_revision(course) is not None:
+        raise CourseError(_("This course already has a revision in progress: continue that one."))
+    draft = Course(slug=new_slug(course.title), status="draft", revision_of_id=course.id, featured=False,
+                   created_by_id=course.created_by_id, **{key: getattr(course, key) for key in COURSE_FIELDS})
+    db.session.add(draft)
+    draft.authors = list(course.authors)
+    for live in course.lessons:
+        copy = Lesson(slug=live.slug, position=live.position, live_lesson_id=live.id)
+        _copy_lesson(live, copy)
+        draft.lessons.append(copy)
+    reindex(draft)
+    db.session.flush()
+    quiz.copy_quiz(course, draft)
+    return draft
+
+
+def discard_revision(draft: Course) -> Course:
+    """Delete a revision that is not in review; returns the live course, unchanged."""
+    if draft.revision_of is None:
+        raise CourseError(_("Only a revision can be discarded."))
+    if draft.status == "review":
+        raise CourseError(_("The revision is in review: wait for the training office's decision."))
+    live = draft.revision_of
+    _delete_draft(draft)
+    return live
+
+
+def _delete_draft(draft: Course) -> None:
+    if draft.quiz is not None:
+        db.session.delete(draft.quiz)  # never sat: nobody can enrol in a revision
+    db.session.delete(draft)
+    db.session.flush()
+
+
+def approve_revision(draft: Course, reviewer, comment: str = "") -> Course:
+    """Replace the live course's content with the revision's (see above); returns the live course."""
+    from . import progress, quiz
+
+    live = draft.revision_of
+    if live is None:
+        raise CourseError(_("This course is not a revision."))
+    if draft.status not in ("review", "draft", "returned"):
+        raise CourseError(_("This revision cannot be approved now."))
+    if live.status != "published":
+        raise CourseError(_("The course this revision improves is no longer published. Discard the revision "
+                            "and edit the course itself."))
+    if not draft.lessons:
+        raise CourseError(_("A course without lessons cannot be published."))
+    _check_credit(draft)
+
+    for key in COURSE_FIELDS:
+        setattr(live, key, getattr(draft, key))
+    live.authors = list(draft.authors)
+    live_lessons = {lesson.id: lesson for lesson in live.lessons}
+    ordered = []
+    for copy in list(draft.lessons):
+        target = live_lessons.pop(copy.live_lesson_id, None) if copy.live_lesson_id else None
+        if target is None:  # added by the revision: the row itself moves to the live course
+            copy.course = live
+            target = copy
+        else:
+            _copy_lesson(copy, target)
+        ordered.append(target)
+    for removed in live_lessons.values():
+        live.lessons.remove(removed)  # its LessonProgress rows go with it; Credit and certificates stay
+    for position, lesson in enumerate(ordered, start=1):
+        lesson.position = position
+        lesson.live_lesson_id = None
+    live.lessons.sort(key=lambda lesson: lesson.position)
+    quiz.copy_quiz(draft, live)
+    live.review_comment = comment.strip()
+    live.reviewed_by_id = reviewer.id
+    live.reviewed_at = utcnow()
+    _delete_draft(draft)
+    reindex(live)
+    db.session.flush()
+    progress.complete_where_done(live)
+    return live

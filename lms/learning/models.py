@@ -82,6 +82,10 @@ class Course(db.Model):
     # jieba tokens of the title, summary, tags, description and lessons, space-separated:
     # indexed by FTS5 on SQLite and by a GIN to_tsvector('simple') index on PostgreSQL.
     search_tokens: Mapped[str] = mapped_column(Text, default="")
+    # A revision (修订版) is a draft copy of a published course, edited and reviewed while the
+    # published course stays live; approving it copies it onto the live course (courses.approve_revision).
+    # Unique: one revision of a course at a time.
+    revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), unique=True)
 
     authors = relationship("Trainer", secondary=course_author, order_by="Trainer.id", backref="courses")
     lessons: Mapped[list["Lesson"]] = relationship(back_populates="course", order_by="Lesson.position",
@@ -91,6 +95,7 @@ class Course(db.Model):
     quiz = relationship("Exam", back_populates="course", uselist=False)
     created_by = relationship("User", foreign_keys=[created_by_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+    revision_of: Mapped["Course | None"] = relationship(remote_side=[id], foreign_keys=[revision_of_id])
 
     @property
     def tag_list(self) -> list[str]:
@@ -123,6 +128,8 @@ class Lesson(db.Model):
     video_url: Mapped[str | None] = mapped_column(String(500))
     video_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # In a revision: the live lesson this copy revises (None: a lesson the revision adds).
+    live_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"))
 
     course: Mapped[Course] = relationship(back_populates="lessons")
     video = relationship("Upload", foreign_keys=[video_id])

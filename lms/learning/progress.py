@@ -317,6 +317,22 @@ def _maybe_complete_course(enrollment: Enrollment, now: datetime | None = None) 
     return True
 
 
+def complete_where_done(course: Course, now: datetime | None = None) -> int:
+    """Complete the course for every learner whose required lessons are all done but whose enrolment
+    is not complete (a revision removed the lessons they had left); their quiz, where the course has
+    one, still decides. Returns how many completed."""
+    required = [lesson.id for lesson in course.lessons if lesson.required] or [lesson.id for lesson in course.lessons]
+    if not required:
+        return 0
+    done = (select(func.count()).select_from(LessonProgress)
+            .where(LessonProgress.user_id == Enrollment.user_id, LessonProgress.lesson_id.in_(required),
+                   LessonProgress.completed_at.is_not(None))
+            .correlate(Enrollment).scalar_subquery())
+    pending = db.session.scalars(select(Enrollment).where(
+        Enrollment.course_id == course.id, Enrollment.completed_at.is_(None), done == len(required))).all()
+    return sum(1 for enrollment in pending if _maybe_complete_course(enrollment, now))
+
+
 def quiz_graded(attempt, now: datetime | None = None) -> bool:
     """A course quiz attempt was graded (by a submit or at its deadline): a pass completes the course."""
     if not attempt.passed or attempt.exam.course_id is None:

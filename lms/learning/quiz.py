@@ -126,6 +126,28 @@ def set_quiz(course: Course, settings: QuizSettings | None) -> Exam | None:
     return quiz
 
 
+QUIZ_SETTINGS = ("subject_id", "topics", "sections", "duration_minutes", "pass_percent", "pass_score",
+                 "max_attempts", "active")
+
+
+def copy_quiz(source: Course, target: Course) -> None:
+    """Give `target` the quiz settings of `source` as they stand (a course revision and its live course);
+    `target` keeps its own Exam row, so attempts already made stay with it. No quiz on `source`: the
+    target's quiz, if any, is switched off."""
+    if source.quiz is None:
+        if target.quiz is not None:
+            target.quiz.active = False
+        return
+    quiz = target.quiz
+    if quiz is None:
+        quiz = Exam(code=f"course-{target.id}-quiz", kind="course", course=target, topic_mix={}, difficulty_mix={})
+        db.session.add(quiz)
+    for key in QUIZ_SETTINGS:
+        setattr(quiz, key, getattr(source.quiz, key))
+    quiz.name = _("End-of-course quiz: %(title)s", title=target.title)
+    db.session.flush()
+
+
 def active_quiz(course: Course) -> Exam | None:
     quiz = course.quiz
     return quiz if quiz is not None and quiz.active else None

@@ -16,6 +16,7 @@ from ..auth.scope import (
     can_edit_course,
     can_grant_quiz_attempt,
     can_review_courses,
+    can_revise_course,
     can_see_progress,
     can_see_unit,
     can_view_course,
@@ -108,7 +109,9 @@ def course(course_id):
                            percent_score=quiz.percent_score,
                            rating_form=rating_form, show_comments=show_comments, form=ConfirmForm(),
                            review_form=ReviewForm(), can_edit=can_edit_course(current_user, course),
-                           can_review=can_review_courses(current_user))
+                           can_review=can_review_courses(current_user),
+                           can_revise=can_revise_course(current_user, course),
+                           revision=domain.open_revision(course) if course.status == "published" else None)
 
 
 @bp.route("/courses/<int:course_id>/enroll", methods=["POST"])
@@ -441,6 +444,15 @@ def _load_editable(course_id: int) -> Course:
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required("trainer", "office", "admin")
 def edit_course(course_id):
+    course = get_or_404(Course, course_id)
+    if can_view_course(current_user, course) and not can_edit_course(current_user, course) \
+            and can_revise_course(current_user, course):
+        revision = domain.open_revision(course)
+        if revision is not None:
+            return redirect(url_for(".edit_course", course_id=revision.id))
+        flash(_("This course is published, so learners are studying it. To change it, start a revision: "
+                "the published version stays live until the revision is approved."), "info")
+        return redirect(url_for(".course", course_id=course.id, _anchor="revise"))
     course = _load_editable(course_id)
     form = CourseForm(obj=course)
     if request.method == "GET":
@@ -512,6 +524,42 @@ def _quiz_settings(form: QuizForm) -> quiz.QuizSettings:
     return quiz.QuizSettings(subject=db.session.get(ExamSubject, subject_ids.pop()), topics=[t for _sid, t in picked],
                              questions=form.questions.data or 10, pass_percent=form.pass_percent.data or 60,
                              retries=form.retries.data)
+
+
+@bp.route("/courses/<int:course_id>/revise", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def revise(course_id):
+    """Start a revision of a published course, or continue the one in progress."""
+    course = _load_course(course_id)
+    if not can_revise_course(current_user, course):
+        abort(403)
+    revision = domain.open_revision(course)
+    if revision is not None:
+        flash(_("This course already has a revision in progress: continue that one."), "info")
+        return redirect(url_for(".edit_course", course_id=revision.id))
+    try:
+        revision = domain.start_revision(course, current_user)
+    except domain.CourseError as exc:
+        discard()
+        flash(str(exc), "danger")
+        return redirect(url_for(".course", course_id=course.id))
+    flash(_("Revision started. Learners keep studying the published version until the revision is "
+            "approved."), "success")
+    return redirect(url_for(".edit_course", course_id=revision.id))
+
+
+@bp.route("/courses/<int:course_id>/discard-revision", methods=["POST"])
+@roles_required("trainer", "office", "admin")
+def discard_revision(course_id):
+    draft = _load_editable(course_id)
+    try:
+        live = domain.discard_revision(draft)
+    except domain.CourseError as exc:
+        discard()
+        flash(str(exc), "danger")
+        return redirect(url_for(".edit_course", course_id=draft.id))
+    flash(_("Revision discarded. The published course is unchanged."), "success")
+    return redirect(url_for(".course", course_id=live.id))
 
 
 @bp.route("/courses/<int:course_id>/submit", methods=["POST"])
@@ -630,7 +678,11 @@ def review(course_id):
         abort(400)
     action = request.form.get("action")
     try:
-        if action == "publish":
+        if action == "publish" and course.revision_of_id is not None:
+            course = domain.approve_revision(course, current_user, form.comment.data or "")
+            flash(_("Revision approved: the published course now shows it. Learners keep their progress."),
+                  "success")
+        elif action == "publish":
             domain.publish_course(course, current_user, form.comment.data or "")
             flash(_("Published: workers can now find and study it."), "success")
         elif action == "return":

@@ -126,7 +126,8 @@ def _checked(args, name, model, allowed, label, errors) -> int | None:
 
 def choices(viewer: User, f: Filters) -> dict:
     """The options of the filter form."""
-    courses = db.session.execute(select(Course.id, Course.title).order_by(Course.title)).all()
+    courses = db.session.execute(select(Course.id, Course.title)  # a revision is no course of its own
+                                 .where(Course.revision_of_id.is_(None)).order_by(Course.title)).all()
     exams = db.session.execute(select(Exam.id, Exam.name).order_by(Exam.id)).all()
     trainings = allowed_trainings(viewer).with_only_columns(Training.id, Training.title, Training.level)
     lo, hi = f.utc_bounds()
