@@ -56,6 +56,8 @@ NOT_DISTRICT_RECORDS = {
     "learning.move_lesson": "city-wide course library",
     "learning.assign": "city-wide course; the workers it is assigned to are chosen within scope",
     "learning.edit_quiz": "city-wide course library",
+    "learning.revise": "city-wide course library; its authors revise it",
+    "learning.discard_revision": "city-wide course library; its authors discard their revision",
     "learning.start_quiz": "city-wide course; a worker starts its quiz for themself",
     # The org tree is managed by admins only: every office gets 403 whatever the id (checked below).
     "orgs.edit": "admin only",
