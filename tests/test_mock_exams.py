@@ -238,7 +238,8 @@ def test_answers_survive_reload_and_late_saves_never_overwrite(app, client, exam
     login(other, "worker_a")
     assert start_http(app, other, exam_id) == attempt_id
     state = other.get(f"/mock/attempts/{attempt_id}/state.json").json
-    assert state["answers"] == {"1": {"response": "B", "seq": 100}, "6": {"response": "AC", "seq": 5}}
+    assert state["answers"] == {"1": {"response": "B", "seq": 100, "flagged": False},
+                                "6": {"response": "AC", "seq": 5, "flagged": False}}
 
 
 def test_one_request_saves_many_answers_and_rejects_only_the_bad_ones(app, client, exam_id):
@@ -261,8 +262,9 @@ def test_one_request_saves_many_answers_and_rejects_only_the_bad_ones(app, clien
     assert set(r.json["rejected"]) == {"2", "99", "4", ""}
     assert client.post(url, json={"answers": batch}, headers=headers).json["saved"] == {"1": 11, "3": 50, "6": 10}
     state = client.get(f"/mock/attempts/{attempt_id}/state.json").json
-    assert state["answers"] == {"1": {"response": "C", "seq": 11}, "3": {"response": "D", "seq": 50},
-                                "6": {"response": "AC", "seq": 10}}
+    assert state["answers"] == {"1": {"response": "C", "seq": 11, "flagged": False},
+                                "3": {"response": "D", "seq": 50, "flagged": False},
+                                "6": {"response": "AC", "seq": 10, "flagged": False}}
     for bad in ({"answers": []}, {"answers": "1"}, {"answers": [{"item": "1", "response": "A", "seq": 99}] * 501}):
         r = client.post(url, json=bad, headers=headers)
         assert r.status_code == 400 and r.json["error"]

@@ -106,7 +106,8 @@ def test_a_throw_away_type_is_taken_graded_and_shown_like_any_other(app, client,
     assert bad.status_code == 400 and "number" in bad.get_data(as_text=True)  # cleaned by the type
     assert save_http(client, attempt_id, "2", "7", 2).json["seq"] == 2
     state = client.get(f"/mock/attempts/{attempt_id}/state.json").json
-    assert state["answers"] == {"1": {"response": "12.50", "seq": 1}, "2": {"response": "7", "seq": 2}}
+    assert state["answers"] == {"1": {"response": "12.50", "seq": 1, "flagged": False},
+                                "2": {"response": "7", "seq": 2, "flagged": False}}
 
     r = post_form(client, f"/mock/attempts/{attempt_id}/submit", page=f"/mock/attempts/{attempt_id}")
     assert r.status_code == 302

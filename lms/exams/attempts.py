@@ -159,10 +159,11 @@ def save(attempt: Attempt, item_key: str, response, seq: int, now: datetime | No
 
 def save_many(attempt_id: int, entries: list, user_id: int | None = None,
               now: datetime | None = None) -> tuple[dict[str, int], dict[str, str]]:
-    """Store each save ({"item", "response", "seq"}) unless a newer save of its item (higher seq) is
-    already stored, in the caller's transaction. Idempotent: the same save twice, or an old save
-    arriving late, changes nothing. Each save stands alone: a bad one is rejected with its reason
-    and the others are stored.
+    """Store each save ({"item", "response", "seq"}, and "flagged": true/false when the candidate
+    flagged the item for review or took the flag off; without it the stored flag stays) unless a
+    newer save of its item (higher seq) is already stored, in the caller's transaction.
+    Idempotent: the same save twice, or an old save arriving late, changes nothing. Each save
+    stands alone: a bad one is rejected with its reason and the others are stored.
 
     Returns (stored, rejected): item → the seq stored now for every good save (its own, or a newer
     one already there), item → why for every rejected one. Raises DeadlinePassed after the
@@ -187,7 +188,7 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
     if keys is None:  # an attempt started before answer_keys existed
         keys = answer_keys(db.session.scalar(select(Attempt.paper).where(Attempt.id == attempt_id)))
 
-    wanted: dict[str, tuple[int, object]] = {}   # item → (seq, value): the newest save of each item
+    wanted: dict[str, tuple[int, object, bool | None]] = {}   # item → (seq, value, flagged): its newest save
     rejected: dict[str, str] = {}
     for entry in entries:
         item = str(entry.get("item", "")) if isinstance(entry, dict) else ""
@@ -201,35 +202,42 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
             if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
                 raise AttemptError(_("A save needs a positive sequence number."))
             value = clean_response(answer_key, entry.get("response"))
+            flagged = entry.get("flagged")
+            if flagged is not None and not isinstance(flagged, bool):
+                raise AttemptError(_("A flag is true or false."))
         except AttemptError as exc:
             rejected[item] = str(exc)
             continue
         if item not in wanted or seq > wanted[item][0]:
-            wanted[item] = (seq, value)
+            wanted[item] = (seq, value, flagged)
     for item in rejected:
         wanted.pop(item, None)  # an item with a bad save in the batch waits for a good one
     if not wanted:
         return {}, rejected
 
-    there = dict(db.session.execute(select(AttemptAnswer.item, AttemptAnswer.seq).where(
-        AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item.in_(wanted))).all())
+    there = {row.item: row for row in db.session.execute(
+        select(AttemptAnswer.item, AttemptAnswer.seq, AttemptAnswer.flagged).where(
+            AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item.in_(wanted)))}
     stored: dict[str, int] = {}
     updates, inserts = [], []
-    for item, (seq, value) in wanted.items():
-        if item in there and there[item] >= seq:
-            stored[item] = there[item]  # a newer (or the same) save is already there
+    for item, (seq, value, flagged) in wanted.items():
+        old = there.get(item)
+        if old is not None and old.seq >= seq:
+            stored[item] = old.seq  # a newer (or the same) save is already there
             continue
         stored[item] = seq
-        if item in there:
-            updates.append({"k_item": item, "v_response": value, "v_seq": seq, "v_saved_at": now})
+        if old is not None:
+            updates.append({"k_item": item, "v_response": value, "v_seq": seq, "v_saved_at": now,
+                            "v_flagged": old.flagged if flagged is None else flagged})
         else:
-            inserts.append({"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now})
+            inserts.append({"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now,
+                            "flagged": bool(flagged)})
     table = AttemptAnswer.__table__
     if updates:
         db.session.execute(update(table).where(table.c.attempt_id == attempt_id, table.c.item == bindparam("k_item"),
                                                table.c.seq < bindparam("v_seq"))
                            .values(response=bindparam("v_response"), seq=bindparam("v_seq"),
-                                   saved_at=bindparam("v_saved_at")), updates)
+                                   saved_at=bindparam("v_saved_at"), flagged=bindparam("v_flagged")), updates)
     if inserts:
         db.session.execute(insert(table), inserts)
     return stored, rejected
@@ -363,3 +371,18 @@ def topic_scores(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> list[di
             row[0] += answers[key].score
         row[1] += Decimal(str(item["points"]))
     return [{"topic": t, "score": s, "max": m} for t, (s, m) in sorted(totals.items())]
+
+
+def wrong_items(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> set[str]:
+    """Items scored below their points (wrong, or a multiple choice only partly right). Written
+    answers still awaiting marking are not among them."""
+    items = attempt.paper["items"]
+    return {k for k in answerable(attempt) if k in answers and answers[k].score is not None
+            and answers[k].score < Decimal(str(items[k]["points"]))}
+
+
+def shown_items(attempt: Attempt, wrong: set[str], wrong_only: bool, topic: str | None) -> set[str]:
+    """The items the result page shows under its filters: only the wrong ones, only one topic."""
+    items = attempt.paper["items"]
+    return {k for k in answerable(attempt)
+            if (not wrong_only or k in wrong) and (topic is None or items[k].get("topic") == topic)}

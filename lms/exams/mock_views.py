@@ -135,7 +135,8 @@ def attempt(attempt_id):
 def state(attempt_id):
     """What the server holds: the acknowledged answers, the deadline and the server's clock."""
     attempt = _my_attempt(attempt_id, defer(Attempt.paper))
-    answers = {a.item: {"response": a.response, "seq": a.seq} for a in attempts.saved_answers(attempt).values()}
+    answers = {a.item: {"response": a.response, "seq": a.seq, "flagged": a.flagged}
+               for a in attempts.saved_answers(attempt).values()}
     response = jsonify({"status": attempt.status, "answers": answers, "deadline": attempt.deadline_at.isoformat() + "Z",
                         "now": utcnow().isoformat() + "Z"})
     response.headers["Cache-Control"] = "no-store"
@@ -195,9 +196,17 @@ def result(attempt_id):
             abort(404)
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     answers = attempts.saved_answers(attempt)
+    topics = attempts.topic_scores(attempt, answers)
+    # The filters are query arguments (the page works without JavaScript; result.js applies them at once).
+    wrong_only = request.args.get("wrong") == "1"
+    topic = request.args.get("topic") or None
+    if topic not in {t["topic"] for t in topics}:
+        topic = None
+    wrong = attempts.wrong_items(attempt, answers)
     return render_template("mock/result.html", attempt=attempt, answers=answers,
-                           sections=attempts.section_scores(attempt, answers),
-                           topics=attempts.topic_scores(attempt, answers))
+                           sections=attempts.section_scores(attempt, answers), topics=topics, wrong=wrong,
+                           shown=attempts.shown_items(attempt, wrong, wrong_only, topic), wrong_only=wrong_only,
+                           topic=topic, total=len(attempts.answerable(attempt)))
 
 
 # --- mistakes book and practice ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import expression
 
 from ..database import one_of, utcnow
 from ..extensions import db
@@ -220,6 +221,8 @@ class AttemptAnswer(db.Model):
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     saved_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    # "标记": the candidate flagged the item to come back to; saved with the response, under its seq.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     marked_at: Mapped[object | None] = mapped_column(DateTime)
     feedback: Mapped[str] = mapped_column(Text, default="")

@@ -2,6 +2,9 @@
 // resent until the server acknowledges it (after a lost connection, a reload or a server
 // restart too). Each save carries a sequence number that only grows, so the server never lets
 // an older save overwrite a newer one. The server holds the deadline; this clock only shows it.
+// A save carries the item's whole state: its response and its "标记" flag (flagged for review).
+// The answer sheet (答题卡) shows every item answered / unanswered / flagged and jumps to it; the
+// paper can be read one question per screen; submitting first lists what is still unanswered.
 (function () {
   "use strict";
   var root = document.getElementById("exam");
@@ -12,6 +15,7 @@
   var stateUrl = root.getAttribute("data-state-url");
   var resultUrl = root.getAttribute("data-result-url");
   var indicator = document.getElementById("save-indicator");
+  var items = Array.prototype.slice.call(document.querySelectorAll(".exam-item"));  // paper order
   var storeKey = "lms-attempt-" + attemptId;
   var seqKey = storeKey + "-seq";
   var deadline = Date.parse(root.getAttribute("data-deadline"));
@@ -24,7 +28,8 @@
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
   }
-  var pending = load();         // item → {response, seq}: not yet acknowledged
+  var pending = load();         // item → {response, flagged, seq}: not yet acknowledged
+  var flags = {};               // item → true: flagged for review
   function persist() {
     try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* private mode: memory only */ }
   }
@@ -47,7 +52,7 @@
       indicator.className = "badge bg-warning text-dark";
     }
     indicator.setAttribute("data-pending", String(n));
-    document.querySelectorAll(".exam-item").forEach(function (el) {
+    items.forEach(function (el) {
       var key = el.getAttribute("data-item");
       var status = el.querySelector(".item-status");
       status.textContent = pending[key] ? "…" : (rejected[key] ? "!" : "");
@@ -82,6 +87,117 @@
     });
   }
 
+  // --- the flag and the answer sheet -------------------------------------------------------------------
+  function answered(el) {
+    var response = readItem(el);
+    return response !== null && response !== undefined && String(response).trim() !== "";
+  }
+  function writeFlag(el, on) {
+    var key = el.getAttribute("data-item");
+    if (on) { flags[key] = true; } else { delete flags[key]; }
+    el.classList.toggle("is-flagged", !!on);
+    var button = document.getElementById("flag-" + key);
+    if (button) { button.setAttribute("aria-pressed", on ? "true" : "false"); }
+  }
+  var sheetBody = document.getElementById("sheet-body");
+  var summary = document.getElementById("sheet-summary");
+  var shortCount = document.querySelector(".sheet-done-short");
+  // Show one item's cell (or every cell) as answered / unanswered / flagged, and the count answered.
+  function showSheet(only) {
+    (only ? [only] : items).forEach(function (el) {
+      var key = el.getAttribute("data-item");
+      var cell = document.getElementById("sheet-" + key);
+      if (!cell) { return; }
+      var done = answered(el), flagged = !!flags[key];
+      el.setAttribute("data-answered", done ? "1" : "0");
+      cell.classList.toggle("is-answered", done);
+      cell.classList.toggle("is-flagged", flagged);
+      cell.querySelector(".sheet-state").textContent = " " + sheetBody.getAttribute(
+        "data-" + (done ? "answered" : "unanswered") + (flagged ? "-flagged" : ""));
+    });
+    var n = items.filter(function (el) { return el.getAttribute("data-answered") === "1"; }).length;
+    summary.textContent = summary.getAttribute("data-text").replace("%(done)s", n).replace("%(n)s", items.length);
+    if (shortCount) { shortCount.textContent = n + "/" + items.length; }
+  }
+  items.forEach(function (el) {
+    var button = document.getElementById("flag-" + el.getAttribute("data-item"));
+    if (button) {
+      button.addEventListener("click", function () {
+        writeFlag(el, !flags[el.getAttribute("data-item")]);
+        changed(el);
+      });
+    }
+  });
+
+  // --- moving about: jump to a question, one question per screen ------------------------------------------
+  var oneKey = "lms-exam-one-by-one";  // the reader's choice, for every paper on this device
+  var atKey = storeKey + "-at";        // where the reader is on this paper
+  var oneSwitch = document.getElementById("one-by-one");
+  var pager = document.getElementById("exam-pager");
+  var position = document.getElementById("pager-position");
+  var current = 0;
+  try {
+    oneSwitch.checked = localStorage.getItem(oneKey) === "1";
+    current = Math.min(Math.max(parseInt(localStorage.getItem(atKey) || "0", 10) || 0, 0), items.length - 1);
+  } catch (e) { /* private mode */ }
+  function layout() {
+    var one = oneSwitch.checked;
+    var here = items[current];
+    root.classList.toggle("one-by-one", one);
+    items.forEach(function (el, i) { el.hidden = one && i !== current; });
+    document.querySelectorAll(".exam-case, .exam-section").forEach(function (box) {
+      box.hidden = one && !box.contains(here);
+    });
+    pager.hidden = !one;
+    position.textContent = position.getAttribute("data-text").replace("%(i)s", current + 1).replace("%(n)s", items.length);
+    document.getElementById("prev-item").disabled = current === 0;
+    document.getElementById("next-item").disabled = current === items.length - 1;
+    document.querySelectorAll(".sheet-cell.is-current").forEach(function (c) {
+      c.classList.remove("is-current"); c.removeAttribute("aria-current");
+    });
+    var cell = document.getElementById("sheet-" + here.getAttribute("data-item"));
+    if (one && cell) { cell.classList.add("is-current"); cell.setAttribute("aria-current", "step"); }
+  }
+  function goTo(index) {
+    current = index;
+    try { localStorage.setItem(atKey, String(current)); } catch (e) { /* ignore */ }
+    layout();
+    var el = items[current];
+    el.scrollIntoView({ block: "start" });
+    el.focus({ preventScroll: true });
+  }
+  function jump(key) {
+    var index = items.indexOf(document.getElementById("item-" + key));
+    if (index >= 0) { goTo(index); }
+  }
+  oneSwitch.addEventListener("change", function () {
+    try { localStorage.setItem(oneKey, oneSwitch.checked ? "1" : "0"); } catch (e) { /* ignore */ }
+    layout();
+  });
+  document.getElementById("prev-item").addEventListener("click", function () { if (current > 0) { goTo(current - 1); } });
+  document.getElementById("next-item").addEventListener("click", function () {
+    if (current < items.length - 1) { goTo(current + 1); }
+  });
+  // A question number, on the answer sheet or in the submit dialog: close what covers the paper, then go.
+  var sheet = document.getElementById("answer-sheet");
+  var dialog = document.getElementById("submit-dialog");
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-sheet]");
+    if (!link) { return; }
+    event.preventDefault();
+    var key = link.getAttribute("data-sheet");
+    if (dialog.open) { dialog.close(); }
+    if (sheet.classList.contains("show") && window.bootstrap) {
+      // after the panel has gone (and given the focus back to its button), the question takes it
+      sheet.addEventListener("hidden.bs.offcanvas", function () { setTimeout(function () { jump(key); }, 0); },
+                             { once: true });
+      window.bootstrap.Offcanvas.getOrCreateInstance(sheet).hide();
+    } else {
+      jump(key);
+    }
+  });
+  layout();
+
   // --- sending ---------------------------------------------------------------------------------------
   // One save request at a time, carrying every answer not yet acknowledged. Answers changed while it
   // is on its way go in the next one. A slow server thus gets fewer, fuller requests, never a queue of
@@ -90,12 +206,14 @@
   var rejected = {};            // item → why the server refused its answer (shown on the item)
   function flush() {
     if (closed || sending) { return; }
-    var items = Object.keys(pending);
-    if (!items.length) { return; }
+    var keys = Object.keys(pending);
+    if (!keys.length) { return; }
     var sent = {};
-    var answers = items.map(function (item) {
+    var answers = keys.map(function (item) {
       sent[item] = pending[item].seq;
-      return { item: item, response: pending[item].response, seq: pending[item].seq };
+      var save = { item: item, response: pending[item].response, seq: pending[item].seq };
+      if (typeof pending[item].flagged === "boolean") { save.flagged = pending[item].flagged; }
+      return save;
     });
     sending = true;
     fetch(saveUrl, {
@@ -147,12 +265,13 @@
   function changed(el) {
     if (closed) { return; }
     var item = el.getAttribute("data-item");
-    pending[item] = { response: readItem(el), seq: nextSeq() };
+    pending[item] = { response: readItem(el), flagged: !!flags[item], seq: nextSeq() };
     persist();
     showIndicator();
+    showSheet(el);
     flush();
   }
-  document.querySelectorAll(".exam-item").forEach(function (el) {
+  items.forEach(function (el) {
     var timer = null;
     el.querySelectorAll(".answer-input").forEach(function (input) {
       if (input.tagName === "TEXTAREA" || input.type === "text" || input.type === "number") {
@@ -176,17 +295,19 @@
       clockOffset = Date.parse(state.now) - Date.now();
       deadline = Date.parse(state.deadline);
       var answers = state.answers || {};
-      document.querySelectorAll(".exam-item").forEach(function (el) {
+      items.forEach(function (el) {
         var item = el.getAttribute("data-item");
         var server = answers[item];
         var local = pending[item];
         if (local && (!server || local.seq > server.seq)) {
           writeItem(el, local.response);
+          writeFlag(el, typeof local.flagged === "boolean" ? local.flagged : !!(server && server.flagged));
         } else {
           if (local) { delete pending[item]; }
-          if (server) { writeItem(el, server.response); }
+          if (server) { writeItem(el, server.response); writeFlag(el, !!server.flagged); }
         }
       });
+      showSheet();
       persist();
       showIndicator();
       root.setAttribute("data-ready", "1");
@@ -196,10 +317,11 @@
       // meanwhile are saved as usual), and ask again for the server's answers until it answers.
       if (!shownLocal) {
         shownLocal = true;
-        document.querySelectorAll(".exam-item").forEach(function (el) {
+        items.forEach(function (el) {
           var local = pending[el.getAttribute("data-item")];
-          if (local) { writeItem(el, local.response); }
+          if (local) { writeItem(el, local.response); writeFlag(el, !!local.flagged); }
         });
+        showSheet();
         root.setAttribute("data-ready", "1");
       }
       showIndicator();
@@ -211,7 +333,6 @@
 
   // --- the clock and submitting ------------------------------------------------------------------------------
   var form = document.getElementById("submit-form");
-  var button = document.getElementById("submit-exam");
   var submitting = false;
   function submitNow() {
     if (submitting) { return; }
@@ -226,12 +347,48 @@
       setTimeout(check, 200);
     })();
   }
+  var confirmButton = document.getElementById("submit-confirm");
+  var confirmLabel = confirmButton.textContent;
+  var waitNote = document.getElementById("submit-wait");
+  // A list of question numbers in the dialog, each a link to its question.
+  function listLinks(boxId, textId, keys) {
+    var box = document.getElementById(boxId);
+    var text = document.getElementById(textId);
+    box.parentNode.hidden = !keys.length;
+    text.textContent = text.getAttribute("data-text").replace("%(n)s", keys.length);
+    box.textContent = "";
+    keys.forEach(function (key) {
+      var a = document.createElement("a");
+      a.href = "#item-" + key;
+      a.className = "sheet-cell";
+      a.setAttribute("data-sheet", key);
+      a.setAttribute("aria-label", sheetBody.getAttribute("data-label").replace("%(no)s", key));
+      a.textContent = key;
+      box.appendChild(a);
+    });
+  }
   form.addEventListener("submit", function (event) {
     if (submitting) { return; }
     event.preventDefault();
-    if (!window.confirm(button.getAttribute("data-confirm"))) { return; }
+    var open = items.filter(function (el) { return !answered(el); }).map(function (el) { return el.getAttribute("data-item"); });
+    listLinks("unanswered-links", "unanswered-text", open);
+    listLinks("flagged-links", "flagged-text", Object.keys(flags).sort(function (a, b) {
+      return items.indexOf(document.getElementById("item-" + a)) - items.indexOf(document.getElementById("item-" + b));
+    }));
+    document.getElementById("all-answered").hidden = open.length > 0;
+    waitNote.hidden = true;
+    confirmButton.disabled = false;
+    confirmButton.textContent = confirmLabel;
+    dialog.showModal();
+  });
+  document.getElementById("submit-cancel").addEventListener("click", function () { dialog.close(); });
+  confirmButton.addEventListener("click", function () {
+    confirmButton.disabled = true;
+    confirmButton.textContent = confirmButton.getAttribute("data-saving");
     waitForSaves(8000, function () {
-      if (Object.keys(pending).length) { window.alert(button.getAttribute("data-wait")); return; }
+      confirmButton.disabled = false;
+      confirmButton.textContent = confirmLabel;
+      if (Object.keys(pending).length) { waitNote.hidden = false; return; }
       submitNow();
     });
   });
