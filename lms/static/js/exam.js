@@ -163,7 +163,7 @@
     try { localStorage.setItem(atKey, String(current)); } catch (e) { /* ignore */ }
     layout();
     var el = items[current];
-    el.scrollIntoView({ block: "start" });
+    el.scrollIntoView({ block: "start", behavior: "instant" });  // a jump, not a long smooth scroll
     el.focus({ preventScroll: true });
   }
   function jump(key) {
