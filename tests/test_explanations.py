@@ -308,9 +308,9 @@ def _make_exam(app):
         return exam.id, subject.id
 
 
-CARD = re.compile(r'id="result-([\d.]+)".*?<ul class="list-unstyled">(.*?)</ul>.*?class="right-answer">([^<]*)<'
+CARD = re.compile(r'id="result-([\d.]+)".*?<ul class="list-unstyled[^"]*">(.*?)</ul>.*?class="right-answer">([^<]*)<'
                   r'.*?class="alert alert-light markdown mb-1 explanation">(.*?)</div>', re.S)
-OPTION = re.compile(r"<li[^>]*>([A-H])\. ([^<]*)</li>")
+OPTION = re.compile(r"<li[^>]*>\s*([A-H])\. ([^<]*?)\s*<")  # an option's text, before any mark beside it
 
 
 def _check_agreement(options: dict, right: str, explanation: str, kind: str):
