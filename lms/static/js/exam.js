@@ -143,6 +143,7 @@
   function layout() {
     var one = oneSwitch.checked;
     var here = items[current];
+    if (!here) { return; }
     root.classList.toggle("one-by-one", one);
     items.forEach(function (el, i) { el.hidden = one && i !== current; });
     document.querySelectorAll(".exam-case, .exam-section").forEach(function (box) {
