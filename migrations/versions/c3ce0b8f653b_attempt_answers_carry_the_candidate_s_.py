@@ -1,7 +1,7 @@
 """attempt answers carry the candidate's flag for review ("标记"), saved with the answer under its seq
 
 Revision ID: c3ce0b8f653b
-Revises: 7d3c2a91e5b4
+Revises: b1ef236180d6
 Create Date: 2026-12-07 15:17:07.886007
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3ce0b8f653b'
-down_revision = '7d3c2a91e5b4'
+down_revision = 'b1ef236180d6'
 branch_labels = None
 depends_on = None
 
