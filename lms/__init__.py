@@ -172,7 +172,7 @@ def _init_templates(app: Flask) -> None:
         """A question type's partial as a module: its take(item, key) and result(item, answer) macros."""
         return app.jinja_env.get_template(qtypes.get(name).template).module
 
-    app.jinja_env.globals.update(question_type=qtypes.get, type_partial=type_partial)
+    app.jinja_env.globals.update(question_type=qtypes.get, question_types=qtypes.names, type_partial=type_partial)
 
     @app.template_filter("datetime")
     def _datetime(value, fmt="yyyy-MM-dd HH:mm"):

@@ -15,7 +15,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..auth.forms import MultiCheckboxField
 from . import qtypes
 from .bank import OPTION_LETTERS as LETTERS
 from .interchange import FORMATS
@@ -54,19 +53,25 @@ class QuestionForm(FlaskForm):
     topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
     difficulty = SelectField(_l("Difficulty"), coerce=int, choices=list(DIFFICULTIES.items()), default=2)
     stem = TextAreaField(_l("Stem"), validators=[DataRequired()], render_kw={"rows": 6})
-    answer_single = SelectField(_l("Right answer"), choices=[("", "—")] + [(k, k) for k in LETTERS],
-                                validators=[Optional()])
-    answer_multiple = MultiCheckboxField(_l("Right answers"), choices=[(k, k) for k in LETTERS])
-    answer_judge = SelectField(_l("Right answer"), choices=[("true", _l("True")), ("false", _l("False"))],
-                               validators=[Optional()])
-    points = StringField(_l("Points"), validators=[Length(max=10)])
-    reference = TextAreaField(_l("Marking points"), render_kw={"rows": 5})
+    # The answer fields are the type's own (QuestionType.form_fields(), added by question_form()). The option
+    # fields (Option A …) and the case parts stay here: the pages of every type read them.
     explanation = TextAreaField(_l("Explanation"), render_kw={"rows": 5})
     source = StringField(_l("Source"), validators=[Length(max=200)])
     law = StringField(_l("Law or policy"), validators=[Length(max=200)])
     law_in_force = DateField(_l("In force since"), validators=[Optional()])
     parts = FieldList(FormField(PartForm), min_entries=0)
     add_part = SubmitField(_l("Add a part"))
+
+
+_FORMS: dict = {}  # question type object → its form class
+
+
+def question_form(qtype: str) -> type[QuestionForm]:
+    """The question form of type `qtype`: QuestionForm with the type's own fields (QuestionType.form_fields())."""
+    kind = qtypes.get(qtype)
+    if kind not in _FORMS:
+        _FORMS[kind] = type(f"{kind.name.title()}QuestionForm", (QuestionForm,), kind.form_fields())
+    return _FORMS[kind]
 
 
 def options_of(form) -> list[dict]:
@@ -104,13 +109,12 @@ def question_data(form: QuestionForm, qtype: str) -> dict:
 def fill_form(form: QuestionForm, question) -> None:
     """Show an existing question in the form (GET of the edit page)."""
     form.subject_id.data = question.subject_id
-    for name in ("topic", "difficulty", "stem", "explanation", "reference", "source", "law", "law_in_force"):
+    for name in ("topic", "difficulty", "stem", "explanation", "source", "law", "law_in_force"):
         getattr(form, name).data = getattr(question, name)
     options = {o["key"]: o["text"] for o in question.options or []}
     for k in LETTERS:
         getattr(form, f"option_{k.lower()}").data = options.get(k, "")
     qtypes.get(question.type).to_form(form, question)
-    form.points.data = "" if question.points is None else f"{question.points.normalize():f}"
     while len(form.parts):
         form.parts.pop_entry()
     for part in question.parts:

@@ -7,6 +7,7 @@ are described for users in docs/QUESTION_FORMATS.md.
 """
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -207,31 +208,18 @@ def _gift_question(source: str, pos: int, line_at, meta: dict, meta_line: int, r
     if split != -1:
         general, body = _gift_markup(body[split + 4:], fmt), body[:split]
     data = {"stem": stem}
-    feedback: list[str] = []
-    stripped = body.strip()
-    if not stripped:
-        data["type"], data["options"], data["answer"] = "essay", [], None
-    elif stripped.startswith("#"):
-        report.add(line_at(opening), where, _("Numerical questions ({#…}) are not supported: only multiple choice, "
-                                              "true/false and essay questions are."))
-        return None
-    elif "~" in stripped:
-        if not _gift_choices(body, opening + 1, line_at, where, data, feedback, report, fmt):
+    answers = GiftBody(body, opening + 1, line_at, where, report, fmt)
+    for qtype in qtypes.all_types():  # the first type that recognises the answer part reads it
+        read = qtype.gift_read(answers) if qtype.gift else None
+        if read is False:
             return None
-    elif "=" in stripped and "->" in stripped:
-        report.add(line_at(opening), where, _("Matching questions (=…->…) are not supported: only multiple choice, "
-                                              "true/false and essay questions are."))
-        return None
+        if read is not None:
+            data.update(read)
+            break
     else:
-        value, *notes = [p for p in stripped.split("#", 2)]
-        value = value.strip().upper()
-        if value not in ("T", "TRUE", "F", "FALSE"):
-            report.add(line_at(opening), where, _("Short-answer questions ({=…} without ~) are not supported: only "
-                                                  "multiple choice, true/false and essay questions are."))
-            return None
-        data["type"], data["options"], data["answer"] = "judge", [], value in ("T", "TRUE")
-        # Moodle: the first feedback is shown for a wrong answer, the second for a right one.
-        feedback += [note for note in (_gift_markup(n, fmt) for n in reversed(notes)) if note]
+        report.add(line_at(opening), where, _unsupported_gift(answers.stripped))
+        return None
+    feedback = answers.feedback
     data["explanation"] = "\n\n".join(p for p in [general, *feedback] if p)
     _apply_meta(data, meta, meta_line, where, report)
     return ImportItem(line=start_line, data=data, external_id=title, where=where)
@@ -243,8 +231,47 @@ def _gift_markup(text: str, default: str) -> str:
     return _gift_markdown(_restore(text), fmt)
 
 
-def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedback: list, report,
-                  fmt: str = "markdown") -> bool:
+@dataclass
+class GiftBody:
+    """The answer part {…} of a GIFT question (its general feedback removed), as QuestionType.gift_read()
+    sees it: `text` still holds the GIFT escapes, `offset` is where it starts in the question's source."""
+    text: str
+    offset: int
+    line_at: Callable[[int], int]
+    where: str
+    report: ImportReport
+    fmt: str = "markdown"
+    feedback: list = field(default_factory=list)  # option and answer feedback, added to the explanation
+
+    @property
+    def stripped(self) -> str:
+        return self.text.strip()
+
+    def error(self, message: str, at: int | None = None) -> bool:
+        """Report a problem at offset `at` (the part's opening brace when None); False, for gift_read() to return."""
+        self.report.add(self.line_at(self.offset - 1 if at is None else at), self.where, message)
+        return False
+
+    def markup(self, text: str) -> str:
+        """A feedback text of the part as stored Markdown."""
+        return _gift_markup(text, self.fmt)
+
+
+def _unsupported_gift(stripped: str) -> str:
+    supported = "、".join(str(t.label) for t in qtypes.all_types() if t.gift)
+    if stripped.startswith("#"):
+        return _("Numerical questions ({#…}) are not supported: only these types are: %(types)s.", types=supported)
+    if "=" in stripped and "->" in stripped:
+        return _("Matching questions (=…->…) are not supported: only these types are: %(types)s.", types=supported)
+    return _("Short-answer questions ({=…} without ~) are not supported: only these types are: %(types)s.",
+             types=supported)
+
+
+def gift_choices(part: GiftBody) -> tuple[list[dict], list[str]] | None:
+    """The options and the right letters of a choice part (=right ~wrong ~%50%partly right), or None when a
+    problem was reported."""
+    body, offset, line_at, where, report, fmt = part.text, part.offset, part.line_at, part.where, part.report, part.fmt
+    feedback = part.feedback
     answers = []  # [marker, text, offset]
     for i, char in enumerate(body):
         if char in "~=":
@@ -253,7 +280,7 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
             answers[-1][1] += char
         elif not char.isspace():
             report.add(line_at(offset + i), where, _("Text before the first answer: every answer starts with = or ~."))
-            return False
+            return None
     ok = True
     options, weights = [], []
     for index, (marker, text, at) in enumerate(answers):
@@ -278,7 +305,7 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
             ok = False
         if index >= len(LETTERS):
             report.add(line_at(at), where, _("A question has at most %(n)d options.", n=len(OPTION_LETTERS)))
-            return False
+            return None
         key = LETTERS[index]
         options.append({"key": key, "text": answer_text})
         weights.append((marker, weight))
@@ -286,7 +313,7 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
         if note:
             feedback.append(f"{key}. {note}")
     if not ok:
-        return False
+        return None
     line = line_at(answers[0][2]) if answers else line_at(offset)
     rights = [LETTERS[i] for i, (_m, w) in enumerate(weights) if w > 0]
     equals = [LETTERS[i] for i, (m, _w) in enumerate(weights) if m == "="]
@@ -294,25 +321,23 @@ def _gift_choices(body: str, offset: int, line_at, where: str, data: dict, feedb
         if len(equals) > 1:
             report.add(line, where, _("Only one answer may be marked right with = (several right answers are "
                                       "written with weights, e.g. %(example)s).", example="~%50%"))
-            return False
+            return None
         if len(rights) > 1:
             report.add(
                 line,
                 where,
                 _("A question cannot mix a right answer (=) with partly right answers (%(example)s).", example="~%…%"),
             )
-            return False
+            return None
     elif not rights:
         report.add(line, where, _("No right answer: mark it with = or give the right answers a positive weight "
                                   "(%(example)s).", example="~%50%"))
-        return False
+        return None
     elif len(rights) == 1 and weights[LETTERS.index(rights[0])][1] < 100:
         report.add(line, where, _("A single partly right answer cannot be expressed: mark the right answer with = "
                                   "or give several right answers positive weights."))
-        return False
-    data["type"] = "single" if len(rights) == 1 else "multiple"
-    data["options"], data["answer"] = options, rights
-    return True
+        return None
+    return options, rights
 
 
 def _apply_meta(data: dict, meta: dict, line: int, where: str, report) -> None:
@@ -428,7 +453,7 @@ def parse_aiken(text: str, report: ImportReport) -> list[ImportItem]:
                 report.add(number, "ANSWER", _("The ANSWER must be letters of the options (%(keys)s).",
                                                keys="、".join(keys)))
             else:
-                qtype = "single" if len(letters) == 1 else "multiple"
+                qtype = qtypes.choice_type_for(len(letters)).name
                 items.append(ImportItem(line=start, data={"type": qtype, "stem": "\n".join(stem).strip(),
                                                           "options": options, "answer": letters}))
             reset()

@@ -241,7 +241,7 @@ def practice_view():
         if not form.validate_on_submit():
             abort(400)
         question = get_or_404(Question, request.form.get("question", type=int))
-        if question.status != "active" or question.type not in ("single", "multiple", "judge"):
+        if not practice.practisable(question):
             abort(404)
         feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form))
         return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,

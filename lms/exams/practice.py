@@ -8,7 +8,6 @@ from ..extensions import db
 from . import grading, qtypes
 from .models import ExamSubject, Mistake, Question
 
-OBJECTIVE = qtypes.names(objective=True)  # the types practice offers
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistakes book
 
 
@@ -21,9 +20,14 @@ def topics(subject: ExamSubject) -> list[str]:
     ).all()
 
 
+def practisable(question: Question) -> bool:
+    """Practice takes an answer to this question: an active question of a practisable type."""
+    return question.status == "active" and question.type in qtypes.names(practisable=True)
+
+
 def next_question(user, subject: ExamSubject | None, topic: str | None, source: str) -> Question | None:
     stmt = select(Question).where(
-        Question.status == "active", Question.type.in_(OBJECTIVE), Question.parent_id.is_(None)
+        Question.status == "active", Question.type.in_(qtypes.names(practisable=True)), Question.parent_id.is_(None)
     )
     if subject is not None:
         stmt = stmt.where(Question.subject_id == subject.id)

@@ -17,7 +17,15 @@ from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
 from . import bank, qtypes
 from .assembly import option_rules
-from .forms import ImportQuestionsForm, QuestionForm, StatusForm, fill_form, options_shown, question_data
+from .forms import (
+    ImportQuestionsForm,
+    QuestionForm,
+    StatusForm,
+    fill_form,
+    options_shown,
+    question_data,
+    question_form,
+)
 from .interchange import FORMATS, export_gift, import_file, imported_message, xlsx_template
 from .models import DIFFICULTIES, LEVELS, STATUSES, TYPES, ExamSubject, Question
 
@@ -80,7 +88,7 @@ def create(qtype=None):
         return render_template("exams/choose_type.html")
     if qtype not in TYPES:
         abort(404)
-    form = QuestionForm()
+    form = question_form(qtype)()
     form.subject_id.choices = _subject_choices()
     if request.method == "GET":
         form.subject_id.data = request.args.get("subject", type=int)
@@ -96,7 +104,7 @@ def edit(question_id):
     question = get_or_404(Question, question_id)
     if question.parent_id:
         return redirect(url_for(".edit", question_id=question.parent_id))
-    form = QuestionForm()
+    form = question_form(question.type)()
     form.subject_id.choices = _subject_choices()
     if request.method == "GET":
         fill_form(form, question)

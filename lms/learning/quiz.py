@@ -9,13 +9,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..errors import DomainError
-from ..exams import attempts
+from ..exams import attempts, qtypes
 from ..exams.models import Attempt, Exam, ExamSubject, Question
 from ..extensions import db
 from .models import Course, Enrollment
 
-QUIZ_TYPES = ("single", "multiple", "judge")
-POINTS = {"single": 1, "multiple": 2, "judge": 1}
 MAX_QUESTIONS = 50
 MAX_RETRIES = 20
 
@@ -37,10 +35,16 @@ class QuizSettings:
 
 # --- the bank by topic ---------------------------------------------------------------------------
 
+def quiz_types() -> list[qtypes.QuestionType]:
+    """The question types a course quiz draws (those with quiz_points), in registration order."""
+    return [t for t in qtypes.all_types() if t.quiz_points is not None]
+
+
 def topic_counts(subject_id: int | None = None) -> dict[tuple[int, str], dict[str, int]]:
     """(subject id, topic) → type → active questions a quiz can draw, for every topic of the bank."""
     stmt = (select(Question.subject_id, Question.topic, Question.type, func.count())
-            .where(Question.status == "active", Question.parent_id.is_(None), Question.type.in_(QUIZ_TYPES))
+            .where(Question.status == "active", Question.parent_id.is_(None),
+                   Question.type.in_([t.name for t in quiz_types()]))
             .group_by(Question.subject_id, Question.topic, Question.type))
     if subject_id is not None:
         stmt = stmt.where(Question.subject_id == subject_id)
@@ -53,21 +57,23 @@ def topic_counts(subject_id: int | None = None) -> dict[tuple[int, str], dict[st
 def sections_for(questions: int, available: dict[str, int]) -> list[dict]:
     """The paper's sections for `questions` items from a pool with `available` per type: mostly
     single choice, about a quarter multiple choice and one in ten true-or-false where the pool has
-    them. QuizError when the pool is too small."""
+    them (each type's quiz_share, see lms/exams/qtypes). QuizError when the pool is too small."""
     if sum(available.values()) < questions:
         raise QuizError(_("The chosen topics have %(have)d questions; the quiz needs %(need)d.",
                           have=sum(available.values()), need=questions))
-    want = {"multiple": min(available.get("multiple", 0), questions // 4),
-            "judge": min(available.get("judge", 0), questions // 10)}
-    want["single"] = questions - want["multiple"] - want["judge"]
-    short = max(0, want["single"] - available.get("single", 0))
-    want["single"] -= short
-    for qtype in ("multiple", "judge"):
-        extra = min(short, available.get(qtype, 0) - want[qtype])
-        want[qtype] += extra
+    types = quiz_types()
+    shared = [t for t in types if t.quiz_share]
+    want = {t.name: min(available.get(t.name, 0), questions // t.quiz_share) for t in shared}
+    short = questions - sum(want.values())
+    for t in types:  # the types without a share take the rest, then the others make up what is still short
+        if not t.quiz_share:
+            want[t.name] = min(short, available.get(t.name, 0))
+            short -= want[t.name]
+    for t in shared:
+        extra = min(short, available.get(t.name, 0) - want[t.name])
+        want[t.name] += extra
         short -= extra
-    return [{"type": t, "count": want[t], "points": POINTS[t], **({"partial_points": 0.5} if t == "multiple" else {})}
-            for t in QUIZ_TYPES if want[t]]
+    return [t.quiz_section(want[t.name]) for t in types if want[t.name]]
 
 
 def pass_score(sections: list[dict], percent: int) -> Decimal:

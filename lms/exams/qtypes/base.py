@@ -1,10 +1,15 @@
 """What a question type is, and the registry of them (DESIGN.md §3, §5).
 
 A question type is one object: its label, its grading (a pure function, see grading.py), how a
-response is cleaned before it is stored, what it adds to a frozen paper's item, how a response and a
-right answer read on a result page, and its template partial (`exams/types/<name>.html`, with a
-`take(item, key)` macro for the exam page and a `result(item, answer)` macro for the result page).
-Generic code asks the registry (`get(name)`) instead of branching on type names.
+response is cleaned before it is stored, what it adds to a frozen paper's item, its fields of the
+question form, its GIFT/Excel import and export, whether practice and course quizzes use it, and its
+template partial `exams/types/<name>.html` with these macros:
+  take(item, key)           the inputs on the exam page (exam.js reads them as data-read says);
+  result(item, answer)      the candidate's and the right answer on the result page;
+  practice(question)        the inputs of the practice page (named "choice"; practice_response() reads them);
+  feedback(question, fb)    the practice page's feedback: fb is practice.answer()'s dict;
+  form_fields(form)         its fields of the question form (exams/form.html imports it with context).
+Generic code asks the registry (`get(name)`, `names(...)`) instead of branching on type names.
 """
 import random
 from collections.abc import Iterator
@@ -25,7 +30,15 @@ class QuestionType:
     objective = False      # graded in full by machine: a wrong one goes into the mistakes book
     answerable = True      # takes a response itself (a case does not: its parts do)
     hand_marked = False    # a trainer marks it against the reference
+    has_options = False    # lettered options (the question form shows the option fields)
     max_text = 20_000
+    quiz_points: int | None = None  # points per question in a course quiz (None: quizzes do not draw it)
+    quiz_share: int | None = None   # a quiz draws about one in quiz_share of this type (None: the rest)
+
+    @property
+    def practisable(self) -> bool:
+        """Practice (and the mistakes book) offers it: graded right or wrong by machine, instantly."""
+        return self.objective
 
     @property
     def template(self) -> str:
@@ -48,6 +61,15 @@ class QuestionType:
         """The response in the practice page's form (its inputs are named "choice")."""
         return (form.get("choice") or "").strip() or None
 
+    def sample_response(self, item, right: bool, rng: random.Random | None = None):
+        """A right or a wrong response to paper item (or question) `item`, for demo data and tests; with
+        `rng`, a wrong one is drawn at random (it may still earn partial credit)."""
+        raise NotImplementedError(f"question type {self.name!r} has no sample response")
+
+    def quiz_section(self, count: int) -> dict:
+        """A course quiz's blueprint section of `count` questions of this type (see learning/quiz.py)."""
+        return {"type": self.name, "count": count, "points": self.quiz_points}
+
     # --- the bank ------------------------------------------------------------------------------------------
     def check(self, data: dict, complete: bool) -> list:
         """This type's rules for a question dict (bank.check_question() checks what all types share):
@@ -63,6 +85,11 @@ class QuestionType:
     # --- the question form (forms.QuestionForm) -------------------------------------------------------------
     answer_field = "stem"  # the form field that shows a problem with the answer
 
+    def form_fields(self) -> dict:
+        """This type's own fields of the question form, name → unbound WTForms field (forms.question_form()
+        adds them to QuestionForm); its partial's form_fields(form) macro shows them."""
+        return {}
+
     def from_form(self, form, data: dict) -> None:
         """Put this type's fields of the question form into the question dict `data`."""
 
@@ -70,13 +97,19 @@ class QuestionType:
         """Show this type's fields of stored `question` in the form."""
 
     # --- import and export (lms/exams/interchange.py) -----------------------------------------------------
-    gift = False               # GIFT can hold it: gift_lines() writes it
+    gift = False               # GIFT can hold it: gift_lines() writes it and gift_read() recognises it
     xlsx_words: tuple = ()     # what the Excel template's type column may say for it (besides its label)
     xlsx_refusal = None        # why a row of this type cannot be imported from Excel (a lazy string), if so
 
     def gift_lines(self, q, head: str, general: str) -> list[str]:
         """Question row `q` in GIFT: `head` is "::id::[markdown]stem", `general` the "####explanation" or ""."""
         return []
+
+    def gift_read(self, body) -> dict | bool | None:
+        """A GIFT answer part {…} read as this type (body: interchange.GiftBody): the question fields it
+        gives (type, options, answer), None when the part is not this type's form, False when it is but a
+        problem was reported (body.error())."""
+        return None
 
     def xlsx_answer(self, text: str):
         """The Answer cell as this type's answer (ValueError with a message when it cannot be one)."""
@@ -94,6 +127,7 @@ class QuestionType:
 class ChoiceType(QuestionType):
     """Options with letters; the answer is a list of right letters, shuffled per candidate."""
     objective = True
+    has_options = True
     most = 1  # letters a response may hold (None: any number)
 
     def clean(self, response, letters: str):
@@ -124,6 +158,27 @@ class ChoiceType(QuestionType):
 
     def practice_response(self, form):
         return "".join(sorted(form.getlist("choice")))
+
+    def sample_response(self, item, right, rng=None):
+        from ..grading import _get
+
+        answer, letters = _get(item, "answer") or [], [o["key"] for o in _get(item, "options") or []]
+        if right:
+            return "".join(answer)
+        if rng is not None:
+            return "".join(sorted(rng.sample(letters, k=min(self.most or 2, len(letters)))))
+        return next(k for k in letters if k not in answer)
+
+    def gift_read(self, body):
+        if "~" not in body.stripped or body.stripped.startswith("#"):
+            return None
+        from ..interchange import gift_choices
+
+        read = gift_choices(body)
+        if read is None:
+            return False
+        options, rights = read
+        return {"type": choice_type_for(len(rights)).name, "options": options, "answer": rights}
 
     def xlsx_answer(self, text):
         return [c.upper() for c in text if c.isalpha()]
@@ -173,6 +228,12 @@ def get(name) -> QuestionType:
 
 def all_types() -> Iterator[QuestionType]:
     return iter(list(REGISTRY.values()))
+
+
+def choice_type_for(n_right: int) -> ChoiceType:
+    """The first registered choice type whose answers may have `n_right` right options (imports that
+    only see options and right letters: one right → single, more → multiple)."""
+    return next(t for t in REGISTRY.values() if isinstance(t, ChoiceType) and (t.most is None or n_right <= t.most))
 
 
 def names(**flags) -> tuple[str, ...]:

@@ -17,6 +17,19 @@ class Essay(QuestionType):
     def gift_lines(self, q, head, general):
         return [f"{head}{{{general}}}"]
 
+    def gift_read(self, body):
+        return None if body.stripped else {"type": self.name, "options": [], "answer": None}
+
+    def sample_response(self, item, right, rng=None):
+        return (grading._get(item, "reference") or "按评分要点逐条作答。") if right else "不清楚。"
+
+    def form_fields(self):
+        from wtforms import StringField, TextAreaField
+        from wtforms.validators import Length
+
+        return {"points": StringField(_l("Points"), validators=[Length(max=10)]),
+                "reference": TextAreaField(_l("Marking points"), render_kw={"rows": 5})}
+
     def grade(self, question, response):
         return grading.grade_essay(question, response)
 
@@ -31,6 +44,10 @@ class Essay(QuestionType):
     def from_form(self, form, data):
         data["points"] = (form.points.data or "").strip() or None
         data["reference"] = form.reference.data or ""
+
+    def to_form(self, form, question):
+        form.points.data = "" if question.points is None else f"{question.points.normalize():f}"
+        form.reference.data = question.reference
 
     def tidy(self, out):
         out["options"], out["answer"] = [], None

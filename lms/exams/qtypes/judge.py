@@ -10,8 +10,21 @@ class Judge(QuestionType):
     name = "judge"
     label = _l("True or false")
     objective = True
+    quiz_points = 1
+    quiz_share = 10  # about one in ten of a course quiz
 
     answer_field = "answer_judge"
+
+    def form_fields(self):
+        from wtforms import SelectField
+        from wtforms.validators import Optional
+
+        return {"answer_judge": SelectField(_l("Right answer"), choices=[("true", _l("True")), ("false", _l("False"))],
+                                            validators=[Optional()])}
+
+    def sample_response(self, item, right, rng=None):
+        answer = grading._get(item, "answer")
+        return answer if right else not answer
     gift = True
     xlsx_words = ("judge", "判断", "判断题", "true/false")
     true_words = {"true", "t", "yes", "y", "对", "正确", "是", "√", "✓"}
@@ -23,6 +36,15 @@ class Judge(QuestionType):
 
     def gift_lines(self, q, head, general):
         return [f"{head}{{{'TRUE' if q.answer else 'FALSE'}{general}}}"]
+
+    def gift_read(self, body):
+        value, *notes = body.stripped.split("#", 2)
+        value = value.strip().upper()
+        if value not in ("T", "TRUE", "F", "FALSE"):
+            return None
+        # Moodle: the first feedback is shown for a wrong answer, the second for a right one.
+        body.feedback += [note for note in (body.markup(n) for n in reversed(notes)) if note]
+        return {"type": self.name, "options": [], "answer": value in ("T", "TRUE")}
 
     def xlsx_answer(self, text):
         word = text.strip().lower()

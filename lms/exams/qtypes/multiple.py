@@ -11,7 +11,19 @@ class Multiple(ChoiceType):
     in_case = True
     most = None
 
+    quiz_points = 2
+    quiz_share = 4  # about a quarter of a course quiz
+
+    def quiz_section(self, count):
+        return super().quiz_section(count) | {"partial_points": 0.5}
+
     answer_field = "answer_multiple"
+
+    def form_fields(self):
+        from ...auth.forms import MultiCheckboxField
+        from ..bank import OPTION_LETTERS
+
+        return {"answer_multiple": MultiCheckboxField(_l("Right answers"), choices=[(k, k) for k in OPTION_LETTERS])}
     xlsx_words = ("multiple", "多选", "多选题", "多项选择题")
 
     def gift_mark(self, right, n_right):

@@ -11,7 +11,18 @@ class Single(ChoiceType):
     in_case = True
     most = 1
 
+    quiz_points = 1
+
     answer_field = "answer_single"
+
+    def form_fields(self):
+        from wtforms import SelectField
+        from wtforms.validators import Optional
+
+        from ..bank import OPTION_LETTERS
+
+        return {"answer_single": SelectField(_l("Right answer"), choices=[("", "—")] + [(k, k) for k in OPTION_LETTERS],
+                                             validators=[Optional()])}
     xlsx_words = ("single", "单选", "单选题", "单项选择题")
 
     def gift_mark(self, right, n_right):
