@@ -73,7 +73,7 @@ def _courses(rng, now, learners, courses) -> int:
 def _take_quiz(rng, enrollment, course_quiz, when) -> None:
     """Sit a course's quiz as a worker would (a fresh paper each time) until it is passed or the
     retries run out; grading a pass completes the course, credits its 学时 and issues the certificate."""
-    from .exams import assembly, attempts
+    from .exams import assembly, attempts, qtypes
     from .exams.models import Attempt, AttemptAnswer
 
     blueprint, candidates = assembly.blueprint_dict(course_quiz), assembly.candidates_for(course_quiz)
@@ -97,12 +97,7 @@ def _take_quiz(rng, enrollment, course_quiz, when) -> None:
         db.session.flush()
         for key, item in paper["items"].items():
             right = rng.random() < skill + 0.15 * n  # a retry after reviewing the explanations goes better
-            if item["type"] == "judge":
-                response = item["answer"] if right else not item["answer"]
-            elif right:
-                response = "".join(item["answer"])
-            else:
-                response = next(o["key"] for o in item["options"] if o["key"] not in item["answer"])
+            response = qtypes.get(item["type"]).sample_response(item, right)
             db.session.add(AttemptAnswer(attempt_id=attempt.id, item=key, response=response, seq=1,
                                          saved_at=started + timedelta(minutes=5)))
         db.session.flush()
@@ -191,7 +186,7 @@ def _write_attendance(records) -> None:
 
 
 def _mock_exams(rng, now, learners) -> int:
-    from .exams import assembly, attempts
+    from .exams import assembly, attempts, qtypes
     from .exams.models import Attempt, AttemptAnswer, Exam
 
     exams = [e for e in db.session.scalars(select(Exam).where(Exam.active.is_(True), Exam.kind == "mock"))
@@ -217,13 +212,7 @@ def _mock_exams(rng, now, learners) -> int:
             for key, item in paper["items"].items():
                 if rng.random() < 0.05:
                     continue  # left blank
-                if item["type"] == "judge":
-                    response = item["answer"] if rng.random() < skill else not item["answer"]
-                elif rng.random() < skill:
-                    response = "".join(item["answer"])
-                else:
-                    letters = [o["key"] for o in item["options"]]
-                    response = "".join(sorted(rng.sample(letters, k=1 if item["type"] == "single" else 2)))
+                response = qtypes.get(item["type"]).sample_response(item, rng.random() < skill, rng)
                 db.session.add(AttemptAnswer(attempt_id=attempt.id, item=key, response=response, seq=1,
                                              saved_at=started + timedelta(minutes=30)))
             db.session.flush()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lms.exams import attempts
+from lms.exams import attempts, qtypes
 from lms.exams.models import Attempt, Exam, ExamSubject
 from lms.extensions import db
 from lms.learning import certificates, progress, quiz
@@ -41,13 +41,7 @@ def quiz_course(retries=1, questions=6, pass_percent=60, slug="quiz-course") -> 
 def answer_all(attempt: Attempt, right: bool) -> None:
     """Save a response to every item: the right one, or a wrong one."""
     for key, item in attempt.paper["items"].items():
-        if item["type"] == "judge":
-            response = item["answer"] if right else not item["answer"]
-        elif right:
-            response = "".join(item["answer"])
-        else:
-            response = next(o["key"] for o in item["options"] if o["key"] not in item["answer"])
-        attempts.save(attempt, key, response, 1)
+        attempts.save(attempt, key, qtypes.get(item["type"]).sample_response(item, right), 1)
 
 
 def credits(user_id: int, course: Course) -> list[Credit]:
@@ -167,12 +161,7 @@ def _sit(app, client, attempt_id, right: bool):
     token = token_of(client)
     saves = []
     for seq, (key, item) in enumerate(paper["items"].items(), start=1):
-        if item["type"] == "judge":
-            response = item["answer"] if right else not item["answer"]
-        else:
-            response = "".join(item["answer"]) if right else \
-                next(o["key"] for o in item["options"] if o["key"] not in item["answer"])
-        saves.append({"item": key, "response": response, "seq": seq})
+        saves.append({"item": key, "response": qtypes.get(item["type"]).sample_response(item, right), "seq": seq})
     r = client.post(f"/mock/attempts/{attempt_id}/answers", json={"answers": saves}, headers={"X-CSRFToken": token})
     assert r.status_code == 200 and not r.json["rejected"]
     return post_form(client, f"/mock/attempts/{attempt_id}/submit", page=f"/mock/attempts/{attempt_id}")
