@@ -1,18 +1,24 @@
 """A question type is one registered object (lms/exams/qtypes): adding one is a module, its partial and a
-registry entry. A throw-away type proves it end to end: bank row, paper, autosave, grading, result page."""
+registry entry. A throw-away type proves it end to end: bank row, paper, autosave, grading, result page,
+practice with its feedback, the question form, GIFT import and export."""
 import re
 from decimal import Decimal, InvalidOperation
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
+from wtforms import StringField
+from wtforms.validators import Length
 
-from lms.exams import grading, qtypes
+from lms.auth.models import User
+from lms.exams import grading, interchange, qtypes
 from lms.exams.models import PART_TYPES, TYPES, Attempt, AttemptAnswer, Exam, Mistake, Question
 from lms.extensions import db
+from lms.tabular import ImportReport
 
 from .conftest import login, post_form
-from .test_mock_exams import save_http, start_http, subject
+from .test_exam_bank import submit
+from .test_mock_exams import make_bank, save_http, start_http, subject
 
 # --- the throw-away type: what a new type's author writes -------------------------------------------
 
@@ -40,12 +46,54 @@ class Numeric(qtypes.QuestionType):
             raise qtypes.ResponseError("An answer to this question is a number.")
         return response.strip()
 
+    def sample_response(self, item, right, rng=None):
+        answer = _number(grading._get(item, "answer"))
+        return str(answer if right else answer + 1)
+
+    # the bank and the question form
+    answer_field = "answer_number"
+
+    def check(self, data, complete):
+        problems = super().check(data, complete)
+        if _number(data.get("answer")) is None:
+            problems.append((("answer",), "The answer of a numeric question is a number."))
+        return problems
+
+    def form_fields(self):
+        return {"answer_number": StringField("Right number", validators=[Length(max=20)])}
+
+    def from_form(self, form, data):
+        data["answer"] = (form.answer_number.data or "").strip()
+
+    def to_form(self, form, question):
+        form.answer_number.data = question.answer
+
+    # GIFT: Moodle's numerical form {#12.5}
+    gift = True
+
+    def gift_read(self, body):
+        if not body.stripped.startswith("#"):
+            return None
+        value = body.stripped[1:].split(":")[0].strip()
+        if _number(value) is None:
+            return body.error(f"{value!r} is not a number.")
+        return {"type": self.name, "options": [], "answer": value}
+
+    def gift_lines(self, q, head, general):
+        return [f"{head}{{#{q.answer}{general}}}"]
+
 
 PARTIAL = """{% import 'exams/types/_answer.html' as answer_line %}
+{% from '_macros.html' import field %}
 {% macro take(item, key) %}<div class="answer-inputs" data-read="text">
   <input class="form-control answer-input" type="text" inputmode="decimal"
          name="q-{{ key }}" id="q-{{ key }}-number"></div>{% endmacro %}
 {% macro result(it, a) %}{% call(response) answer_line.line(a, it.answer) %}{{ response }}{% endcall %}{% endmacro %}
+{% macro practice(question) %}<input class="form-control" type="text" inputmode="decimal" name="choice"
+  id="c-number">{% endmacro %}
+{% macro feedback(question, fb) %}
+  {% call(response) answer_line.verdict(fb, question.answer) %}{{ response }}{% endcall %}{% endmacro %}
+{% macro form_fields(form) %}{{ field(form.answer_number) }}{% endmacro %}
 """
 
 
@@ -128,6 +176,140 @@ def test_a_throw_away_type_is_taken_graded_and_shown_like_any_other(app, client,
     assert re.search(r'class="item-score">2(\.0)? / 2(\.0)?<', one) and re.search(
         r'class="item-score">0(\.0)? / 2', two
     )
+
+
+def _numeric_questions(n=3, status="active"):
+    s = subject("junior-general")
+    for i in range(n):
+        db.session.add(Question(external_id=f"t-num{i}", subject=s, topic="统计", type="numeric", difficulty=2,
+                                stem=f"某社区{i}号楼独居老人有几位？", status=status, answer="12.5",
+                                explanation=f"解析数值{i}：逐户核对名册。"))
+    db.session.flush()
+    return s
+
+
+def test_a_throw_away_type_is_practised_with_its_own_inputs_and_feedback(app, client, tx, numeric_type):
+    with app.app_context():
+        sid = _numeric_questions().id
+        db.session.commit()
+    login(client, "worker_a")
+    url = f"/mock/practice?subject={sid}&topic=统计"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="c-number"' in page and "12.5" not in page and "解析数值" not in page  # its input, no answer
+    qid = int(re.search(r'name="question" value="(\d+)"', page).group(1))
+
+    feedback = _feedback(client, url, qid, "7")
+    assert "alert-danger" in feedback and '<strong class="your-answer">7</strong>' in feedback
+    assert re.search(r"：12.5\s*</div>", feedback)
+    with app.app_context():  # practice is a machine-graded type's: the wrong answer is in the mistakes book
+        assert db.session.scalar(select(Mistake.question_id).where(Mistake.question_id == qid)) == qid
+
+    assert "alert-success" in _feedback(client, url, qid, "12.50")
+
+
+def test_a_throw_away_type_is_written_and_edited_in_the_question_form(app, client, tx, numeric_type):
+    login(client, "trainer")
+    url = "/exams/questions/new/numeric"
+    html = client.get(url).get_data(as_text=True)
+    assert 'name="answer_number"' in html and 'name="answer_single"' not in html and 'id="options"' not in html
+    values = {"subject_id": str(db_subject_id(app)), "topic": "统计", "stem": "独居老人几位？", "explanation": "核对。"}
+    r = submit(client, url, {**values, "answer_number": "twelve"})
+    assert r.status_code == 200 and "is a number" in r.get_data(as_text=True)  # the type's check, under its field
+    r = submit(client, url, {**values, "answer_number": "12.5"})
+    assert r.status_code == 302
+    with app.app_context():
+        question = db.session.scalar(select(Question).where(Question.type == "numeric"))
+        assert (question.answer, question.options, question.status) == ("12.5", [], "draft")
+        qid = question.id
+    edit = client.get(f"/exams/questions/{qid}/edit").get_data(as_text=True)
+    assert re.search(r'name="answer_number"[^>]*value="12.5"', edit)
+    assert submit(client, f"/exams/questions/{qid}/edit", {"answer_number": "13"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, qid).answer == "13"
+
+
+def db_subject_id(app, code="junior-general") -> int:
+    with app.app_context():
+        return subject(code).id
+
+
+def test_a_throw_away_type_is_imported_and_exported_in_gift(ctx, numeric_type):
+    s = subject("junior-general")
+    user = db.session.scalar(select(User).where(User.username == "trainer"))
+    gift = ("::num-a::独居老人有几位？{#12.5####逐户核对。}\n\n"
+            "::num-b::这是什么？{#twelve}\n\n"
+            "::m::配对{=甲->乙 =丙->丁}\n")
+    report, counts = interchange.import_file("gift", gift.encode(), "q.gift", s, "统计", user)
+    errors = [(e.row, e.message) for e in report.errors]
+    assert counts is None and errors[0] == (3, "'twelve' is not a number.")  # the type's own message, its line
+    assert errors[1][0] == 5 and "Numeric answer" in errors[1][1]  # the registry's types, the new one among them
+
+    report, counts = interchange.import_file("gift", gift.split("\n\n")[0].encode(), "q.gift", s, "统计", user)
+    assert report.ok and counts.created == 1
+    question = db.session.scalar(select(Question).where(Question.type == "numeric"))
+    assert (question.answer, question.explanation) == ("12.5", "逐户核对。")
+    text, skipped = interchange.export_gift([question], s)
+    assert skipped == 0 and "{#12.5####逐户核对。}" in text
+    again = interchange.parse_gift(text, ImportReport())
+    assert [(i.data["type"], i.data["answer"]) for i in again] == [("numeric", "12.5")]
+
+    qtypes.get("numeric").gift = False  # a type without a GIFT form: left out of the export and counted
+    try:
+        assert interchange.export_gift([question], s)[1] == 1
+    finally:
+        qtypes.get("numeric").gift = True
+
+
+def test_a_sample_response_is_right_or_wrong_for_every_answerable_type(ctx, numeric_type):
+    make_bank()
+    questions = {q.type: q for q in db.session.scalars(select(Question).where(Question.external_id.like("t-%")))}
+    questions["numeric"] = Question(type="numeric", answer="12.5")
+    questions["essay"] = Question(type="essay", points=Decimal(10), reference="要点")
+    for name in qtypes.names(objective=True):
+        kind, q = qtypes.get(name), questions[name]
+        assert kind.grade(q, kind.sample_response(q, True)) == grading.points_of(q), name
+        assert kind.grade(q, kind.sample_response(q, False)) == 0, name
+    assert qtypes.get("essay").sample_response(questions["essay"], True) == "要点"
+
+
+def _feedback(client, url, question_id, choice) -> str:
+    """Answer on the practice page: the feedback shown, from its alert to the explanation (excluded)."""
+    r = post_form(client, "/mock/practice", {"question": question_id, "choice": choice}, page=url)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    start = html.rindex("<div", 0, html.index('id="practice-feedback"'))
+    return html[start:html.index('class="markdown explanation"')]
+
+
+def test_practice_feedback_shows_the_chosen_and_the_right_answer(app, client):
+    """Issue 14: the worker sees what they chose (marked as theirs, in red when wrong) and what is right."""
+    with app.app_context():
+        sid = make_bank().id
+        db.session.commit()
+        ids = dict(db.session.execute(select(Question.external_id, Question.id).where(
+            Question.external_id.in_(["t-junior-general-s1", "t-junior-general-m0", "t-junior-general-j1"]))).all())
+    login(client, "worker_a")
+    url = f"/mock/practice?subject={sid}"
+
+    single = _feedback(client, url, ids["t-junior-general-s1"], "C")  # right: B
+    assert '<strong class="your-answer">C</strong>' in single and re.search(r"：B\s*</div>", single)
+    assert re.search(r'<li class="text-danger chosen">\s*C\. 选项C1（你的选择，错误）</li>', single)
+    assert re.search(r'<li class="fw-bold text-success right">\s*B\. 选项B1（正确答案）</li>', single)
+    assert re.search(r'<li class="">\s*A\. 选项A1</li>', single)
+
+    multiple = _feedback(client, url, ids["t-junior-general-m0"], ["A", "B"])  # right: ACD
+    assert '<strong class="your-answer">AB</strong>' in multiple and re.search(r"：ACD\s*</div>", multiple)
+    assert re.search(r'<li class="fw-bold text-success chosen right">\s*A\. 多选项A0（你的选择，正确）</li>', multiple)
+    assert re.search(r'<li class="text-danger chosen">\s*B\. 多选项B0（你的选择，错误）</li>', multiple)
+    assert re.search(r'<li class="fw-bold text-success right">\s*D\. 多选项D0（正确答案）</li>', multiple)
+
+    judge = _feedback(client, url, ids["t-junior-general-j1"], "false")  # right: true
+    assert "alert-danger" in judge and '<strong class="your-answer">错</strong>' in judge
+    assert re.search(r"：对\s*</div>", judge)
+
+    right = _feedback(client, url, ids["t-junior-general-s1"], "B")
+    assert "alert-success" in right and '<strong class="your-answer">B</strong>' in right
+    assert re.search(r'<li class="fw-bold text-success chosen right">\s*B\. 选项B1（你的选择，正确）</li>', right)
 
 
 def test_unregistering_takes_the_type_away(numeric_type):
