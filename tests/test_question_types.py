@@ -18,7 +18,7 @@ from lms.tabular import ImportReport
 
 from .conftest import login, post_form
 from .test_exam_bank import submit
-from .test_mock_exams import make_bank, save_http, start_http, subject
+from .test_mock_exams import make_bank, make_case_bank, save_http, start_http, subject
 
 # --- the throw-away type: what a new type's author writes -------------------------------------------
 
@@ -94,6 +94,7 @@ PARTIAL = """{% import 'exams/types/_answer.html' as answer_line %}
 {% macro feedback(question, fb) %}
   {% call(response) answer_line.verdict(fb, question.answer) %}{{ response }}{% endcall %}{% endmacro %}
 {% macro form_fields(form) %}{{ field(form.answer_number) }}{% endmacro %}
+{% macro detail(q) %}<p>Right number: <span class="answer">{{ q.answer }}</span></p>{% endmacro %}
 """
 
 
@@ -121,6 +122,9 @@ def test_every_type_is_registered_once_with_its_label_grader_and_partial(app):
         for qtype in qtypes.all_types():
             partial = app.jinja_env.get_template(qtype.template).module
             assert callable(partial.take) and callable(partial.result), qtype.name
+            assert callable(partial.form_fields) and callable(partial.detail), qtype.name
+            if qtype.practisable:
+                assert callable(partial.practice) and callable(partial.feedback), qtype.name
     with pytest.raises(ValueError):
         qtypes.register(qtypes.get("single"))  # a name is registered once
     with pytest.raises(ValueError):
@@ -221,6 +225,7 @@ def test_a_throw_away_type_is_written_and_edited_in_the_question_form(app, clien
         question = db.session.scalar(select(Question).where(Question.type == "numeric"))
         assert (question.answer, question.options, question.status) == ("12.5", [], "draft")
         qid = question.id
+    assert '<span class="answer">12.5</span>' in client.get(f"/exams/questions/{qid}").get_data(as_text=True)
     edit = client.get(f"/exams/questions/{qid}/edit").get_data(as_text=True)
     assert re.search(r'name="answer_number"[^>]*value="12.5"', edit)
     assert submit(client, f"/exams/questions/{qid}/edit", {"answer_number": "13"}).status_code == 302
@@ -310,6 +315,25 @@ def test_practice_feedback_shows_the_chosen_and_the_right_answer(app, client):
     right = _feedback(client, url, ids["t-junior-general-s1"], "B")
     assert "alert-success" in right and '<strong class="your-answer">B</strong>' in right
     assert re.search(r'<li class="fw-bold text-success chosen right">\s*B\. 选项B1（你的选择，正确）</li>', right)
+
+
+def test_the_bank_page_of_each_type_shows_its_answer_through_its_partial(app, client):
+    with app.app_context():
+        make_bank()
+        make_case_bank()
+        db.session.commit()
+        ids = dict(db.session.execute(select(Question.external_id, Question.id).where(Question.external_id.in_(
+            ["t-junior-general-s1", "t-junior-general-m0", "t-junior-general-j1", "t-essay0", "t-case0"]))).all())
+    login(client, "trainer")
+    page = {ext: client.get(f"/exams/questions/{qid}").get_data(as_text=True) for ext, qid in ids.items()}
+    assert '<span class="answer">B</span>' in page["t-junior-general-s1"]
+    multiple = page["t-junior-general-m0"]
+    assert '<span class="answer">ACD</span>' in multiple and "D. 多选项D0" in multiple
+    assert '<span class="answer">对</span>' in page["t-junior-general-j1"]
+    assert 'class="reference"' in page["t-essay0"] and "方案要点" in page["t-essay0"]
+    case = page["t-case0"]
+    assert case.count('class="card mb-3 part"') == 2 and "需求要点（12分）" in case
+    assert '<span class="answer">B</span>' in case
 
 
 def test_unregistering_takes_the_type_away(numeric_type):
