@@ -84,17 +84,7 @@ def check_choice(data: dict, qtype: str, path: tuple) -> list[Problem]:
         if isinstance(option, dict) and not str(option.get("text") or "").strip():
             problems.append((path + ("options",), _("Option %(key)s has no text.", key=option.get("key"))))
     answer = data.get("answer")
-    letters = answer if isinstance(answer, list) else None
-    valid = set(expected)
-    if qtype == "single":
-        if not letters or len(letters) != 1 or letters[0] not in valid:
-            problems.append((path + ("answer",), _("The answer of a single-choice question is one letter of %(keys)s.",
-                                                   keys="、".join(expected) or _("none"))))
-    elif (not letters or len(set(letters)) != len(letters) or not set(letters) <= valid
-          or not 2 <= len(letters) <= len(expected) - 1):
-        problems.append((path + ("answer",), _(
-            "The answer of a multiple-choice question is at least 2 different letters of %(keys)s, "
-            "leaving at least 1 option wrong.", keys="、".join(expected) or _("none"))))
+    problems += [(path + (field,), message) for field, message in qtypes.get(qtype).answer_problems(answer, expected)]
     return problems
 
 

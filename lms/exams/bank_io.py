@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
+from . import qtypes
 from .bank import ID_RE, SaveCounts, check_question, save_questions
 from .models import ExamSubject
 
@@ -163,7 +164,8 @@ def _options(value, report, line) -> list[dict]:
 
 
 def _answer(qtype, value):
-    if qtype in ("single", "multiple"):
+    kind = qtypes.REGISTRY.get(qtype)
+    if kind is not None and kind.has_options:  # a choice type: "ACD" or [A, C, D] as a list of letters
         if isinstance(value, str):
             return [c.upper() for c in value if c.isalpha()]
         if isinstance(value, list):

@@ -143,6 +143,11 @@ class ChoiceType(QuestionType):
 
         return check_choice(data, self.name, ()) + super().check(data, complete)
 
+    def answer_problems(self, answer, letters: str) -> list:
+        """This type's rule for the answer (a list of letters, checked by bank.check_choice()) of a question
+        whose options are lettered `letters`: problems as (field, message)."""
+        raise NotImplementedError  # pragma: no cover - every choice type defines it
+
     gift = True
 
     def gift_mark(self, right: bool, n_right: int) -> str:  # pragma: no cover - every choice type defines it

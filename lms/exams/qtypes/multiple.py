@@ -1,4 +1,5 @@
 """多选: at least two right options of five; the official partial-credit rule (grading.grade_multiple)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import grading
@@ -37,6 +38,14 @@ class Multiple(ChoiceType):
 
     def to_form(self, form, question):
         form.answer_multiple.data = list(question.answer or [])
+
+    def answer_problems(self, answer, letters):
+        """At least 2 right options and at least 1 wrong one (DESIGN.md §5)."""
+        if (not isinstance(answer, list) or len(set(answer)) != len(answer) or not set(answer) <= set(letters)
+                or not 2 <= len(answer) <= len(letters) - 1):
+            return [("answer", _("The answer of a multiple-choice question is at least 2 different letters of "
+                                 "%(keys)s, leaving at least 1 option wrong.", keys="、".join(letters) or _("none")))]
+        return []
 
     def grade(self, question, response):
         return grading.grade_multiple(question, response)

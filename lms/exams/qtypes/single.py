@@ -1,4 +1,5 @@
 """单选: one right option of (usually) four."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import grading
@@ -33,6 +34,12 @@ class Single(ChoiceType):
 
     def to_form(self, form, question):
         form.answer_single.data = (question.answer or [""])[0]
+
+    def answer_problems(self, answer, letters):
+        if not isinstance(answer, list) or len(answer) != 1 or answer[0] not in set(letters):
+            return [("answer", _("The answer of a single-choice question is one letter of %(keys)s.",
+                                 keys="、".join(letters) or _("none")))]
+        return []
 
     def grade(self, question, response):
         return grading.grade_single(question, response)
