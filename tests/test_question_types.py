@@ -287,7 +287,8 @@ def _feedback(client, url, question_id, choice) -> str:
 
 
 def test_practice_feedback_shows_the_chosen_and_the_right_answer(app, client):
-    """Issue 14: the worker sees what they chose (marked as theirs, in red when wrong) and what is right."""
+    """Issue 14: the worker sees what they chose (marked as theirs, in red when wrong) and what is right, as on
+    the result page."""
     with app.app_context():
         sid = make_bank().id
         db.session.commit()
@@ -298,15 +299,16 @@ def test_practice_feedback_shows_the_chosen_and_the_right_answer(app, client):
 
     single = _feedback(client, url, ids["t-junior-general-s1"], "C")  # right: B
     assert '<strong class="your-answer">C</strong>' in single and re.search(r"：B\s*</div>", single)
-    assert re.search(r'<li class="text-danger chosen">\s*C\. 选项C1（你的选择，错误）</li>', single)
-    assert re.search(r'<li class="fw-bold text-success right">\s*B\. 选项B1（正确答案）</li>', single)
-    assert re.search(r'<li class="">\s*A\. 选项A1</li>', single)
+    assert _options(single) == {"A": ("", "选项A1", ""), "B": ("option-right", "选项B1", "right"),
+                                "C": ("option-chosen option-chosen-wrong", "选项C1", "mine ✗"),
+                                "D": ("", "选项D1", "")}
 
     multiple = _feedback(client, url, ids["t-junior-general-m0"], ["A", "B"])  # right: ACD
     assert '<strong class="your-answer">AB</strong>' in multiple and re.search(r"：ACD\s*</div>", multiple)
-    assert re.search(r'<li class="fw-bold text-success chosen right">\s*A\. 多选项A0（你的选择，正确）</li>', multiple)
-    assert re.search(r'<li class="text-danger chosen">\s*B\. 多选项B0（你的选择，错误）</li>', multiple)
-    assert re.search(r'<li class="fw-bold text-success right">\s*D\. 多选项D0（正确答案）</li>', multiple)
+    marks = {k: (cls, mark) for k, (cls, _text, mark) in _options(multiple).items()}
+    assert marks == {"A": ("option-right option-chosen", "mine right"),
+                     "B": ("option-chosen option-chosen-wrong", "mine ✗"),
+                     "C": ("option-right", "right"), "D": ("option-right", "right"), "E": ("", "")}
 
     judge = _feedback(client, url, ids["t-junior-general-j1"], "false")  # right: true
     assert "alert-danger" in judge and '<strong class="your-answer">错</strong>' in judge
@@ -314,7 +316,19 @@ def test_practice_feedback_shows_the_chosen_and_the_right_answer(app, client):
 
     right = _feedback(client, url, ids["t-junior-general-s1"], "B")
     assert "alert-success" in right and '<strong class="your-answer">B</strong>' in right
-    assert re.search(r'<li class="fw-bold text-success chosen right">\s*B\. 选项B1（你的选择，正确）</li>', right)
+    assert _options(right)["B"] == ("option-right option-chosen", "选项B1", "mine right")
+
+
+def _options(feedback: str) -> dict:
+    """Option letter → (its classes, its text, its marks: "mine", "✗" when a wrong choice, "right")."""
+    out = {}
+    for cls, key, body in re.findall(r'<li class="([^"]*)" data-option="([A-H])">(.*?)</li>', feedback, re.S):
+        text = re.match(r"\s*[A-H]\. ([^<]*?)\s*(<|$)", body).group(1)
+        mine = re.search(r'mark-chosen">[^<]*?( ✗)?</span>', body)
+        marks = (["mine"] if mine else []) + (["✗"] if mine and mine.group(1) else []) + (
+            ["right"] if "mark-right" in body else [])
+        out[key] = (" ".join(cls.split()), text, " ".join(marks))
+    return out
 
 
 def test_the_bank_page_of_each_type_shows_its_answer_through_its_partial(app, client):
