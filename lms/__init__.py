@@ -152,7 +152,9 @@ def _init_templates(app: Flask) -> None:
 
     from .auth import choices
 
-    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"])
+    from .nav import menu_for
+
+    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu=menu_for)
 
     @app.context_processor
     def _ctx():

@@ -563,6 +563,26 @@ def test_checkin_screen_shows_a_qr_and_the_code(app, client, world):
     assert 'id="checkin-qr"' in page and data["code"] in page
 
 
+def test_checkin_screen_is_a_kiosk_with_the_countdown_in_a_whole_sentence(app, client, world, clock):
+    """The projector's page has no site menu and says when the code changes in a sentence, in the
+    reader's language; the page carries the sentence for one and for many seconds for its script."""
+    tid, sid = _checkin_setup(app)
+    login(client, "office_d1")
+    period = clock.at.replace(second=0)  # codes change on the minute and the half minute
+    clock.set(period + timedelta(seconds=22))
+    page = client.get(f"/training/sessions/{sid}/screen").get_data(as_text=True)
+    assert 'id="site-nav"' not in page and 'id="logout"' not in page  # no site menu on the projector
+    assert 'class="kiosk"' in page and f'href="/training/{tid}"' in page  # the office can go back
+    assert re.search(r'id="checkin-next">签到码将在 8 秒后更新</p>', page)
+    assert 'data-left="8" data-one="签到码将在 {n} 秒后更新" data-other="签到码将在 {n} 秒后更新"' in page
+    assert " s</span>" not in page
+    client.get("/auth/lang/en")
+    clock.set(period + timedelta(seconds=29))
+    page = client.get(f"/training/sessions/{sid}/screen").get_data(as_text=True)
+    assert 'id="checkin-next">The check-in code changes in 1 second</p>' in page
+    assert 'data-other="The check-in code changes in {n} seconds"' in page
+
+
 def test_trainer_and_base_pages_list_their_classes(app, client, world):
     from lms.library.models import Trainer, TrainingBase
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
@@ -335,13 +336,23 @@ def _code_payload(session: TrainingSession) -> dict:
     return payload
 
 
+def _countdown_sentences() -> dict[str, str]:
+    """The projector's countdown as a whole sentence, one and many seconds; checkin_screen.js puts the
+    seconds in place of {n}."""
+    def sentence(count: int) -> str:
+        return ngettext("The check-in code changes in %(n)s second", "The check-in code changes in %(n)s seconds",
+                        count, n="{n}")
+
+    return {"one": sentence(1), "other": sentence(2)}
+
+
 @bp.route("/sessions/<int:session_id>/screen")
 @roles_required("office", "admin")
 def screen(session_id):
+    """The projector's full-screen kiosk: no site menu, the code and QR large enough for the back of a hall."""
     session = _managed_session(session_id)
-    return render_template(
-        "training/screen.html", session=session, training=session.training, data=_code_payload(session)
-    )
+    return render_template("training/screen.html", session=session, training=session.training,
+                           data=_code_payload(session), countdown=_countdown_sentences())
 
 
 @bp.route("/sessions/<int:session_id>/code.json")
