@@ -151,7 +151,6 @@ def _init_templates(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
     from .auth import choices
-
     from .nav import menu_for
 
     app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu=menu_for)

@@ -80,8 +80,8 @@ def hrefs(m: _Menu) -> set[str]:
 WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/training/checkin",
                 "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/"}
 TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis"}
-OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags",
-                "/exams/", "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
+OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
+                "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
                 "/library/", "/stats/", "/accounts/", "/accounts/import", "/orgs/", "/audit/", "/api/tokens/"}
 
 
@@ -123,7 +123,8 @@ def test_small_groups_are_plain_links_and_larger_ones_dropdowns(client, world):
     m = menu(client)
     assert "dropdown-toggle" not in m.toggles["统计"] and "dropdown-toggle" not in m.toggles["资源库"]
     assert all("dropdown-toggle" in m.toggles[g] for g in ("学习", "培训", "考试", "管理"))
-    assert [label for _i, _h, label, _c in m.groups["管理"]] == ["账号管理", "导入账号", "组织架构", "操作日志", "API 令牌"]
+    labels = [label for _i, _h, label, _c in m.groups["管理"]]
+    assert labels == ["账号管理", "导入账号", "组织架构", "操作日志", "API 令牌"]
 
 
 def test_the_page_being_shown_is_marked_in_the_menu(client, world):

@@ -576,6 +576,7 @@ def test_checkin_screen_is_a_kiosk_with_the_countdown_in_a_whole_sentence(app, c
     assert re.search(r'id="checkin-next">签到码将在 8 秒后更新</p>', page)
     assert 'data-left="8" data-one="签到码将在 {n} 秒后更新" data-other="签到码将在 {n} 秒后更新"' in page
     assert " s</span>" not in page
+    assert '已签到 <strong id="checkin-count">0</strong> 人' in page
     client.get("/auth/lang/en")
     clock.set(period + timedelta(seconds=29))
     page = client.get(f"/training/sessions/{sid}/screen").get_data(as_text=True)

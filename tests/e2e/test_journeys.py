@@ -16,6 +16,7 @@ def log_in(page, base, username):
 
 
 def open_menu(page):
+    """On a phone the menu is an off-canvas panel behind the toggler."""
     toggler = page.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
@@ -34,6 +35,7 @@ def test_worker_logs_in_sees_chinese_home_switches_to_english_and_logs_out(page,
     assert "Welcome" in page.inner_text("h1")
     assert page.get_attribute("html", "lang") == "en"
     open_menu(page)
+    page.click("#menu-user")  # 退出 is in the user's menu
     page.click("#logout")
     page.wait_for_url(re.compile(r"/auth/login"))
     assert "You have logged out." in page.inner_text("main")
