@@ -255,7 +255,8 @@ def test_study_journey_through_http(app, client, world, clock):
     r = client.post(
         f"/learn/lessons/{lessons[0]}/complete", headers={"X-CSRFToken": token, "Accept": "application/json"}
     )
-    assert r.json == {"completed": True, "course_completed": False}
+    assert r.json["completed"] is True and r.json["course_completed"] is False
+    assert r.json["next_url"] == f"/learn/lessons/{lessons[1]}" and "第1讲" in r.json["message"]
     assert "50%" in client.get("/learn/mine").get_data(as_text=True)
     beat_over_http(client, lessons[1], 24 * 60, clock, token)
     r = post_form(client, f"/learn/lessons/{lessons[1]}/complete", page=f"/learn/lessons/{lessons[1]}")

@@ -60,6 +60,14 @@ def for_enrollment(enrollment: Enrollment) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))
 
 
+def for_enrollments(enrollment_ids: list[int]) -> dict[int, Certificate]:
+    """The certificates issued for these enrolments, by enrolment id (one query)."""
+    if not enrollment_ids:
+        return {}
+    rows = db.session.scalars(select(Certificate).where(Certificate.enrollment_id.in_(enrollment_ids)))
+    return {cert.enrollment_id: cert for cert in rows}
+
+
 def find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == code.strip().upper()))
 

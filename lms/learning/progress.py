@@ -433,3 +433,47 @@ def percent(done: int, total: int) -> int:
 
 def recently(td: timedelta) -> datetime:
     return utcnow() - td
+
+
+# --- what remains of a course ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outlook:
+    """Where a learner stands on a whole course: where to continue and what is left to do."""
+
+    resume: Lesson | None   # where 继续学习 leads; None when every lesson is complete
+    started: bool           # some lesson was studied (继续学习) or none yet (开始学习)
+    lessons_left: int       # lessons that complete the course (the required ones) not yet complete
+    minutes_left: int       # their nominal minutes less the active study already credited on them
+
+
+def _touched_at(row: LessonProgress) -> datetime:
+    return max(t for t in (row.last_beat_at, row.completed_at, datetime.min) if t is not None)
+
+
+def next_lesson(course: Course, states: dict[int, LessonProgress], after: Lesson | None = None,
+                include: bool = True) -> Lesson | None:
+    """The first incomplete lesson from `after` on (itself when `include`, then the ones after it,
+    then from the start of the course); from the start when `after` is None. None: all complete."""
+    lessons = list(course.lessons)
+    start = lessons.index(after) + (0 if include else 1) if after is not None else 0
+    for lesson in lessons[start:] + lessons[:start]:
+        row = states.get(lesson.id)
+        if row is None or row.completed_at is None:
+            return lesson
+    return None
+
+
+def outlook(course: Course, states: dict[int, LessonProgress]) -> Outlook:
+    """What the course page tells a learner (`states` from lesson_states): continue at the first
+    incomplete lesson from the last one studied (that one itself while it is incomplete), and what
+    remains of the lessons that complete the course."""
+    lessons = list(course.lessons)
+    studied = [lesson for lesson in lessons if lesson.id in states]
+    last = max(studied, key=lambda lesson: _touched_at(states[lesson.id]), default=None)
+    counted = [lesson for lesson in lessons if lesson.required] or lessons
+    left = [lesson for lesson in counted if states.get(lesson.id) is None or states[lesson.id].completed_at is None]
+    seconds = sum(max(0, lesson.minutes * 60 - (getattr(states.get(lesson.id), "seconds_spent", 0) or 0))
+                  for lesson in left)
+    return Outlook(resume=next_lesson(course, states, last), started=last is not None, lessons_left=len(left),
+                   minutes_left=math.ceil(seconds / 60))

@@ -4,6 +4,7 @@ import math
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -35,7 +36,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..transaction import discard
 from ..uploads.storage import UploadError, save_upload
-from ..util import Page, get_or_404, page_arg
+from ..util import Page, get_or_404, page_arg, utc_to_local
 from . import certificates, progress, quiz
 from . import courses as domain
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
@@ -105,6 +106,7 @@ def course(course_id):
         is_course_author(current_user, course)
     return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
                            pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
+                           outlook=progress.outlook(course, states) if enrollment else None,
                            quiz=quiz.active_quiz(course), quiz_state=quiz.state(enrollment) if enrollment else None,
                            percent_score=quiz.percent_score,
                            rating_form=rating_form, show_comments=show_comments, form=ConfirmForm(),
@@ -227,22 +229,42 @@ def complete(lesson_id):
             return {"error": str(exc), **_standing_json(exc.standing)}, 409
         flash(str(exc), "warning")
         return redirect(url_for(".lesson", lesson_id=lesson.id))
+    feedback = _completion_feedback(lesson, enrollment, finished)
     if wants_json:
-        return {"completed": True, "course_completed": finished}
+        return {"completed": True, "course_completed": finished, **feedback}
+    message = feedback["message"]
+    if feedback.get("certificate_url"):
+        message = Markup('{} <a class="alert-link" href="{}">{}</a>').format(
+            message, feedback["certificate_url"], feedback["link_text"])
+    flash(message, feedback["category"])
+    return redirect(feedback["next_url"])
+
+
+def _completion_feedback(lesson: Lesson, enrollment: Enrollment, finished: bool) -> dict:
+    """What completing `lesson` tells the learner, for the page (a flash) and the lesson script
+    (JSON): what was credited, and where to go next with its label."""
+    course = lesson.course
+    course_url = url_for(".course", course_id=course.id)
     if finished:
-        flash(
-            _("Course complete: %(h)s credit hours added. Your certificate is ready.", h=lesson.course.credit_hours),
-            "success",
-        )
-        return redirect(url_for(".course", course_id=lesson.course_id))
-    if quiz.active_quiz(lesson.course) is not None and progress.required_lessons_done(enrollment):
-        flash(_("Every lesson is done. Pass the end-of-course quiz to complete the course."), "info")
-        return redirect(url_for(".course", course_id=lesson.course_id, _anchor="quiz"))
-    lessons = list(lesson.course.lessons)
-    i = lessons.index(lesson)
-    if i + 1 < len(lessons):
-        return redirect(url_for(".lesson", lesson_id=lessons[i + 1].id))
-    return redirect(url_for(".course", course_id=lesson.course_id))
+        return {"category": "success", "next_url": course_url, "link_text": _("View certificate"),
+                "certificate_url": url_for(".certificate_page", enrollment_id=enrollment.id),
+                "message": _("Course complete: %(h)s credit hours have been added to your record for %(y)d, "
+                             "and your certificate is issued.", h=course.credit_hours,
+                             y=utc_to_local(enrollment.completed_at).year)}
+    done = _("Lesson complete: %(title)s.", title=lesson.title)
+    if enrollment.completed_at is None and quiz.active_quiz(course) is not None \
+            and progress.required_lessons_done(enrollment):
+        return {"category": "info", "next_url": url_for(".course", course_id=course.id, _anchor="quiz"),
+                "link_text": _("Go to the end-of-course quiz"),
+                "message": done + " " + _("Every required lesson is done: pass the end-of-course quiz to complete "
+                                          "the course and receive its credit hours.")}
+    following = progress.next_lesson(course, progress.lesson_states(enrollment.user_id, course), lesson, include=False)
+    if following is None:
+        return {"category": "success", "next_url": course_url, "link_text": _("Back to the course"),
+                "message": done + " " + _("Every lesson of this course is complete.")}
+    return {"category": "success", "next_url": url_for(".lesson", lesson_id=following.id),
+            "link_text": _("Next: %(title)s", title=following.title),
+            "message": done + " " + _("Up next: %(title)s.", title=following.title)}
 
 
 @bp.app_template_filter("duration")
@@ -261,7 +283,7 @@ def _learning_page(user: User):
     quiz_states = {e.id: st for e in enrollments if (st := quiz.state(e)) is not None}
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
                            quiz_states=quiz_states, can_grant=can_grant_quiz_attempt(current_user, user),
-                           confirm=ConfirmForm(),
+                           confirm=ConfirmForm(), certificates=certificates.for_enrollments([e.id for e in enrollments]),
                            times=progress.lesson_standings(user.id, [e.course_id for e in enrollments]),
                            percent=progress.percent, year=credit.year, hours=credit.hours, target=credit.target,
                            hours_pct=credit.percent)

@@ -178,15 +178,26 @@
     if (!endSeen || !canComplete || completing || el.getAttribute("data-completed") === "1") { return; }
     completing = true;
     post(el.getAttribute("data-complete-url")).then(function (r) {
-      if (r.ok) {
-        el.setAttribute("data-completed", "1");
-        var done = document.createElement("span");
-        done.className = "badge bg-success";
-        done.id = "lesson-done-auto";
-        done.textContent = "✓";
-        end.appendChild(done);
-      }
+      return r.ok ? r.json() : null;
+    }).then(function (result) {
+      if (result) { completed(result); }
     }).catch(function () {}).then(function () { completing = false; });
+  }
+  // Say what was credited and what comes next, in place of the complete button.
+  function completed(result) {
+    el.setAttribute("data-completed", "1");
+    var box = document.createElement("div");
+    box.className = "alert alert-" + (result.category || "success") + " mb-0";
+    box.id = "lesson-done-auto";
+    box.appendChild(document.createTextNode(result.message + " "));
+    var link = document.createElement("a");
+    link.className = "alert-link";
+    link.href = result.certificate_url || result.next_url;
+    link.textContent = result.link_text;
+    box.appendChild(link);
+    end.appendChild(box);
+    var button = document.getElementById("complete");
+    if (button) { button.form.hidden = true; }
   }
   if (end && "IntersectionObserver" in window && el.getAttribute("data-completed") !== "1") {
     new IntersectionObserver(function (entries, observer) {
