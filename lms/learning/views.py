@@ -251,20 +251,20 @@ def _completion_feedback(lesson: Lesson, enrollment: Enrollment, finished: bool)
                 "message": _("Course complete: %(h)s credit hours have been added to your record for %(y)d, "
                              "and your certificate is issued.", h=course.credit_hours,
                              y=utc_to_local(enrollment.completed_at).year)}
-    done = _("Lesson complete: %(title)s.", title=lesson.title)
     if enrollment.completed_at is None and quiz.active_quiz(course) is not None \
             and progress.required_lessons_done(enrollment):
         return {"category": "info", "next_url": url_for(".course", course_id=course.id, _anchor="quiz"),
                 "link_text": _("Go to the end-of-course quiz"),
-                "message": done + " " + _("Every required lesson is done: pass the end-of-course quiz to complete "
-                                          "the course and receive its credit hours.")}
+                "message": _("Lesson complete: %(title)s. Every required lesson is done: pass the end-of-course quiz "
+                             "to complete the course and receive its credit hours.", title=lesson.title)}
     following = progress.next_lesson(course, progress.lesson_states(enrollment.user_id, course), lesson, include=False)
     if following is None:
         return {"category": "success", "next_url": course_url, "link_text": _("Back to the course"),
-                "message": done + " " + _("Every lesson of this course is complete.")}
+                "message": _("Lesson complete: %(title)s. Every lesson of this course is complete.",
+                             title=lesson.title)}
     return {"category": "success", "next_url": url_for(".lesson", lesson_id=following.id),
             "link_text": _("Next: %(title)s", title=following.title),
-            "message": done + " " + _("Up next: %(title)s.", title=following.title)}
+            "message": _("Lesson complete: %(title)s. Up next: %(next)s.", title=lesson.title, next=following.title)}
 
 
 @bp.app_template_filter("duration")
