@@ -283,7 +283,8 @@ def _learning_page(user: User):
     quiz_states = {e.id: st for e in enrollments if (st := quiz.state(e)) is not None}
     return render_template("learning/mine.html", learner=user, enrollments=enrollments, stats=stats,
                            quiz_states=quiz_states, can_grant=can_grant_quiz_attempt(current_user, user),
-                           confirm=ConfirmForm(), certificates=certificates.for_enrollments([e.id for e in enrollments]),
+                           confirm=ConfirmForm(),
+                           certificates=certificates.for_enrollments([e.id for e in enrollments]),
                            times=progress.lesson_standings(user.id, [e.course_id for e in enrollments]),
                            percent=progress.percent, year=credit.year, hours=credit.hours, target=credit.target,
                            hours_pct=credit.percent)
