@@ -2,12 +2,17 @@
 feedback when a lesson or the course completes, one way forward on the lesson page, and the
 certificates linked from 我的学习."""
 import re
+from datetime import timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
+from lms.database import utcnow
 from lms.extensions import db
-from lms.learning import progress, quiz
-from lms.learning.models import Enrollment
+from lms.learning import courses, progress, quiz
+from lms.learning.models import Course, Enrollment, Lesson
+from lms.learning.search import ranked_matches, reindex
 
 from .conftest import login, post_form
 from .study import complete, make_course, study, user
@@ -161,3 +166,62 @@ def test_my_learning_links_to_each_certificate(app, client, world):
         worker_id = user("worker_a").id
     assert f'href="/learn/certificates/{done_id}"' in office.get(f"/learn/progress/{worker_id}").get_data(as_text=True)
 
+
+
+# --- search ranks by relevance ------------------------------------------------------------------------
+
+def _published(slug: str, title: str, body: str, featured=False, days_ago=0) -> Course:
+    course = Course(slug=slug, title=title, summary="简介", category="service", level="beginner",
+                    credit_hours=Decimal("1"), status="published", featured=featured,
+                    published_at=utcnow() - timedelta(days=days_ago))
+    course.lessons.append(Lesson(slug="l1", position=1, title="第一讲", body=body, minutes=45))
+    reindex(course)
+    db.session.add(course)
+    db.session.flush()
+    return course
+
+
+def _ids_in_order(html: str) -> list[int]:
+    return list(dict.fromkeys(int(i) for i in re.findall(r'/learn/courses/(\d+)"', html)))
+
+
+def test_search_ranks_a_title_match_above_a_text_match_and_a_featured_course(app, client):
+    body = "邻里之间互相照应。居家养老离不开邻里，助餐、探访都是养老服务的一部分，养老也是社区的大事。"
+    with app.app_context():
+        in_title = _published("in-title", "社区养老服务入门", "本讲介绍服务的对象和流程。", days_ago=30)
+        featured = _published("featured", "邻里互助实务", body, featured=True, days_ago=20)
+        plain = _published("plain", "邻里互助实务", body, days_ago=1)  # newer: without the tie-break, first
+        elsewhere = _published("elsewhere", "社区议事规则", "议事协商的程序。", featured=True)
+        db.session.commit()
+        expected = [in_title.id, featured.id, plain.id]
+        default_order = [elsewhere.id, featured.id, plain.id, in_title.id]
+    login(client, "worker_a")
+    assert _ids_in_order(client.get("/learn/?q=养老").get_data(as_text=True)) == expected
+    # Without a query the catalog keeps its order: featured first, then the newest.
+    assert _ids_in_order(client.get("/learn/").get_data(as_text=True)) == default_order
+
+
+def test_the_search_index_follows_a_course_edit_in_the_same_transaction(ctx, world):
+    course = _published("renamed", "社区议事规则", "议事协商的程序。")
+    other = _published("other", "邻里互助实务", "居家养老与议事。")
+
+    def found(q: str) -> list[int]:
+        matches = ranked_matches(q)
+        return list(db.session.scalars(select(matches.c.id).order_by(matches.c.rank.desc())))
+
+    assert found("养老") == [other.id]
+    courses.update_course(course, title="社区养老议事", summary=course.summary, description="", series=None,
+                          category=course.category, level=course.level, tags="", credit_hours=course.credit_hours)
+    db.session.flush()  # not committed: the index is written by the same transaction
+    assert found("养老") == [course.id, other.id]  # now in its title: first
+    assert found("规则") == []
+
+
+def test_postgresql_search_uses_the_gin_index(app, ctx):
+    """The ranked query's tsvector is the indexed expression of the migration, word for word."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("FTS5 on SQLite: course_fts is the index")
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    sql = select(ranked_matches("养老").c.id).compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = "\n".join(db.session.scalars(text(f"EXPLAIN {sql}")))
+    assert "ix_course_search" in plan, plan

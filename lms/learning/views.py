@@ -41,7 +41,7 @@ from . import certificates, progress, quiz
 from . import courses as domain
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
 from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson
-from .search import matching_course_ids
+from .search import ranked_matches
 
 bp = Blueprint("learning", __name__, url_prefix="/learn")
 
@@ -77,9 +77,9 @@ def catalog():
     if trainer_id:
         stmt = stmt.where(Course.authors.any(Trainer.id == trainer_id))
     q = args.get("q", "").strip()
-    if q:
-        ids = matching_course_ids(q)
-        stmt = stmt.where(Course.id.in_(ids)) if ids is not None else stmt
+    matches = ranked_matches(q) if q else None
+    if matches is not None:  # the most relevant first; featured courses only break ties
+        stmt = stmt.join(matches, matches.c.id == Course.id).order_by(matches.c.rank.desc())
     stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
     page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover)), page_arg(), 24)
     trainers = db.session.scalars(select(Trainer).where(Trainer.courses.any(Course.status == "published"))
