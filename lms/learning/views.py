@@ -257,6 +257,11 @@ def _completion_feedback(lesson: Lesson, enrollment: Enrollment, finished: bool)
                 "link_text": _("Go to the end-of-course quiz"),
                 "message": _("Lesson complete: %(title)s. Every required lesson is done: pass the end-of-course quiz "
                              "to complete the course and receive its credit hours.", title=lesson.title)}
+    if enrollment.completed_at is not None:  # completed before (or by the page's own report a moment ago)
+        return {"category": "success", "next_url": course_url, "link_text": _("View certificate"),
+                "certificate_url": url_for(".certificate_page", enrollment_id=enrollment.id),
+                "message": _("Lesson complete: %(title)s. The course is complete: its %(h)s credit hours are on "
+                             "your record.", title=lesson.title, h=course.credit_hours)}
     following = progress.next_lesson(course, progress.lesson_states(enrollment.user_id, course), lesson, include=False)
     if following is None:
         return {"category": "success", "next_url": course_url, "link_text": _("Back to the course"),
