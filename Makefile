@@ -39,9 +39,10 @@ run: venv translations
 test: venv translations lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; pyproject.toml [tool.ruff])
+# ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) and mypy on lms/: pyproject.toml says how
 lint: venv
 	$(BIN)/ruff check lms tests bench migrations wsgi.py
+	$(BIN)/mypy
 
 bench: venv translations
 	$(BIN)/python bench/pages.py

@@ -152,7 +152,8 @@ def _read_only_request() -> bool:
         return False
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return True
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(request.endpoint or "")
+
     return getattr(view, "writes_late", False)
 
 
@@ -187,3 +188,18 @@ def include_name(name, type_, parent_names) -> bool:
 
 
 HAND_MADE_INDEXES = {"ix_course_search"}
+
+
+def insert_or_ignore(model, **values) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect of the session's database: a row that another
+    request may have created at the same moment (the caller then reads it, usually FOR UPDATE)."""
+    from .extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        db.session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        db.session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())

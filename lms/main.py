@@ -27,7 +27,8 @@ def home():
     if current_user.has_role("admin", "office"):
         unit = scope_unit(current_user)
         counts = db.session.execute(
-            select(OrgUnit.level, func.count()).where(unit_filter(current_user)).group_by(OrgUnit.level)).all()
+            select(OrgUnit.level, func.count()).where(unit_filter(current_user)).group_by(OrgUnit.level)).tuples().all()
+
         workers = db.session.scalar(
             select(func.count()).select_from(visible_users(current_user).where(User.active.is_(True)).subquery()))
         summary = {"unit": unit, "levels": dict(counts), "workers": workers}

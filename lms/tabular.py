@@ -135,7 +135,7 @@ def read_rows(data: bytes, filename: str, columns: list[Column], report: ImportR
     for number, raw in enumerate(rows[1:], start=2):
         if not any(raw):
             continue
-        values = {}
+        values: dict[str, object] = {}
         for col in columns:
             pos = index.get(col.key)
             text = raw[pos] if pos is not None and pos < len(raw) else ""
@@ -223,7 +223,8 @@ def _write_rows(wb, ws, headers, rows, number_formats, notes) -> None:
             ns.append([str(v) for v in row])
 
 
-def _text_cell(ws, value: str) -> WriteOnlyCell:
+def _text_cell(ws, value: str):
+
     """Text that starts with "=" stays text: openpyxl would write it as a formula, and a name or a
     note typed by a user must never run as one in the office's Excel (formula injection)."""
     cell = WriteOnlyCell(ws, value=value)

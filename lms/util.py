@@ -1,11 +1,14 @@
 """Small helpers for views."""
 from datetime import UTC
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort
 from sqlalchemy import func, select
 
 from .extensions import db
+
+T = TypeVar("T")
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -21,14 +24,15 @@ def safe_next(target: str | None, default: str) -> str:
 MAX_ID = 2**31 - 1  # INTEGER columns: a larger id cannot exist (and PostgreSQL would refuse it)
 
 
-def get_or_none(model, ident, options=()):
+def get_or_none(model: type[T], ident: object, options=()) -> T | None:
     if not isinstance(ident, int) or not 0 < ident <= MAX_ID:
         return None
     return db.session.get(model, ident, options=options)
 
 
-def get_or_404(model, ident, options=()):
+def get_or_404(model: type[T], ident: object, options=()) -> T:
     obj = get_or_none(model, ident, options)
+
     if obj is None:
         abort(404)
     return obj
@@ -39,7 +43,8 @@ class Page:
 
     def __init__(self, stmt, page: int, per_page: int):
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        self._number(max(page, 1), per_page, total)
+        self._number(max(page, 1), per_page, total or 0)
+
         self.items = db.session.scalars(stmt.limit(per_page).offset((self.page - 1) * per_page)).unique().all()
 
     @classmethod

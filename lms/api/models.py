@@ -1,12 +1,13 @@
 """Per-user API tokens. Only a SHA-256 hash is stored; the token is shown once when created."""
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 TOKEN_PREFIX = "lms_"
 
@@ -20,7 +21,7 @@ def new_token_value() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,9 +29,9 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))  # the first characters, to tell tokens apart
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    last_used_at: Mapped[object | None] = mapped_column(DateTime)
-    revoked_at: Mapped[object | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship("User")
 

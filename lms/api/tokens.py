@@ -45,11 +45,13 @@ def index():
     if form.validate_on_submit():
         active = sum(1 for t in _mine() if t.active)
         if active >= MAX_ACTIVE:
-            form.name.errors.append(_("You already have %(n)d active tokens: revoke one first.", n=active))
+            message = _("You already have %(n)d active tokens: revoke one first.", n=active)
+            form.name.errors = [*form.name.errors, message]
             return _render(form, status=400)
         value = new_token_value()
-        db.session.add(ApiToken(user_id=current_user.id, name=form.name.data.strip(), token_hash=hash_token(value),
-                                hint=value[:8]))
+        db.session.add(ApiToken(user_id=current_user.id, name=(form.name.data or "").strip(),
+                                token_hash=hash_token(value), hint=value[:8]))
+
         # Shown in this response only: it is not stored anywhere but as a hash, so no redirect.
         return _render(TokenForm(formdata=None), new_token=value)
     return _render(form, status=400 if form.errors else 200)

@@ -65,7 +65,7 @@ def _http_error(exc: HTTPException):
     if isinstance(exc, BadInput):  # e.g. a NUL character, refused for the whole app (lms/__init__.py)
         return _error(400, exc.message)
     messages = {404: _("Not found, or outside your area."), 400: _("Bad request."), 405: _("Method not allowed.")}
-    return _error(exc.code or 500, messages.get(exc.code, exc.name))
+    return _error(exc.code or 500, messages.get(exc.code or 500, exc.name))
 
 
 def _error(status: int, message: str, headers: dict | None = None, details: list | None = None):
@@ -102,7 +102,9 @@ def _paginate(stmt, serialise, total: int | None = None):
     args = {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
 
     def link(p):
-        return url_for(request.endpoint, **(request.view_args or {}), **args, page=p, per_page=per_page, _external=True)
+        return url_for(request.endpoint or "", **(request.view_args or {}), **args, page=p, per_page=per_page,
+                       _external=True)
+
 
     return {"items": [serialise(row) for row in rows], "page": page, "per_page": per_page, "total": total,
             "pages": pages, "next": link(page + 1) if page < pages else None,

@@ -1,18 +1,20 @@
+from datetime import datetime
+
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, old → new: one row per created, changed or deleted record."""
 
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_at", "at"), Index("ix_audit_entry_entity", "entity", "entity_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     action: Mapped[str] = mapped_column(String(8))            # create / update / delete

@@ -225,8 +225,8 @@ def import_workers(viewer: User, data: bytes, filename: str) -> tuple[ImportRepo
     for number, row in rows:
         username = row["username"]
         if username:
-            report.repeated("username", username, number, label["username"], lambda first, u=username: _(
-                "The username %(u)s already appears in row %(row)d.", u=u, row=first))
+            report.repeated("username", username, number, label["username"], lambda first: _(
+                "The username %(u)s already appears in row %(row)d.", u=username, row=first))  # noqa: B023 (called at once)
             user = existing.get(username)
             if user is not None and not can_manage_user(viewer, user):
                 report.add(

@@ -125,13 +125,14 @@ def create():
         form.cert_level.data = "none"
     if form.validate_on_submit():
         password = form.password.data or generate_password()
-        problems = password_problems(password, form.username.data)
+        problems = password_problems(password, form.username.data or "")
+
         if problems:
-            form.password.errors.extend(problems)
+            form.password.errors = [*form.password.errors, *problems]
         else:
             try:
-                user = create_user(current_user, username=form.username.data.strip(), password=password,
-                                   org_unit=db.session.get(OrgUnit, form.org_unit_id.data),
+                user = create_user(current_user, username=(form.username.data or "").strip(), password=password,
+                                   org_unit=get_or_404(OrgUnit, form.org_unit_id.data),
                                    roles=form.roles.data or ["learner"], **form.profile())
                 user.active = form.active.data
                 user.must_change_password = True
@@ -162,7 +163,7 @@ def edit(user_id):
     form.username.data = user.username  # usernames do not change
     if form.validate_on_submit():
         try:
-            update_user(current_user, user, org_unit=db.session.get(OrgUnit, form.org_unit_id.data),
+            update_user(current_user, user, org_unit=get_or_404(OrgUnit, form.org_unit_id.data),
                         roles=form.roles.data, active=form.active.data, **form.profile())
         except AccountError as exc:
             discard()

@@ -51,7 +51,7 @@ class UserForm(FlaskForm):
 
     def profile(self) -> dict:
         return {
-            "name": self.name.data.strip(),
+            "name": (self.name.data or "").strip(),
             "gender": self.gender.data or None,
             "birth_year": self.birth_year.data,
             "education": self.education.data or None,

@@ -1,4 +1,5 @@
 import secrets
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
@@ -6,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import one_of, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..orgs.models import OrgUnit
 from . import choices
 
@@ -15,7 +16,7 @@ def _new_nonce() -> str:
     return secrets.token_hex(8)
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_role"
     __table_args__ = (one_of("role", choices.ROLES),)
 
@@ -23,7 +24,7 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An account. Community workers carry the profile fields of the city's worker register."""
 
     __tablename__ = "user"
@@ -48,8 +49,8 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Part of the session identity: changing it logs the user out everywhere.
     session_nonce: Mapped[str] = mapped_column(String(32), default=_new_nonce)
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    last_login_at: Mapped[object | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -102,7 +103,7 @@ class User(UserMixin, db.Model):
         return choices.label(table, getattr(self, field))
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed-login counter of one account or one client address (see auth/throttle.py).
 
     Kept in the database, not in process memory, so that every app server behind the load
@@ -118,9 +119,9 @@ class LoginThrottle(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
     address: Mapped[str | None] = mapped_column(String(64), unique=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[object | None] = mapped_column(DateTime)
-    last_failure_at: Mapped[object | None] = mapped_column(DateTime)
-    locked_until: Mapped[object | None] = mapped_column(DateTime)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     def __repr__(self) -> str:
         return f"<LoginThrottle {self.user_id or self.address} {self.failures}>"

@@ -11,8 +11,9 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, literal, select, true
+from sqlalchemy import ColumnElement, Select, false, literal, select, true
 
+from ..extensions import db
 from ..orgs.models import OrgUnit
 from .models import User
 
@@ -20,8 +21,7 @@ from .models import User
 def scope_unit(viewer: User) -> OrgUnit | None:
     """The root of the viewer's org scope, or None when the viewer has no org scope."""
     if viewer.has_role("admin"):
-        root = OrgUnit.query.filter(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).first()
-        return root
+        return db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)).first()
     if viewer.has_role("office"):
         return viewer.org_unit
     return None
@@ -316,9 +316,10 @@ def markable_answers_filter(viewer: User):
 
     if viewer.has_role("admin"):
         return true()
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if viewer.has_role("office"):
         clauses.append(Attempt.user_id.in_(
+
             select(User.id).join(OrgUnit, User.org_unit_id == OrgUnit.id).where(unit_filter(viewer))))
     if viewer.has_role("trainer"):
         candidate, candidate_unit, assigned_unit = aliased(User), aliased(OrgUnit), aliased(OrgUnit)
@@ -338,7 +339,6 @@ def markable_answers_filter(viewer: User):
 
 def can_mark_attempt(viewer: User, attempt) -> bool:
     from ..exams.models import Attempt
-    from ..extensions import db
 
     if viewer.has_role("admin"):
         return True

@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..database import insert_or_ignore
 from ..extensions import db
 from .models import LoginThrottle, User
 
@@ -121,7 +122,8 @@ def blocked(address: str, user_id: int | None, now: datetime) -> Block | None:
                                     (_account_row(user_id) if user_id else None, account_policy(), True)):
         until = retry_at(row, policy, now)
         if until is not None:
-            locked = row.locked_until is not None and row.locked_until > now
+            locked = row is not None and row.locked_until is not None and row.locked_until > now
+
             found.append(Block(until, locked, is_account))
     return max(found, key=lambda b: b.until) if found else None
 
@@ -129,13 +131,7 @@ def blocked(address: str, user_id: int | None, now: datetime) -> Block | None:
 def _get_for_update(*, user_id: int | None = None, address: str | None = None) -> LoginThrottle:
     """The counter row, created when missing, locked until the transaction ends
     (PostgreSQL: FOR UPDATE; SQLite: the request's BEGIN IMMEDIATE already serialises writers)."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(LoginThrottle).values(user_id=user_id, address=address, failures=0)
-                       .on_conflict_do_nothing())
+    insert_or_ignore(LoginThrottle, user_id=user_id, address=address, failures=0)
     key = LoginThrottle.user_id == user_id if user_id is not None else LoginThrottle.address == address
     return db.session.scalars(select(LoginThrottle).where(key).with_for_update()
                               .execution_options(populate_existing=True)).one()

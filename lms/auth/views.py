@@ -30,7 +30,7 @@ def login():
         address = throttle.address_key(request.remote_addr)
         # FOR UPDATE: attempts on one account are checked and counted one after another, so a
         # burst of parallel guesses cannot slip past the lock.
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip())
+        user = db.session.scalar(select(User).where(User.username == (form.username.data or "").strip())
                                  .with_for_update(of=User))
         block = throttle.blocked(address, user.id if user else None, now)
         if block is not None:
@@ -38,8 +38,8 @@ def login():
             flash(_block_message(block, now), "danger")
             return render_template("auth/login.html", form=form), 429
         if user is None:
-            throttle.check_unknown_user(form.password.data)
-        if user is None or not user.check_password(form.password.data):
+            throttle.check_unknown_user(form.password.data or "")
+        if user is None or not user.check_password(form.password.data or ""):
             lock = throttle.record_failure(address, user.id if user else None, now)
             flash(_block_message(lock, now) if lock else _("Wrong username or password."), "danger")
         elif not user.active:
@@ -109,16 +109,17 @@ def change_password():
         address = throttle.address_key(request.remote_addr)
         block = throttle.blocked(address, current_user.id, now)
         if block is not None:
-            form.current.errors.append(_block_message(block, now))
+            form.current.errors = [*form.current.errors, _block_message(block, now)]
         elif not current_user.check_password(form.current.data):
             throttle.record_failure(address, current_user.id, now)
-            form.current.errors.append(_("The current password is wrong."))
+            form.current.errors = [*form.current.errors, _("The current password is wrong.")]
         else:
-            problems = password_problems(form.new.data, current_user.username)
+            problems = password_problems(form.new.data or "", current_user.username)
+
             if form.new.data == form.current.data:
                 problems.append(_("The new password must differ from the current one."))
             if problems:
-                form.new.errors.extend(problems)
+                form.new.errors = [*form.new.errors, *problems]
             else:
                 current_user.set_password(form.new.data)
                 current_user.must_change_password = False

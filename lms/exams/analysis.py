@@ -1,6 +1,7 @@
 """Figures for offices (an exam day) and trainers (item analysis)."""
 from collections import Counter, defaultdict
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
@@ -78,7 +79,8 @@ def item_analysis(exam: Exam) -> list[dict]:
     if not graded:
         return []
     ids = [a.id for a in graded]
-    answers = defaultdict(dict)
+    answers: defaultdict[int, dict[str, Any]] = defaultdict(dict)
+
     for chunk in range(0, len(ids), 900):
         for row in db.session.execute(
             select(AttemptAnswer.attempt_id, AttemptAnswer.item, AttemptAnswer.score, AttemptAnswer.response).where(
@@ -109,19 +111,19 @@ def item_analysis(exam: Exam) -> list[dict]:
                     "options": Counter(),
                 },
             )
-            row = answers[a.id].get(key)
-            share = float(row.score or 0) / float(item["points"]) if row is not None and item["points"] else 0.0
+            given = answers[a.id].get(key)
+            share = float(given.score or 0) / float(item["points"]) if given is not None and item["points"] else 0.0
             entry["n"] += 1
             entry["got"] += share
             for group, ids_ in (("upper", upper), ("lower", lower)):
                 if a.id in ids_:
                     entry[group][0] += share
                     entry[group][1] += 1
-            if row is not None and isinstance(row.response, str) and item.get("key_map"):
-                for letter in row.response:
+            if given is not None and isinstance(given.response, str) and item.get("key_map"):
+                for letter in given.response:
                     entry["options"][item["key_map"].get(letter, letter)] += 1
-            elif row is not None and isinstance(row.response, bool):
-                entry["options"]["true" if row.response else "false"] += 1
+            elif given is not None and isinstance(given.response, bool):
+                entry["options"]["true" if given.response else "false"] += 1
     out = []
     for entry in stats.values():
         facility = entry["got"] / entry["n"]

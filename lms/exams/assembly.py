@@ -51,7 +51,7 @@ def _pick(pool: list[dict], count: int, topic_q: dict, diff_q: dict, rng: random
         order = pool[:]
         rng.shuffle(order)
         topic_left, diff_left = dict(topic_q), dict(diff_q)
-        chosen = []
+        chosen: list[dict] = []
         for q in order:
             if len(chosen) == count:
                 break
@@ -73,7 +73,8 @@ def _scale(value, factor: Decimal) -> float:
     return float((Decimal(str(value)) * factor).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _shuffled_options(q: dict, rng: random.Random) -> tuple[list, list, dict]:
+def _shuffled_options(q: dict, rng: random.Random) -> tuple[list, list | None, dict]:
+
     """Options in a new order relabelled A, B, …; the answer relabelled; new key → original key."""
     options = list(q.get("options") or [])
     if not options:

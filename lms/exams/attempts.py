@@ -4,9 +4,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Table, bindparam, func, insert, select, update
 
 from ..database import utcnow
 from ..errors import DomainError
@@ -186,7 +187,7 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
         raise DeadlinePassed(_("Time is up: answers can no longer be changed."))
     keys = row.answer_keys
     if keys is None:  # an attempt started before answer_keys existed
-        keys = answer_keys(db.session.scalar(select(Attempt.paper).where(Attempt.id == attempt_id)))
+        keys = answer_keys(cast(dict, db.session.scalar(select(Attempt.paper).where(Attempt.id == attempt_id))))
 
     wanted: dict[str, tuple[int, object, bool | None]] = {}   # item → (seq, value, flagged): its newest save
     rejected: dict[str, str] = {}
@@ -232,7 +233,7 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
         else:
             inserts.append({"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now,
                             "flagged": bool(flagged)})
-    table = AttemptAnswer.__table__
+    table = cast(Table, AttemptAnswer.__table__)
     if updates:
         db.session.execute(update(table).where(table.c.attempt_id == attempt_id, table.c.item == bindparam("k_item"),
                                                table.c.seq < bindparam("v_seq"))
@@ -248,9 +249,10 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
 def finish(attempt: Attempt, now: datetime | None = None) -> bool:
     """Submit (or close at the deadline) and grade, exactly once. True if this call graded it."""
     now = now or utcnow()
-    result = db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-                                .values(status="submitted", submitted_at=min(now, attempt.deadline_at))
-                                .execution_options(synchronize_session=False))
+    result = cast(CursorResult, db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitted", submitted_at=min(now, attempt.deadline_at))
+        .execution_options(synchronize_session=False)))
     if not result.rowcount:
         db.session.refresh(attempt)
         return False
@@ -280,7 +282,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
             answer = AttemptAnswer(attempt_id=attempt.id, item=key, response=None, seq=0, saved_at=now)
             db.session.add(answer)
         answer.score = score
-        if qtypes.get(item["type"]).objective and score < Decimal(str(item["points"])):
+        if qtypes.get(item["type"]).objective and score is not None and score < Decimal(str(item["points"])):
             wrong.append(item["qid"])
     _record_mistakes(attempt.user_id, wrong, now)
     db.session.flush()
@@ -333,6 +335,8 @@ def mark(
         raise AttemptError(_("The score must be between 0 and %(max)s.", max=item["points"]))
     answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
                                                            AttemptAnswer.item == item_key))
+    if answer is None:  # the views load the answer before marking it
+        raise LookupError(f"attempt {attempt.id} has no answer {item_key}")
     answer.score, answer.feedback = score, feedback.strip()
     answer.marked_by_id, answer.marked_at = marker.id, now or utcnow()
     db.session.flush()
@@ -352,7 +356,7 @@ def finish_expired(now: datetime | None = None, limit: int = 500) -> int:
 def section_scores(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> list[dict]:
     out = []
     for section in attempt.paper["sections"]:
-        keys = []
+        keys: list[str] = []
         for k in section["items"]:
             item = attempt.paper["items"][k]
             keys += [k] if qtypes.get(item["type"]).answerable else item.get("parts", [])
@@ -367,8 +371,10 @@ def topic_scores(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> list[di
     for key in answerable(attempt):
         item = attempt.paper["items"][key]
         row = totals.setdefault(item["topic"], [Decimal(0), Decimal(0)])
-        if key in answers and answers[key].score is not None:
-            row[0] += answers[key].score
+        score = answers[key].score if key in answers else None
+        if score is not None:
+            row[0] += score
+
         row[1] += Decimal(str(item["points"]))
     return [{"topic": t, "score": s, "max": m} for t, (s, m) in sorted(totals.items())]
 
@@ -377,8 +383,9 @@ def wrong_items(attempt: Attempt, answers: dict[str, AttemptAnswer]) -> set[str]
     """Items scored below their points (wrong, or a multiple choice only partly right). Written
     answers still awaiting marking are not among them."""
     items = attempt.paper["items"]
-    return {k for k in answerable(attempt) if k in answers and answers[k].score is not None
-            and answers[k].score < Decimal(str(items[k]["points"]))}
+    return {k for k in answerable(attempt) if k in answers and (score := answers[k].score) is not None
+            and score < Decimal(str(items[k]["points"]))}
+
 
 
 def shown_items(attempt: Attempt, wrong: set[str], wrong_only: bool, topic: str | None) -> set[str]:

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
@@ -84,7 +85,9 @@ def check_choice(data: dict, qtype: str, path: tuple) -> list[Problem]:
         if isinstance(option, dict) and not str(option.get("text") or "").strip():
             problems.append((path + ("options",), _("Option %(key)s has no text.", key=option.get("key"))))
     answer = data.get("answer")
-    problems += [(path + (field,), message) for field, message in qtypes.get(qtype).answer_problems(answer, expected)]
+    choice = cast(qtypes.ChoiceType, qtypes.get(qtype))  # check_choice is called for choice types only
+    problems += [(path + (field,), message) for field, message in choice.answer_problems(answer, expected)]
+
     return problems
 
 
@@ -222,7 +225,7 @@ def prepare(data: dict, *, defaults: bool = False) -> dict:
     """Checked `data` made ready to store: texts stripped, points as Decimal, a case's points summed
     from its parts, no options or answer where the type has none. With `defaults`, every content
     field is present (a new question); without, absent keys stay absent (an update leaves them)."""
-    out = dict(DEFAULTS) if defaults else {}
+    out: dict[str, Any] = dict(DEFAULTS) if defaults else {}
     out.update({k: v for k, v in data.items() if k in CONTENT_FIELDS + ("topic", "status", "parts")})
     for field in TEXT_FIELDS:
         if isinstance(out.get(field), str):
@@ -242,7 +245,8 @@ def prepare(data: dict, *, defaults: bool = False) -> dict:
 
 
 def _prepare_part(part: dict) -> dict:
-    out = {"options": [], "answer": None, "explanation": "", "reference": ""}
+    out: dict[str, Any] = {"options": [], "answer": None, "explanation": "", "reference": ""}
+
     out.update({k: v for k, v in part.items() if k in PART_FIELDS and v is not None})
     for field in ("stem", "explanation", "reference"):
         out[field] = str(out.get(field) or "").strip()
@@ -420,7 +424,7 @@ def question_data(question: Question) -> dict:
 
 
 def subjects() -> list[ExamSubject]:
-    return db.session.scalars(select(ExamSubject).order_by(ExamSubject.position, ExamSubject.id)).all()
+    return list(db.session.scalars(select(ExamSubject).order_by(ExamSubject.position, ExamSubject.id)))
 
 
 def filtered_questions(*, subject_id=None, topic=None, qtype=None, difficulty=None, status=None,
@@ -447,7 +451,7 @@ def questions_for_export(subject: ExamSubject, statuses) -> list[Question]:
     stmt = (select(Question).where(Question.subject_id == subject.id, Question.parent_id.is_(None),
                                    Question.status.in_(list(statuses)))
             .order_by(Question.topic, Question.external_id))
-    return db.session.scalars(stmt).all()
+    return list(db.session.scalars(stmt))
 
 
 def topics(subject_id: int | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from flask import current_app, has_request_context
@@ -70,7 +71,13 @@ class LineDict(dict):
     duplicates: list
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:  # the C loader when libyaml is there (fast), else the pure-Python one
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     pass
 
 
@@ -239,7 +246,8 @@ def _question_data(q: LineDict, topic: str, report) -> dict:
 
 
 def _problem_line(q: LineDict, path: tuple) -> int:
-    node, line = q, q.line
+    node: object = q
+    line = q.line
     for step in path:
         if isinstance(node, LineDict):
             line = node.key_lines.get(step, line) if not isinstance(step, int) else line
@@ -252,13 +260,15 @@ def _problem_line(q: LineDict, path: tuple) -> int:
     return line
 
 
-def read_bank(path: Path, subjects: dict[str, ExamSubject]) -> tuple[list[tuple[dict, ExamSubject, str]], BankResult]:
+def read_bank(path: Path, subjects: dict[str, ExamSubject]) -> tuple[list[tuple[dict, ExamSubject, str | None]],
+                                                                      BankResult]:
     """Every question of the YAML files under `path` (a bank folder, a subject folder or one file)."""
     result = BankResult()
     root = path if path.is_dir() else path.parent
     files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
     label_root = root.parent  # names read like question_bank/mid-law/labor.yaml or mid-law/labor.yaml
-    items: list[tuple[dict, ExamSubject, str]] = []
+    items: list[tuple[dict, ExamSubject, str | None]] = []
+
     seen: dict[str, str] = {}
     if not files:
         result.problems.append(FileProblem(str(path), 0, _("No question files (.yaml) found here.")))
@@ -362,4 +372,4 @@ def import_shipped_bank() -> BankResult:
 def bank_size() -> int:
     from .models import Question
 
-    return db.session.scalar(select(func.count()).select_from(Question).where(Question.parent_id.is_(None)))
+    return db.session.scalar(select(func.count()).select_from(Question).where(Question.parent_id.is_(None))) or 0

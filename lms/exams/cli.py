@@ -2,6 +2,7 @@
 GIFT, Aiken or Excel file into a subject (docs/QUESTION_FORMATS.md), all-or-nothing like the site's import."""
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -33,7 +34,8 @@ def register(app: Flask) -> None:
                 _import_file(path, subject_code, topic, file_topics)
 
 
-def _fail(message: str, code: int = 1):
+def _fail(message: str, code: int = 1) -> NoReturn:
+
     click.echo(message, err=True)
     sys.exit(code)
 
@@ -79,4 +81,6 @@ def _import_file(path: Path, subject_code: str | None, topic: str | None, file_t
             where = f" [{error.column}]" if error.column else ""
             click.echo(f"{path}:{error.row}:{where} {error.message}", err=True)
         _fail(_("Nothing was imported: the file has %(n)d problems, listed above.", n=len(report.errors)))
+    assert counts is not None  # a file without problems is saved
     click.echo(imported_message(counts))
+

@@ -131,9 +131,11 @@ def grade_parts(question, response) -> list[Score]:
 def grade_case(question, response) -> Score:
     """The sum of the parts, or None while any part (an essay part) still needs marking."""
     scores = grade_parts(question, response)
-    if any(s is None for s in scores):
+    known = [s for s in scores if s is not None]
+    if len(known) < len(scores):
         return None
-    return sum(scores, ZERO)
+    return sum(known, ZERO)
+
 
 
 class _Graders(Mapping):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -213,7 +214,7 @@ def _gift_question(source: str, pos: int, line_at, meta: dict, meta_line: int, r
         read = qtype.gift_read(answers) if qtype.gift else None
         if read is False:
             return None
-        if read is not None:
+        if isinstance(read, dict):
             data.update(read)
             break
     else:
@@ -272,7 +273,7 @@ def gift_choices(part: GiftBody) -> tuple[list[dict], list[str]] | None:
     problem was reported."""
     body, offset, line_at, where, report, fmt = part.text, part.offset, part.line_at, part.where, part.report, part.fmt
     feedback = part.feedback
-    answers = []  # [marker, text, offset]
+    answers: list[list[Any]] = []  # [marker, text, offset]
     for i, char in enumerate(body):
         if char in "~=":
             answers.append([char, "", offset + i])
@@ -391,7 +392,7 @@ def export_gift(questions: list[Question], subject: ExamSubject) -> tuple[str, i
         if q.topic != topic:
             topic = q.topic
             out += [f"$CATEGORY: {subject.name.replace('/', '//')}/{topic.replace('/', '//')}", ""]
-        meta = {"difficulty": q.difficulty}
+        meta: dict[str, object] = {"difficulty": q.difficulty}
         if q.points is not None:
             meta["points"] = str(q.points)
         for key in ("reference", "source", "law"):
@@ -597,7 +598,7 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
         except ValueError as exc:
             report.add(row, labels["answer"], str(exc))
             continue
-        data = {"type": qtype, "difficulty": values.get("difficulty") or 2, "stem": values["stem"] or "",
+        fields = {"type": qtype, "difficulty": values.get("difficulty") or 2, "stem": values["stem"] or "",
                 "options": options, "answer": answer, "explanation": values.get("explanation") or "",
                 "points": values.get("points"), "reference": values.get("reference") or "",
                 "source": values.get("source") or "", "law": values.get("law"),
@@ -610,7 +611,8 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
                    "options": labels["A"], "answer": labels["answer"], "explanation": labels["explanation"],
                    "points": labels["points"], "reference": labels["reference"], "law": labels["law"],
                    "law_in_force": labels["law_in_force"]}
-        items.append(ImportItem(line=row, data=data, external_id=ext, topic=values.get("topic"),
+        items.append(ImportItem(line=row, data=fields, external_id=ext, topic=values.get("topic"),
+
                                 id_column=labels["id"], columns=columns))
     return items
 

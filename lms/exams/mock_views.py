@@ -2,6 +2,7 @@
 progress toward the certificate; exam days for offices; marking and item analysis for trainers."""
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -79,7 +80,7 @@ def _open_days_for(user) -> list[MockExamDay]:
     stmt = (select(MockExamDay).join(OrgUnit, MockExamDay.org_unit_id == OrgUnit.id)
             .where(MockExamDay.closes_at > now, above(user.org_unit))
             .order_by(MockExamDay.opens_at))
-    return db.session.scalars(stmt).all()
+    return list(db.session.scalars(stmt))
 
 
 @bp.route("/exams/<int:exam_id>/start", methods=["POST"])
@@ -247,9 +248,10 @@ def practice_view():
         return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
                                question=question, feedback=feedback, form=ConfirmForm(),
                                topics=practice.topics(subject) if subject else [])
-    question = practice.next_question(current_user, subject, topic, source)
+    shown = practice.next_question(current_user, subject, topic, source)
     return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
-                           question=question, feedback=None, form=ConfirmForm(),
+                           question=shown, feedback=None, form=ConfirmForm(),
+
                            topics=practice.topics(subject) if subject else [])
 
 
@@ -280,16 +282,18 @@ def _progress_page(user):
     if not may_verify:
         del form.verify
     if request.method == "GET":
-        form.exam_year.data = clock.this_year()
+        form.exam_year.data = str(clock.this_year())
     if form.validate_on_submit():
-        subject = db.session.get(ExamSubject, int(form.subject_id.data))
+        subject = get_or_404(ExamSubject, int(form.subject_id.data or 0))
         try:
-            row, raised = real_results.record(user, subject, form.exam_year.data, form.passed.data == "1",
-                                              form.score.data, current_user, may_verify=may_verify,
+            # the form's validators leave an int year and a Decimal (or None) score in .data
+            row, raised = real_results.record(user, subject, cast(int, form.exam_year.data), form.passed.data == "1",
+                                              cast(Decimal | None, form.score.data), current_user,
+                                              may_verify=may_verify,
                                               verify=may_verify and form.verify.data)
         except real_results.ResultError as exc:
             discard()
-            form.subject_id.errors.append(str(exc))
+            form.subject_id.errors = [*form.subject_id.errors, str(exc)]
         else:
             if row.status == "verified":
                 flash(_("Result saved and verified."), "success")
@@ -363,7 +367,7 @@ def reject_result(result_id):
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
         return _back(row)
     try:
-        real_results.reject_result(row, current_user, form.reason.data)
+        real_results.reject_result(row, current_user, form.reason.data or "")
     except real_results.ResultError as exc:
         discard()
         flash(str(exc), "warning")
@@ -401,17 +405,18 @@ def new_day():
         start = utc_to_local(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         form.opens_at.data, form.closes_at.data = start, start + timedelta(hours=4)
     if form.validate_on_submit():
-        unit = db.session.get(OrgUnit, form.org_unit_id.data)
-        exam = db.session.get(Exam, form.exam_id.data)
+        unit = get_or_404(OrgUnit, form.org_unit_id.data)
+        exam = get_or_404(Exam, form.exam_id.data)
         opens, closes = local_to_utc(form.opens_at.data), local_to_utc(form.closes_at.data)
         if not can_see_unit(current_user, unit):
             abort(403)
         try:
-            day = mock_days.schedule_day(title=form.title.data, exam=exam, unit=unit, opens_at=opens, closes_at=closes,
-                                         stagger_minutes=form.stagger_minutes.data, by=current_user)
+            day = mock_days.schedule_day(title=form.title.data or "", exam=exam, unit=unit, opens_at=opens,
+                                         closes_at=closes, stagger_minutes=form.stagger_minutes.data or 0,
+                                         by=current_user)
         except mock_days.MockDayError as exc:
             discard()
-            form.closes_at.errors.append(str(exc))
+            form.closes_at.errors = [*form.closes_at.errors, str(exc)]
         else:
             flash(_("Mock exam scheduled."), "success")
             return redirect(url_for(".day", day_id=day.id))
@@ -431,7 +436,7 @@ def day(day_id):
 def _markable_answer(answer_id: int) -> tuple[AttemptAnswer, Attempt]:
     """A written answer the viewer may mark (scope.markable_answers_filter); anything else is a 404."""
     answer = get_or_404(AttemptAnswer, answer_id)
-    attempt = db.session.get(Attempt, answer.attempt_id)
+    attempt = get_or_404(Attempt, answer.attempt_id)
     if not can_mark_attempt(current_user, attempt):
         abort(404)
     return answer, attempt
@@ -493,13 +498,14 @@ def marking_assignments():
     if request.method == "GET" and request.args.get("target") in dict(form.target.choices):
         form.target.data = request.args["target"]  # from an exam day's page
     if form.validate_on_submit():
-        trainer = db.session.get(User, form.trainer_id.data)
-        kind, _sep, target_id = form.target.data.partition(":")
-        day = db.session.get(MockExamDay, int(target_id)) if kind == "day" else None
-        exam = day.exam if day is not None else db.session.get(Exam, int(target_id))
+        trainer = get_or_404(User, form.trainer_id.data)
+        kind, _sep, target_id = (form.target.data or "").partition(":")
+        day = get_or_404(MockExamDay, int(target_id)) if kind == "day" else None
+        exam = day.exam if day is not None else get_or_404(Exam, int(target_id))
         unit = day.org_unit if day is not None else scope_unit(current_user)
-        if not can_assign_marking_to(current_user, trainer) or not can_see_unit(current_user, unit):
+        if unit is None or not can_assign_marking_to(current_user, trainer) or not can_see_unit(current_user, unit):
             abort(404)
+
         same = db.session.scalar(select(MarkingAssignment.id).where(
             MarkingAssignment.trainer_id == trainer.id, MarkingAssignment.exam_id == exam.id,
             MarkingAssignment.org_unit_id == unit.id,

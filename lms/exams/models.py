@@ -1,6 +1,7 @@
 """题库: exam subjects (科目) and questions (题目), a case's parts being child questions."""
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import expression
 
 from ..database import one_of, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..learning import models as _learning_models  # noqa: F401 (Exam.course → Course)
 from . import qtypes
 
@@ -36,7 +37,7 @@ ATTEMPT_STATUSES = ("in_progress", "submitted", "graded")
 DIFFICULTIES = {1: _l("Easy"), 2: _l("Medium"), 3: _l("Hard")}
 
 
-class ExamSubject(db.Model):
+class ExamSubject(Model):
     """A 科目 of the qualification exam. Rows are data (seeded by the migration and the bank importer)."""
 
     __tablename__ = "exam_subject"
@@ -54,7 +55,7 @@ class ExamSubject(db.Model):
         return f"<ExamSubject {self.code}>"
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "question"
     __table_args__ = (
         one_of("status", STATUSES),
@@ -71,7 +72,7 @@ class Question(db.Model):
     difficulty: Mapped[int] = mapped_column(SmallInteger, default=2)
     stem: Mapped[str] = mapped_column(Text)                             # Markdown
     options: Mapped[list] = mapped_column(JSON, default=list)           # [{"key": "A", "text": "…"}, …]
-    answer: Mapped[object | None] = mapped_column(JSON)                 # ["B"] / ["A", "C"] / true / null
+    answer: Mapped[Any] = mapped_column(JSON, nullable=True)                 # ["B"] / ["A", "C"] / true / null
     explanation: Mapped[str] = mapped_column(Text, default="")          # Markdown
     reference: Mapped[str] = mapped_column(Text, default="")            # marking points (essay parts), Markdown
     points: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))       # case and essay; objective: the blueprint's
@@ -82,8 +83,8 @@ class Question(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     subject: Mapped[ExamSubject] = relationship(lazy="joined")
     parent: Mapped["Question | None"] = relationship(remote_side=[id], back_populates="parts")
@@ -107,7 +108,7 @@ class Question(db.Model):
 
 # --- blueprints, exam days, attempts ----------------------------------------------------------------
 
-class Exam(db.Model):
+class Exam(Model):
     """A blueprint (组卷方案): which subject, how long, which sections, which mix, what pass line.
 
     Every figure is data, seeded from DESIGN.md §5 and editable by admins; `sections` is a list of
@@ -139,8 +140,8 @@ class Exam(db.Model):
     topics: Mapped[list | None] = mapped_column(JSON)             # course quizzes: draw only from these
     pass_percent: Mapped[int | None] = mapped_column(Integer)     # course quizzes: the pass mark in percent
     max_attempts: Mapped[int | None] = mapped_column(Integer)     # course quizzes: None = unlimited
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     subject: Mapped[ExamSubject] = relationship(lazy="joined")
     course = relationship("Course", back_populates="quiz")
@@ -150,7 +151,7 @@ class Exam(db.Model):
         return sum((Decimal(str(s["points"])) * int(s["count"]) for s in self.sections), Decimal(0))
 
 
-class MockExamDay(db.Model):
+class MockExamDay(Model):
     """A mock exam an office schedules for its area, with a fixed window and staggered starts."""
 
     __tablename__ = "mock_exam_day"
@@ -159,17 +160,17 @@ class MockExamDay(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    opens_at: Mapped[object] = mapped_column(DateTime)
-    closes_at: Mapped[object] = mapped_column(DateTime)
+    opens_at: Mapped[datetime] = mapped_column(DateTime)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
     stagger_minutes: Mapped[int] = mapped_column(Integer, default=0)  # starts spread over this many minutes
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     exam: Mapped[Exam] = relationship()
     org_unit = relationship("OrgUnit")
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     """One sitting of an exam. `paper` freezes the questions as they were when it started."""
 
     __tablename__ = "attempt"
@@ -188,23 +189,23 @@ class Attempt(db.Model):
     # What a save may hold, item → "type:option letters" (e.g. "multiple:ABCDE"), so that a save
     # checks its item without loading the whole paper (~130 KB of JSON). None: older attempts.
     answer_keys: Mapped[dict | None] = mapped_column(JSON)
-    started_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    deadline_at: Mapped[object] = mapped_column(DateTime)
-    submitted_at: Mapped[object | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deadline_at: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="in_progress")
     # Totals: objective points are final at grading; free-text points arrive with marking.
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     max_score: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     pending_marks: Mapped[int] = mapped_column(Integer, default=0)
     passed: Mapped[bool | None] = mapped_column(Boolean)
-    graded_at: Mapped[object | None] = mapped_column(DateTime, index=True)
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     exam: Mapped[Exam] = relationship()
     user = relationship("User")
     mock_day: Mapped[MockExamDay | None] = relationship()
 
 
-class AttemptAnswer(db.Model):
+class AttemptAnswer(Model):
     """The latest saved response to one item of an attempt ("12" or "12.3" for a case part).
 
     `seq` is the client's counter for that item: a save with a lower seq than the stored one is
@@ -217,18 +218,18 @@ class AttemptAnswer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
     item: Mapped[str] = mapped_column(String(16))
-    response: Mapped[object | None] = mapped_column(JSON)
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    saved_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    saved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     # "标记": the candidate flagged the item to come back to; saved with the response, under its seq.
     flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=expression.false())
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    marked_at: Mapped[object | None] = mapped_column(DateTime)
+    marked_at: Mapped[datetime | None] = mapped_column(DateTime)
     feedback: Mapped[str] = mapped_column(Text, default="")
 
 
-class MarkingAssignment(db.Model):
+class MarkingAssignment(Model):
     """An office hands the marking of an exam's written answers (of one exam day, or of every
     sitting) by the workers of its area to a trainer, who then sees them in the marking queue,
     without the candidates' names."""
@@ -242,7 +243,7 @@ class MarkingAssignment(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)  # whose workers' answers
     trainer_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     exam: Mapped[Exam] = relationship()
     mock_day: Mapped[MockExamDay | None] = relationship()
@@ -250,7 +251,7 @@ class MarkingAssignment(db.Model):
     trainer = relationship("User", foreign_keys=[trainer_id])
 
 
-class Mistake(db.Model):
+class Mistake(Model):
     """错题本: a question the learner got wrong, until answered right twice in a row."""
 
     __tablename__ = "mistake"
@@ -261,8 +262,8 @@ class Mistake(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"))
     wrong_count: Mapped[int] = mapped_column(Integer, default=1)
     right_streak: Mapped[int] = mapped_column(Integer, default=0)
-    last_wrong_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    cleared_at: Mapped[object | None] = mapped_column(DateTime)
+    last_wrong_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     question: Mapped[Question] = relationship()
 
@@ -270,7 +271,7 @@ class Mistake(db.Model):
 RESULT_STATUSES = {"pending": _l("Pending verification"), "verified": _l("Verified"), "rejected": _l("Not accepted")}
 
 
-class RealExamResult(db.Model):
+class RealExamResult(Model):
     """A subject passed (or not) in the real national exam, entered by the worker or an office.
 
     A worker's own entry is a claim: `pending` until an office in scope verifies it (or rejects it
@@ -290,10 +291,10 @@ class RealExamResult(db.Model):
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
     passed: Mapped[bool] = mapped_column(Boolean)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    entered_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    reviewed_at: Mapped[object | None] = mapped_column(DateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reject_reason: Mapped[str | None] = mapped_column(String(500))
 
     subject: Mapped[ExamSubject] = relationship()

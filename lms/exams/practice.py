@@ -12,12 +12,12 @@ CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistak
 
 
 def topics(subject: ExamSubject) -> list[str]:
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(Question.topic)
         .where(Question.subject_id == subject.id, Question.status == "active", Question.parent_id.is_(None))
         .distinct()
         .order_by(Question.topic)
-    ).all()
+    ))
 
 
 def practisable(question: Question) -> bool:

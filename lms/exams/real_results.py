@@ -10,6 +10,7 @@ the certificate level the verified passes earn (DESIGN.md §4 "Records are true"
 
 Plain functions: they flush, never commit, and raise ResultError with a user-facing message.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -94,7 +95,7 @@ def verified_passes(user_id: int) -> list[tuple[str, int]]:
             .where(
                 RealExamResult.user_id == user_id, RealExamResult.passed.is_(True), RealExamResult.status == "verified"
             )
-        ).tuples()
+        ).tuples().all()
     )
 
 
@@ -135,7 +136,8 @@ class LevelView:
     pending: dict[str, int] = field(default_factory=dict)   # subject → year of a pass awaiting verification
 
 
-def progress(user) -> tuple[list[LevelView], list[RealExamResult], dict, set]:
+def progress(user) -> tuple[list[LevelView], Sequence[RealExamResult], dict[str, Decimal | None], set[str]]:
+
     """Every exam level's progress for `user`, the results entered, and the mock-exam figures."""
     subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
     real = db.session.scalars(select(RealExamResult).where(RealExamResult.user_id == user.id)
@@ -159,7 +161,7 @@ def progress(user) -> tuple[list[LevelView], list[RealExamResult], dict, set]:
         select(ExamSubject.code, func.max(Attempt.score)).join(Exam, Attempt.exam_id == Exam.id)
         .join(ExamSubject, Exam.subject_id == ExamSubject.id)
         .where(Attempt.user_id == user.id, Attempt.status == "graded", Exam.kind == "mock")  # not course quizzes
-        .group_by(ExamSubject.code)).all())
+        .group_by(ExamSubject.code)).tuples().all())
     mock_passed = set(db.session.scalars(
         select(ExamSubject.code).join(Exam, Exam.subject_id == ExamSubject.id).join(Attempt, Attempt.exam_id == Exam.id)
         .where(Attempt.user_id == user.id, Attempt.passed.is_(True), Exam.kind == "mock")))

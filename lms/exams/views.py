@@ -116,7 +116,7 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
     if form.is_submitted() and form.add_part.data:
         form.parts.append_entry()
     elif form.validate_on_submit():
-        subject = db.session.get(ExamSubject, form.subject_id.data)
+        subject = get_or_404(ExamSubject, form.subject_id.data)
         data = question_data(form, qtype)
         stays_active = question is not None and question.status == "active" and can_review_questions(current_user)
         problems = bank.check_question(data, law_required=subject.law_required, complete=stays_active)
@@ -184,10 +184,12 @@ def import_view():
     form.subject_id.choices = _subject_choices()
     outcome = Outcome()
     if form.validate_on_submit():
-        subject = db.session.get(ExamSubject, form.subject_id.data)
+        subject = get_or_404(ExamSubject, form.subject_id.data)
         upload = form.file.data
+        topic = (form.topic.data or "").strip()
         outcome = run_import(lambda: import_file(form.fmt.data, upload.read(), upload.filename or "", subject,
-                                                 form.topic.data.strip(), current_user, form.use_file_topics.data),
+                                                 topic, current_user, form.use_file_topics.data),
+
                              imported_message)
         if outcome.ok:
             return redirect(url_for(".index", subject=subject.id, status="draft"))

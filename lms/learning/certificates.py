@@ -108,7 +108,9 @@ def render_pdf(cert: Certificate, verify_url: str) -> bytes:
     font = _register_font()
     buf = io.BytesIO()
     width, height = landscape(A4)
-    pdf = canvas.Canvas(buf, pagesize=(width, height), initialFontName=font)  # no unembedded Helvetica
+    # no unembedded Helvetica; types-reportlab declares initialFontName a float by mistake
+    pdf = canvas.Canvas(buf, pagesize=(width, height), initialFontName=font)  # type: ignore[arg-type]
+
     pdf.setTitle(f"结业证书 {cert.code}")
     pdf.setAuthor(cert.issuer)
     pdf.setStrokeColorRGB(0.71, 0.16, 0.18)

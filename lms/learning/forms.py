@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -31,10 +33,12 @@ class CourseForm(FlaskForm):
         tags = [
             t.strip() for t in (self.tags.data or "").replace(",", "、").replace("，", "、").split("、") if t.strip()
         ]
-        return {"title": self.title.data.strip(), "summary": self.summary.data.strip(),
+        hours = self.credit_hours.data  # DataRequired
+        return {"title": (self.title.data or "").strip(), "summary": (self.summary.data or "").strip(),
                 "description": self.description.data or "", "series": self.series.data or None,
                 "category": self.category.data, "tags": "、".join(tags), "level": self.level.data,
-                "credit_hours": self.credit_hours.data.quantize(self.credit_hours.data.__class__("0.1"))}
+                "credit_hours": hours.quantize(Decimal("0.1")) if hours is not None else None}
+
 
 
 class LessonForm(FlaskForm):

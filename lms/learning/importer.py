@@ -67,7 +67,7 @@ def _course_fields(meta: dict, path: Path) -> dict:
     return {
         "title": str(meta["title"]).strip(),
         "summary": str(meta["summary"]).strip(),
-        "series": SERIES_NAMES.get(series),
+        "series": SERIES_NAMES.get(series) if series else None,
         "category": CATEGORY_NAMES[meta["category"]],
         "tags": "、".join(str(t) for t in tags),
         "level": level,
@@ -106,23 +106,24 @@ def _quiz_fields(meta, path: Path) -> dict | None:
         problems.append(f"{path}: quiz: 'retries' is a whole number, or unlimited")
     if problems:
         raise CourseFileError("\n".join(problems))
-    return {"subject": str(meta["subject"]).strip(), "topics": [t.strip() for t in topics], **numbers,
+    return {"subject": str(meta["subject"]).strip(), "topics": [t.strip() for t in topics or []], **numbers,
             "retries": retries}
 
 
 def _lesson_minutes(meta: dict, path: Path) -> tuple[int, int | None]:
     """`minutes` (expected study time) and the optional `min_minutes` (least active study that completes it)."""
-    values = {}
+    values: dict[str, int | None] = {}
     for key, default in (("minutes", 30), ("min_minutes", None)):
-        value = meta.get(key, default)
+        value = meta.get(key)
+        if value is None:  # absent, or "minutes:" left empty
+            value = default
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 600):
             raise CourseFileError(f"{path}: '{key}' must be a whole number of minutes from 1 to 600")
         values[key] = value
-    if values["min_minutes"] is not None and values["min_minutes"] > values["minutes"]:
-        raise CourseFileError(
-            f"{path}: 'min_minutes' ({values['min_minutes']}) cannot exceed 'minutes' ({values['minutes']})"
-        )
-    return values["minutes"], values["min_minutes"]
+    minutes, least = values["minutes"] or 30, values["min_minutes"]
+    if least is not None and least > minutes:
+        raise CourseFileError(f"{path}: 'min_minutes' ({least}) cannot exceed 'minutes' ({minutes})")
+    return minutes, least
 
 
 def load_folder(root: Path) -> list[dict]:
@@ -172,8 +173,9 @@ def import_courses(root: Path) -> ImportResult:
     if problems:
         raise CourseFileError("\n".join(problems))
     existing = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_([d["slug"] for d in data])))}
-    trainers = {}
+    trainers: dict[str, Trainer] = {}
     for t in db.session.scalars(select(Trainer)):
+
         trainers.setdefault(t.name, t)
     for item in data:
         course = existing.get(item["slug"])

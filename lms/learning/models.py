@@ -1,4 +1,5 @@
 """课程库 and studying: courses, lessons, enrolments, progress, 学时, certificates, ratings."""
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..library import models as _library_models  # noqa: F401 (Course.authors → Trainer)
 from ..library.models import SERIES as SERIES  # a course belongs to the series of the textbook (一教)
 
@@ -50,7 +51,7 @@ course_author = Table(
 )
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "course"
     __table_args__ = (
         one_of("status", STATUSES),
@@ -72,13 +73,13 @@ class Course(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     review_comment: Mapped[str] = mapped_column(Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    reviewed_at: Mapped[object | None] = mapped_column(DateTime)
-    submitted_at: Mapped[object | None] = mapped_column(DateTime)
-    published_at: Mapped[object | None] = mapped_column(DateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
     cover_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # jieba tokens of the title, summary, tags, description and lessons, space-separated:
     # indexed with title_tokens by FTS5 on SQLite and by a GIN tsvector index on PostgreSQL (search.py).
     search_tokens: Mapped[str] = mapped_column(Text, default="")
@@ -112,7 +113,7 @@ lesson_attachment = Table(
 )
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "lesson"
     __table_args__ = (UniqueConstraint("course_id", "slug", name="uq_lesson_course_slug"),)
 
@@ -129,7 +130,7 @@ class Lesson(db.Model):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     video_url: Mapped[str | None] = mapped_column(String(500))
     video_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # In a revision: the live lesson this copy revises (None: a lesson the revision adds).
     live_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"))
 
@@ -138,7 +139,7 @@ class Lesson(db.Model):
     attachments = relationship("Upload", secondary=lesson_attachment, order_by="Upload.id")
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     __tablename__ = "enrollment"
     __table_args__ = (
         UniqueConstraint("user_id", "course_id", name="uq_enrollment_user_course"),
@@ -150,8 +151,8 @@ class Enrollment(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     source: Mapped[str] = mapped_column(String(16), default="self")
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    enrolled_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    completed_at: Mapped[object | None] = mapped_column(DateTime, index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     # Quiz sittings an office granted beyond the course's retries (after the worker used them all).
     extra_quiz_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -159,7 +160,7 @@ class Enrollment(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (UniqueConstraint("user_id", "lesson_id", name="uq_lesson_progress_user_lesson"),)
 
@@ -167,8 +168,8 @@ class LessonProgress(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)  # active study time credited
-    last_beat_at: Mapped[object | None] = mapped_column(DateTime)
-    completed_at: Mapped[object | None] = mapped_column(DateTime)
+    last_beat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Video lessons: the parts of the video watched while counting, as JSON [[start, end], …] in
     # seconds (merged, sorted), their total, and the longest duration the player reported.
     video_ranges: Mapped[str] = mapped_column(Text, default="[]")
@@ -176,7 +177,7 @@ class LessonProgress(db.Model):
     video_duration: Mapped[int | None] = mapped_column(Integer)
 
 
-class StudyClock(db.Model):
+class StudyClock(Model):
     """One row per learner: the moment up to which study time was last credited, over every
     lesson, tab and device, so that time is credited at most once per wall-clock second.
     Heartbeats lock this row (PostgreSQL: FOR UPDATE; SQLite: the write lock) before crediting."""
@@ -184,10 +185,10 @@ class StudyClock(db.Model):
     __tablename__ = "study_clock"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
-    credited_until: Mapped[object | None] = mapped_column(DateTime)
+    credited_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class Credit(db.Model):
+class Credit(Model):
     """The 学时 ledger: one row per thing that earns credit, so each is credited once.
 
     source is 'course' (source_id = course id) or, for training attendance, 'session'.
@@ -205,11 +206,11 @@ class Credit(db.Model):
     source: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int] = mapped_column(Integer)
     hours: Mapped[Decimal] = mapped_column(Numeric(6, 1))
-    earned_on: Mapped[object] = mapped_column(Date)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    earned_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     """Issued once per completed enrolment; what it says is frozen at issue time."""
 
     __tablename__ = "certificate"
@@ -221,15 +222,15 @@ class Certificate(db.Model):
     course_title: Mapped[str] = mapped_column(String(200))
     credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
     issuer: Mapped[str] = mapped_column(String(200))
-    completed_on: Mapped[object] = mapped_column(Date)
+    completed_on: Mapped[date] = mapped_column(Date)
     # What the holder did, frozen at issue: "完成学习" or "完成学习并通过课后测验（成绩 86 分）".
     achievement: Mapped[str] = mapped_column(String(200), default="完成学习", server_default="完成学习")
-    issued_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     enrollment: Mapped[Enrollment] = relationship()
 
 
-class CourseRating(db.Model):
+class CourseRating(Model):
     __tablename__ = "course_rating"
     __table_args__ = (
         UniqueConstraint("user_id", "course_id", name="uq_course_rating_user_course"),
@@ -241,8 +242,8 @@ class CourseRating(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     stars: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     user = relationship("User")
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 
 from .. import clock
 from ..auth.models import User
-from ..database import utcnow
+from ..database import insert_or_ignore, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..util import utc_to_local
@@ -100,11 +100,7 @@ def _lock_study_clock(user_id: int) -> StudyClock:
     (PostgreSQL: FOR UPDATE; SQLite: the request's BEGIN IMMEDIATE already serialises writers).
     Everything that credits or judges study time takes it first, so two beats never both credit
     the same seconds and two lessons completing at once still see each other."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(StudyClock).values(user_id=user_id).on_conflict_do_nothing())
+    insert_or_ignore(StudyClock, user_id=user_id)
     return db.session.scalars(select(StudyClock).where(StudyClock.user_id == user_id).with_for_update()
                               .execution_options(populate_existing=True)).one()
 
@@ -185,7 +181,7 @@ class NotYetError(StudyError):
         else:
             message = _("Watch at least %(need)s of the video. You have watched %(done)s: %(left)s to go.",
                         need=format_duration(state.video_required), done=format_duration(state.video_seconds),
-                        left=format_duration(state.video_remaining))
+                        left=format_duration(state.video_remaining or 0))
         super().__init__(message)
 
 
@@ -387,19 +383,22 @@ def course_progress(user_id: int, course_ids: list[int]) -> dict[int, tuple[int,
     if not course_ids:
         return {}
     totals = dict(db.session.execute(select(Lesson.course_id, func.count()).where(
-        Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).all())
+        Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).tuples().all())
     done = dict(db.session.execute(
         select(Lesson.course_id, func.count()).join(LessonProgress, and_(
             LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id,
             LessonProgress.completed_at.is_not(None)))
-        .where(Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).all())
+        .where(Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).tuples().all())
     return {cid: (done.get(cid, 0), totals.get(cid, 0)) for cid in course_ids}
 
 
 def lesson_states(user_id: int, course: Course) -> dict[int, LessonProgress]:
     ids = [lesson.id for lesson in course.lessons]
+    if not ids:
+        return {}
     rows = db.session.scalars(select(LessonProgress).where(LessonProgress.user_id == user_id,
-                                                          LessonProgress.lesson_id.in_(ids))) if ids else []
+                                                          LessonProgress.lesson_id.in_(ids)))
+
     return {row.lesson_id: row for row in rows}
 
 
@@ -427,7 +426,7 @@ def lesson_standings(user_id: int, course_ids: list[int]) -> dict[int, list[tupl
     return out
 
 
-def percent(done: int, total: int) -> int:
+def percent(done: float, total: float) -> int:
     return 0 if not total else int(round(100 * done / total))
 
 

@@ -63,7 +63,8 @@ def sections_for(questions: int, available: dict[str, int]) -> list[dict]:
                           have=sum(available.values()), need=questions))
     types = quiz_types()
     shared = [t for t in types if t.quiz_share]
-    want = {t.name: min(available.get(t.name, 0), questions // t.quiz_share) for t in shared}
+    want = {t.name: min(available.get(t.name, 0), questions // (t.quiz_share or 1)) for t in shared}
+
     short = questions - sum(want.values())
     for t in types:  # the types without a share take the rest, then the others make up what is still short
         if not t.quiz_share:
@@ -168,8 +169,10 @@ def settings_of(quiz: Exam) -> QuizSettings:
 # --- a worker's quiz ------------------------------------------------------------------------------------
 
 def _attempts_of(enrollment: Enrollment, quiz: Exam) -> list[Attempt]:
-    return db.session.scalars(select(Attempt).where(Attempt.user_id == enrollment.user_id, Attempt.exam_id == quiz.id)
-                              .order_by(Attempt.started_at, Attempt.id)).all()
+    return list(db.session.scalars(select(Attempt)
+                                   .where(Attempt.user_id == enrollment.user_id, Attempt.exam_id == quiz.id)
+                                   .order_by(Attempt.started_at, Attempt.id)))
+
 
 
 def percent_score(attempt: Attempt) -> int:

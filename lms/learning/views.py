@@ -1,5 +1,7 @@
 """Course library: catalog, studying, authoring, review, assignment, certificates."""
 import math
+from decimal import Decimal
+from typing import cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -40,7 +42,7 @@ from ..util import Page, get_or_404, page_arg, utc_to_local
 from . import certificates, progress, quiz
 from . import courses as domain
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
-from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson
+from .models import CATEGORIES, LEVELS, SERIES, STATUSES, Course, CourseRating, Enrollment, Lesson, course_author
 from .search import ranked_matches
 
 bp = Blueprint("learning", __name__, url_prefix="/learn")
@@ -82,8 +84,9 @@ def catalog():
         stmt = stmt.join(matches, matches.c.id == Course.id).order_by(matches.c.rank.desc())
     stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
     page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover)), page_arg(), 24)
-    trainers = db.session.scalars(select(Trainer).where(Trainer.courses.any(Course.status == "published"))
-                                  .order_by(Trainer.name)).all()
+    trainers = db.session.scalars(select(Trainer).where(Trainer.id.in_(
+        select(course_author.c.trainer_id).join(Course, Course.id == course_author.c.course_id)
+        .where(Course.status == "published"))).order_by(Trainer.name)).all()
     enrolled = set(db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == current_user.id)))
     return render_template("learning/catalog.html", page=page, trainers=trainers, enrolled=enrolled, q=q)
 
@@ -320,7 +323,7 @@ def rate(course_id):
         return redirect(url_for(".course", course_id=course.id))
     form = RatingForm()
     if form.validate_on_submit():
-        progress.rate(current_user, course, form.stars.data, form.comment.data)
+        progress.rate(current_user, course, form.stars.data, form.comment.data or "")
         flash(_("Thank you for your rating."), "success")
     else:
         flash(_("Choose from one to five stars."), "danger")
@@ -445,7 +448,7 @@ def _save_cover(form: CourseForm, course: Course) -> bool:
 def new_course():
     form = CourseForm()
     if request.method == "GET":
-        form.credit_hours.data = 1
+        form.credit_hours.data = Decimal(1)
     if form.validate_on_submit():
         try:
             course = domain.create_course(current_user, **form.fields_dict())
@@ -549,7 +552,7 @@ def _quiz_settings(form: QuizForm) -> quiz.QuizSettings:
         raise quiz.QuizError(_("Choose topics of one subject only."))
     if not picked:
         raise quiz.QuizError(_("Choose at least one topic for the quiz."))
-    return quiz.QuizSettings(subject=db.session.get(ExamSubject, subject_ids.pop()), topics=[t for _sid, t in picked],
+    return quiz.QuizSettings(subject=get_or_404(ExamSubject, subject_ids.pop()), topics=[t for _sid, t in picked],
                              questions=form.questions.data or 10, pass_percent=form.pass_percent.data or 60,
                              retries=form.retries.data)
 
@@ -612,8 +615,10 @@ def _apply_lesson_form(form: LessonForm, lesson: Lesson) -> bool:
         form.video_url.errors = [_("Video links must start with one of: %(list)s",
                                    list="、".join(allowed) or _("(no video sites are allowed: upload the file)"))]
         return False
-    lesson.title, lesson.body = form.title.data.strip(), form.body.data or ""
-    lesson.minutes, lesson.required, lesson.video_url = form.minutes.data, form.required.data, url or None
+    lesson.title, lesson.body = (form.title.data or "").strip(), form.body.data or ""
+    lesson.minutes = cast(int, form.minutes.data)  # DataRequired
+    lesson.required, lesson.video_url = form.required.data, url or None
+
     lesson.min_minutes = form.min_minutes.data
     try:
         if form.video.data and getattr(form.video.data, "filename", ""):
@@ -635,7 +640,7 @@ def new_lesson(course_id):
     course = _load_editable(course_id)
     form = LessonForm()
     if form.validate_on_submit():
-        lesson = domain.add_lesson(course, title=form.title.data.strip(), body="")
+        lesson = domain.add_lesson(course, title=(form.title.data or "").strip(), body="")
         if _apply_lesson_form(form, lesson):
             domain.update_lesson(lesson)
             flash(_("Lesson added."), "success")
@@ -743,7 +748,7 @@ def assign(course_id):
     form.org_unit_id.choices = unit_choices(visible_units(current_user))
     form.cert_level.choices = [("", _("All certificate levels"))] + list(choices.CERT_LEVELS.items())
     if form.validate_on_submit():
-        unit = db.session.get(OrgUnit, form.org_unit_id.data)
+        unit = get_or_404(OrgUnit, form.org_unit_id.data)
         if not can_see_unit(current_user, unit):
             abort(403)
         stmt = visible_users(current_user).where(in_subtree(OrgUnit.path, unit),

@@ -59,11 +59,12 @@ def _http_link(form, field):
 
 
 class _PoolForm(FlaskForm):
-    TEXT = ()       # string attributes, stripped
-    NULLABLE = ()   # string attributes stored as NULL when empty
+    TEXT: tuple[str, ...] = ()       # string attributes, stripped
+    NULLABLE: tuple[str, ...] = ()   # string attributes stored as NULL when empty
 
     def values(self) -> dict:
-        out = {}
+        out: dict[str, object] = {}
+
         for name in self.TEXT:
             out[name] = (getattr(self, name).data or "").strip()
         for name in self.NULLABLE:

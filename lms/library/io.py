@@ -6,6 +6,8 @@ trainers and experts by name + affiliation, textbooks by title, bases by name + 
 and creates one otherwise. Empty cells leave an existing record's value unchanged. The export
 has the same columns as the template, so an exported file can be edited and imported back.
 """
+from typing import Any
+
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -239,7 +241,7 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
 
     units = units_by_code(r.get("org_code") for _n, r in rows)
     names = {r.get(pool.name_attr) for _n, r in rows if r.get(pool.name_attr)}
-    existing = {}
+    existing: dict[tuple, Any] = {}
     if names:
         name_col = getattr(pool.model, pool.name_attr)
         for record in db.session.scalars(select(pool.model).where(name_col.in_(names)).order_by(pool.model.id)):
@@ -280,8 +282,8 @@ def import_pool(viewer: User, pool: Pool, data: bytes, filename: str) -> tuple[I
                 report.add(number, label.get("org_code", label[pool.name_attr]), problem)
         username = row.get("username")
         if username:
-            report.repeated("username", username, number, label["username"], lambda first, u=username: _(
-                "The username %(u)s already appears in row %(row)d.", u=u, row=first))
+            report.repeated("username", username, number, label["username"], lambda first: _(
+                "The username %(u)s already appears in row %(row)d.", u=username, row=first))  # noqa: B023 (called at once)
             user = users.get(username)
             problem = account_problem(username, user, record)
             if problem:
@@ -347,7 +349,8 @@ def template_notes(viewer: User, pool: Pool) -> list[list]:
     for col in columns(pool):
         label = str(col.label)
         if col.key in ("kind", "series"):
-            hint = "、".join(str(v) for v in pool.kinds.values())
+            hint = "、".join(str(v) for v in (pool.kinds or {}).values())
+
         elif col.key == "org_code":
             units = db.session.scalars(
                 visible_units(viewer).where(OrgUnit.level.in_(("street", "community"))).limit(4)

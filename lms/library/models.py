@@ -1,10 +1,12 @@
 """一教五库: textbooks and the five pools (trainers, bases, experts, institutions; courses live in learning)."""
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..uploads import models as _upload_models  # noqa: F401 (Textbook.attachment → Upload)
 
 SERIES = {  # of textbooks and courses
@@ -33,11 +35,11 @@ INSTITUTION_KINDS = {
 
 
 class _Timestamps:
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Textbook(_Timestamps, db.Model):
+class Textbook(_Timestamps, Model):
     __tablename__ = "textbook"
     __table_args__ = (one_of("series", SERIES),)
 
@@ -54,7 +56,7 @@ class Textbook(_Timestamps, db.Model):
     attachment = relationship("Upload")
 
 
-class Trainer(_Timestamps, db.Model):
+class Trainer(_Timestamps, Model):
     """师资库: a person who teaches, with or without an account on the site."""
 
     __tablename__ = "trainer"
@@ -76,7 +78,7 @@ class Trainer(_Timestamps, db.Model):
     org_unit = relationship("OrgUnit")
 
 
-class TrainingBase(_Timestamps, db.Model):
+class TrainingBase(_Timestamps, Model):
     """基地库: an on-site teaching base (demonstration community, theme street, model compound)."""
 
     __tablename__ = "training_base"
@@ -97,7 +99,7 @@ class TrainingBase(_Timestamps, db.Model):
     org_unit = relationship("OrgUnit")
 
 
-class Expert(_Timestamps, db.Model):
+class Expert(_Timestamps, Model):
     """专家智库."""
 
     __tablename__ = "expert"
@@ -112,7 +114,7 @@ class Expert(_Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Institution(_Timestamps, db.Model):
+class Institution(_Timestamps, Model):
     """院校库: a partner college or university."""
 
     __tablename__ = "institution"

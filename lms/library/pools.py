@@ -6,6 +6,7 @@ never commit or read the request. Who may change what is decided with lms.auth.s
 """
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,7 +34,7 @@ from .models import (
 @dataclass(frozen=True)
 class Pool:
     key: str                       # URL segment and template name: "trainers"
-    model: type
+    model: type[Any]               # the pool's model class
     title: object                  # lazy label of the pool: 师资库
     name_attr: str                 # "name", or "title" for textbooks
     search: tuple[str, ...]        # text columns searched with LIKE
@@ -45,7 +46,7 @@ class Pool:
 
     def kind_label(self, record) -> str:
         """The record's type (or series) in the user's language; empty for pools without one."""
-        if not self.kinds:
+        if not self.kinds or not self.kind_attr:
             return ""
         return str(self.kinds.get(getattr(record, self.kind_attr), ""))
 
@@ -123,7 +124,7 @@ def pool_query(pool: Pool, *, staff: bool, q: str = "", kind: str | None = None,
     stmt = select(model)
     for term in q.split()[:MAX_TERMS]:
         stmt = stmt.where(or_(*(getattr(model, c).icontains(term, autoescape=True) for c in pool.search)))
-    if pool.kinds and kind in pool.kinds:
+    if pool.kinds and pool.kind_attr and kind in pool.kinds:
         stmt = stmt.where(getattr(model, pool.kind_attr) == kind)
     if pool.has_unit:
         if unit is not None:
@@ -157,16 +158,16 @@ def counts(staff: bool) -> dict[str, int]:
     """How many records each pool holds (active ones for non-staff), and how many courses."""
     from ..learning.models import Course
 
-    out = {}
+    out: dict[str, int] = {}
     for key, pool in POOLS.items():
         stmt = select(func.count()).select_from(pool.model)
         if pool.has_active and not staff:
             stmt = stmt.where(pool.model.active.is_(True))
-        out[key] = db.session.scalar(stmt)
+        out[key] = db.session.scalar(stmt) or 0
     stmt = select(func.count()).select_from(Course)
     if not staff:
         stmt = stmt.where(Course.status == "published")
-    out["courses"] = db.session.scalar(stmt)
+    out["courses"] = db.session.scalar(stmt) or 0
     return out
 
 
@@ -177,7 +178,8 @@ def trainer_courses(trainer: Trainer, staff: bool) -> list:
     stmt = select(Course).where(Course.authors.any(Trainer.id == trainer.id))
     if not staff:
         stmt = stmt.where(Course.status == "published")
-    return db.session.scalars(stmt.order_by(Course.title, Course.id)).all()
+    return list(db.session.scalars(stmt.order_by(Course.title, Course.id)))
+
 
 
 # ----- identity and saving -------------------------------------------------------------------

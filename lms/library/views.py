@@ -142,10 +142,10 @@ def _values(pool: Pool, form, record) -> dict | None:
     if pool.has_unit:
         unit = _unit(form.org_unit_id.data)
         if pool.key == "bases" and unit is None:
-            form.org_unit_id.errors.append(_("Choose the org unit of the base."))
+            form.org_unit_id.errors = [*form.org_unit_id.errors, _("Choose the org unit of the base.")]
             ok = False
         elif unit is None and not can_place_library_record(current_user, None):
-            form.org_unit_id.errors.append(_("Choose an org unit in your area."))
+            form.org_unit_id.errors = [*form.org_unit_id.errors, _("Choose an org unit in your area.")]
             ok = False
         elif not can_place_library_record(current_user, unit):
             abort(403)
@@ -157,7 +157,7 @@ def _values(pool: Pool, form, record) -> dict | None:
             user = find_account(username)
             problem = account_problem(username, user, record)
             if problem:
-                form.username.errors.append(problem)
+                form.username.errors = [*form.username.errors, problem]
                 ok = False
             else:
                 values["user"] = user

@@ -3,7 +3,7 @@ from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of
-from ..extensions import db
+from ..extensions import Model, db
 
 LEVELS = ("city", "district", "street", "community")
 LEVEL_LABELS = {
@@ -16,7 +16,7 @@ LEVEL_LABELS = {
 CHILD_LEVEL = {"city": "district", "district": "street", "street": "community", "community": None}
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     """A node of the org tree: city → district → street → community.
 
     `path` is the materialised path of ids ("/1/4/17/"), so a subtree is one indexed

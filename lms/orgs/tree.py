@@ -1,5 +1,6 @@
 """Domain rules of the org tree. Plain functions: they flush, never commit."""
 import re
+from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -125,7 +126,7 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
             code,
             number,
             str(_l("Code")),
-            lambda first, c=code: _("The code %(code)s already appears in row %(row)d.", code=c, row=first),
+            lambda first: _("The code %(code)s already appears in row %(row)d.", code=code, row=first),  # noqa: B023 (called at once)
         ):
             continue
         by_code[code] = {**row, "row": number}
@@ -164,16 +165,17 @@ def import_tree(data: bytes, filename: str) -> tuple[ImportReport, int, int]:
             report.add(number, str(_l("Level")), _("A unit under a %(parent)s must be a %(child)s.",
                        parent=LEVEL_LABELS[parent_level], child=LEVEL_LABELS[expected]) if expected else
                        _("A community cannot have units below it."))
-        elif code in existing and existing[code].parent is not None and existing[code].parent.code != parent_code:
+        elif code in existing and (parent := existing[code].parent) is not None and parent.code != parent_code:
             report.add(
                 number,
                 str(_l("Parent code")),
                 _(
                     "%(code)s already sits under %(parent)s; moving units is done on the site.",
                     code=code,
-                    parent=existing[code].parent.code,
+                    parent=parent.code,
                 ),
             )
+
     if not report.ok:
         return report, 0, 0
 
@@ -196,7 +198,7 @@ def tree_order(units) -> list[OrgUnit]:
     return sorted(units, key=lambda u: [int(x) for x in u.path.strip("/").split("/") if x])
 
 
-def tree_rows(units: list[OrgUnit]) -> list[tuple[OrgUnit, int]]:
+def tree_rows(units: Sequence[OrgUnit]) -> list[tuple[OrgUnit, int]]:
     """Units in tree order with their depth relative to the shallowest one."""
     if not units:
         return []

@@ -23,7 +23,7 @@ def _user_counts() -> dict[int, int]:
     stmt = (select(User.org_unit_id, func.count()).join(User.org_unit)
             .where(OrgUnit.id.in_(visible_units(current_user).with_only_columns(OrgUnit.id)))
             .group_by(User.org_unit_id))
-    return dict(db.session.execute(stmt).all())
+    return dict(db.session.execute(stmt).tuples().all())
 
 
 @bp.route("/")
@@ -47,7 +47,7 @@ def create():
     if form.validate_on_submit():
         parent = db.session.get(OrgUnit, form.parent_id.data) if form.parent_id.data else None
         try:
-            unit = create_unit(form.code.data.strip(), form.name.data, form.level.data, parent)
+            unit = create_unit((form.code.data or "").strip(), form.name.data or "", form.level.data, parent)
         except TreeError as exc:
             discard()
             flash(str(exc), "danger")
@@ -65,7 +65,8 @@ def edit(unit_id):
     del form.level, form.parent_id
     if form.validate_on_submit():
         try:
-            update_unit(unit, form.code.data.strip(), form.name.data)
+            update_unit(unit, (form.code.data or "").strip(), form.name.data or "")
+
         except TreeError as exc:
             discard()
             flash(str(exc), "danger")

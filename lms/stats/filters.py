@@ -138,7 +138,8 @@ def choices(viewer: User, f: Filters) -> dict:
         if hi:
             held = held.where(TrainingSession.starts_at < hi)
         trainings = trainings.where(Training.id.in_(held))
-    trainings = db.session.execute(trainings.order_by(Training.id.desc()).limit(MAX_CLASS_CHOICES)).all()
+    trainings = list(db.session.execute(trainings.order_by(Training.id.desc()).limit(MAX_CLASS_CHOICES)))
+
     if f.training_id and f.training_id not in {t.id for t in trainings}:
         trainings.append(db.session.execute(select(Training.id, Training.title, Training.level)
                                             .where(Training.id == f.training_id)).one())

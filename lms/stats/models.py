@@ -4,13 +4,15 @@ The indexes sit on other features' tables but exist for the statistics' GROUP BY
 so they are declared here (an Index built from Column objects attaches itself to their table)
 and created by the statistics migration.
 """
+from datetime import datetime
+
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth.models import User
 from ..database import one_of, utcnow
 from ..exams.models import Attempt
-from ..extensions import db
+from ..extensions import Model
 from ..learning.models import Credit, Enrollment
 from ..training.models import Attendance
 
@@ -34,7 +36,7 @@ STATS_INDEXES = (
 DIMENSIONS = ("age", "gender", "education", "political_status", "cert_level", "years_in_work")
 
 
-class WorkforceSnapshot(db.Model):
+class WorkforceSnapshot(Model):
     """The workforce profile of one org unit's subtree as it stood when recorded (one row per bucket).
 
     Recorded by `flask --app wsgi stats-snapshot` (run it once a year, e.g. on 31 December):
@@ -53,4 +55,4 @@ class WorkforceSnapshot(db.Model):
     dimension: Mapped[str] = mapped_column(String(32))
     bucket: Mapped[str] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

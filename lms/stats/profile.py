@@ -108,7 +108,7 @@ def profile(viewer: User, unit: OrgUnit, year: int) -> Profile:
     for dimension in DIMENSIONS:
         bucket = bucket_expr(dimension, year)
         stmt = pop.select(bucket.label("bucket"), func.count(), keyed=False).group_by(bucket)
-        counts[dimension] = dict(db.session.execute(stmt).all())
+        counts[dimension] = dict(db.session.execute(stmt).tuples().all())
     workers = sum(counts["gender"].values())
     compared = db.session.scalar(select(func.max(WorkforceSnapshot.year)).where(
         WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year < year))

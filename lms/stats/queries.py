@@ -61,7 +61,9 @@ class Filters:
     def utc_bounds(self) -> tuple[datetime | None, datetime | None]:
         """The period as naive UTC datetimes (what DateTime columns store)."""
         lo = local_to_utc(datetime.combine(self.start, time())) if self.start else None
-        hi = local_to_utc(datetime.combine(self.end_exclusive, time())) if self.end else None
+        end = self.end_exclusive
+        hi = local_to_utc(datetime.combine(end, time())) if end else None
+
         return lo, hi
 
     @property

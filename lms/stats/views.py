@@ -1,5 +1,7 @@
 """Statistics pages for training offices and admins: load → authorise (scope) → compute → render."""
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -62,7 +64,10 @@ def index():
     root = scope_unit(current_user)
     if root is None:
         abort(404)
-    return redirect(url_for(".dashboard", unit_id=root.id, **request.args))
+    args: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for(".dashboard", unit_id=root.id, **args))
+
+
 
 
 def _row_link(args):

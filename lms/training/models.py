@@ -1,4 +1,5 @@
 """培训班: tiered training classes, their sessions, registration and attendance."""
+from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..library import models as _library_models  # noqa: F401 (Training.trainers → Trainer)
 
 TRAINING_STATUSES = ("draft", "open", "closed", "cancelled")
@@ -43,7 +44,7 @@ training_trainer = Table(
 )
 
 
-class Training(db.Model):
+class Training(Model):
     __tablename__ = "training"
     __table_args__ = (
         one_of("level", TRAINING_LEVELS),
@@ -60,12 +61,12 @@ class Training(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"))
     capacity: Mapped[int] = mapped_column(Integer)
-    registration_deadline: Mapped[object] = mapped_column(DateTime)
+    registration_deadline: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="open")
     # Bumped by every registration change: the UPDATE takes the row lock that serialises them.
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     org_unit = relationship("OrgUnit", foreign_keys=[org_unit_id])
     audience_unit = relationship("OrgUnit", foreign_keys=[audience_unit_id])
@@ -84,28 +85,28 @@ class Training(db.Model):
         return sum((s.credit_hours for s in self.sessions), Decimal("0"))
 
 
-class TrainingSession(db.Model):
+class TrainingSession(Model):
     __tablename__ = "training_session"
     __table_args__ = (one_of("place_kind", PLACE_KINDS),
                       CheckConstraint("ends_at > starts_at", name="times"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     training_id: Mapped[int] = mapped_column(ForeignKey("training.id", ondelete="CASCADE"), index=True)
-    starts_at: Mapped[object] = mapped_column(DateTime, index=True)
-    ends_at: Mapped[object] = mapped_column(DateTime)
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
     place_kind: Mapped[str] = mapped_column(String(8), default="text")
     base_id: Mapped[int | None] = mapped_column(ForeignKey("training_base.id"), index=True)
     place_text: Mapped[str] = mapped_column(String(300), default="")
     online_url: Mapped[str | None] = mapped_column(String(500))
     credit_hours: Mapped[Decimal] = mapped_column(Numeric(5, 1))
     checkin_secret: Mapped[str] = mapped_column(String(64))
-    closed_at: Mapped[object | None] = mapped_column(DateTime)  # when unmarked registrants became absent
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # when unmarked registrants became absent
 
     training: Mapped[Training] = relationship(back_populates="sessions")
     base = relationship("TrainingBase", backref="sessions")
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registration"
     __table_args__ = (
         UniqueConstraint("training_id", "user_id", name="uq_registration_training_user"),
@@ -118,14 +119,14 @@ class Registration(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16), default="self")  # self / assigned
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)  # waiting-list order
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # waiting-list order
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     training: Mapped[Training] = relationship()
     user = relationship("User")
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id", name="uq_attendance_session_user"),
@@ -139,8 +140,8 @@ class Attendance(db.Model):
     status: Mapped[str] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))
     device_id: Mapped[str | None] = mapped_column(String(64))
-    checked_in_at: Mapped[object | None] = mapped_column(DateTime)
-    updated_at: Mapped[object] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # Copies of the session's start and the class's level: what the statistics filter and group
     # by, so that they read attendance alone (see stats/models.py). Never set by hand: the
     # listeners below write them on every insert through the ORM (over any value given) and
@@ -148,7 +149,7 @@ class Attendance(db.Model):
     # without the ORM (stats/scale.py) writes them itself.
     # Nullable in the schema only because SQLite cannot add a NOT NULL column without rebuilding
     # the table, and dropping the old table would cascade-delete attendance_change rows.
-    session_starts_at: Mapped[object | None] = mapped_column(DateTime)
+    session_starts_at: Mapped[datetime | None] = mapped_column(DateTime)
     training_level: Mapped[str | None] = mapped_column(String(16))
 
     session: Mapped[TrainingSession] = relationship()
@@ -183,7 +184,7 @@ def _training_level_changed(_mapper, connection, target: Training) -> None:
                            .values(training_level=target.level))
 
 
-class AttendanceChange(db.Model):
+class AttendanceChange(Model):
     """The audit trail of every attendance record: who, when, old → new."""
 
     __tablename__ = "attendance_change"
@@ -191,7 +192,7 @@ class AttendanceChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     attendance_id: Mapped[int] = mapped_column(ForeignKey("attendance.id", ondelete="CASCADE"), index=True)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: the system
-    changed_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     old_status: Mapped[str | None] = mapped_column(String(16))
     new_status: Mapped[str] = mapped_column(String(16))
     method: Mapped[str] = mapped_column(String(8))
@@ -199,7 +200,7 @@ class AttendanceChange(db.Model):
     changed_by = relationship("User")
 
 
-class ProxyCheckinFlag(db.Model):
+class ProxyCheckinFlag(Model):
     """代签到: one device tried to check in a second worker to the same session."""
 
     __tablename__ = "proxy_checkin_flag"
@@ -209,7 +210,7 @@ class ProxyCheckinFlag(db.Model):
     device_id: Mapped[str] = mapped_column(String(64))
     first_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     attempted_user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     session: Mapped[TrainingSession] = relationship()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..auth.models import User, UserRole
@@ -148,7 +148,7 @@ def registrations(training: Training, status: str | None = None) -> list[Registr
     stmt = select(Registration).where(Registration.training_id == training.id).options(joinedload(Registration.user))
     if status is not None:
         stmt = stmt.where(Registration.status == status)
-    return db.session.scalars(stmt.order_by(Registration.status, Registration.created_at, Registration.id)).all()
+    return list(db.session.scalars(stmt.order_by(Registration.status, Registration.created_at, Registration.id)))
 
 
 def proxy_flags(*where, limit: int | None = None) -> list[ProxyCheckinFlag]:
@@ -158,12 +158,13 @@ def proxy_flags(*where, limit: int | None = None) -> list[ProxyCheckinFlag]:
             .options(contains_eager(ProxyCheckinFlag.session).contains_eager(TrainingSession.training),
                      joinedload(ProxyCheckinFlag.first_user), joinedload(ProxyCheckinFlag.attempted_user))
             .order_by(ProxyCheckinFlag.created_at.desc()).limit(limit))
-    return db.session.scalars(stmt).unique().all()
+    return list(db.session.scalars(stmt).unique())
 
 
 def seats_taken(training: Training) -> int:
     return db.session.scalar(select(func.count()).select_from(Registration).where(
-        Registration.training_id == training.id, Registration.status == "registered"))
+        Registration.training_id == training.id, Registration.status == "registered")) or 0
+
 
 
 def _registration(training: Training, user: User) -> Registration | None:
@@ -582,9 +583,9 @@ def my_sessions(user: User, now: datetime | None = None) -> list[MySession]:
     seated = select(Registration.training_id).where(
         Registration.user_id == user.id, Registration.status == "registered"
     )
-    mine = TrainingSession.training_id.in_(seated)
-    if records:
-        mine = mine | TrainingSession.id.in_(list(records))
+    mine = or_(TrainingSession.training_id.in_(seated), TrainingSession.id.in_(list(records)))
+
+
     sessions = db.session.scalars(select(TrainingSession).where(mine)
         .options(joinedload(TrainingSession.training), joinedload(TrainingSession.base))
         .order_by(TrainingSession.starts_at.desc(), TrainingSession.id)).all()
@@ -600,7 +601,7 @@ def trainings_for_trainer(trainer, include_drafts: bool) -> list[Training]:
     stmt = select(Training).where(Training.trainers.any(id=trainer.id))
     if not include_drafts:
         stmt = stmt.where(Training.status != "draft")
-    return db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())).all()
+    return list(db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())))
 
 
 def trainings_at_base(base, include_drafts: bool) -> list[Training]:
@@ -608,4 +609,4 @@ def trainings_at_base(base, include_drafts: bool) -> list[Training]:
     stmt = select(Training).where(Training.sessions.any(TrainingSession.base_id == base.id))
     if not include_drafts:
         stmt = stmt.where(Training.status != "draft")
-    return db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())).all()
+    return list(db.session.scalars(stmt.options(*_LISTED).order_by(Training.registration_deadline.desc())))

@@ -1,6 +1,7 @@
 """Training classes: offices run them, workers register and check in."""
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import cast
 
 import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -22,7 +23,7 @@ from ..auth.scope import (
     visible_units,
 )
 from ..database import begin_writing, utcnow
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..imports import Outcome, run_import
 from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
@@ -89,7 +90,7 @@ def index():
             select(Registration.training_id, func.count())
             .where(Registration.training_id.in_(ids), Registration.status == "registered")
             .group_by(Registration.training_id)
-        ).all()
+        ).tuples().all()
     )
     return render_template("training/index.html", page=page, seats=seats)
 
@@ -105,15 +106,15 @@ def _prepare(form: TrainingForm, organiser: OrgUnit):
 
 
 def _apply(form: TrainingForm, training: Training, organiser: OrgUnit) -> None:
-    audience = db.session.get(OrgUnit, form.audience_unit_id.data)
+    audience = get_or_404(OrgUnit, form.audience_unit_id.data)
     rules.check_organiser(current_user, organiser.level, organiser, audience)
-    training.title = form.title.data.strip()
+    training.title = (form.title.data or "").strip()
     training.level, training.org_unit, training.audience_unit = organiser.level, organiser, audience
     training.audience_cert_levels = ",".join(form.audience_cert_levels.data or [])
     training.description = form.description.data or ""
-    training.trainers = db.session.scalars(select(Trainer).where(Trainer.id.in_(form.trainers.data or []))).all()
+    training.trainers = list(db.session.scalars(select(Trainer).where(Trainer.id.in_(form.trainers.data or []))))
     training.course_id = form.course_id.data or None
-    training.capacity = form.capacity.data
+    training.capacity = cast(int, form.capacity.data)  # DataRequired
     training.registration_deadline = local_to_utc(form.registration_deadline.data)
     training.status = form.status.data
 
@@ -233,10 +234,11 @@ def new_session(training_id):
     form.base_id.choices = [(0, "—")] + [(b.id, b.name) for b in db.session.scalars(
         select(TrainingBase).where(TrainingBase.active.is_(True)).order_by(TrainingBase.name))]
     if form.validate_on_submit():
-        start = local_to_utc(datetime.combine(form.date.data, form.start.data))
-        end = local_to_utc(datetime.combine(form.date.data, form.end.data))
+        # DataRequired on date, start and end; weeks defaults to 1
+        start = local_to_utc(datetime.combine(cast(date, form.date.data), cast(time, form.start.data)))
+        end = local_to_utc(datetime.combine(cast(date, form.date.data), cast(time, form.end.data)))
         try:
-            created = rules.weekly_series(training, start, end - start, form.weeks.data,
+            created = rules.weekly_series(training, start, end - start, form.weeks.data or 1,
                                           credit_hours=form.credit_hours.data, **_place_kwargs(form))
         except rules.TrainingError as exc:
             discard()
@@ -420,7 +422,7 @@ def open_classes():
             .options(contains_eager(Training.audience_unit), joinedload(Training.org_unit)))
     classes = [t for t in db.session.scalars(stmt) if rules.in_audience(t, current_user)]
     mine = dict(db.session.execute(select(Registration.training_id, Registration.status).where(
-        Registration.user_id == current_user.id)).all())
+        Registration.user_id == current_user.id)).tuples().all())
     return render_template("training/open.html", classes=classes, mine=mine)
 
 
@@ -525,7 +527,7 @@ def checkin():
     if request.method == "GET" and "c" in request.args:
         return _with_device_cookie(_scan(device), device, new)
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     form = CheckinForm()
     result = pending = None
     ticket = request.cookies.get(TICKET_COOKIE) if request.method == "GET" else None
@@ -546,7 +548,8 @@ def checkin():
         if session is None:
             flash(_("No such session: scan the code on the screen again."), "danger")
         else:
-            result = _attempt(lambda: rules.check_in(session, current_user, form.code.data, device))
+            result = _attempt(lambda: rules.check_in(session, current_user, form.code.data or "", device))
+
     return _checkin_page(form, result, device, new, pending=pending)
 
 

@@ -1,13 +1,14 @@
 import secrets
+from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class Upload(db.Model):
+class Upload(Model):
     """A stored file. The bytes live in UPLOAD_FOLDER (outside static/), named by `stored_name`;
     URLs carry the random `token`, never a path."""
 
@@ -22,4 +23,4 @@ class Upload(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

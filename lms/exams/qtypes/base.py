@@ -128,7 +128,7 @@ class ChoiceType(QuestionType):
     """Options with letters; the answer is a list of right letters, shuffled per candidate."""
     objective = True
     has_options = True
-    most = 1  # letters a response may hold (None: any number)
+    most: int | None = 1  # letters a response may hold (None: any number)
 
     def clean(self, response, letters: str):
         if not isinstance(response, str):
@@ -188,7 +188,11 @@ class ChoiceType(QuestionType):
     def xlsx_answer(self, text):
         return [c.upper() for c in text if c.isalpha()]
 
+    def answer_from_form(self, form):  # each choice type reads its own answer field
+        raise NotImplementedError
+
     def from_form(self, form, data):
+
         from ..forms import options_of
 
         data["options"] = options_of(form)

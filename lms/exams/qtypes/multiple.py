@@ -10,7 +10,7 @@ class Multiple(ChoiceType):
     name = "multiple"
     label = _l("Multiple choice")
     in_case = True
-    most = None
+    most: int | None = None
 
     quiz_points = 2
     quiz_share = 4  # about a quarter of a course quiz
