@@ -90,7 +90,7 @@ def fresh(app, request, tmp_path):
 
 
 def test_seed_scale_bulk_records_carry_the_session_facts(fresh):
-    from lms.stats.scale import Sizes, seed_scale
+    from bench.scale import Sizes, seed_scale
 
     with fresh.app_context():
         seed_scale(Sizes(workers=300, attendance=2_000, enrollments=10, attempts=0), echo=lambda _m: None)

@@ -17,7 +17,15 @@ def register(app: Flask) -> None:
     @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed (same seed, same city).")
     def seed_scale_command(scale, workers, attendance, enrollments, attempts, seed):
         """Generate a city at scale for benchmarks, in an empty database (bulk inserts)."""
-        from .scale import ScaleError, Sizes, analyze, seed_scale
+        # The generator is a benchmark tool and lives in bench/scale/ beside the benchmarks that use it;
+        # this command only parses options and holds the transaction, so it works from the source tree.
+        try:
+            from bench.scale import ScaleError, Sizes, analyze, seed_scale
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("bench", "bench.scale"):
+                raise
+            raise click.ClickException("seed-scale runs from the source tree: its generator is bench/scale/, "
+                                       "which an installed package does not carry.") from exc
 
         sizes = Sizes.scaled(scale)
         for name, value in (("workers", workers), ("attendance", attendance), ("enrollments", enrollments),

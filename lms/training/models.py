@@ -146,7 +146,7 @@ class Attendance(Model):
     # by, so that they read attendance alone (see stats/models.py). Never set by hand: the
     # listeners below write them on every insert through the ORM (over any value given) and
     # follow a rescheduled session or a class whose level changes. Code that inserts rows
-    # without the ORM (stats/scale.py) writes them itself.
+    # without the ORM (bench/scale/training.py) writes them itself.
     # Nullable in the schema only because SQLite cannot add a NOT NULL column without rebuilding
     # the table, and dropping the old table would cascade-delete attendance_change rows.
     session_starts_at: Mapped[datetime | None] = mapped_column(DateTime)
