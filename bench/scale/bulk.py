@@ -21,7 +21,7 @@ class BulkWriter:
     def __init__(self) -> None:
         self.conn = db.session.connection()
         self.dialect = self.conn.dialect.name
-        self.raw = self.conn.connection.driver_connection
+        self.raw: Any = self.conn.connection.driver_connection  # psycopg's or sqlite3's own connection
         self.counts: dict[str, int] = {}
 
     @staticmethod

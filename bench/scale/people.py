@@ -50,7 +50,7 @@ def _profile(rng: random.Random, today: date) -> tuple:
 def build(run: Run, workers: int) -> City:
     w = run.writer
     n_d, n_s, n_c = tree_shape(workers)
-    unit_rows = []
+    unit_rows: list[tuple] = []
     uid = w.next_id("org_unit")
     city = City(city_id=uid)
     unit_rows.append((uid, "SC", "规模市", "city", None, f"/{uid}/"))
