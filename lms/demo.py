@@ -1,6 +1,7 @@
 """The fictional demo city 安澜市, for `flask --app wsgi seed-demo` and `make run`.
 
-Everything is keyed by code or username, so running it twice creates nothing new.
+Everything is keyed by code or username, so running it twice creates nothing new; its activity
+(demo_activity.py) is dated from the day it is loaded.
 All people and places are invented.
 """
 import random
@@ -101,6 +102,8 @@ def build_tree() -> dict[str, OrgUnit]:
 
 
 def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: bool = True) -> str:
+    """Load the demo city, dated from today (lms/clock.py). Flushes, never commits: the caller is the
+    command's transaction boundary (`flask seed-demo`, or `with transaction.unit():`)."""
     if if_empty and db.session.scalar(select(func.count()).select_from(User)):
         return "The database already has accounts: demo data not loaded."
     units = build_tree()
@@ -144,7 +147,7 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     done = seed_activity() if activity else "no activity"
     if activity:
         done += "; " + seed_real_results()
-    db.session.commit()
+    db.session.flush()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."
 
 

@@ -9,6 +9,7 @@ from lms.database import include_name
 from lms.demo import DEMO_PASSWORD, seed_demo
 from lms.extensions import db
 from lms.orgs.models import OrgUnit
+from lms.transaction import unit
 
 from .conftest import login
 
@@ -115,7 +116,7 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(app, ctx):
 
 
 def test_demo_logins_work(app, client):
-    with app.app_context():
+    with app.app_context(), unit():
         seed_demo(activity=False)
     # ("admin" is the test world's own admin here, so it keeps the test password.)
     for username in ("office_city", "office_qh", "office_qh01", "trainer_wangxm", "w0001"):

@@ -2,7 +2,7 @@
 
 seed_library() is idempotent: records are found by name (trainers with an account also by
 that account) and existing ones are left as they are. Every person, place and book is invented.
-Flushes, never commits (seed_demo() commits).
+Flushes, never commits (the seed-demo command commits).
 """
 from sqlalchemy import select
 

@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from lms.demo import seed_demo
 from lms.extensions import db
+from lms.transaction import unit
 
 from ..conftest import _TMP, make_app
 
@@ -28,7 +29,7 @@ def live_app():
 def live_server(live_app):
     """The demo city on a file SQLite database, served on a free port."""
     app = live_app
-    with app.app_context():
+    with app.app_context(), unit():
         seed_demo()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
