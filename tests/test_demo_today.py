@@ -27,6 +27,15 @@ WORKERS = 144  # four a community: enough for the spread, quick to load
 DAYS = [datetime(2026, 6, 15, 2, 0), datetime(2027, 3, 3, 12, 30)]
 
 
+def test_the_demo_is_alive_on_the_day_it_is_loaded(app, demo):
+    """Loaded once on each day (loading is the slow part), then looked at by each role in turn."""
+    _workers_have_classes_to_register_for_and_sessions_coming(app, demo)
+    _the_worker_sees_it_on_her_pages(app, demo)
+    _an_office_opens_todays_check_in_and_trainers_teach_today(app, demo)
+    _continuing_education_has_a_realistic_spread_this_year(app, demo)
+    _loading_again_on_a_later_day_duplicates_nothing(app, demo)
+
+
 def _user(username: str) -> User:
     return db.session.scalar(select(User).where(User.username == username))
 
@@ -45,7 +54,7 @@ def demo(request, app, client, clock):
     return clock
 
 
-def test_every_worker_has_classes_to_register_for_and_sessions_coming(app, demo):
+def _workers_have_classes_to_register_for_and_sessions_coming(app, demo):
     with app.app_context():
         _every_worker_has_classes_to_register_for_and_sessions_coming(demo.at)
 
@@ -71,7 +80,7 @@ def _every_worker_has_classes_to_register_for_and_sessions_coming(now):
     assert day is not None and now + timedelta(days=2) < day.opens_at < now + timedelta(days=11)
 
 
-def test_the_worker_sees_it_on_her_pages(app, demo):
+def _the_worker_sees_it_on_her_pages(app, demo):
     with app.app_context():
         street = _user("w0001").org_unit.parent.name
     c = app.test_client()
@@ -84,7 +93,7 @@ def test_the_worker_sees_it_on_her_pages(app, demo):
     assert MOCK_DAY_TITLE in c.get("/mock/").get_data(as_text=True)
 
 
-def test_an_office_can_open_todays_check_in_and_a_trainer_teaches_today(app, demo):
+def _an_office_opens_todays_check_in_and_trainers_teach_today(app, demo):
     with app.app_context():
         session_id, code = _todays_session_of("office_qh01", demo.at)
     c = app.test_client()
@@ -118,7 +127,7 @@ def _todays_session_of(username: str, now: datetime) -> tuple[int, str]:
     return session.id, rules.code_at(session, now)
 
 
-def test_continuing_education_has_a_realistic_spread_this_year(app, demo):
+def _continuing_education_has_a_realistic_spread_this_year(app, demo):
     with app.app_context():
         district_id = _spread(utc_to_local(demo.at).date(), Decimal(str(app.config["ANNUAL_CREDIT_HOURS_TARGET"])))
     c = app.test_client()
@@ -148,7 +157,7 @@ def _spread(today, target: Decimal) -> int:
     return district.id
 
 
-def test_loading_again_on_a_later_day_duplicates_nothing(app, demo):
+def _loading_again_on_a_later_day_duplicates_nothing(app, demo):
     def counts():
         return [db.session.scalar(select(func.count()).select_from(m))
                 for m in (User, Enrollment, Training, TrainingSession, Attendance, Credit, MockExamDay)]
