@@ -173,8 +173,8 @@ def _take_quiz(rng, enrollment, course_quiz, when: datetime, step: timedelta) ->
 
 
 def _organisers() -> list[OrgUnit]:
-    return db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_(("city", "district", "street")))
-                              .order_by(OrgUnit.path)).all()
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.level.in_(("city", "district", "street")))
+                                   .order_by(OrgUnit.path)))
 
 
 def _new_class(rng, organiser: OrgUnit, title: str, capacity: int, deadline: datetime, courses=(),
@@ -317,9 +317,10 @@ def _open_classes(rng, day: _Day, learners, tiers) -> int:
 def _reach_the_target(rng, day: _Day, learners, courses, tiers) -> int:
     """The keen workers who are still short of this year's target study more courses until they reach it."""
     target = Decimal(str(current_app.config["ANNUAL_CREDIT_HOURS_TARGET"]))
-    hours = dict(db.session.execute(select(Credit.user_id, func.sum(Credit.hours))
-                                    .where(Credit.earned_on >= date(day.today.year, 1, 1))
-                                    .group_by(Credit.user_id)).all())
+    hours: dict[int, Decimal] = {
+        user_id: total for user_id, total in db.session.execute(
+            select(Credit.user_id, func.sum(Credit.hours)).where(Credit.earned_on >= date(day.today.year, 1, 1))
+            .group_by(Credit.user_id))}
     enrolled = set(db.session.execute(select(Enrollment.user_id, Enrollment.course_id)).tuples())
     count = 0
     for user in learners:
