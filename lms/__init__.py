@@ -215,7 +215,30 @@ def _init_errors(app: Flask) -> None:
 
     @app.errorhandler(403)
     def forbidden(e):
-        return page(403, _("Not allowed"), _("Your account may not open this page."))
+        """Never a bare "not allowed": say why (the roles the page is for, or the refusal's reason), who
+        the user is signed in as, and what to do (lms/auth/scope.py raises these with their reason)."""
+        from flask_login import current_user
+
+        from .auth.choices import ROLES
+
+        roles = getattr(e, "roles", ())
+        reason, remedy = getattr(e, "reason", None), getattr(e, "remedy", None)
+        if roles:
+            reason = _("This page is for %(roles)s only.", roles="、".join(str(ROLES[r]) for r in roles))
+            remedy = _("If your work needs this page, ask your training office to give your account that role, "
+                       "or log out and sign in with an account that has it.")
+        elif not reason:
+            reason = _("Your account may not open this page.")
+        if not remedy:
+            remedy = _("If you think your account should be allowed, ask your training office.")
+        signed_in = None
+        if current_user.is_authenticated:
+            signed_in = _("You are signed in as %(name)s (account %(username)s, %(roles)s).",
+                          name=current_user.name, username=current_user.username,
+                          roles="、".join(current_user.role_labels))
+        body = render_template("error.html", code=403, title=_("This page is not open to your account"),
+                               message=reason, remedy=remedy, signed_in=signed_in)
+        return body, 403
 
     @app.errorhandler(404)
     def not_found(e):

@@ -1,5 +1,5 @@
 """Creating and revoking one's own API tokens (office and admin users). A normal, CSRF-protected page."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -8,10 +8,9 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from ..auth.scope import roles_required
+from ..auth.scope import get_in_scope_or_404, owns, roles_required
 from ..database import utcnow
 from ..extensions import db
-from ..util import get_or_404
 from .models import ApiToken, hash_token, new_token_value
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api/tokens")
@@ -60,9 +59,7 @@ def index():
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
 @roles_required("office", "admin")
 def revoke(token_id):
-    token = get_or_404(ApiToken, token_id)
-    if token.user_id != current_user.id:
-        abort(404)
+    token = get_in_scope_or_404(ApiToken, token_id, owns)
     if RevokeForm().validate_on_submit() and token.revoked_at is None:
         token.revoked_at = utcnow()
         flash(_("The token “%(name)s” has been revoked.", name=token.name), "success")

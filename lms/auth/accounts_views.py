@@ -13,7 +13,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..tabular import download, write_csv, write_xlsx
 from ..transaction import discard
-from ..util import Page, get_or_404, get_or_none, page_arg
+from ..util import Page, get_or_none, page_arg
 from . import choices, throttle
 from .accounts import (
     AccountError,
@@ -29,6 +29,8 @@ from .models import User, UserRole
 from .scope import (
     can_manage_user,
     can_see_user,
+    ensure_can_manage_user,
+    get_in_scope_or_404,
     grantable_roles,
     in_subtree,
     roles_required,
@@ -96,9 +98,13 @@ def export(fmt):
 
 
 def _load_visible(user_id: int) -> User:
-    user = get_or_404(User, user_id)
-    if not can_see_user(current_user, user):
-        abort(404)  # outside the viewer's scope: do not even confirm that it exists
+    return get_in_scope_or_404(User, user_id, can_see_user)
+
+
+def _load_manageable(user_id: int) -> User:
+    """An account the viewer sees (404 otherwise) and manages (403 saying why otherwise)."""
+    user = _load_visible(user_id)
+    ensure_can_manage_user(current_user, user)
     return user
 
 
@@ -152,9 +158,7 @@ def create():
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @roles_required("admin", "office")
 def edit(user_id):
-    user = _load_visible(user_id)
-    if not can_manage_user(current_user, user):
-        abort(403)
+    user = _load_manageable(user_id)
     form = UserForm(obj=user)
     _prepare_form(form)
     del form.password
@@ -177,9 +181,7 @@ def edit(user_id):
 @bp.route("/<int:user_id>/reset-password", methods=["POST"])
 @roles_required("admin", "office")
 def reset_password(user_id):
-    user = _load_visible(user_id)
-    if not can_manage_user(current_user, user):
-        abort(403)
+    user = _load_manageable(user_id)
     password = generate_password()
     user.set_password(password)
     user.must_change_password = True
@@ -194,9 +196,7 @@ def reset_password(user_id):
 @roles_required("admin", "office")
 def unlock(user_id):
     """Lift the lock (or slow-down) that failed logins put on the account."""
-    user = _load_visible(user_id)
-    if not can_manage_user(current_user, user):
-        abort(403)
+    user = _load_manageable(user_id)
     throttle.lift(user)
     flash(_("The login lock of %(u)s has been lifted.", u=user.username), "success")
     return redirect(url_for(".detail", user_id=user.id))
@@ -207,9 +207,7 @@ def unlock(user_id):
 def require_password_change(user_id):
     """Force a password reset: the user is logged out everywhere and must choose a new
     password at the next login (with the current one; a forgotten one needs a reset)."""
-    user = _load_visible(user_id)
-    if not can_manage_user(current_user, user):
-        abort(403)
+    user = _load_manageable(user_id)
     user.must_change_password = True
     user.reset_sessions()
     flash(_("%(u)s has been logged out everywhere and must choose a new password at the next login.",

@@ -6,16 +6,64 @@ Rules (DESIGN.md §1, §4):
   non-admin accounts in that subtree;
 - anyone else sees only their own records.
 Every list, detail page and export filters through these functions.
+
+One answer for each kind of refusal:
+- a record outside the viewer's scope (another district's worker, class, attempt, unit…) answers 404,
+  exactly as a record that does not exist: an outsider cannot even learn that it exists
+  (`get_in_scope_or_404`, `in_scope_or_404`);
+- a page the viewer's ROLE may not open answers 403 (`roles_required`), and so does an action on a
+  record the viewer does see but may not do this to (`refuse`); the 403 page says why, who the viewer
+  is signed in as, and what to do.
 """
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, Select, false, literal, select, true
+from werkzeug.exceptions import Forbidden
 
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..util import get_or_none
 from .models import User
+
+T = TypeVar("T")
+
+
+# --- the two answers: 404 out of scope, 403 with its reason -------------------------------------------
+
+def in_scope_or_404(obj: T | None, may_see: Callable[[User, T], bool]) -> T:
+    """`obj` if it exists and `may_see(current_user, obj)`; otherwise 404, the same answer for both."""
+    if obj is None or not may_see(current_user, obj):
+        abort(404)
+    return obj
+
+
+def get_in_scope_or_404(model: type[T], ident: Any, may_see: Callable[[User, T], bool], options=()) -> T:
+    """Load a record by id for the current user: 404 when it does not exist or lies outside their scope."""
+    return in_scope_or_404(get_or_none(model, ident, options), may_see)
+
+
+class Refused(Forbidden):
+    """403 with its reason: `roles` the page needs (from roles_required), or a `reason` sentence
+    (a record the viewer sees but may not change this way), and optionally what to do instead."""
+
+    def __init__(self, reason: str | None = None, roles: tuple[str, ...] = (), remedy: str | None = None):
+        super().__init__(description=reason)
+        self.reason, self.roles, self.remedy = reason, roles, remedy
+
+
+def refuse(reason: str, remedy: str | None = None) -> NoReturn:
+    """Answer 403 saying why (and what to do instead): for a record in the viewer's scope."""
+    raise Refused(reason=reason, remedy=remedy)
+
+
+def owns(user: User, record) -> bool:
+    """A worker's own record (an attempt, an API token…): only its owner opens it."""
+    return record.user_id == user.id
 
 
 def scope_unit(viewer: User) -> OrgUnit | None:
@@ -65,6 +113,11 @@ def can_see_unit(viewer: User, unit: OrgUnit | None) -> bool:
     return viewer.has_role("office") and viewer.org_unit.contains(unit)
 
 
+def can_see_unit_record(viewer: User, record) -> bool:
+    """A record held by an org unit (a mock exam day, a marking assignment): the viewer sees its unit."""
+    return can_see_unit(viewer, record.org_unit)
+
+
 def visible_users(viewer: User) -> Select:
     """Accounts the viewer may list: their subtree for offices, all for admins, self otherwise."""
     query = select(User).join(User.org_unit)
@@ -100,6 +153,20 @@ def can_manage_user(viewer: User, user: User) -> bool:
     )
 
 
+def ensure_can_manage_user(viewer: User, user: User) -> None:
+    """403 with its reason when the viewer sees the account (`can_see_user`) but may not manage it."""
+    if can_manage_user(viewer, user):
+        return
+    if viewer.id == user.id:
+        refuse(_("Your own account is not managed from the account list."),
+               _("Change your password under “Change password”; for anything else ask another training office "
+                 "or an administrator."))
+    if user.has_role("admin"):
+        refuse(_("Administrator accounts are managed by administrators only."),
+               _("Ask an administrator to make the change."))
+    abort(404)  # not in the viewer's area: not even its existence is confirmed
+
+
 def grantable_roles(viewer: User) -> list[str]:
     if viewer.has_role("admin"):
         return ["learner", "trainer", "office", "admin"]
@@ -116,7 +183,7 @@ def roles_required(*roles: str):
         @login_required
         def wrapped(*args, **kwargs):
             if not current_user.has_role(*roles):
-                abort(403)
+                raise Refused(roles=roles)
             return view(*args, **kwargs)
 
         return wrapped
@@ -138,6 +205,10 @@ def can_view_course(user: User, course) -> bool:
     return user.has_role("admin", "office") or (user.has_role("trainer") and is_course_author(user, course))
 
 
+def can_view_lesson(user: User, lesson) -> bool:
+    return can_view_course(user, lesson.course)
+
+
 def can_edit_course(user: User, course) -> bool:
     """Authors edit their drafts and returned courses; offices and admins edit any course."""
     if user.has_role("admin", "office"):
@@ -150,6 +221,34 @@ def can_revise_course(user: User, course) -> bool:
     if course.status != "published" or course.revision_of_id is not None:
         return False
     return user.has_role("admin", "office") or (user.has_role("trainer") and is_course_author(user, course))
+
+
+def ensure_can_edit_course(user: User, course) -> None:
+    """403 with its reason when the user sees the course (`can_view_course`) but may not edit it."""
+    if can_edit_course(user, course):
+        return
+    if not user.has_role("trainer"):
+        raise Refused(roles=("trainer", "office", "admin"))
+    if not is_course_author(user, course):
+        refuse(_("Only the course's authors, training offices and administrators change a course."),
+               _("Ask your training office to add you to the course's authors."))
+    if course.status == "review":
+        refuse(_("The course is in review: it cannot be changed until the training office publishes it or "
+                 "returns it to you."), _("Wait for the review; a returned course can be edited again."))
+    refuse(_("The course is published: learners are studying it, so it is not changed in place."),
+           _("Start a revision on the course's page: the published version stays live until the revision is "
+             "approved."))
+
+
+def ensure_can_revise_course(user: User, course) -> None:
+    """403 with its reason when the user sees the course but may not start a revision of it."""
+    if can_revise_course(user, course):
+        return
+    if not (user.has_role("admin", "office") or is_course_author(user, course)):
+        refuse(_("Only the course's authors, training offices and administrators change a course."),
+               _("Ask your training office to add you to the course's authors."))
+    refuse(_("Only a published course is revised."),
+           _("A draft or returned course is edited directly; a course in review waits for its review."))
 
 
 def can_review_courses(user: User) -> bool:
@@ -171,9 +270,18 @@ def can_see_progress(viewer: User, learner: User) -> bool:
     return can_see_user(viewer, learner)
 
 
+def can_see_enrollment(viewer: User, enrollment) -> bool:
+    """An enrolment (its progress, its certificate): as the learner's study records."""
+    return can_see_progress(viewer, enrollment.user)
+
+
 def can_grant_quiz_attempt(viewer: User, learner: User) -> bool:
     """One more end-of-course quiz sitting: the offices whose area holds the learner, and admins."""
     return viewer.id != learner.id and viewer.has_role("office", "admin") and can_see_user(viewer, learner)
+
+
+def can_grant_quiz_attempt_on(viewer: User, enrollment) -> bool:
+    return can_grant_quiz_attempt(viewer, enrollment.user)
 
 
 # --- mock exam sittings and the question bank ----------------------------------------------------------
@@ -184,6 +292,11 @@ QUESTION_REVIEWERS = ("office", "admin")     # approve and retire questions
 def can_review_questions(user: User) -> bool:
     """Approve and retire questions in the bank: offices and admins."""
     return user.has_role(*QUESTION_REVIEWERS)
+
+
+def can_sit_mock_day(user: User, day) -> bool:
+    """A mock exam day is sat by the workers of its unit's subtree."""
+    return day.org_unit.contains(user.org_unit)
 
 
 def can_see_attempt(viewer: User, attempt) -> bool:
@@ -218,6 +331,24 @@ def can_manage_training(user: User, training) -> bool:
     if user.has_role("admin"):
         return True
     return user.has_role("office") and user.org_unit.contains(training.org_unit)
+
+
+def can_see_open_training(user: User, training) -> bool:
+    """A class's page for a worker: published (not a draft) and meant for them (its audience)."""
+    from ..training.rules import in_audience
+
+    return training.status != "draft" and in_audience(training, user)
+
+
+def can_cancel_registration(user: User, training) -> bool:
+    """Cancel a registration: a worker of the class's audience, or one already registered (who may have
+    moved out of it since)."""
+    from ..extensions import db
+    from ..training.models import Registration
+    from ..training.rules import in_audience
+
+    return in_audience(training, user) or db.session.scalar(select(Registration.id).where(
+        Registration.training_id == training.id, Registration.user_id == user.id)) is not None
 
 
 def visible_trainings_filter(user: User):
@@ -263,6 +394,13 @@ def can_create_in_pool(user: User, has_unit: bool) -> bool:
     """Offer "new" and "import" for a pool: pools whose records carry an org unit to every office
     (each row placed inside its area), pools without one to the city office and admins only."""
     return can_manage_library(user) and (has_unit or is_city_wide(user))
+
+
+def ensure_can_create_in_pool(user: User, has_unit: bool) -> None:
+    """403 with its reason for an office that may not add records to a pool (roles_required did the rest)."""
+    if not can_create_in_pool(user, has_unit):
+        refuse(_("The records of this pool are shared by the whole city: only the city training office and "
+                 "administrators add them."), _("Ask the city training office to add the record."))
 
 
 # --- marking of written answers -------------------------------------------------------------------

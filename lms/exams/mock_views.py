@@ -21,10 +21,15 @@ from ..auth.scope import (
     can_mark_attempt,
     can_see_attempt,
     can_see_unit,
+    can_see_unit_record,
     can_see_user,
+    can_sit_mock_day,
     can_verify_results_of,
+    get_in_scope_or_404,
+    in_scope_or_404,
     markable_answers_filter,
     marks_blind,
+    owns,
     roles_required,
     scope_unit,
     unit_filter,
@@ -56,10 +61,7 @@ bp = Blueprint("mock", __name__, url_prefix="/mock")
 
 
 def _my_attempt(attempt_id: int, *options) -> Attempt:
-    attempt = get_or_404(Attempt, attempt_id, options=options)
-    if attempt.user_id != current_user.id:
-        abort(404)
-    return attempt
+    return get_in_scope_or_404(Attempt, attempt_id, owns, options=options)
 
 
 # --- the worker's exam page -----------------------------------------------------------------------------
@@ -97,9 +99,7 @@ def start(exam_id):
 @login_required
 @writes_late
 def start_day(day_id):
-    day = get_or_404(MockExamDay, day_id)
-    if not day.org_unit.contains(current_user.org_unit):
-        abort(404)
+    day = get_in_scope_or_404(MockExamDay, day_id, can_sit_mock_day)
     return _start(day.exam, day)
 
 
@@ -189,12 +189,9 @@ def submit(attempt_id):
 @bp.route("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id):
-    attempt = get_or_404(Attempt, attempt_id)
-    if not can_see_attempt(current_user, attempt):
-        abort(404)
+    attempt = get_in_scope_or_404(Attempt, attempt_id, can_see_attempt)
     if attempt.status == "in_progress":
-        if attempt.user_id != current_user.id:
-            abort(404)
+        in_scope_or_404(attempt, owns)  # an unfinished paper is its candidate's alone
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     answers = attempts.saved_answers(attempt)
     topics = attempts.topic_scores(attempt, answers)
@@ -266,10 +263,7 @@ def progress_view():
 @bp.route("/progress/<int:user_id>", methods=["GET", "POST"])
 @roles_required("office", "admin")
 def learner_progress(user_id):
-    user = get_or_404(User, user_id)
-    if not can_see_user(current_user, user):
-        abort(404)
-    return _progress_page(user)
+    return _progress_page(get_in_scope_or_404(User, user_id, can_see_user))
 
 
 def _progress_page(user):
@@ -380,10 +374,7 @@ def reject_result(result_id):
 # --- exam days (offices) ---------------------------------------------------------------------------------------
 
 def _day_in_scope(day_id: int) -> MockExamDay:
-    day = get_or_404(MockExamDay, day_id)
-    if not can_see_unit(current_user, day.org_unit):
-        abort(404)
-    return day
+    return get_in_scope_or_404(MockExamDay, day_id, can_see_unit_record)
 
 
 @bp.route("/days")
@@ -405,11 +396,9 @@ def new_day():
         start = utc_to_local(utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         form.opens_at.data, form.closes_at.data = start, start + timedelta(hours=4)
     if form.validate_on_submit():
-        unit = get_or_404(OrgUnit, form.org_unit_id.data)
+        unit = in_scope_or_404(db.session.get(OrgUnit, form.org_unit_id.data), can_see_unit)
         exam = get_or_404(Exam, form.exam_id.data)
         opens, closes = local_to_utc(form.opens_at.data), local_to_utc(form.closes_at.data)
-        if not can_see_unit(current_user, unit):
-            abort(403)
         try:
             day = mock_days.schedule_day(title=form.title.data or "", exam=exam, unit=unit, opens_at=opens,
                                          closes_at=closes, stagger_minutes=form.stagger_minutes.data or 0,
@@ -436,9 +425,7 @@ def day(day_id):
 def _markable_answer(answer_id: int) -> tuple[AttemptAnswer, Attempt]:
     """A written answer the viewer may mark (scope.markable_answers_filter); anything else is a 404."""
     answer = get_or_404(AttemptAnswer, answer_id)
-    attempt = get_or_404(Attempt, answer.attempt_id)
-    if not can_mark_attempt(current_user, attempt):
-        abort(404)
+    attempt = in_scope_or_404(db.session.get(Attempt, answer.attempt_id), can_mark_attempt)
     return answer, attempt
 
 
@@ -523,9 +510,7 @@ def marking_assignments():
 @bp.route("/marking/assignments/<int:assignment_id>/delete", methods=["POST"])
 @roles_required("office", "admin")
 def withdraw_marking(assignment_id):
-    row = get_or_404(MarkingAssignment, assignment_id)
-    if not can_see_unit(current_user, row.org_unit):
-        abort(404)
+    row = get_in_scope_or_404(MarkingAssignment, assignment_id, can_see_unit_record)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

@@ -18,11 +18,18 @@ from ..auth.scope import (
     authored_courses_filter,
     can_edit_course,
     can_grant_quiz_attempt,
+    can_grant_quiz_attempt_on,
     can_review_courses,
     can_revise_course,
+    can_see_enrollment,
     can_see_progress,
     can_see_unit,
     can_view_course,
+    can_view_lesson,
+    ensure_can_edit_course,
+    ensure_can_revise_course,
+    get_in_scope_or_404,
+    in_scope_or_404,
     in_subtree,
     is_course_author,
     roles_required,
@@ -54,10 +61,7 @@ def _labels():
 
 
 def _load_course(course_id: int) -> Course:
-    course = get_or_404(Course, course_id)
-    if not can_view_course(current_user, course):
-        abort(404)  # unpublished courses do not exist for learners
-    return course
+    return get_in_scope_or_404(Course, course_id, can_view_course)  # unpublished: none of a learner's business
 
 
 # --- finding courses ----------------------------------------------------------------------
@@ -140,9 +144,7 @@ def enroll(course_id):
 # --- studying -------------------------------------------------------------------------------
 
 def _load_lesson_for_study(lesson_id: int) -> tuple[Lesson, Enrollment | None]:
-    lesson = get_or_404(Lesson, lesson_id)
-    if not can_view_course(current_user, lesson.course):
-        abort(404)
+    lesson = get_in_scope_or_404(Lesson, lesson_id, can_view_lesson)
     return lesson, progress.enrollment_for(current_user, lesson.course)
 
 
@@ -307,10 +309,7 @@ def mine():
 @bp.route("/progress/<int:user_id>")
 @login_required
 def learner_progress(user_id):
-    user = get_or_404(User, user_id)
-    if not can_see_progress(current_user, user):
-        abort(404)
-    return _learning_page(user)
+    return _learning_page(get_in_scope_or_404(User, user_id, can_see_progress))
 
 
 @bp.route("/courses/<int:course_id>/rate", methods=["POST"])
@@ -359,9 +358,7 @@ def start_quiz(course_id):
 @bp.route("/enrollments/<int:enrollment_id>/quiz/grant", methods=["POST"])
 @roles_required("office", "admin")
 def grant_quiz_attempt(enrollment_id):
-    enrollment = get_or_404(Enrollment, enrollment_id)
-    if not can_grant_quiz_attempt(current_user, enrollment.user):
-        abort(404)
+    enrollment = get_in_scope_or_404(Enrollment, enrollment_id, can_grant_quiz_attempt_on)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -379,9 +376,7 @@ def grant_quiz_attempt(enrollment_id):
 
 def _visible_certificate(enrollment_id: int):
     """The certificate of an enrolment the viewer may see (404 otherwise, or before it is issued)."""
-    enrollment = get_or_404(Enrollment, enrollment_id)
-    if not can_see_progress(current_user, enrollment.user):
-        abort(404)
+    enrollment = get_in_scope_or_404(Enrollment, enrollment_id, can_see_enrollment)
     cert = certificates.for_enrollment(enrollment)  # issued when the course was completed
     if cert is None:
         abort(404)
@@ -464,11 +459,8 @@ def new_course():
 
 
 def _load_editable(course_id: int) -> Course:
-    course = get_or_404(Course, course_id)
-    if not can_view_course(current_user, course):
-        abort(404)
-    if not can_edit_course(current_user, course):
-        abort(403)
+    course = get_in_scope_or_404(Course, course_id, can_view_course)
+    ensure_can_edit_course(current_user, course)
     return course
 
 
@@ -562,8 +554,7 @@ def _quiz_settings(form: QuizForm) -> quiz.QuizSettings:
 def revise(course_id):
     """Start a revision of a published course, or continue the one in progress."""
     course = _load_course(course_id)
-    if not can_revise_course(current_user, course):
-        abort(403)
+    ensure_can_revise_course(current_user, course)
     revision = domain.open_revision(course)
     if revision is not None:
         flash(_("This course already has a revision in progress: continue that one."), "info")
@@ -748,9 +739,7 @@ def assign(course_id):
     form.org_unit_id.choices = unit_choices(visible_units(current_user))
     form.cert_level.choices = [("", _("All certificate levels"))] + list(choices.CERT_LEVELS.items())
     if form.validate_on_submit():
-        unit = get_or_404(OrgUnit, form.org_unit_id.data)
-        if not can_see_unit(current_user, unit):
-            abort(403)
+        unit = in_scope_or_404(db.session.get(OrgUnit, form.org_unit_id.data), can_see_unit)
         stmt = visible_users(current_user).where(in_subtree(OrgUnit.path, unit),
                                                  User.role_rows.any(role="learner"))
         if form.cert_level.data:

@@ -116,7 +116,7 @@ class BaseForm(_PoolForm):
 
     name = StringField(_l("Base name"), validators=[_required(_l("Enter the name.")), _length(200)])
     kind = SelectField(_l("Base type"), choices=_options(BASE_KINDS), validators=[_required(_l("Choose a type."))])
-    # The choice is checked by the view (a unit outside the office's area is a 403, not a form error).
+    # The choice is checked by the view (a unit outside the office's area is a 404, not a form error).
     org_unit_id = SelectField(_l("Org unit"), coerce=_int_or_none, validate_choice=False)
     address = StringField(_l("Address"), validators=[_length(300)])
     theme = StringField(_l("Teaching themes"), validators=[_length(300)])

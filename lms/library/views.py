@@ -18,6 +18,8 @@ from ..auth.scope import (
     can_edit_library_record,
     can_manage_library,
     can_place_library_record,
+    ensure_can_create_in_pool,
+    in_scope_or_404,
     is_city_wide,
     roles_required,
     visible_units,
@@ -136,7 +138,7 @@ def _prepare(pool: Pool, form) -> None:
 
 def _values(pool: Pool, form, record) -> dict | None:
     """The validated form's values with the org unit and account resolved, or None after putting
-    the problems on the form. A record placed outside the viewer's area is a 403."""
+    the problems on the form. A record placed outside the viewer's area is a 404 (lms/auth/scope.py)."""
     values = form.values()
     ok = True
     if pool.has_unit:
@@ -147,8 +149,8 @@ def _values(pool: Pool, form, record) -> dict | None:
         elif unit is None and not can_place_library_record(current_user, None):
             form.org_unit_id.errors = [*form.org_unit_id.errors, _("Choose an org unit in your area.")]
             ok = False
-        elif not can_place_library_record(current_user, unit):
-            abort(403)
+        elif unit is not None:
+            in_scope_or_404(unit, can_place_library_record)  # another area's unit, as its records: 404
         values["org_unit"] = unit
     if pool.key == "trainers":
         username = (form.username.data or "").strip()
@@ -188,8 +190,7 @@ def _save(pool: Pool, form, record):
 @roles_required("office", "admin")
 def create(kind):
     pool = _pool(kind)
-    if not can_create_in_pool(current_user, pool.has_unit):
-        abort(403)
+    ensure_can_create_in_pool(current_user, pool.has_unit)
     form = FORMS[kind]()
     _prepare(pool, form)
     if form.validate_on_submit():
@@ -204,9 +205,7 @@ def create(kind):
 @roles_required("office", "admin")
 def edit(kind, item_id):
     pool = _pool(kind)
-    record = _record(pool, item_id)
-    if not can_edit_library_record(current_user, record):
-        abort(404)  # read it on its page; change it only in the office that owns it
+    record = in_scope_or_404(_record(pool, item_id), can_edit_library_record)  # read it on its page: 404 here
     form = FORMS[kind](obj=record)
     _prepare(pool, form)
     if request.method == "GET" and kind == "trainers":
@@ -222,8 +221,7 @@ def edit(kind, item_id):
 @roles_required("office", "admin")
 def import_view(kind):
     pool = _pool(kind)
-    if not can_create_in_pool(current_user, pool.has_unit):
-        abort(403)
+    ensure_can_create_in_pool(current_user, pool.has_unit)
     form = ImportForm()
     outcome = Outcome()
     if form.validate_on_submit():

@@ -1,12 +1,12 @@
 """The org tree: browse (admins and offices, within scope), manage and import (admins)."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth.forms import ConfirmForm, ImportForm
 from ..auth.models import User
-from ..auth.scope import can_see_unit, roles_required, visible_units
+from ..auth.scope import can_see_unit, get_in_scope_or_404, roles_required, visible_units
 from ..extensions import db
 from ..imports import Outcome, run_import
 from ..tabular import download, write_xlsx
@@ -94,9 +94,7 @@ def delete(unit_id):
 @bp.route("/<int:unit_id>")
 @roles_required("admin", "office")
 def detail(unit_id):
-    unit = get_or_404(OrgUnit, unit_id)
-    if not can_see_unit(current_user, unit):
-        abort(404)
+    unit = get_in_scope_or_404(OrgUnit, unit_id, can_see_unit)
     return redirect(url_for("accounts.index", unit=unit.id))
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from .. import clock
 from ..auth.models import User
-from ..auth.scope import can_see_unit, can_see_user, roles_required, scope_unit, visible_ancestors
+from ..auth.scope import can_see_unit, can_see_user, get_in_scope_or_404, roles_required, scope_unit, visible_ancestors
 from ..extensions import db
 from ..inputs import BadInput
 from ..learning.progress import year_credit
 from ..orgs.models import OrgUnit
 from ..tabular import download
-from ..util import Page, get_or_404, page_arg
+from ..util import Page, page_arg
 from . import ce, charts, filters, queries, record, reports
 from .profile import profile as build_profile
 
@@ -24,10 +24,7 @@ PER_PAGE = 50
 
 
 def _unit(unit_id: int) -> OrgUnit:
-    unit = get_or_404(OrgUnit, unit_id)
-    if not can_see_unit(current_user, unit):
-        abort(404)  # outside the viewer's scope: do not confirm that it exists
-    return unit
+    return get_in_scope_or_404(OrgUnit, unit_id, can_see_unit)
 
 
 def _breadcrumb(unit: OrgUnit) -> list[OrgUnit]:
@@ -133,9 +130,7 @@ def workers(unit_id):
 @bp.route("/worker/<int:user_id>")
 @roles_required("admin", "office")
 def worker(user_id):
-    user = get_or_404(User, user_id)
-    if not can_see_user(current_user, user):
-        abort(404)
+    user = get_in_scope_or_404(User, user_id, can_see_user)
     parsed = _parsed()
     figures = queries.worker_figures(current_user, user.org_unit, parsed.filters, user_ids=[user.id]).get(user.id)
     credit = year_credit(user.id, parsed.year)
@@ -147,8 +142,8 @@ def worker(user_id):
 @bp.route("/worker/<int:user_id>/export/<report>.<fmt>")
 @roles_required("admin", "office")
 def worker_export(user_id, report, fmt):
-    user = get_or_404(User, user_id)
-    if not can_see_user(current_user, user) or fmt not in ("xlsx", "csv"):
+    user = get_in_scope_or_404(User, user_id, can_see_user)
+    if fmt not in ("xlsx", "csv"):
         abort(404)
     parsed = _parsed()
     tables = record.reports(user.id, parsed.filters)

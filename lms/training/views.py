@@ -15,8 +15,12 @@ from ..auth import choices
 from ..auth.forms import ConfirmForm
 from ..auth.scope import (
     above,
+    can_cancel_registration,
     can_manage_training,
+    can_see_open_training,
     can_see_unit,
+    get_in_scope_or_404,
+    in_scope_or_404,
     in_subtree,
     roles_required,
     visible_trainings_filter,
@@ -60,10 +64,7 @@ def _labels():
 
 
 def _managed(training_id: int) -> Training:
-    training = get_or_404(Training, training_id)
-    if not can_manage_training(current_user, training):
-        abort(404)  # another area's class: do not confirm that it exists
-    return training
+    return get_in_scope_or_404(Training, training_id, can_manage_training)
 
 
 def _managed_session(session_id: int) -> TrainingSession:
@@ -176,8 +177,7 @@ def detail(training_id):
     training = get_or_404(Training, training_id)
     if can_manage_training(current_user, training):
         return _office_detail(training)
-    if training.status == "draft" or not rules.in_audience(training, current_user):
-        abort(404)
+    in_scope_or_404(training, can_see_open_training)
     reg = db.session.scalar(select(Registration).where(Registration.training_id == training.id,
                                                        Registration.user_id == current_user.id))
     now = utcnow()
@@ -295,9 +295,7 @@ def assign(training_id):
     if form.validate_on_submit():
         unit = None
         if form.unit_id.data:
-            unit = db.session.get(OrgUnit, form.unit_id.data)
-            if not can_see_unit(current_user, unit):
-                abort(403)
+            unit = in_scope_or_404(db.session.get(OrgUnit, form.unit_id.data), can_see_unit)
         users, problems = rules.assignees(training, unit, form.usernames.data)
         if problems:
             for p in problems:
@@ -429,9 +427,7 @@ def open_classes():
 @bp.route("/<int:training_id>/register", methods=["POST"])
 @login_required
 def register(training_id):
-    training = get_or_404(Training, training_id)
-    if training.status == "draft" or not rules.in_audience(training, current_user):
-        abort(404)  # as its page: a class not meant for this worker is not shown to them
+    training = get_in_scope_or_404(Training, training_id, can_see_open_training)  # as its page
     training_id = training.id
     begin_writing()  # end the read transaction: the registration starts a fresh one with the lock
     rules.lock_training(training_id)
@@ -451,10 +447,7 @@ def register(training_id):
 @bp.route("/<int:training_id>/cancel", methods=["POST"])
 @login_required
 def cancel(training_id):
-    training = get_or_404(Training, training_id)
-    if not rules.in_audience(training, current_user) and db.session.scalar(select(Registration.id).where(
-            Registration.training_id == training.id, Registration.user_id == current_user.id)) is None:
-        abort(404)
+    training = get_in_scope_or_404(Training, training_id, can_cancel_registration)
     begin_writing()
     rules.lock_training(training_id)
     try:
