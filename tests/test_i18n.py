@@ -68,7 +68,9 @@ def test_error_pages_are_friendly_and_translated(client):
     assert r.status_code == 404 and "页面不存在" in r.get_data(as_text=True)
     login(client, "worker_a")
     r = client.get("/accounts/")
-    assert r.status_code == 403 and "无权访问" in r.get_data(as_text=True)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 403 and "您的账号不能打开此页面" in text and "此页面仅供培训办、系统管理员使用" in text
+    assert "无权访问" not in text  # it says why and what to do (tests/test_refusals.py)
 
 
 def test_times_are_shown_in_shanghai(app):
