@@ -224,7 +224,8 @@ def _init_errors(app: Flask) -> None:
         roles = getattr(e, "roles", ())
         reason, remedy = getattr(e, "reason", None), getattr(e, "remedy", None)
         if roles:
-            reason = _("This page is for %(roles)s only.", roles="、".join(str(label) for r, label in ROLES.items() if r in roles))
+            names = "、".join(str(label) for r, label in ROLES.items() if r in roles)
+            reason = _("This page is for %(roles)s only.", roles=names)
             remedy = _("If your work needs this page, ask your training office to give your account that role, "
                        "or log out and sign in with an account that has it.")
         elif not reason:

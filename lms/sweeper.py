@@ -1,5 +1,6 @@
 """Work the clock makes due, done without anyone opening a page: attempts past their deadline
-are graded with what was saved; workers never marked at an ended session become absent.
+are graded with what was saved; workers never marked at an ended session become absent; this
+year's workforce snapshot is recorded once a day (the profile's year-on-year comparison).
 
 Each app process runs it in a daemon thread every SWEEP_SECONDS (0 turns it off; tests do).
 Every step is a conditional update, so several processes or hosts sweeping at once is safe.
@@ -9,7 +10,7 @@ import logging
 import threading
 import time
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .database import database_unavailable, unavailable_reason
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 def sweep_once() -> tuple[int, int]:
     from .exams.attempts import finish_expired
+    from .stats.profile import keep_snapshot_current
     from .training.rules import close_ended_sessions
     from .transaction import unit
 
@@ -30,6 +32,11 @@ def sweep_once() -> tuple[int, int]:
             break
     with unit():
         absent = close_ended_sessions()
+    try:
+        with unit():
+            keep_snapshot_current()
+    except IntegrityError:  # another process recorded today's snapshot at the same moment
+        pass
     return graded, absent
 
 

@@ -36,7 +36,7 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.auth.models import User, UserRole
 from lms.exams.models import Attempt, Exam
@@ -463,7 +463,8 @@ def test_profile_without_history_says_so(client, data, world):
     client.get("/auth/lang/en")
     login(client, "office_c")
     html = page(client, f"/stats/unit/{world['C']}/profile")
-    assert "No year-on-year change can be shown" in html
+    assert "No year-on-year change yet" in html and "records this year’s profile by itself every day" in html
+    assert "flask" not in html  # an office never sees command-line instructions
     t = tables(html)
     assert {r["bucket"]: r["count"] for r in t["table-profile_gender"]} == {"Female": "5", "Male": "1"}
     assert {r["bucket"]: r["count"] for r in t["table-profile_cert_level"]} == {
@@ -489,6 +490,34 @@ def test_profile_compares_with_an_earlier_snapshot(app, client, data, world):
         ("1", "2", "1")
     assert rows["Assistant social worker"]["change"] == "-1"
     assert rows["Social worker"]["share_change"] == "25.0"
+
+
+def test_the_sweeper_records_this_years_profile_daily_and_next_year_compares_with_it(app, client, data, world, clock):
+    """No one runs a command on 31 December: the sweeper records this year's profile once a day."""
+    from lms.stats.models import WorkforceSnapshot
+    from lms.sweeper import sweep_once
+
+    def taken(year):
+        return db.session.scalar(select(func.max(WorkforceSnapshot.taken_at)).where(WorkforceSnapshot.year == year))
+
+    clock.set(datetime(2026, 12, 31, 2, 0))  # 10:00 on 31 December in Shanghai
+    with app.app_context():
+        sweep_once()
+        first = taken(2026)
+        assert first == datetime(2026, 12, 31, 2, 0)
+        _user("worker_b").cert_level = "intermediate"  # certified further later that day
+        db.session.commit()
+        clock.set(datetime(2026, 12, 31, 15, 30))  # 23:30, still the same Shanghai day: nothing new
+        sweep_once()
+        assert taken(2026) == first and taken(2027) is None
+        clock.set(datetime(2026, 12, 31, 16, 30))  # 00:30 on 1 January 2027 in Shanghai
+        sweep_once()
+        assert taken(2027) == datetime(2026, 12, 31, 16, 30) and taken(2026) == first
+    login(client, "office_d1")
+    html = page(client, f"/stats/unit/{world['D1']}/profile")
+    assert "同比：与2026年记录的快照比较。" in html
+    rows = {r["bucket"]: r for r in tables(html)["table-profile_cert_level"]}
+    assert (rows["社会工作师"]["before"], rows["社会工作师"]["count"], rows["社会工作师"]["change"]) == ("1", "2", "1")
 
 
 # --- seed-scale -------------------------------------------------------------------------------------

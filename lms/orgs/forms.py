@@ -8,6 +8,6 @@ from .models import LEVEL_LABELS
 
 class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Unit name"), validators=[DataRequired(), Length(max=100)])
     level = SelectField(_l("Level"), choices=list(LEVEL_LABELS.items()))
     parent_id = SelectField(_l("Parent unit"), coerce=int)

@@ -98,7 +98,7 @@ def delete_unit(unit: OrgUnit) -> None:
 
 IMPORT_COLUMNS = [
     Column("code", _l("Code"), required=True, aliases=("编码", "单位编码")),
-    Column("name", _l("Name"), required=True, aliases=("名称", "单位名称")),
+    Column("name", _l("Unit name"), required=True, aliases=("名称", "单位名称")),
     Column("level", _l("Level"), required=True, parse=parse_level, aliases=("层级", "级别")),
     Column("parent_code", _l("Parent code"), aliases=("上级编码", "上级单位编码")),
 ]

@@ -39,8 +39,9 @@ DIMENSIONS = ("age", "gender", "education", "political_status", "cert_level", "y
 class WorkforceSnapshot(Model):
     """The workforce profile of one org unit's subtree as it stood when recorded (one row per bucket).
 
-    Recorded by `flask --app wsgi stats-snapshot` (run it once a year, e.g. on 31 December):
-    the year-on-year columns of the profile page compare with these rows and with nothing else.
+    Recorded for the current year once a day by the sweeper (`profile.keep_snapshot_current`), so the
+    last day of a year leaves that year's rows; `flask --app wsgi stats-snapshot --year N` records one by
+    hand. The year-on-year columns of the profile page compare with these rows and with nothing else.
     """
 
     __tablename__ = "workforce_snapshot"

@@ -6,12 +6,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, func, insert, literal, select, true
 from sqlalchemy.orm import aliased
 
+from .. import clock
 from ..auth import choices
 from ..auth.models import User, UserRole
 from ..auth.scope import in_subtree
 from ..database import utcnow
 from ..extensions import db
 from ..orgs.models import OrgUnit
+from ..util import utc_to_local
 from .models import DIMENSIONS, WorkforceSnapshot
 from .queries import Population, rate
 
@@ -134,6 +136,17 @@ def profile(viewer: User, unit: OrgUnit, year: int) -> Profile:
             buckets.append(b)
         result.dimensions[dimension] = buckets
     return result
+
+
+def keep_snapshot_current() -> int | None:
+    """The sweeper's daily step: record this year's snapshot once per (Asia/Shanghai) day, so the last
+    one taken in a year stands for that year and next year's profile compares with it; no one has to
+    remember a command on 31 December. The rows recorded, or None when today's are already there."""
+    year = clock.this_year()
+    taken = db.session.scalar(select(func.max(WorkforceSnapshot.taken_at)).where(WorkforceSnapshot.year == year))
+    if taken is not None and utc_to_local(taken).date() >= clock.today():
+        return None
+    return record_snapshot(year)
 
 
 def record_snapshot(year: int) -> int:
