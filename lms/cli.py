@@ -43,7 +43,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("sweep")
     def sweep_command():
-        """Grade attempts past their deadline and mark absentees of ended sessions (one pass)."""
+        """Grade attempts past their deadline, mark absentees of ended sessions and record today's workforce
+        snapshot if not yet done (one pass)."""
         from .sweeper import sweep_once
 
         graded, absent = sweep_once()
