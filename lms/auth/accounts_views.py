@@ -13,7 +13,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..tabular import download, write_csv, write_xlsx
 from ..transaction import discard
-from ..util import Page, get_or_none, page_arg
+from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices, throttle
 from .accounts import (
     AccountError,
