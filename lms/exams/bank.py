@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import DomainError
 from ..extensions import db
 from . import explain, qtypes
+from . import topics as bank_topics
 from .models import PART_TYPES, STATUSES, TYPES, ExamSubject, Question
 
 # A choice question has 2 to 8 options lettered A, B, … in order. How many an exam paper asks for
@@ -454,11 +455,15 @@ def questions_for_export(subject: ExamSubject, statuses) -> list[Question]:
     return list(db.session.scalars(stmt))
 
 
-def topics(subject_id: int | None = None) -> list[str]:
-    stmt = select(Question.topic).where(Question.parent_id.is_(None)).distinct().order_by(Question.topic)
-    if subject_id:
-        stmt = stmt.where(Question.subject_id == subject_id)
-    return list(db.session.scalars(stmt))
+def topics_by_subject(subject_list: list[ExamSubject]) -> dict[int, list[str]]:
+    """Subject id → its topics for the bank's pickers: the subject's list (question_bank/topics.yaml)
+    in its order, then any other topic its questions have (a subject with free topics)."""
+    found: dict[int, set[str]] = {s.id: set(bank_topics.names(s) or ()) for s in subject_list}
+    rows = db.session.execute(select(Question.subject_id, Question.topic)
+                              .where(Question.subject_id.in_(list(found)), Question.parent_id.is_(None)).distinct())
+    for subject_id, topic in rows:
+        found[subject_id].add(topic)
+    return {s.id: bank_topics.ordered(s, found[s.id]) for s in subject_list}
 
 
 def counts_by_subject() -> dict[int, dict[tuple[str, str], int]]:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
-from . import qtypes
+from . import qtypes, topics
 from .bank import ID_RE, SaveCounts, check_question, save_questions
 from .models import ExamSubject
 
@@ -265,7 +265,8 @@ def read_bank(path: Path, subjects: dict[str, ExamSubject]) -> tuple[list[tuple[
     """Every question of the YAML files under `path` (a bank folder, a subject folder or one file)."""
     result = BankResult()
     root = path if path.is_dir() else path.parent
-    files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+                   and p != root / topics.VOCABULARY.name) if path.is_dir() else [path]
     label_root = root.parent  # names read like question_bank/mid-law/labor.yaml or mid-law/labor.yaml
     items: list[tuple[dict, ExamSubject, str | None]] = []
 
@@ -309,6 +310,10 @@ def read_bank(path: Path, subjects: dict[str, ExamSubject]) -> tuple[list[tuple[
         topic = _text(doc.get("topic"))
         if not topic:
             report(_line(doc, "topic"), _("The topic is missing."))
+        elif topics.resolve(subject, topic) is None:
+            report(_line(doc, "topic"), topics.unknown_message(subject, topic))
+        else:
+            topic = topics.resolve(subject, topic) or topic
         questions = doc.get("questions")
         if not isinstance(questions, list) or not questions:
             report(_line(doc, "questions"), _("questions must be a list with at least one question."))

@@ -47,10 +47,15 @@ class PartForm(Form):
     remove = BooleanField(_l("Remove this part"))
 
 
+# The topic field suggests the chosen subject's topics (static/js/topic_picker.js, the page's datalist).
+TOPIC_PICKER = {"list": "topic-options", "autocomplete": "off", "data-topics-of": "subject_id",
+                "data-topics": "topics-by-subject"}
+
+
 @_option_fields
 class QuestionForm(FlaskForm):
     subject_id = SelectField(_l("Subject"), coerce=int, validators=[DataRequired()])
-    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)], render_kw=TOPIC_PICKER)
     difficulty = SelectField(_l("Difficulty"), coerce=int, choices=list(DIFFICULTIES.items()), default=2)
     stem = TextAreaField(_l("Stem"), validators=[DataRequired()], render_kw={"rows": 6})
     # The answer fields are the type's own (QuestionType.form_fields(), added by question_form()). The option
@@ -136,7 +141,7 @@ class StatusForm(FlaskForm):
 class ImportQuestionsForm(FlaskForm):
     fmt = SelectField(_l("Format"), choices=list(FORMATS.items()))
     subject_id = SelectField(_l("Subject"), coerce=int, validators=[DataRequired()])
-    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)])
+    topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=200)], render_kw=TOPIC_PICKER)
     use_file_topics = BooleanField(_l("Take topics from the file ($CATEGORY in GIFT, the Topic column in Excel)"))
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to import."))])
 

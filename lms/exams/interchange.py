@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .. import clock
 from ..markdown import clean_html, escape_markdown, html_text
 from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
-from . import qtypes
+from . import qtypes, topics
 from .bank import (
     ID_RE,
     MIN_OPTIONS,
@@ -610,9 +610,8 @@ def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportI
         columns = {"type": labels["type"], "difficulty": labels["difficulty"], "stem": labels["stem"],
                    "options": labels["A"], "answer": labels["answer"], "explanation": labels["explanation"],
                    "points": labels["points"], "reference": labels["reference"], "law": labels["law"],
-                   "law_in_force": labels["law_in_force"]}
+                   "law_in_force": labels["law_in_force"], "topic": labels["topic"]}
         items.append(ImportItem(line=row, data=fields, external_id=ext, topic=values.get("topic"),
-
                                 id_column=labels["id"], columns=columns))
     return items
 
@@ -650,8 +649,19 @@ def import_file(fmt: str, data: bytes, filename: str, subject: ExamSubject, topi
         items = parse_xlsx(data, filename, report)
     else:
         raise TableError(_("Unknown file format."))
+    page_topic = topics.resolve(subject, topic)
+    if page_topic is None and any(not (use_file_topics and i.topic) for i in items):
+        problem = topics.unknown_message(subject, topic) if topic.strip() else _("The topic is missing.")
+        report.add(1, _("Topic"), problem)
     for item in items:
-        item.data["topic"] = (item.topic if use_file_topics and item.topic else topic)
+        if use_file_topics and item.topic:
+            found = topics.resolve(subject, item.topic)
+            if found is None:
+                report.add(item.line, item.columns.get("topic", item.where),
+                           topics.unknown_message(subject, item.topic))
+            item.data["topic"] = found or item.topic
+        else:
+            item.data["topic"] = page_topic or topic
         for path, message in check_question({"difficulty": 2} | item.data, complete=False):  # 2 when not given
             report.add(item.line, item.columns.get(path[0], item.where), message)
     existing = existing_by_external_id(i.external_id for i in items)

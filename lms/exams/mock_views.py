@@ -213,12 +213,12 @@ def result(attempt_id):
 @login_required
 def mistakes():
     rows = db.session.execute(
-        select(ExamSubject.name, Question.topic, func.count())
+        select(ExamSubject.name, Question.topic, func.count(), ExamSubject.id)
         .select_from(Mistake)
         .join(Question, Mistake.question_id == Question.id)
         .join(ExamSubject, Question.subject_id == ExamSubject.id)
         .where(Mistake.user_id == current_user.id, Mistake.cleared_at.is_(None))
-        .group_by(ExamSubject.name, Question.topic)
+        .group_by(ExamSubject.name, Question.topic, ExamSubject.id)
         .order_by(ExamSubject.name, Question.topic)
     ).all()
     cleared = db.session.scalar(select(func.count()).select_from(Mistake).where(
@@ -231,8 +231,13 @@ def mistakes():
 def practice_view():
     subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position)).all()
     subject = get_or_none(ExamSubject, request.values.get("subject", type=int))
+    by_subject = practice.topics_by_subject(subjects)
+    topics = by_subject.get(subject.id, []) if subject else []
     topic = request.values.get("topic") or None
+    if subject and topic not in topics:  # a topic of the subject chosen before (the form without scripts)
+        topic = None
     source = "mistakes" if request.values.get("source") == "mistakes" else "bank"
+    lists = {"topics": topics, "topics_by_subject": by_subject}
     feedback = None
     if request.method == "POST":
         form = ConfirmForm()
@@ -243,13 +248,10 @@ def practice_view():
             abort(404)
         feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form))
         return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
-                               question=question, feedback=feedback, form=ConfirmForm(),
-                               topics=practice.topics(subject) if subject else [])
+                               question=question, feedback=feedback, form=ConfirmForm(), **lists)
     shown = practice.next_question(current_user, subject, topic, source)
     return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
-                           question=shown, feedback=None, form=ConfirmForm(),
-
-                           topics=practice.topics(subject) if subject else [])
+                           question=shown, feedback=None, form=ConfirmForm(), **lists)
 
 
 # --- progress toward the certificate ------------------------------------------------------------------------

@@ -6,18 +6,24 @@ from sqlalchemy import func, select
 from ..database import utcnow
 from ..extensions import db
 from . import grading, qtypes
+from . import topics as bank_topics
 from .models import ExamSubject, Mistake, Question
 
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistakes book
 
 
-def topics(subject: ExamSubject) -> list[str]:
-    return list(db.session.scalars(
-        select(Question.topic)
-        .where(Question.subject_id == subject.id, Question.status == "active", Question.parent_id.is_(None))
-        .distinct()
-        .order_by(Question.topic)
-    ))
+def topics_by_subject(subjects: list[ExamSubject]) -> dict[int, list[str]]:
+    """Subject id → the topics practice can draw from (active questions of a type it offers), in the
+    subject's order (question_bank/topics.yaml)."""
+    found: dict[int, set[str]] = {s.id: set() for s in subjects}
+    rows = db.session.execute(
+        select(Question.subject_id, Question.topic)
+        .where(Question.subject_id.in_(list(found)), Question.status == "active", Question.parent_id.is_(None),
+               Question.type.in_(qtypes.names(practisable=True)))
+        .distinct())
+    for subject_id, topic in rows:
+        found[subject_id].add(topic)
+    return {s.id: bank_topics.ordered(s, found[s.id]) for s in subjects}
 
 
 def practisable(question: Question) -> bool:

@@ -15,7 +15,7 @@ from ..markdown import plain_text, render_markdown
 from ..tabular import download
 from ..transaction import discard
 from ..util import Page, get_or_404, page_arg
-from . import bank, qtypes
+from . import bank, qtypes, topics
 from .assembly import option_rules
 from .forms import (
     ImportQuestionsForm,
@@ -65,8 +65,9 @@ def index():
         by_subject = bank.counts_by_subject()
         counts = [(s, {t: n for (t, st), n in by_subject.get(s.id, {}).items() if st == "active"},
                    sum(n for (_t, st), n in by_subject.get(s.id, {}).items() if st == "draft")) for s in subjects]
-    return render_template("exams/index.html", page=page, subjects=subjects, topics=bank.topics(subject_id),
-                           counts=counts)
+    by_subject = bank.topics_by_subject(subjects)
+    return render_template("exams/index.html", page=page, subjects=subjects, topics=by_subject.get(subject_id, []),
+                           topics_by_subject=by_subject, counts=counts)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -120,6 +121,10 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
         data = question_data(form, qtype)
         stays_active = question is not None and question.status == "active" and can_review_questions(current_user)
         problems = bank.check_question(data, law_required=subject.law_required, complete=stays_active)
+        try:
+            data["topic"] = topics.canonical(subject, data["topic"])
+        except topics.TopicError as exc:
+            problems.append((("topic",), str(exc)))
         if problems:
             _show_problems(form, qtype, problems)
         elif question is None:
@@ -140,6 +145,7 @@ def _save(form: QuestionForm, qtype: str, question: Question | None):
         flash(_("The question was not saved: see the marked fields."), "danger")
     rules = option_rules()
     return render_template("exams/form.html", form=form, qtype=qtype, question=question, option_rules=rules,
+                           topics_by_subject=bank.topics_by_subject(bank.subjects()),
                            shown=options_shown(form, rules.get(qtype)), min_options=bank.MIN_OPTIONS)
 
 
@@ -183,7 +189,7 @@ def import_view():
     form = ImportQuestionsForm()
     form.subject_id.choices = _subject_choices()
     outcome = Outcome()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _known_topic(form):
         subject = get_or_404(ExamSubject, form.subject_id.data)
         upload = form.file.data
         topic = (form.topic.data or "").strip()
@@ -193,7 +199,22 @@ def import_view():
                              imported_message)
         if outcome.ok:
             return redirect(url_for(".index", subject=subject.id, status="draft"))
-    return render_template("exams/import.html", form=form, report=outcome.report, formats=FORMATS)
+    return render_template("exams/import.html", form=form, report=outcome.report, formats=FORMATS,
+                           topics_by_subject=bank.topics_by_subject(bank.subjects()))
+
+
+def _known_topic(form: ImportQuestionsForm) -> bool:
+    """The import page's topic is one of the chosen subject's (an alias becomes its name); else a field error."""
+    subject = db.session.get(ExamSubject, form.subject_id.data)
+    if subject is None:
+        form.subject_id.errors = [*form.subject_id.errors, _("Choose a subject.")]
+        return False
+    try:
+        form.topic.data = topics.canonical(subject, form.topic.data)
+    except topics.TopicError as exc:
+        form.topic.errors = [*form.topic.errors, str(exc)]
+        return False
+    return True
 
 
 @bp.route("/import/template.xlsx")

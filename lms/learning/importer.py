@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..errors import DomainError
+from ..exams import topics as bank_topics
 from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
@@ -224,7 +225,8 @@ def _quiz_settings(data: dict | None, path: Path) -> quizzes.QuizSettings | None
         (ExamSubject.code == data["subject"]) | (ExamSubject.name == data["subject"])))
     if subject is None:
         raise CourseFileError(f"{path}: quiz: unknown subject {data['subject']!r}")
-    settings = quizzes.QuizSettings(subject=subject, topics=data["topics"], questions=data["questions"],
+    topics = [bank_topics.resolve(subject, t) or t for t in data["topics"]]  # an alias names its topic
+    settings = quizzes.QuizSettings(subject=subject, topics=topics, questions=data["questions"],
                                     pass_percent=data["pass_percent"], retries=data["retries"])
     try:
         quizzes.check_settings(settings)
