@@ -51,7 +51,7 @@ def subject_id(app, code):
         return db.session.scalar(select(ExamSubject.id).where(ExamSubject.code == code))
 
 
-def upload(client, fmt, text_or_bytes, *, subject="junior-general", topic="导入测试", filename=None,
+def upload(client, fmt, text_or_bytes, *, subject="junior-general", topic="个案工作", filename=None,
            use_file_topics=False):
     app = client.application
     data = text_or_bytes.encode("utf-8") if isinstance(text_or_bytes, str) else text_or_bytes
@@ -280,7 +280,7 @@ def test_seed_demo_loads_the_bank(app, ctx):
 
 GIFT_ALL = """// Every GIFT feature the importer supports.
 // Comment lines like these are ignored.
-$CATEGORY: $course$/top/社会工作伦理
+$CATEGORY: $course$/top/社会工作价值观与专业伦理
 
 ::伦理-1::[markdown]独居老人坚持居家养老，社会工作者**最恰当**的做法是（  ）。{
 \t=尊重老人的选择，并链接居家服务#对：尊重自决
@@ -307,7 +307,7 @@ $CATEGORY: $course$/top/社会工作伦理
 
 社区服务需要居民参与。{TRUE}
 
-$CATEGORY: $course$/top/社会工作伦理/论述
+$CATEGORY: $course$/top/社会工作价值观与专业伦理/社区工作
 
 请论述社会工作者
 在社区治理中的角色。{
@@ -320,7 +320,7 @@ $CATEGORY: $course$/top/社会工作伦理/论述
 def test_a_gift_file_with_every_feature_imports_right(app, client):
     login(client, "trainer")
     before = count(app)
-    r = upload(client, "gift", GIFT_ALL, subject="junior-general", topic="默认知识点", use_file_topics=True)
+    r = upload(client, "gift", GIFT_ALL, subject="junior-general", topic="社会工作理论", use_file_topics=True)
     assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
     assert count(app) == before + 8
     with app.app_context():
@@ -329,7 +329,7 @@ def test_a_gift_file_with_every_feature_imports_right(app, client):
         assert {q.status for q in rows} == {"draft"} and {q.subject.code for q in rows} == {"junior-general"}
         assert {q.created_by.username for q in rows} == {"trainer"}
         single = qs["独居老人坚持居家养老，社会工作者**最恰当**的做法是（  ）。"]
-        assert single.type == "single" and single.answer == ["A"] and single.topic == "社会工作伦理"
+        assert single.type == "single" and single.answer == ["A"] and single.topic == "社会工作价值观与专业伦理"
         assert [o["text"] for o in single.options] == [
             "尊重老人的选择，并链接居家服务",
             "联系子女强制送养老院",
@@ -352,19 +352,20 @@ def test_a_gift_file_with_every_feature_imports_right(app, client):
         assert qs["社区服务需要居民参与。"].answer is True
         essay = qs["请论述社会工作者\n在社区治理中的角色。"]
         assert (
-            essay.type == "essay" and essay.topic == "论述" and essay.explanation == "参考：使能者、资源链接者、倡导者"
+            essay.type == "essay" and essay.topic == "社区工作"
+            and essay.explanation == "参考：使能者、资源链接者、倡导者"
         )
         blank = qs["社区治理的主体是_____共同参与。"]
-        assert blank.type == "single" and blank.answer == ["A"] and blank.topic == "论述"
+        assert blank.type == "single" and blank.answer == ["A"] and blank.topic == "社区工作"
 
 
 def test_without_file_topics_everything_goes_into_the_chosen_topic(app, client):
     login(client, "trainer")
-    assert upload(client, "gift", GIFT_ALL, subject="mid-general", topic="第一章").status_code == 302
+    assert upload(client, "gift", GIFT_ALL, subject="mid-general", topic="社会工作理论").status_code == 302
     with app.app_context():
         topics = set(db.session.scalars(select(Question.topic).join(Question.subject)
                                         .where(ExamSubject.code == "mid-general")))
-    assert topics == {"第一章"}
+    assert topics == {"社会工作理论"}
 
 
 GIFT_BAD = """::ok::好题目{=A ~B ~C ~D}
@@ -429,7 +430,8 @@ def test_gift_export_reimports_to_the_same_questions(app, client):
                 assert key in item.data
         # Importing the export changes nothing: same ids, same content, still active.
         before = count(app)
-        r = upload(client, "gift", text, subject=code, topic="任意")
+        topic = {"junior-general": "个案工作", "mid-practice": "老年社会工作"}[code]
+        r = upload(client, "gift", text, subject=code, topic=topic)
         assert r.status_code == 302
         assert count(app) == before
         with app.app_context():
@@ -445,7 +447,7 @@ def test_an_imported_change_to_an_active_question_needs_approval_again(app, clie
     text = text.replace("社会工作者小陈服务的一位独居老人", "社会工作者小李服务的一位独居老人", 1)
     assert upload(client, "gift", text).status_code == 302
     q = get_question(app, "jg-ethics-001")
-    assert "小李" in q["stem"] and q["status"] == "draft" and q["topic"] != "导入测试"
+    assert "小李" in q["stem"] and q["status"] == "draft" and q["topic"] == "社会工作价值观与专业伦理"
     assert get_question(app, "jg-ethics-002")["status"] == "active"
 
 
@@ -479,7 +481,7 @@ def test_aiken_imports(app, client):
     multiple, single = rows
     assert single.type == "single" and single.answer == ["A"] and single.options[3]["text"] == "领导意见优先"
     assert multiple.type == "multiple" and multiple.answer == ["A", "B", "C"]
-    assert multiple.stem == "下列属于小组工作模式的有（  ）。\n第二段说明。" and single.topic == "导入测试"
+    assert multiple.stem == "下列属于小组工作模式的有（  ）。\n第二段说明。" and single.topic == "个案工作"
 
 
 AIKEN_BAD = """第一题（  ）。
@@ -546,7 +548,7 @@ def test_the_excel_template_round_trips(app, client):
         Answer="C",
         Explanation="因为丙。",
     )
-    row(Question_type="multiple", Stem="多选题干（  ）。", **opts, Option_E="戊", Answer="A,B,E", Topic="别的章节")
+    row(Question_type="multiple", Stem="多选题干（  ）。", **opts, Option_E="戊", Answer="A,B,E", Topic="社区工作方法")
     row(Question_type="判断", Stem="判断题干。", Answer="错")
     row(
         Question_type="论述",
@@ -558,15 +560,15 @@ def test_the_excel_template_round_trips(app, client):
     buf = io.BytesIO()
     wb.save(buf)
     before = count(app)
-    r = upload(client, "xlsx", buf.getvalue(), topic="Excel导入", use_file_topics=True)
+    r = upload(client, "xlsx", buf.getvalue(), topic="小组工作", use_file_topics=True)
     assert r.status_code == 302, error_rows(r.get_data(as_text=True))
     assert count(app) == before + 4
     single = get_question(app, "xl-001")
     assert single["type"] == "single" and single["answer"] == ["C"] and single["difficulty"] == 1
-    assert single["explanation"] == "因为丙。" and single["topic"] == "Excel导入" and single["status"] == "draft"
+    assert single["explanation"] == "因为丙。" and single["topic"] == "小组工作" and single["status"] == "draft"
     with app.app_context():
         rows = {q.type: q for q in db.session.scalars(select(Question).order_by(Question.id.desc()).limit(4))}
-        assert rows["multiple"].answer == ["A", "B", "E"] and rows["multiple"].topic == "别的章节"
+        assert rows["multiple"].answer == ["A", "B", "E"] and rows["multiple"].topic == "社区工作"  # an alias
         assert rows["judge"].answer is False
         assert (
             rows["essay"].points == 20
@@ -574,7 +576,7 @@ def test_the_excel_template_round_trips(app, client):
             and rows["essay"].difficulty == 3
         )
     # The same file again: the row with an ID is unchanged, the others come in again as new drafts.
-    upload(client, "xlsx", buf.getvalue(), topic="Excel导入")
+    upload(client, "xlsx", buf.getvalue(), topic="小组工作")
     assert count(app) == before + 7
 
 
@@ -677,19 +679,19 @@ def test_a_trainer_writes_a_single_choice_question_and_an_office_approves_it(app
     client.get("/auth/lang/en")
     login(client, "trainer")
     url = "/exams/questions/new/single"
-    r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "自编",
+    r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作",
                              "stem": "自编题干（  ）。", "option_a": "甲", "option_b": "乙", "option_c": "",
                              "option_d": "丁", "answer_single": "B", "explanation": "乙对。"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Option C has no text." in html  # nothing saved, the field says why
-    r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "自编",
+    r = submit(client, url, {"subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作",
                              "stem": "自编题干（  ）。", "option_a": "甲", "option_b": "乙", "option_c": "丙",
                              "option_d": "丁", "answer_single": "B", "explanation": "乙对。"})
     assert r.status_code == 302
     qid = int(r.location.rstrip("/").split("/")[-1])
     with app.app_context():
         q = db.session.get(Question, qid)
-        assert (q.status, q.answer, q.created_by.username, q.topic) == ("draft", ["B"], "trainer", "自编")
+        assert (q.status, q.answer, q.created_by.username, q.topic) == ("draft", ["B"], "trainer", "个案工作")
         assert q.external_id.startswith("junior-general-")
     # The trainer may not approve.
     assert post_form(client, f"/exams/questions/{qid}/status", {"action": "approve"},
@@ -730,7 +732,7 @@ def test_an_incomplete_draft_cannot_be_approved(app, client):
 
 def test_every_type_can_be_written_on_the_site(app, client):
     login(client, "trainer")
-    common = {"subject_id": str(subject_id(app, "mid-practice")), "topic": "自编", "explanation": "解析。"}
+    common = {"subject_id": str(subject_id(app, "mid-practice")), "topic": "老年社会工作", "explanation": "解析。"}
     cases = {
         "multiple": {"stem": "多选（  ）。", **{f"option_{k}": k.upper() * 2 for k in "abcde"},
                      "answer_multiple": ["A", "C"]},
@@ -741,7 +743,7 @@ def test_every_type_can_be_written_on_the_site(app, client):
         r = submit(client, f"/exams/questions/new/{qtype}", {**common, **fields})
         assert r.status_code == 302, (qtype, r.get_data(as_text=True)[-2000:])
     with app.app_context():
-        made = {q.type: q for q in db.session.scalars(select(Question).where(Question.topic == "自编"))}
+        made = {q.type: q for q in db.session.scalars(select(Question).where(Question.topic == "老年社会工作"))}
         assert made["multiple"].answer == ["A", "C"] and len(made["multiple"].options) == 5
         assert made["judge"].answer is False and made["essay"].points == 20
 
@@ -752,7 +754,8 @@ def test_a_case_with_parts_is_written_edited_and_graded(app, client):
     html = client.get(url).get_data(as_text=True)
     assert 'name="parts-0-stem"' in html and 'name="parts-1-stem"' not in html
     values = form_values(html)
-    values.update({"subject_id": str(subject_id(app, "mid-practice")), "topic": "案例", "stem": "案例正文。",
+    values.update({"subject_id": str(subject_id(app, "mid-practice")), "topic": "社区社会工作与社区治理",
+                   "stem": "案例正文。",
                    "explanation": "考查要点。", "parts-0-type": "essay", "parts-0-stem": "分析问题。",
                    "parts-0-points": "6", "parts-0-reference": "1. 要点（6分）", "add_part": "1"})
     r = client.post(url, data=values)  # "Add a part" keeps what was typed and adds an empty part
@@ -798,7 +801,7 @@ def test_markup_in_questions_renders_inert(app, client):
     login(client, "trainer")
     evil = '<script>alert("stem")</script><img src=x onerror="alert(1)"> **粗体** [x](javascript:alert(2))'
     r = submit(client, "/exams/questions/new/single", {
-        "subject_id": str(subject_id(app, "junior-general")), "topic": "<script>alert('topic')</script>",
+        "subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作",
         "stem": evil, "option_a": '<b onmouseover="alert(3)">甲</b>', "option_b": "乙", "option_c": "丙",
         "option_d": "丁", "answer_single": "A", "explanation": "<iframe src=//evil.example></iframe>解析"})
     assert r.status_code == 302

@@ -187,7 +187,7 @@ def test_the_yaml_bank_refuses_an_unmappable_letter_with_its_file_and_line(app, 
         )
     )
     (root / "junior-general" / "letters.yaml").write_text(
-        f"subject: 社会工作综合能力(初级)\ntopic: 字母\nquestions:\n{body}", "utf-8")
+        f"subject: 社会工作综合能力(初级)\ntopic: 社会工作理论\nquestions:\n{body}", "utf-8")
     result = import_bank(root)
     lines = (root / "junior-general" / "letters.yaml").read_text("utf-8").splitlines()
     explanation_lines = [n for n, line in enumerate(lines, start=1) if line.strip() == "explanation: |"]
@@ -240,7 +240,7 @@ def test_gift_and_excel_imports_refuse_an_unmappable_letter(app, client):
 def test_the_editor_refuses_an_unmappable_letter_under_the_explanation(app, client):
     login(client, "trainer")
     url = "/exams/questions/new/single"
-    fields = {"subject_id": str(subject_id(app, "junior-general")), "topic": "自编", "stem": "自编题干（  ）。",
+    fields = {"subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作", "stem": "自编题干（  ）。",
               "option_a": "甲", "option_b": "乙", "option_c": "丙", "option_d": "丁", "answer_single": "B"}
     r = submit(client, url, fields | {"explanation": "B 正确；E 项错误。"})
     html = r.get_data(as_text=True)

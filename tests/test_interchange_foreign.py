@@ -41,7 +41,7 @@ def texts(q):
 def test_a_moodle_shaped_gift_file_imports_every_question(app, client):
     login(client, "trainer")
     before = count(app)
-    r = upload(client, "gift", FOREIGN_GIFT.read_bytes(), topic="外来题目", use_file_topics=True)
+    r = upload(client, "gift", FOREIGN_GIFT.read_bytes(), topic="个案工作", use_file_topics=True)
     assert r.status_code == 302, error_rows(r.get_data(as_text=True))
     assert count(app) == before + 17
 
@@ -57,13 +57,13 @@ def test_a_moodle_shaped_gift_file_imports_every_question(app, client):
 
     three = by_stem(app, "社区居民议事会的召集人")
     assert three["type"] == "single" and texts(three) == ["物业服务企业", "辖区派出所", "社区居民委员会"]
-    assert three["answer"] == ["C"] and three["status"] == "draft" and three["topic"] == "外来题目"
+    assert three["answer"] == ["C"] and three["status"] == "draft" and three["topic"] == "个案工作"
 
     # The missing-word form keeps the text around the blank as it was, spaces included.
     assert by_stem(app, "Residents meet")["stem"] == "Residents meet _____ in the community council."
     assert by_stem(app, "The council votes")["stem"] == "The council votes on the _____ item of the agenda."
     rule = by_stem(app, "居民议事会形成决议时")
-    assert rule["stem"] == "居民议事会形成决议时，\n一般采用_____的方式。" and rule["topic"] == "社区治理"
+    assert rule["stem"] == "居民议事会形成决议时，\n一般采用_____的方式。" and rule["topic"] == "社区工作"
 
     feedback = by_stem(app, "社区志愿者服务时长")
     assert feedback["explanation"] == "A. 不是唯一标准。\n\nB. 志愿服务不计报酬。\n\nC. 对：记录用于激励和回馈。"
@@ -252,7 +252,7 @@ def test_the_editor_writes_and_shows_six_options(app, client):
     login(client, "trainer")
     form_page = client.get("/exams/questions/new/single").get_data(as_text=True)
     assert 'name="option_h"' in form_page and "Mock exams draw only questions with 4 options" in form_page
-    data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "六个选项", "stem": "六选一（  ）。",
+    data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作", "stem": "六选一（  ）。",
             "answer_single": "F", "explanation": "己对。"}
     data |= {f"option_{k}": t for k, t in zip("abcdef", "甲乙丙丁戊己", strict=False)}
     r = post_form(client, "/exams/questions/new/single", data)
@@ -273,7 +273,7 @@ def test_the_editor_writes_and_shows_six_options(app, client):
     detail = client.get(f"/exams/questions/{qid}").get_data(as_text=True)
     assert "G. 庚" in detail and 'id="practice-only"' in detail and "this one has 7" in detail
     # A multiple-choice question with three options, two right.
-    data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "五个选项", "stem": "五选三（  ）。",
+    data = {"subject_id": str(subject_id(app, "junior-general")), "topic": "个案工作", "stem": "五选三（  ）。",
             "answer_multiple": ["A", "C", "E"], "explanation": "甲丙戊。"}
     data |= {f"option_{k}": t for k, t in zip("abcde", "甲乙丙丁戊", strict=False)}
     r = post_form(client, "/exams/questions/new/multiple", data)
@@ -281,7 +281,7 @@ def test_the_editor_writes_and_shows_six_options(app, client):
     # A multiple-choice question with three options, two right.
     data = {
         "subject_id": str(subject_id(app, "junior-general")),
-        "topic": "三个选项",
+        "topic": "个案工作",
         "stem": "三选二（  ）。",
         "option_a": "甲",
         "option_b": "乙",
@@ -371,26 +371,26 @@ def _run(app, *args):
 
 def test_the_cli_imports_gift_aiken_and_excel_files_into_a_subject(app, tx, tmp_path):
     before = _total(app, "mid-general")
-    out = _run(app, FOREIGN_GIFT, "--subject", "mid-general", "--file-topics")
+    out = _run(app, FOREIGN_GIFT, "--subject", "mid-general", "--topic", "社区工作", "--file-topics")
     assert out.exit_code == 0, out.output
     assert re.search(r"\b17\b", out.output) and _total(app, "mid-general") == before + 17
     with app.app_context():
         topics = set(db.session.scalars(select(Question.topic).where(Question.stem.like("%议事%"))))
         statuses = set(db.session.scalars(select(Question.status).join(Question.subject)
                                           .where(ExamSubject.code == "mid-general")))
-    assert "社区治理" in topics and statuses == {"draft"}
+    assert "社区工作" in topics and statuses == {"draft"}
 
     aiken = tmp_path / "网格.txt"
     aiken.write_text(AIKEN_TEXT, "utf-8")
     before = _total(app, "junior-practice")
-    out = _run(app, aiken, "--subject", "junior-practice", "--topic", "网格化")
+    out = _run(app, aiken, "--subject", "junior-practice", "--topic", "社区社会工作")
     assert out.exit_code == 0, out.output
     assert _total(app, "junior-practice") == before + 2
     with app.app_context():
         six = db.session.scalar(select(Question).where(Question.stem == "下列属于社区社会组织的有（  ）。"))
-        assert six.topic == "网格化" and len(six.options) == 6 and six.answer == ["A", "B", "E"]
+        assert six.topic == "社区社会工作" and len(six.options) == 6 and six.answer == ["A", "B", "E"]
 
-    xlsx = tmp_path / "题目.xlsx"
+    xlsx = tmp_path / "人民调解与信访.xlsx"
     xlsx.write_bytes(_xlsx_bytes(app, [
         {"id": "cli-xl-1", "type": "单选", "stem": "两个选项（  ）。", "A": "对", "B": "错", "answer": "A"},
         {"type": "判断", "stem": "社区是基层治理的基本单元。", "answer": "对"}]))
@@ -400,11 +400,11 @@ def test_the_cli_imports_gift_aiken_and_excel_files_into_a_subject(app, tx, tmp_
     assert _total(app, "mid-law") == before + 2
     with app.app_context():
         q = db.session.scalar(select(Question).where(Question.external_id == "cli-xl-1"))
-        assert q.topic == "题目" and len(q.options) == 2  # the topic defaults to the file's name
+        assert q.topic == "人民调解与信访" and len(q.options) == 2  # the topic defaults to the file's name
     # Our own export's name (.gift.txt) is read as GIFT, not Aiken.
     exported = tmp_path / "mid-law-2026-12-07.gift.txt"
     exported.write_text("外来判断题。{T}\n", "utf-8")
-    assert _run(app, exported, "--subject", "mid-law").exit_code == 0
+    assert _run(app, exported, "--subject", "mid-law", "--topic", "人民调解与信访").exit_code == 0
     assert _total(app, "mid-law") == before + 3
 
 
@@ -414,26 +414,26 @@ def test_the_cli_imports_nothing_from_a_bad_file_and_says_where(app, tx, tmp_pat
         "好题（  ）。{=甲 ~乙 ~丙}\n\n坏题（  ）。{=甲 ~乙\n\n九项（  ）。{=1 ~2 ~3 ~4 ~5 ~6 ~7 ~8 ~9}\n", "utf-8"
     )
     before = count(app)
-    out = _run(app, bad, "--subject", "junior-general")
+    out = _run(app, bad, "--subject", "junior-general", "--topic", "个案工作")
     assert out.exit_code == 1
     assert count(app) == before  # the good question is not imported either
     assert f"{bad}:3:" in out.output and f"{bad}:5:" in out.output and f"{bad}:1:" not in out.output
 
     aiken = tmp_path / "bad.txt"
     aiken.write_text("第一题（  ）。\nA. 甲\nB. 乙\nANSWER: C\n", "utf-8")
-    out = _run(app, aiken, "--subject", "junior-general")
+    out = _run(app, aiken, "--subject", "junior-general", "--topic", "个案工作")
     assert out.exit_code == 1 and f"{aiken}:4:" in out.output and count(app) == before
 
     xlsx = tmp_path / "bad.xlsx"
     xlsx.write_bytes(_xlsx_bytes(app, [{"type": "单选", "stem": "好题。", "A": "甲", "B": "乙", "answer": "A"},
                                        {"type": "单选", "difficulty": "9", "stem": "坏题。", "A": "甲", "B": "乙",
                                         "answer": "B"}]))
-    out = _run(app, xlsx, "--subject", "junior-general")
+    out = _run(app, xlsx, "--subject", "junior-general", "--topic", "个案工作")
     assert out.exit_code == 1 and f"{xlsx}:3:" in out.output and count(app) == before
 
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"this is not a workbook")
-    out = _run(app, broken, "--subject", "junior-general")
+    out = _run(app, broken, "--subject", "junior-general", "--topic", "个案工作")
     assert out.exit_code == 1 and count(app) == before
 
 

@@ -65,7 +65,7 @@ def resolve(subject: ExamSubject, topic: str) -> str | None:
 
 def unknown_message(subject: ExamSubject, topic: str) -> str:
     return _('"%(topic)s" is not a topic of %(subject)s. Its topics are: %(topics)s.', topic=topic,
-             subject=subject.name, topics="、".join(names(subject) or ()))
+             subject=subject.name, topics="、".join(f"“{t}”" for t in names(subject) or ()))
 
 
 def canonical(subject: ExamSubject, topic: str) -> str:

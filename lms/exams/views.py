@@ -207,7 +207,7 @@ def _known_topic(form: ImportQuestionsForm) -> bool:
     """The import page's topic is one of the chosen subject's (an alias becomes its name); else a field error."""
     subject = db.session.get(ExamSubject, form.subject_id.data)
     if subject is None:
-        form.subject_id.errors = [*form.subject_id.errors, _("Choose a subject.")]
+        form.subject_id.errors = [*form.subject_id.errors, _("Choose a subject")]
         return False
     try:
         form.topic.data = topics.canonical(subject, form.topic.data)
