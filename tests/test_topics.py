@@ -18,7 +18,7 @@ from lms.exams.models import Exam, ExamSubject, Question
 from lms.extensions import db
 
 from .conftest import login
-from .test_exam_bank import count, error_rows, submit, subject_id, upload
+from .test_exam_bank import count, error_rows, subject_id, submit, upload
 
 MIGRATION = next((Path(__file__).parent.parent / "migrations" / "versions").glob("*_topics_one_name_per_chapter.py"))
 
@@ -144,9 +144,10 @@ def test_the_site_import_refuses_an_unknown_topic_of_the_page_or_the_file(app, c
 # --- the pickers ---------------------------------------------------------------------------------------------
 
 def _practice_bank(app) -> dict[str, int]:
-    """Active single-choice questions in two topics of 初级 综合能力 and one of 中级 综合能力."""
+    """Active single-choice questions in two topics of 初级 综合能力 (listed in the other order than their
+    characters sort) and one of 中级 综合能力."""
     with app.app_context():
-        for code, topic, n in (("junior-general", "小组工作", 2), ("junior-general", "个案工作", 2),
+        for code, topic, n in (("junior-general", "个案工作", 2), ("junior-general", "社会工作理论", 2),
                                ("mid-general", "社会工作研究", 2), ("mid-practice", "老年社会工作", 0)):
             for i in range(n):
                 db.session.add(Question(external_id=f"tp-{code}-{topic}-{i}", subject=subject(code), topic=topic,
@@ -163,13 +164,13 @@ def test_practice_lists_only_the_chosen_subjects_topics_in_the_subjects_order(ap
     ids = _practice_bank(app)
     login(client, "worker_a")
     page = client.get(f"/mock/practice?subject={ids['junior-general']}").get_data(as_text=True)
-    assert _options(page, "topic")[1:] == ["个案工作", "小组工作"]  # the list's order; no draft-only topic
+    assert _options(page, "topic")[1:] == ["社会工作理论", "个案工作"]  # the list's order; no draft-only topic
     page = client.get(f"/mock/practice?subject={ids['mid-general']}").get_data(as_text=True)
     assert _options(page, "topic")[1:] == ["社会工作研究"]
     page = client.get("/mock/practice").get_data(as_text=True)
     assert _options(page, "topic")[1:] == []  # no subject, no topics of every subject mixed
     island = _island(page)
-    assert island[str(ids["junior-general"])] == ["个案工作", "小组工作"]
+    assert island[str(ids["junior-general"])] == ["社会工作理论", "个案工作"]
     assert island[str(ids["mid-general"])] == ["社会工作研究"]
     assert 'data-topics-of="subject"' in page and "js/topic_picker.js" in page
 
@@ -178,10 +179,10 @@ def test_practice_drops_a_topic_of_the_subject_chosen_before(app, client):
     ids = _practice_bank(app)
     login(client, "worker_a")
     # Without scripts: the subject changed, the topic still names one of the old subject's.
-    page = client.get(f"/mock/practice?subject={ids['mid-general']}&topic=小组工作").get_data(as_text=True)
+    page = client.get(f"/mock/practice?subject={ids['mid-general']}&topic=个案工作").get_data(as_text=True)
     assert "社会工作研究练习" in page and "selected" not in page.split('id="topic"', 1)[1].split("</select>")[0]
-    page = client.get(f"/mock/practice?subject={ids['junior-general']}&topic=小组工作").get_data(as_text=True)
-    assert "小组工作练习" in page and '<option value="小组工作" selected>' in page
+    page = client.get(f"/mock/practice?subject={ids['junior-general']}&topic=个案工作").get_data(as_text=True)
+    assert "个案工作练习" in page and '<option value="个案工作" selected>' in page
 
 
 def test_practice_topics_come_from_active_questions_practice_can_ask(ctx):
