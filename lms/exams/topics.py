@@ -78,10 +78,15 @@ def canonical(subject: ExamSubject, topic: str) -> str:
     return found
 
 
+def sort_key(subject: ExamSubject, topic: str) -> tuple[int, str]:
+    """Sorts a subject's topics in its list's order, unlisted ones last by name."""
+    listed = names(subject) or ()
+    return (listed.index(topic) if topic in listed else len(listed), topic)
+
+
 def ordered(subject: ExamSubject, found: Iterable[str]) -> list[str]:
     """`found` topics (e.g. those with questions) in the subject's order; unlisted ones last."""
-    order = {t: i for i, t in enumerate(names(subject) or ())}
-    return sorted(set(found), key=lambda t: (order.get(t, len(order)), t))
+    return sorted(set(found), key=lambda t: sort_key(subject, t))
 
 
 def near_duplicates(topics: Iterable[str]) -> list[tuple[str, str]]:

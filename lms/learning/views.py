@@ -38,6 +38,7 @@ from ..auth.scope import (
 )
 from ..database import begin_writing, utcnow, writes_late
 from ..exams import attempts as exam_attempts
+from ..exams import topics as bank_topics
 from ..exams.models import ExamSubject
 from ..extensions import db
 from ..library.models import Trainer
@@ -501,7 +502,8 @@ def _quiz_form(course: Course, formdata=None) -> QuizForm:
     subjects = {s.id: s for s in db.session.scalars(select(ExamSubject).order_by(ExamSubject.position))}
     groups: dict[str, list] = {}
     for (sid, topic), by_type in sorted(
-        quiz.topic_counts().items(), key=lambda kv: (subjects[kv[0][0]].position, kv[0][1])
+        quiz.topic_counts().items(), key=lambda kv: (subjects[kv[0][0]].position,
+                                                     bank_topics.sort_key(subjects[kv[0][0]], kv[0][1]))
     ):
         groups.setdefault(subjects[sid].name, []).append(
             (f"{sid}|{topic}", _("%(topic)s (%(n)d questions)", topic=topic, n=sum(by_type.values()))))
