@@ -308,12 +308,13 @@ def read_bank(path: Path, subjects: dict[str, ExamSubject]) -> tuple[list[tuple[
             report(_line(doc, "subject"), _('subject must be "%(name)s", the subject of the folder %(folder)s.',
                                             name=subject.name, folder=folder))
         topic = _text(doc.get("topic"))
+        listed = topics.resolve(subject, topic)  # the subject's name for it (an alias becomes its topic)
         if not topic:
             report(_line(doc, "topic"), _("The topic is missing."))
-        elif topics.resolve(subject, topic) is None:
+        elif listed is None:
             report(_line(doc, "topic"), topics.unknown_message(subject, topic))
         else:
-            topic = topics.resolve(subject, topic) or topic
+            topic = listed
         questions = doc.get("questions")
         if not isinstance(questions, list) or not questions:
             report(_line(doc, "questions"), _("questions must be a list with at least one question."))
