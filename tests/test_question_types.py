@@ -216,7 +216,7 @@ def test_a_throw_away_type_is_written_and_edited_in_the_question_form(app, clien
     url = "/exams/questions/new/numeric"
     html = client.get(url).get_data(as_text=True)
     assert 'name="answer_number"' in html and 'name="answer_single"' not in html and 'id="options"' not in html
-    values = {"subject_id": str(db_subject_id(app)), "topic": "统计", "stem": "独居老人几位？", "explanation": "核对。"}
+    values = {"subject_id": str(db_subject_id(app)), "topic": "社会工作研究", "stem": "独居老人几位？", "explanation": "核对。"}
     r = submit(client, url, {**values, "answer_number": "twelve"})
     assert r.status_code == 200 and "is a number" in r.get_data(as_text=True)  # the type's check, under its field
     r = submit(client, url, {**values, "answer_number": "12.5"})
