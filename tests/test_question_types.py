@@ -216,7 +216,8 @@ def test_a_throw_away_type_is_written_and_edited_in_the_question_form(app, clien
     url = "/exams/questions/new/numeric"
     html = client.get(url).get_data(as_text=True)
     assert 'name="answer_number"' in html and 'name="answer_single"' not in html and 'id="options"' not in html
-    values = {"subject_id": str(db_subject_id(app)), "topic": "社会工作研究", "stem": "独居老人几位？", "explanation": "核对。"}
+    values = {"subject_id": str(db_subject_id(app)), "topic": "社会工作研究",
+              "stem": "独居老人几位？", "explanation": "核对。"}
     r = submit(client, url, {**values, "answer_number": "twelve"})
     assert r.status_code == 200 and "is a number" in r.get_data(as_text=True)  # the type's check, under its field
     r = submit(client, url, {**values, "answer_number": "12.5"})
@@ -244,12 +245,12 @@ def test_a_throw_away_type_is_imported_and_exported_in_gift(ctx, numeric_type):
     gift = ("::num-a::独居老人有几位？{#12.5####逐户核对。}\n\n"
             "::num-b::这是什么？{#twelve}\n\n"
             "::m::配对{=甲->乙 =丙->丁}\n")
-    report, counts = interchange.import_file("gift", gift.encode(), "q.gift", s, "统计", user)
+    report, counts = interchange.import_file("gift", gift.encode(), "q.gift", s, "社会工作研究", user)
     errors = [(e.row, e.message) for e in report.errors]
     assert counts is None and errors[0] == (3, "'twelve' is not a number.")  # the type's own message, its line
     assert errors[1][0] == 5 and "Numeric answer" in errors[1][1]  # the registry's types, the new one among them
 
-    report, counts = interchange.import_file("gift", gift.split("\n\n")[0].encode(), "q.gift", s, "统计", user)
+    report, counts = interchange.import_file("gift", gift.split("\n\n")[0].encode(), "q.gift", s, "社会工作研究", user)
     assert report.ok and counts.created == 1
     question = db.session.scalar(select(Question).where(Question.type == "numeric"))
     assert (question.answer, question.explanation) == ("12.5", "逐户核对。")
