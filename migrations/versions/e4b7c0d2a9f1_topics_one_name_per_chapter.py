@@ -4,7 +4,7 @@ Data only: renames the near-duplicate topics of the shipped bank in questions (a
 in the course quizzes' topics and in the blueprints' topic mix. Attempts keep the paper they froze.
 
 Revision ID: e4b7c0d2a9f1
-Revises: c3ce0b8f653b
+Revises: 2d3067828763
 Create Date: 2026-12-07 15:40:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7c0d2a9f1'
-down_revision = 'c3ce0b8f653b'
+down_revision = '2d3067828763'
 branch_labels = None
 depends_on = None
 
