@@ -10,6 +10,7 @@ No function here touches `request` or commits.
 """
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -455,7 +456,7 @@ def questions_for_export(subject: ExamSubject, statuses) -> list[Question]:
     return list(db.session.scalars(stmt))
 
 
-def topics_by_subject(subject_list: list[ExamSubject]) -> dict[int, list[str]]:
+def topics_by_subject(subject_list: Sequence[ExamSubject]) -> dict[int, list[str]]:
     """Subject id → its topics for the bank's pickers: the subject's list (question_bank/topics.yaml)
     in its order, then any other topic its questions have (a subject with free topics)."""
     found: dict[int, set[str]] = {s.id: set(bank_topics.names(s) or ()) for s in subject_list}

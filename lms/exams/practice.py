@@ -1,4 +1,5 @@
 """Practice by topic and from the mistakes book, with instant feedback."""
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from .models import ExamSubject, Mistake, Question
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistakes book
 
 
-def topics_by_subject(subjects: list[ExamSubject]) -> dict[int, list[str]]:
+def topics_by_subject(subjects: Sequence[ExamSubject]) -> dict[int, list[str]]:
     """Subject id → the topics practice can draw from (active questions of a type it offers), in the
     subject's order (question_bank/topics.yaml)."""
     found: dict[int, set[str]] = {s.id: set() for s in subjects}

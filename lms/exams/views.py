@@ -65,9 +65,10 @@ def index():
         by_subject = bank.counts_by_subject()
         counts = [(s, {t: n for (t, st), n in by_subject.get(s.id, {}).items() if st == "active"},
                    sum(n for (_t, st), n in by_subject.get(s.id, {}).items() if st == "draft")) for s in subjects]
-    by_subject = bank.topics_by_subject(subjects)
-    return render_template("exams/index.html", page=page, subjects=subjects, topics=by_subject.get(subject_id, []),
-                           topics_by_subject=by_subject, counts=counts)
+    topic_lists = bank.topics_by_subject(subjects)
+    return render_template("exams/index.html", page=page, subjects=subjects,
+                           topics=topic_lists.get(subject_id, []) if subject_id else [],
+                           topics_by_subject=topic_lists, counts=counts)
 
 
 @bp.route("/questions/<int:question_id>")
@@ -210,7 +211,7 @@ def _known_topic(form: ImportQuestionsForm) -> bool:
         form.subject_id.errors = [*form.subject_id.errors, _("Choose a subject")]
         return False
     try:
-        form.topic.data = topics.canonical(subject, form.topic.data)
+        form.topic.data = topics.canonical(subject, form.topic.data or "")
     except topics.TopicError as exc:
         form.topic.errors = [*form.topic.errors, str(exc)]
         return False
