@@ -4,25 +4,29 @@ Every import in the site goes through `read_rows()` and `ImportReport`: a file i
 whole, every bad cell is reported with its row number and column, and the caller writes
 nothing unless the report is empty (all-or-nothing).
 
-Every export is built with `write_xlsx()` or `write_csv()` and sent with `download()`.
+Every export is built with `write_xlsx()` or `write_csv()` and sent with `download()`; every import
+template with `write_template()`, driven by the same `Column` definitions the import reads with.
 """
 import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.numbers import is_date_format
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import DomainError
 
@@ -69,6 +73,16 @@ class Column:
     parse: Callable[[str], Any] | None = None  # raises ValueError(message) on a bad value
     aliases: tuple[str, ...] = ()
     width: int = 16
+    # The template's example row (lazy translatable text or plain text; empty: the cell stays empty).
+    example: Any = ""
+    # Fixed values the template offers in a dropdown: {stored key: label} or a sequence of labels.
+    options: Mapping[str, Any] | Sequence[Any] | None = None
+    # The column takes an org unit's code: the template lists the units and offers their codes.
+    unit_code: bool = False
+
+    def option_labels(self) -> list[str]:
+        values = self.options.values() if isinstance(self.options, Mapping) else (self.options or ())
+        return [str(v) for v in values]
 
 
 def _cell_text(value) -> str:
@@ -131,10 +145,13 @@ def read_rows(data: bytes, filename: str, columns: list[Column], report: ImportR
     missing = [str(c.label) for c in columns if c.required and c.key not in index]
     if missing:
         raise TableError(_("Missing columns in the header row: %(cols)s", cols="、".join(missing)))
+    example = _example_texts(columns)
     out = []
     for number, raw in enumerate(rows[1:], start=2):
         if not any(raw):
             continue
+        if example and _cells(raw, index, columns) in example:
+            continue  # the template's example row, left in unchanged
         values: dict[str, object] = {}
         for col in columns:
             pos = index.get(col.key)
@@ -153,6 +170,22 @@ def read_rows(data: bytes, filename: str, columns: list[Column], report: ImportR
     if not out:
         raise TableError(_("The file has no data rows."))
     return out
+
+
+def _cells(raw: list[str], index: dict[str, int], columns: list[Column]) -> tuple[str, ...]:
+    return tuple(raw[index[c.key]] if c.key in index and index[c.key] < len(raw) else ""
+                 for c in columns if not c.unit_code)
+
+
+def _example_texts(columns: list[Column]) -> set[tuple[str, ...]]:
+    """The template's example row as read back, in every language of the site (empty: no example)."""
+    if not any(str(c.example) for c in columns if not c.unit_code):
+        return set()
+    rows = set()
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            rows.add(tuple(_cell_text(str(c.example)) for c in columns if not c.unit_code))
+    return rows
 
 
 HEADER_FONT = Font(bold=True)
@@ -250,6 +283,112 @@ def _discard(wb) -> None:
             writer.cleanup()
         except (OSError, ValueError):
             pass
+
+
+# --- import templates ------------------------------------------------------------------------------
+
+EXAMPLE_FONT = Font(italic=True, color="808080")
+TEMPLATE_ROWS = 1048576  # dropdowns cover the whole column below the header
+
+
+@dataclass
+class UnitRow:
+    """One line of a template's org unit sheet."""
+    code: str
+    name: str
+    level: str
+
+
+def write_template(title: str, columns: list[Column], notes: list[list] | None = None,
+                   units: Sequence[UnitRow] | None = None, unit_example: str | None = None) -> bytes:
+    """An import template: the header, a grey example row the import skips while it is unchanged,
+    a dropdown on every column with fixed values, a sheet of the org units (codes and names) the
+    downloader may use when a column takes a unit code, and the "how to fill in" notes.
+
+    `units` must be given (possibly empty) when a column takes a unit code; the caller chooses
+    them by scope (lms/auth/scope.py). The example row shows `unit_example` (default: the first
+    unit's code) in such a column; the import recognises the example row without it.
+    """
+    if units is None and any(c.unit_code for c in columns):
+        raise ValueError("a template with an org unit code column needs its units")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.freeze_panes = "A2"
+    ws.append([str(c.label) for c in columns])
+    for i, col in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    has_example = any(str(c.example) for c in columns)
+    if has_example:
+        unit_example = unit_example if unit_example is not None else (units[0].code if units else "")
+        _append_text(ws, [(unit_example if c.unit_code else str(c.example)) or None for c in columns])
+        for i in range(1, len(columns) + 1):
+            ws.cell(row=2, column=i).font = EXAMPLE_FONT
+        ws.cell(row=2, column=1).comment = Comment(_example_note(), "社区学堂", width=300, height=80)
+    lists = None
+    unit_sheet = None
+    if units is not None and any(c.unit_code for c in columns):
+        unit_sheet = wb.create_sheet(_("Org units")[:31])
+        unit_sheet.append([_("Code"), _("Unit name"), _("Level")])
+        for cell in unit_sheet[1]:
+            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        unit_sheet.freeze_panes = "A2"
+        for width, letter in zip((16, 30, 10), "ABC", strict=True):
+            unit_sheet.column_dimensions[letter].width = width
+        for unit in units:
+            _append_text(unit_sheet, [unit.code, unit.name, unit.level])
+    for i, col in enumerate(columns, start=1):
+        letter = get_column_letter(i)
+        if col.options is not None:
+            if lists is None:
+                lists = wb.create_sheet(_("Options")[:31])
+                lists.sheet_state = "hidden"
+            labels = col.option_labels()
+            lists.cell(row=1, column=i, value=str(col.label))
+            for r, label in enumerate(labels, start=2):
+                lists.cell(row=r, column=i, value=label)
+            source = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(labels) + 1}"
+            _dropdown(ws, letter, source, col, _("Choose one of the values in the list."))
+        elif col.unit_code and unit_sheet is not None:
+            source = f"{quote_sheetname(unit_sheet.title)}!$A$2:$A${max(len(units or ()), 1) + 1}"
+            _dropdown(ws, letter, source, col, _("Choose a code from the sheet \"%(sheet)s\".", sheet=unit_sheet.title))
+    notes = [list(r) for r in (notes or [[_("Column"), _("What to fill in")]])]
+    if has_example:
+        notes.append([_("Example row"), _example_note()])
+    if unit_sheet is not None:
+        notes.append([_("Org units"), _("The sheet \"%(sheet)s\" lists the codes of the org units you may use.",
+                                        sheet=unit_sheet.title)])
+    ns = wb.create_sheet(_("How to fill in")[:31], index=1)
+    ns.column_dimensions["A"].width = 22
+    ns.column_dimensions["B"].width = 90
+    for row in notes:
+        _append_text(ns, [str(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _example_note() -> str:
+    return _("Row 2 (grey) is an example: the import skips it as long as it is left unchanged. "
+             "Type over it or add your rows below it.")
+
+
+def _dropdown(ws, letter: str, source: str, col: Column, message: str) -> None:
+    dv = DataValidation(type="list", formula1=source, allow_blank=not col.required, showDropDown=False)
+    dv.error, dv.errorTitle = message, str(col.label)
+    dv.showErrorMessage = True
+    ws.add_data_validation(dv)
+    dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS}")
+
+
+def _append_text(ws, values: list[Any]) -> None:
+    """A row of text that stays text: a name starting with "=" is never written as a formula."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

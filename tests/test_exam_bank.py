@@ -528,7 +528,7 @@ def test_the_excel_template_round_trips(app, client):
     wb = load_workbook(io.BytesIO(r.data))
     header = [c.value for c in wb.worksheets[0][1]]
     assert header[:5] == ["ID", "Question type", "Difficulty", "Topic", "Stem"] and "Answer" in header
-    assert len(wb.worksheets) == 2 and wb.worksheets[0].max_row == 1
+    assert wb.sheetnames == ["Questions", "How to fill in", "Options"] and wb.worksheets[0].max_row == 2  # + example
     ws = wb.worksheets[0]
     col = {h: i for i, h in enumerate(header)}
 
@@ -615,8 +615,9 @@ def test_a_bad_excel_row_imports_nothing(app, client):
     assert count(app) == before
     errors = error_rows(html)
     rows = [row for row, _w, _m in errors]
-    assert 2 not in rows and {3, 4, 5} <= set(rows)
-    assert {(3, "Difficulty"), (4, "Question type"), (5, "Answer")} <= {(r, w) for r, w, _m in errors}
+    # row 2 is the template's example row: skipped, so never reported
+    assert 2 not in rows and 3 not in rows and {4, 5, 6} <= set(rows)
+    assert {(4, "Difficulty"), (5, "Question type"), (6, "Answer")} <= {(r, w) for r, w, _m in errors}
 
 
 # --------------------------------------------------------------------------------------------- pages and roles

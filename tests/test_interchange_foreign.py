@@ -313,8 +313,8 @@ def test_excel_template_and_import_take_options_a_to_h_and_gift_export_round_tri
     buf = io.BytesIO()
     wb.save(buf)
     html = upload(client, "xlsx", buf.getvalue()).get_data(as_text=True)
-    assert [(row, where) for row, where, _m in error_rows(html)] == [(3, "Answer")]  # 2 options: none wrong
-    ws.delete_rows(3)
+    assert [(row, where) for row, where, _m in error_rows(html)] == [(4, "Answer")]  # 2 options: none wrong
+    ws.delete_rows(4)
     buf = io.BytesIO()
     wb.save(buf)
     assert upload(client, "xlsx", buf.getvalue()).status_code == 302

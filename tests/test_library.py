@@ -418,8 +418,8 @@ def test_template_downloads_for_every_pool(client):
         wb = load_workbook(io.BytesIO(r.data))
         header = [c.value for c in wb.worksheets[0][1]]
         assert len(header) >= 5 and all(header), kind
-        assert wb.worksheets[0].max_row == 1
-        assert len(wb.worksheets) == 2 and wb.worksheets[1].max_row >= len(header)
+        assert wb.worksheets[0].max_row == 2  # the header and the example row
+        assert wb.sheetnames[1] == "填写说明" and wb.worksheets[1].max_row >= len(header)
 
 
 TRAINER_HEADER = ["姓名", "类型", "职称", "工作单位", "擅长领域", "手机号", "所属单位编码", "账号", "简介", "是否在库"]

@@ -170,16 +170,21 @@ def update_user(viewer: User, user: User, *, org_unit: OrgUnit, roles=None, acti
 
 def worker_columns() -> list[Column]:
     return [
-        Column("username", _l("Username"), required=True, parse=parse_username, aliases=("登录名", "账号")),
-        Column("name", _l("Name"), required=True, aliases=("姓名",)),
-        Column("gender", _l("Gender"), required=True, parse=parse_gender, aliases=("性别",), width=8),
-        Column("birth_year", _l("Birth year"), required=True, parse=parse_birth_year, aliases=("出生年份",), width=10),
+        Column("username", _l("Username"), required=True, parse=parse_username, aliases=("登录名", "账号"),
+               example="wangxl01"),
+        Column("name", _l("Name"), required=True, aliases=("姓名",), example="王晓丽"),
+        Column("gender", _l("Gender"), required=True, parse=parse_gender, aliases=("性别",), width=8,
+               example=choices.GENDERS["female"], options=choices.GENDERS),
+        Column("birth_year", _l("Birth year"), required=True, parse=parse_birth_year, aliases=("出生年份",), width=10,
+               example="1990"),
         Column(
             "education",
             _l("Education"),
             required=True,
             parse=choice_parser(choices.EDUCATION, _l("education")),
             aliases=("学历",),
+            example=choices.EDUCATION["bachelor"],
+            options=choices.EDUCATION,
         ),
         Column(
             "political_status",
@@ -187,6 +192,8 @@ def worker_columns() -> list[Column]:
             required=True,
             parse=choice_parser(choices.POLITICAL_STATUS, _l("political status")),
             aliases=("政治面貌",),
+            example=choices.POLITICAL_STATUS["cpc_member"],
+            options=choices.POLITICAL_STATUS,
         ),
         Column(
             "cert_level",
@@ -194,6 +201,8 @@ def worker_columns() -> list[Column]:
             parse=choice_parser(choices.CERT_LEVELS, _l("certificate level")),
             aliases=("职业水平", "职业资格"),
             width=18,
+            example=choices.CERT_LEVELS["assistant"],
+            options=choices.CERT_LEVELS,
         ),
         Column(
             "years_in_work",
@@ -202,9 +211,11 @@ def worker_columns() -> list[Column]:
             parse=parse_years,
             aliases=("社区工作年限",),
             width=12,
+            example="5",
         ),
-        Column("phone", _l("Phone"), parse=parse_phone, aliases=("手机号", "电话"), width=14),
-        Column("org_code", _l("Org unit code"), required=True, aliases=("所属单位编码", "单位编码"), width=14),
+        Column("phone", _l("Phone"), parse=parse_phone, aliases=("手机号", "电话"), width=14, example="13912345678"),
+        Column("org_code", _l("Org unit code"), required=True, aliases=("所属单位编码", "单位编码"), width=14,
+               unit_code=True),
         Column("password", _l("Initial password"), aliases=("初始密码",), width=14),
     ]
 

@@ -10,8 +10,8 @@ from ..database import utcnow
 from ..extensions import db
 from ..imports import Outcome, run_import
 from ..orgs.models import OrgUnit
-from ..orgs.tree import unit_choices
-from ..tabular import download, write_csv, write_xlsx
+from ..orgs.tree import unit_choices, unit_rows
+from ..tabular import download, write_csv, write_template, write_xlsx
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, page_arg
 from . import choices, throttle
@@ -233,7 +233,7 @@ def import_view():
 @roles_required("admin", "office")
 def import_template():
     cols = worker_columns()
-    units = db.session.scalars(visible_units(current_user).where(OrgUnit.level == "community").limit(5)).all()
+    units = unit_rows(visible_units(current_user).where(OrgUnit.level == "community"))
     notes = [
         [_("Column"), _("What to fill in")],
         [_("Username"), _("Login name: 3–64 letters, digits or . _ @ -. An existing username updates that account.")],
@@ -244,10 +244,9 @@ def import_template():
         [_("Certificate level"), "、".join(str(v) for v in choices.CERT_LEVELS.values())],
         [
             _("Org unit code"),
-            _("Code of the worker's community, e.g. %(codes)s", codes="、".join(u.code for u in units)),
+            _("Code of the worker's community, e.g. %(codes)s", codes="、".join(u.code for u in units[:5])),
         ],
         [_("Initial password"), _("Optional. Left empty, a password is generated and shown after the import.")],
     ]
-    data = write_xlsx(_("Workers"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
-                      notes=(_("How to fill in"), notes))
+    data = write_template(_("Workers"), cols, notes, units=units)
     return download(data, "workers-template.xlsx")

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import clock
 from ..markdown import clean_html, escape_markdown, html_text
-from ..tabular import Column, ImportReport, TableError, read_rows, write_xlsx
+from ..tabular import Column, ImportReport, TableError, read_rows, write_template
 from . import qtypes, topics
 from .bank import (
     ID_RE,
@@ -29,7 +29,7 @@ from .bank import (
     parse_points,
     save_questions,
 )
-from .models import ExamSubject, Question
+from .models import DIFFICULTIES, ExamSubject, Question
 
 FORMATS = {"gift": "GIFT (Moodle)", "aiken": "Aiken", "xlsx": "Excel (.xlsx)"}
 # Option letters as a file may write them: more than the bank takes, so that a question with too
@@ -486,7 +486,8 @@ def parse_aiken(text: str, report: ImportReport) -> list[ImportItem]:
 # ---------------------------------------------------------------------------------------------
 # Excel template
 
-DIFFICULTY_WORDS = {"1": 1, "2": 2, "3": 3, "易": 1, "简单": 1, "中": 2, "中等": 2, "难": 3, "困难": 3}
+DIFFICULTY_WORDS = {"1": 1, "2": 2, "3": 3, "易": 1, "简单": 1, "中": 2, "中等": 2, "难": 3, "困难": 3,
+                    "easy": 1, "medium": 2, "hard": 3}
 
 
 def _parse_type(text: str) -> str:
@@ -503,7 +504,7 @@ def _xlsx_type_labels() -> str:
 
 
 def _parse_difficulty(text: str) -> int:
-    value = DIFFICULTY_WORDS.get(text.strip())
+    value = DIFFICULTY_WORDS.get(text.strip().lower())
     if value is None:
         raise ValueError(_("The difficulty is 1 (easy), 2 (medium) or 3 (hard)."))
     return value
@@ -520,18 +521,28 @@ def _parse_points(text: str):
     return parse_points(text)
 
 
+EXAMPLE_OPTIONS = ("召开居民议事会协商", "由物业公司自行决定", "张贴通知后直接施工", "只征求楼长意见")
+
+
 def xlsx_columns() -> list[Column]:
+    types = [t.label for t in qtypes.all_types() if t.xlsx_words and not t.xlsx_refusal]
+    single = next(t.label for t in qtypes.all_types() if t.name == "single")
     cols = [
         Column("id", _l("ID"), aliases=("编号",), width=18),
-        Column("type", _l("Question type"), required=True, parse=_parse_type, aliases=("题型",), width=10),
-        Column("difficulty", _l("Difficulty"), parse=_parse_difficulty, aliases=("难度",), width=8),
-        Column("topic", _l("Topic"), aliases=("知识点",), width=20),
-        Column("stem", _l("Stem"), required=True, aliases=("题干",), width=50),
+        Column("type", _l("Question type"), required=True, parse=_parse_type, aliases=("题型",), width=10,
+               example=single, options=types),
+        Column("difficulty", _l("Difficulty"), parse=_parse_difficulty, aliases=("难度",), width=8,
+               example=DIFFICULTIES[2], options=DIFFICULTIES),
+        Column("topic", _l("Topic"), aliases=("知识点",), width=20, example="居民议事协商"),
+        Column("stem", _l("Stem"), required=True, aliases=("题干",), width=50,
+               example="小区加装电梯意见不一，社区工作者首先宜采取的做法是（  ）。"),
     ]
-    cols += [Column(k, _l("Option %(key)s", key=k), aliases=(f"选项{k}",), width=24) for k in OPTION_LETTERS]
+    cols += [Column(k, _l("Option %(key)s", key=k), aliases=(f"选项{k}",), width=24,
+                    example=dict(zip("ABCD", EXAMPLE_OPTIONS, strict=True)).get(k, "")) for k in OPTION_LETTERS]
     cols += [
-        Column("answer", _l("Answer"), aliases=("答案",), width=10),
-        Column("explanation", _l("Explanation"), aliases=("解析",), width=40),
+        Column("answer", _l("Answer"), aliases=("答案",), width=10, example="A"),
+        Column("explanation", _l("Explanation"), aliases=("解析",), width=40,
+               example="涉及全体居民利益的事项，应通过议事协商听取各方意见。"),
         Column("points", _l("Points"), parse=_parse_points, aliases=("分值",), width=8),
         Column("reference", _l("Marking points"), aliases=("评分要点",), width=40),
         Column("source", _l("Source"), aliases=("来源",), width=12),
@@ -575,8 +586,7 @@ def xlsx_template() -> bytes:
             _("法规与政策 questions: the law or policy the question rests on, and the date it came into force."),
         ],
     ]
-    return write_xlsx(_("Questions"), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
-                      notes=(_("How to fill in"), notes))
+    return write_template(_("Questions"), cols, notes)
 
 
 def parse_xlsx(data: bytes, filename: str, report: ImportReport) -> list[ImportItem]:

@@ -44,6 +44,8 @@ CHOICE_ALIASES = {
     "research": ("研究机构", "研究院", "研究所"),
     "other": ("其他", "其它"),
 }
+AFFILIATION_ALIASES = ("单位", "工作单位", "所在单位")
+YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 TRUE_WORDS = {"是", "在库", "启用", "有效", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "不在库", "停用", "无效", "n", "no", "false", "0", "×"}
 
@@ -126,16 +128,27 @@ def parse_link(value: str) -> str:
 
 # ----- columns --------------------------------------------------------------------------------
 
-def _name(limit, label=None, aliases=("姓名", "名字")):
-    return Column("name", label or _l("Name"), required=True, parse=text(limit), aliases=aliases, width=24)
+def _name(limit, example, label=None, aliases=("姓名", "名字")):
+    return Column("name", label or _l("Name"), required=True, parse=text(limit), aliases=aliases, width=24,
+                  example=example)
 
 
 def _active():
-    return Column("active", _l("Active"), parse=parse_bool, aliases=("是否在库", "在库", "启用", "状态"), width=8)
+    return Column("active", _l("Active"), parse=parse_bool, aliases=("是否在库", "在库", "启用", "状态"), width=8,
+                  example=YES_NO["yes"], options=YES_NO)
 
 
 def _markdown_col(key, label, aliases):
     return Column(key, label, parse=text(MARKDOWN_MAX), aliases=aliases, width=60)
+
+
+def _org_code(required: bool = False) -> Column:
+    return Column("org_code", _l("Org unit code"), required=required, parse=text(32),
+                  aliases=("所属单位编码", "单位编码"), width=14, unit_code=True)
+
+
+def _phone(key: str = "phone", label=None, aliases: tuple[str, ...] = ("手机号", "电话", "联系电话")) -> Column:
+    return Column(key, label or _l("Phone"), parse=parse_phone, aliases=aliases, width=14, example="13912345678")
 
 
 def columns(pool: Pool) -> list[Column]:
@@ -149,6 +162,7 @@ def columns(pool: Pool) -> list[Column]:
                 parse=text(200),
                 aliases=("书名", "教材名称", "标题", "名称"),
                 width=30,
+                example="社区议事协商实务",
             ),
             Column(
                 "series",
@@ -157,17 +171,21 @@ def columns(pool: Pool) -> list[Column]:
                 parse=choice(SERIES, _l("series")),
                 aliases=("系列", "所属系列"),
                 width=16,
+                example=SERIES["governance"],
+                options=SERIES,
             ),
-            Column("topics", _l("Topics"), parse=listing(500), aliases=("主题", "专题"), width=30),
-            Column("editors", _l("Editors"), parse=text(200), aliases=("主编", "编者", "作者")),
-            Column("publisher", _l("Publisher"), parse=text(200), aliases=("出版社", "出版单位")),
-            Column("year", _l("Year of publication"), parse=parse_year, aliases=("出版年份", "年份"), width=10),
+            Column("topics", _l("Topics"), parse=listing(500), aliases=("主题", "专题"), width=30,
+                   example="议事协商、居民自治"),
+            Column("editors", _l("Editors"), parse=text(200), aliases=("主编", "编者", "作者"), example="李明"),
+            Column("publisher", _l("Publisher"), parse=text(200), aliases=("出版社", "出版单位"), example="示例出版社"),
+            Column("year", _l("Year of publication"), parse=parse_year, aliases=("出版年份", "年份"), width=10,
+                   example="2024"),
             Column("link", _l("Link"), parse=parse_link, aliases=("链接", "网址"), width=30),
             _markdown_col("description", _l("Description"), ("简介", "介绍", "内容简介")),
         ]
     if key == "trainers":
         return [
-            _name(64),
+            _name(64, "陈晓燕"),
             Column(
                 "kind",
                 _l("Trainer type"),
@@ -175,55 +193,62 @@ def columns(pool: Pool) -> list[Column]:
                 parse=choice(TRAINER_KINDS, _l("trainer type")),
                 aliases=("类型", "讲师类型", "师资类型"),
                 width=14,
+                example=TRAINER_KINDS["practitioner"],
+                options=TRAINER_KINDS,
             ),
-            Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20),
-            Column(
-                "affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28
-            ),
-            Column(
-                "expertise", _l("Expertise"), parse=listing(500), aliases=("擅长领域", "专长", "授课方向"), width=30
-            ),
-            Column("phone", _l("Phone"), parse=parse_phone, aliases=("手机号", "电话", "联系电话"), width=14),
-            Column("org_code", _l("Org unit code"), parse=text(32), aliases=("所属单位编码", "单位编码"), width=14),
+            Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20,
+                   example="社区党委书记"),
+            Column("affiliation", _l("Affiliation"), parse=text(200), aliases=AFFILIATION_ALIASES, width=28,
+                   example="幸福里社区居委会"),
+            Column("expertise", _l("Expertise"), parse=listing(500), aliases=("擅长领域", "专长", "授课方向"),
+                   width=30,
+                   example="居民议事、矛盾调解"),
+            _phone(),
+            _org_code(),
             Column("username", _l("Account"), parse=text(64), aliases=("账号", "用户名", "登录名"), width=16),
             _markdown_col("bio", _l("Biography"), ("简介", "个人简介", "介绍")),
             _active(),
         ]
     if key == "bases":
         return [
-            _name(200, _l("Base name"), ("基地名称", "名称")),
+            _name(200, "幸福里示范社区", _l("Base name"), ("基地名称", "名称")),
             Column("kind", _l("Base type"), required=True, parse=choice(BASE_KINDS, _l("base type")),
-                   aliases=("类型", "基地类型"), width=14),
-            Column("org_code", _l("Org unit code"), required=True, parse=text(32), aliases=("所属单位编码", "单位编码"),
-                   width=14),
-            Column("address", _l("Address"), parse=text(300), aliases=("地址",), width=30),
-            Column("theme", _l("Teaching themes"), parse=text(300), aliases=("教学主题", "特色主题", "主题"), width=30),
-            Column("capacity", _l("Capacity"), parse=parse_capacity, aliases=("容纳人数", "可容纳人数"), width=10),
-            Column("contact_name", _l("Contact person"), parse=text(64), aliases=("联系人",), width=12),
-            Column("contact_phone", _l("Contact phone"), parse=parse_phone, aliases=("联系电话", "电话"), width=14),
+                   aliases=("类型", "基地类型"), width=14, example=BASE_KINDS["demo_community"], options=BASE_KINDS),
+            _org_code(required=True),
+            Column("address", _l("Address"), parse=text(300), aliases=("地址",), width=30, example="幸福路 8 号"),
+            Column("theme", _l("Teaching themes"), parse=text(300), aliases=("教学主题", "特色主题", "主题"), width=30,
+                   example="老旧小区改造、居民自治"),
+            Column("capacity", _l("Capacity"), parse=parse_capacity, aliases=("容纳人数", "可容纳人数"), width=10,
+                   example="60"),
+            Column("contact_name", _l("Contact person"), parse=text(64), aliases=("联系人",), width=12, example="刘敏"),
+            _phone("contact_phone", _l("Contact phone"), ("联系电话", "电话")),
             _markdown_col("description", _l("Description"), ("简介", "介绍", "基地简介")),
             _active(),
         ]
     if key == "experts":
         return [
-            _name(64),
-            Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20),
-            Column(
-                "affiliation", _l("Affiliation"), parse=text(200), aliases=("单位", "工作单位", "所在单位"), width=28
-            ),
-            Column("fields", _l("Fields"), parse=listing(500), aliases=("研究领域", "专业领域", "领域"), width=30),
-            Column("contact", _l("Contact"), parse=text(100), aliases=("联系方式",), width=20),
+            _name(64, "周建华"),
+            Column("title", _l("Job title"), parse=text(100), aliases=("职称", "职务", "职称/职务"), width=20,
+                   example="教授"),
+            Column("affiliation", _l("Affiliation"), parse=text(200), aliases=AFFILIATION_ALIASES, width=28,
+                   example="示例大学社会学院"),
+            Column("fields", _l("Fields"), parse=listing(500), aliases=("研究领域", "专业领域", "领域"), width=30,
+                   example="社区治理、社会工作"),
+            Column("contact", _l("Contact"), parse=text(100), aliases=("联系方式",), width=20,
+                   example="zhou@example.org"),
             _markdown_col("bio", _l("Biography"), ("简介", "个人简介", "介绍")),
             _active(),
         ]
     return [  # institutions
-        _name(200, _l("Institution name"), ("院校名称", "机构名称", "名称")),
+        _name(200, "示例职业技术学院", _l("Institution name"), ("院校名称", "机构名称", "名称")),
         Column("kind", _l("Institution type"), required=True, parse=choice(INSTITUTION_KINDS, _l("institution type")),
-               aliases=("类型", "院校类型"), width=14),
-        Column("cooperation", _l("Cooperation"), parse=listing(500), aliases=("合作方式", "合作内容"), width=30),
-        Column("address", _l("Address"), parse=text(300), aliases=("地址",), width=30),
-        Column("contact_name", _l("Contact person"), parse=text(64), aliases=("联系人",), width=12),
-        Column("contact_phone", _l("Contact phone"), parse=parse_phone, aliases=("联系电话", "电话"), width=14),
+               aliases=("类型", "院校类型"), width=14, example=INSTITUTION_KINDS["vocational"],
+               options=INSTITUTION_KINDS),
+        Column("cooperation", _l("Cooperation"), parse=listing(500), aliases=("合作方式", "合作内容"), width=30,
+               example="学历提升、实训基地共建"),
+        Column("address", _l("Address"), parse=text(300), aliases=("地址",), width=30, example="学院路 1 号"),
+        Column("contact_name", _l("Contact person"), parse=text(64), aliases=("联系人",), width=12, example="孙丽"),
+        _phone("contact_phone", _l("Contact phone"), ("联系电话", "电话")),
         _markdown_col("description", _l("Description"), ("简介", "介绍")),
         _active(),
     ]

@@ -28,7 +28,8 @@ from ..extensions import db
 from ..imports import Outcome, run_import
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
-from ..tabular import download, write_xlsx
+from ..orgs.tree import unit_rows
+from ..tabular import download, write_template, write_xlsx
 from ..training import rules as training_rules
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, page_arg
@@ -238,8 +239,8 @@ def import_view(kind):
 def import_template(kind):
     pool = _pool(kind)
     cols = columns(pool)
-    data = write_xlsx(str(pool.title), [str(c.label) for c in cols], [], widths=[c.width for c in cols],
-                      notes=(_("How to fill in"), template_notes(current_user, pool)))
+    units = unit_rows(visible_units(current_user)) if any(c.unit_code for c in cols) else None
+    data = write_template(str(pool.title), cols, template_notes(current_user, pool), units=units)
     return download(data, f"{kind}-template.xlsx")
 
 

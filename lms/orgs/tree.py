@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from ..errors import DomainError
 from ..extensions import db
-from ..tabular import Column, ImportReport, read_rows
+from ..tabular import Column, ImportReport, UnitRow, read_rows
 from .models import CHILD_LEVEL, LEVEL_LABELS, LEVELS, OrgUnit
 
 
@@ -97,10 +97,11 @@ def delete_unit(unit: OrgUnit) -> None:
 
 
 IMPORT_COLUMNS = [
-    Column("code", _l("Code"), required=True, aliases=("编码", "单位编码")),
-    Column("name", _l("Unit name"), required=True, aliases=("名称", "单位名称")),
-    Column("level", _l("Level"), required=True, parse=parse_level, aliases=("层级", "级别")),
-    Column("parent_code", _l("Parent code"), aliases=("上级编码", "上级单位编码")),
+    Column("code", _l("Code"), required=True, aliases=("编码", "单位编码"), example="C9901"),
+    Column("name", _l("Unit name"), required=True, aliases=("名称", "单位名称"), width=30, example="幸福里社区"),
+    Column("level", _l("Level"), required=True, parse=parse_level, aliases=("层级", "级别"),
+           example=LEVEL_LABELS["community"], options=LEVEL_LABELS),
+    Column("parent_code", _l("Parent code"), aliases=("上级编码", "上级单位编码"), unit_code=True),
 ]
 
 
@@ -211,3 +212,8 @@ def unit_choices(stmt) -> list[tuple[int, str]]:
     units = tree_order(db.session.scalars(stmt).all())
     base = min((u.depth for u in units), default=0)
     return [(u.id, "　" * (u.depth - base) + u.name) for u in units]
+
+
+def unit_rows(stmt) -> list[UnitRow]:
+    """The units of a select of OrgUnit (chosen by scope) in tree order, for a template's unit sheet."""
+    return [UnitRow(u.code, u.name, u.level_label) for u in tree_order(db.session.scalars(stmt).all())]

@@ -9,12 +9,21 @@ from ..auth.models import User
 from ..auth.scope import can_see_unit, get_in_scope_or_404, roles_required, visible_units
 from ..extensions import db
 from ..imports import Outcome, run_import
-from ..tabular import download, write_xlsx
+from ..tabular import download, write_template, write_xlsx
 from ..transaction import discard
 from ..util import get_or_404
 from .forms import UnitForm
 from .models import LEVEL_LABELS, OrgUnit
-from .tree import IMPORT_COLUMNS, TreeError, create_unit, delete_unit, import_tree, tree_rows, update_unit
+from .tree import (
+    IMPORT_COLUMNS,
+    TreeError,
+    create_unit,
+    delete_unit,
+    import_tree,
+    tree_rows,
+    unit_rows,
+    update_unit,
+)
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 
@@ -112,6 +121,22 @@ def import_view():
         if outcome.ok:
             return redirect(url_for(".index"))
     return render_template("orgs/import.html", form=form, report=outcome.report)
+
+
+@bp.route("/import/template.xlsx")
+@roles_required("admin")
+def import_template():
+    units = unit_rows(visible_units(current_user))
+    street = db.session.scalar(visible_units(current_user).where(OrgUnit.level == "street").limit(1))
+    notes = [
+        [_("Column"), _("What to fill in")],
+        [_("Code"), _("1–32 letters, digits, hyphens or underscores. An existing code renames that unit.")],
+        [_("Level"), "、".join(str(v) for v in LEVEL_LABELS.values())],
+        [_("Parent code"), _("The code of the unit above; empty only for a city.")],
+    ]
+    data = write_template(_("Org units"), IMPORT_COLUMNS, notes, units=units,
+                          unit_example=street.code if street is not None else None)
+    return download(data, "org-units-template.xlsx")
 
 
 @bp.route("/export.xlsx")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..library.models import TrainingBase
-from ..tabular import Column, ImportReport, read_rows, write_xlsx
+from ..tabular import Column, ImportReport, read_rows, write_template, write_xlsx
 from ..util import local_to_utc
 from . import rules
 from .models import ATTENDANCE_STATUSES, REGISTRATION_STATUSES, Registration, Training
@@ -54,15 +54,19 @@ def _place_kind(text: str) -> str:
     return kind
 
 
+PLACE_OPTIONS = ("基地", "线上", "其他")  # what the template's dropdown offers (PLACE_WORDS reads more)
+
 SESSION_COLUMNS = [
-    Column("date", _l("Date"), required=True, parse=_date, aliases=("日期",)),
-    Column("start", _l("Starts at"), required=True, parse=_time, aliases=("开始时间",)),
-    Column("end", _l("Ends at"), required=True, parse=_time, aliases=("结束时间",)),
-    Column("credit_hours", _l("Credit hours"), required=True, parse=_hours, aliases=("学时",)),
-    Column("place_kind", _l("Place type"), required=True, parse=_place_kind, aliases=("地点类型",)),
+    Column("date", _l("Date"), required=True, parse=_date, aliases=("日期",), example="2026-03-22"),
+    Column("start", _l("Starts at"), required=True, parse=_time, aliases=("开始时间",), example="09:00"),
+    Column("end", _l("Ends at"), required=True, parse=_time, aliases=("结束时间",), example="11:30"),
+    Column("credit_hours", _l("Credit hours"), required=True, parse=_hours, aliases=("学时",), example="2.5"),
+    Column("place_kind", _l("Place type"), required=True, parse=_place_kind, aliases=("地点类型",), example="线上",
+           options=PLACE_OPTIONS),
     Column("base", _l("Training base"), aliases=("基地名称",), width=24),
     Column("place_text", _l("Address"), aliases=("地点", "地址"), width=30),
-    Column("online_url", _l("Online link"), aliases=("线上链接",), width=30),
+    Column("online_url", _l("Online link"), aliases=("线上链接",), width=30,
+           example="https://meeting.example.org/room"),
 ]
 
 
@@ -97,10 +101,14 @@ def import_sessions(training: Training, data: bytes, filename: str) -> tuple[Imp
 
 
 def session_template() -> bytes:
-    return write_xlsx(_("Sessions"), [str(c.label) for c in SESSION_COLUMNS],
-                      [["2026-03-15", "14:00", "17:00", "3", "基地", "", "", ""],
-                       ["2026-03-22", "09:00", "11:30", "2.5", "线上", "", "", "https://meeting.example.org/room"]],
-                      widths=[c.width for c in SESSION_COLUMNS])
+    notes = [
+        [_("Column"), _("What to fill in")],
+        [_("Date"), _("e.g. 2026-03-15")],
+        [_("Starts at"), _("e.g. 14:30")],
+        [_("Place type"), _("基地 (a training base: give its name), 线上 (online: give the link) or 其他 "
+                            "(elsewhere: give the address).")],
+    ]
+    return write_template(_("Sessions"), SESSION_COLUMNS, notes)
 
 
 def roster_xlsx(training: Training) -> bytes:
