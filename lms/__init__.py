@@ -1,4 +1,6 @@
 """社区学堂 — the Flask application factory."""
+import mimetypes
+
 from flask import (
     Flask,
     flash,
@@ -21,6 +23,10 @@ from sqlalchemy.exc import DBAPIError
 from . import config as config_module
 from .database import configure_engine, database_unavailable, include_name, unavailable_reason
 from .extensions import babel, csrf, db, login_manager, migrate
+
+# The web app manifest (lms/static/manifest.webmanifest) goes out with its registered type whatever
+# the platform's own MIME table says.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
 def create_app(config: dict | None = None) -> Flask:

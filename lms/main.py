@@ -1,5 +1,5 @@
 """Home page and the pages every role shares."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -18,6 +18,12 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and feed readers ask the site root for its icon, whatever the page links."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.route("/home")
