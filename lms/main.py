@@ -23,7 +23,7 @@ def index():
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers and feed readers ask the site root for its icon, whatever the page links."""
-    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=7 * 24 * 3600)
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico", max_age=7 * 24 * 3600)
 
 
 @bp.route("/home")

@@ -27,6 +27,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import DomainError
 
@@ -76,7 +77,7 @@ class Column:
     # The template's example row (lazy translatable text or plain text; empty: the cell stays empty).
     example: Any = ""
     # Fixed values the template offers in a dropdown: {stored key: label} or a sequence of labels.
-    options: Mapping[str, Any] | Sequence[Any] | None = None
+    options: Mapping[Any, Any] | Sequence[Any] | None = None
     # The column takes an org unit's code: the template lists the units and offers their codes.
     unit_code: bool = False
 
@@ -312,7 +313,8 @@ def write_template(title: str, columns: list[Column], notes: list[list] | None =
     if units is None and any(c.unit_code for c in columns):
         raise ValueError("a template with an org unit code column needs its units")
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
+    assert isinstance(ws, Worksheet)
     ws.title = title[:31]
     ws.freeze_panes = "A2"
     ws.append([str(c.label) for c in columns])
