@@ -184,8 +184,10 @@ def test_projector_kiosk_at_1920_shows_the_code_and_the_countdown_sentence(brows
     assert kiosk.locator("#site-nav").count() == 0 and kiosk.locator("footer").count() == 0
     code = kiosk.inner_text("#checkin-code").strip()
     assert re.fullmatch(r"\d{6}", code)
+    # a tick of the page's own countdown may run between the load and the pause on a busy machine
     sentence = kiosk.inner_text("#checkin-next").strip()
-    assert sentence == "签到码将在 30 秒后更新"
+    left = int(re.fullmatch(r"签到码将在 (\d+) 秒后更新", sentence).group(1))
+    assert left in (29, 30), sentence
     sizes = kiosk.evaluate("""() => ({
         code: parseFloat(getComputedStyle(document.getElementById('checkin-code')).fontSize),
         sentence: parseFloat(getComputedStyle(document.getElementById('checkin-next')).fontSize),
@@ -200,7 +202,8 @@ def test_projector_kiosk_at_1920_shows_the_code_and_the_countdown_sentence(brows
     shot(kiosk, "checkin-kiosk-1920.png")
 
     kiosk.clock.run_for(2000)  # two ticks of the countdown (the page asks the server again only every 5 s)
-    assert kiosk.inner_text("#checkin-next").strip() == "签到码将在 28 秒后更新"
+    assert kiosk.inner_text("#checkin-next").strip() == f"签到码将在 {left - 2} 秒后更新"
+
     kiosk.click("#kiosk-back")
     kiosk.wait_for_url(training_url)
     context.close()
