@@ -1,11 +1,9 @@
 """Issue 14 point 7: the main pages of every role pass axe-core's WCAG 2.1 A/AA rules with no critical
 or serious violation, in the sizes they are used at (a worker's phone, an office's laptop, a hall's
-projector). The worker's and the office's journeys also take the README's screenshots: set
-LMS_README_SCREENSHOTS=1 to write them to docs/screenshots/ (otherwise they go to a temporary folder)."""
-import os
+projector), with the site menu open on a laptop and on a phone. The worker's and the office's journeys
+also take the README's screenshots when $LMS_SCREENSHOT_DIR is set (docs/screenshots/ holds them)."""
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,14 +15,12 @@ from lms.learning.models import Course, Enrollment, Lesson
 from lms.orgs.models import OrgUnit
 from lms.training.models import Training, TrainingSession
 
-from ..conftest import _TMP
 from .axe import assert_accessible, axe_violations, format_violations
 from .test_course_journey import log_in
+from .test_nav_journey import shot as shot_png
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-README_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SHOTS = README_SHOTS if os.environ.get("LMS_README_SCREENSHOTS") == "1" else _TMP / "screenshots"
 
 
 class Audit:
@@ -36,17 +32,18 @@ class Audit:
         self.checked: list[str] = []
 
     def check(self, what: str, shot: str | None = None, height: int | None = None) -> None:
+        """axe on the page as it is now; with `shot`, also a screenshot of its top `height` px."""
         self.page.wait_for_load_state("load")
         blocking = [v for v in axe_violations(self.page) if v["impact"] in ("critical", "serious")]
         self.checked.append(what)
         if blocking:
             self.problems.append(f"== {what} ({self.page.url})\n{format_violations(blocking)}")
-        if shot:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            width = self.page.viewport_size["width"]
-            full = self.page.evaluate("document.documentElement.scrollHeight")
-            clip = {"x": 0, "y": 0, "width": width, "height": min(full, height or full)}
-            self.page.screenshot(path=str(SHOTS / shot), clip=clip, full_page=True)
+        if shot:  # one screen of `height` px, the README's way (see test_nav_journey.shot)
+            size = self.page.viewport_size
+            self.page.set_viewport_size({"width": size["width"], "height": height or size["height"]})
+            self.page.evaluate("window.scrollTo(0, 0)")
+            shot_png(self.page, shot)
+            self.page.set_viewport_size(size)
 
     def visit(self, url: str, what: str, **shot) -> None:
         self.page.goto(url)
@@ -115,6 +112,10 @@ def test_worker_pages_on_a_phone(browser, live_server, live_app):
     page.wait_for_url(re.compile(r"/result$"))
     audit.check("mock exam result", shot="worker-6-result-390.png", height=844)
     audit.visit(f"{base}/mock/mistakes", "mistakes")
+    page.click(".navbar-toggler")  # the off-canvas menu, open
+    page.wait_for_selector("#mainnav.show")
+    page.wait_for_function("!document.querySelector('#mainnav').classList.contains('showing')")
+    audit.check("mistakes with the phone menu open")
     audit.visit(f"{base}/training/open", "open trainings")
     audit.visit(f"{base}/training/mine", "我的培训")
     audit.visit(f"{base}/training/checkin", "check-in")
@@ -175,6 +176,9 @@ def test_office_pages_on_a_laptop(browser, live_server, live_app):
     for kind in ("bases", "experts", "institutions", "textbooks", "trainers"):
         audit.visit(f"{base}/library/{kind}/", f"pool {kind}")
     audit.visit(f"{base}/learn/review", "course review")
+    page.click("#menu-exams")  # a dropdown of the menu bar, open
+    page.wait_for_selector("#menu-exams[aria-expanded='true']")
+    audit.check("course review with the 考试 menu open")
     page.context.close()
     audit.assert_clean()
 
