@@ -11,6 +11,7 @@ import pytest
 from lms.exams.models import Attempt
 from lms.extensions import db
 
+from .axe import assert_accessible
 from .test_course_journey import log_in, new_page
 from .test_exam_journey import wait_saved
 from .test_study_time_journey import SHOTS
@@ -86,6 +87,7 @@ def test_answer_sheet_flag_jump_one_per_screen_and_the_unanswered_warning(browse
     assert cell(page, "3").text_content() == "3 未作答，已标记"  # what a screen reader says
     open_sheet(page)
     assert page.inner_text("#sheet-summary") == f"已答 1 / {total} 题"
+    assert_accessible(page, "the answer sheet open on a phone")
     shot(page, "exam-answer-sheet-390.png")
 
     # A number on the sheet closes it and brings its question up, with the focus on it.
@@ -138,6 +140,7 @@ def test_answer_sheet_flag_jump_one_per_screen_and_the_unanswered_warning(browse
     assert page.locator("#unanswered-links a").count() == total - 1
     assert page.inner_text("#flagged-text") == "已标记待检查 1 题"
     assert page.locator("#flagged-links a").all_inner_texts() == ["3"]
+    assert_accessible(page, "the submit dialog")
     shot(page, "exam-submit-dialog-390.png")
     page.click("#unanswered-links a[data-sheet='2']")
     assert not dialog.is_visible()
