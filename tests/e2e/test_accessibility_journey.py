@@ -13,7 +13,7 @@ from lms.exams.models import Attempt, Question
 from lms.extensions import db
 from lms.learning.models import Course, Enrollment, Lesson
 from lms.orgs.models import OrgUnit
-from lms.training.models import Training, TrainingSession
+from lms.training.models import Attendance, Training, TrainingSession
 
 from .axe import assert_accessible, axe_violations, format_violations
 from .test_course_journey import log_in
@@ -151,7 +151,10 @@ def test_office_pages_on_a_laptop(browser, live_server, live_app):
         office = db.session.scalar(select(User).where(User.username == "office_city"))
         unit_id = office.org_unit_id
         district_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.parent_id == unit_id).order_by(OrgUnit.id))
-        session = db.session.scalars(select(TrainingSession).order_by(TrainingSession.starts_at.desc())).first()
+        # The latest session already marked: its roster shows statuses and how each was recorded.
+        session = db.session.scalars(
+            select(TrainingSession).join(Attendance, Attendance.session_id == TrainingSession.id)
+            .order_by(TrainingSession.starts_at.desc())).first()
         training_id, session_id = session.training_id, session.id
         worker_id = db.session.scalar(select(User.id).where(User.username == "w0040"))
         assert db.session.get(Training, training_id)
