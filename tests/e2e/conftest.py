@@ -87,3 +87,13 @@ def study(page, clock, seconds: int) -> None:
         clock.advance(seconds=30)
         with page.expect_response(lambda r: r.url.endswith("/beat")):
             page.clock.run_for(30_000)
+
+
+@pytest.fixture(autouse=True)
+def _close_pages_after_each_journey(request):
+    """A journey's pages are closed when it ends: a page left open keeps its timers (heartbeats,
+    countdowns) calling the live server while later tests of this worker run."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
