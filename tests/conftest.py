@@ -18,6 +18,7 @@ os.environ["LMS_INSTANCE_PATH"] = str(_TMP / "instance")
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("SECRET_KEY", None)
 
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from flask_sqlalchemy.session import Session as FSASession  # noqa: E402
 
@@ -69,12 +70,21 @@ def app(request):
 
 
 class BoundSession(FSASession):
-    """Flask-SQLAlchemy's Session ignores `bind=`; honour it so tests can own the connection."""
+    """Flask-SQLAlchemy's Session ignores `bind=`; honour it so tests can own the connection.
+
+    Only for the app under test: `db.session` is one object for the whole process, and the browser
+    journeys' live server (another app, on its own database) serves requests from a thread of the same
+    worker. Those must never run on the test's connection (they would add statements to a query budget,
+    write during a "GET never writes" check, or use the connection from two threads at once)."""
+
+    def __init__(self, db, *, tested_app=None, **kwargs):
+        super().__init__(db, **kwargs)
+        self._tested_app = tested_app
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if self.bind is not None:
+        if self.bind is not None and current_app._get_current_object() is self._tested_app:
             return self.bind
-        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+        return super().get_bind(mapper=mapper, clause=clause, bind=None, **kwargs)
 
 
 @contextmanager
@@ -85,7 +95,7 @@ def rolled_back(app):
         outer = conn.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"class_": BoundSession, "bind": conn, "join_transaction_mode": "create_savepoint"})
+        {"class_": BoundSession, "bind": conn, "tested_app": app, "join_transaction_mode": "create_savepoint"})
     try:
         yield
     finally:
