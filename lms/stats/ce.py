@@ -9,7 +9,11 @@ from sqlalchemy.orm import contains_eager
 from ..auth.models import User
 from ..learning.models import Credit
 from ..orgs.models import OrgUnit
-from .queries import Population, _d, one_decimal, population_users, rate
+from ..extensions import db
+from .models import StatsRollup
+from .queries import Population, _d, one_decimal, population_users, rate, rollup_target, unit_groups
+
+CERTIFIED = ["assistant", "intermediate", "senior"]
 
 
 def _year_credits(year: int):
@@ -47,9 +51,14 @@ class CeFigures:
         return self
 
 
-def summary(viewer: User, unit: OrgUnit, year: int, target: float, cert_levels=None) -> dict:
-    """key (child unit, or the unit itself) → CeFigures: each worker's hours summed (a LEFT JOIN grouped
-    by worker, in the order of ix_stats_user_unit so that SQLite needs no sort), then counted by unit."""
+def summary(viewer: User, unit: OrgUnit, year: int, target: float, cert_levels=None, source: str = "auto") -> dict:
+    """key (child unit, or the unit itself) → CeFigures: from the rollups' rows of now and of the year
+    when they were counted against this target (every worker or the certified ones); else (and with
+    source="raw", the reference) each worker's hours summed (a LEFT JOIN grouped by worker, in the
+    order of ix_stats_user_unit so that SQLite needs no sort), then counted by unit."""
+    if source == "auto" and (not cert_levels or sorted(cert_levels) == sorted(CERTIFIED)) \
+            and rollup_target() == Decimal(str(target)):
+        return _rollup_summary(viewer, unit, year, bool(cert_levels))
     pop = Population(viewer, unit, by="child")
     per_user = (pop.select(HOURS.label("hours")).outerjoin(Credit, _year_credits(year))
                 .group_by(User.org_unit_id, User.active, User.id))
@@ -64,6 +73,19 @@ def summary(viewer: User, unit: OrgUnit, year: int, target: float, cert_levels=N
     for key, row in pop.rollup(grouped, ["workers", "reached", "hours"]).items():
         out[key] = CeFigures(int(row["workers"] or 0), int(row["reached"] or 0), _d(row["hours"]))
     return out
+
+
+def _rollup_summary(viewer: User, unit: OrgUnit, year: int, certified: bool) -> dict:
+    groups = unit_groups(viewer, unit)
+    R = StatsRollup
+    if certified:
+        cols = [R.cert_assistant + R.cert_intermediate + R.cert_senior, R.ce_reached_certified, R.ce_hours_certified]
+    else:
+        cols = [R.workers, R.ce_reached, R.ce_hours]
+    stmt = (select(groups.c.key, *[func.sum(c) for c in cols]).select_from(R)
+            .join(groups, groups.c.unit_id == R.org_unit_id).where(R.month.in_((0, -year))).group_by(groups.c.key))
+    return {key: CeFigures(int(n), int(reached or 0), _d(hours)) for key, n, reached, hours in db.session.execute(stmt)
+            if n}
 
 
 def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool = True, cert_levels=None):

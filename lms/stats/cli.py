@@ -1,9 +1,11 @@
-"""Command-line commands of the statistics: `seed-scale` and `stats-snapshot`."""
+"""Command-line commands of the statistics: `seed-scale`, `stats-snapshot` and `stats-rebuild-rollups`."""
 import click
 from flask import Flask
 
 from .. import clock
+from ..extensions import db
 from ..transaction import command_transaction, unit
+from .rollups import rebuild
 
 
 def register(app: Flask) -> None:
@@ -35,6 +37,7 @@ def register(app: Flask) -> None:
         try:
             with unit():  # the rows are committed before the planner's statistics are gathered
                 counts = seed_scale(sizes, seed=seed, echo=click.echo)
+                click.echo("rollups: {} rows".format(rebuild(db.session.connection())))
         except ScaleError as exc:
             raise click.ClickException(str(exc)) from exc
         with unit():
@@ -51,3 +54,11 @@ def register(app: Flask) -> None:
         year = year or clock.this_year()
         n = record_snapshot(year)
         click.echo(f"workforce snapshot {year}: {n} rows")
+
+    @app.cli.command("stats-rebuild-rollups")
+    @command_transaction
+    def stats_rebuild_rollups_command():
+        """Rebuild the statistics rollups from the raw rows, in one transaction (after a bulk load, after the
+        annual 学时 target changes, or once after the migration that adds them to a database with data)."""
+        n = rebuild(db.session.connection())
+        click.echo(f"statistics rollups: {n} rows")

@@ -5,8 +5,9 @@ so they are declared here (an Index built from Column objects attaches itself to
 and created by the statistics migration.
 """
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth.models import User
@@ -57,3 +58,76 @@ class WorkforceSnapshot(Model):
     bucket: Mapped[str] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer)
     taken_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# The columns of a rollup row (see rollups.py for what each counts and which rows carry it).
+ROLLUP_COUNTS = (
+    # monthly rows (month = YYYYMM of the fact's local month)
+    "enrolled", "completed_in_year", "completed_ever", "completions",
+    "records_city", "records_district", "records_street", "records_other",
+    "attended_city", "attended_district", "attended_street",
+    "attempts", "passed",
+    # yearly rows (month = -YYYY)
+    "takers", "ce_reached", "ce_reached_certified",
+    # the row of "now" (month = 0)
+    "workers", "cert_none", "cert_assistant", "cert_intermediate", "cert_senior", "takers_ever",
+)
+ROLLUP_SUMS = (
+    "hours_course", "hours_city", "hours_district", "hours_street", "hours_unknown", "hours_other",  # monthly
+    "score_sum",  # monthly
+    "ce_hours", "ce_hours_certified",  # yearly
+)
+ROLLUP_COLUMNS = ROLLUP_COUNTS + ROLLUP_SUMS
+
+
+class StatsRollup(Model):
+    """The statistics' figures of the active community workers of one org unit (their current unit)
+    for one period: month = YYYYMM (a local calendar month), -YYYY (a calendar year: figures that
+    count distinct workers) or 0 (now / ever). Kept by rollups.py in the transaction that changes
+    the facts; `flask --app wsgi stats rebuild-rollups` rebuilds the table from the raw rows."""
+
+    __tablename__ = "stats_rollup"
+
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    enrolled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed_in_year: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed_ever: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    records_city: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    records_district: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    records_street: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    records_other: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attended_city: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attended_district: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attended_street: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    passed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    takers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ce_reached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ce_reached_certified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    workers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cert_none: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cert_assistant: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cert_intermediate: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cert_senior: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    takers_ever: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hours_course: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    hours_city: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    hours_district: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    hours_street: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    hours_unknown: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    hours_other: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    score_sum: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    ce_hours: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+    ce_hours_certified: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
+
+
+class StatsRollupTarget(Model):
+    """The annual 学时 target the yearly rows' ce_reached columns were counted against (one row)."""
+
+    __tablename__ = "stats_rollup_target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(8, 1))

@@ -25,6 +25,8 @@ from ..orgs.models import OrgUnit
 from ..training import models as training_models
 from ..training.models import Attendance, Training, TrainingSession
 from ..util import local_to_utc
+from . import rollups
+from .models import ROLLUP_COLUMNS, StatsRollup
 
 TRAINING_LEVELS = tuple(training_models.TRAINING_LEVELS)
 CERT_LEVELS = tuple(choices.CERT_LEVELS)
@@ -411,8 +413,12 @@ def compute(pop: Population, f: Filters) -> dict:
     return out
 
 
-def trend(viewer: User, unit: OrgUnit, f: Filters) -> Trend:
-    """The unit's figures month by month (local months), one grouped query per kind of record."""
+def trend(viewer: User, unit: OrgUnit, f: Filters, source: str = "auto") -> Trend:
+    """The unit's figures month by month (local months), one grouped query per kind of record
+    (from the rollups when they hold the period and filters, as in dashboard())."""
+    period = rollup_period(f) if source == "auto" else None
+    if period:
+        return rollup_trend(viewer, unit, f, period)
     pop = Population(viewer, unit, by="unit")
     lo, hi = f.utc_bounds()
     t = Trend()
@@ -478,9 +484,13 @@ class Dashboard:
     rows: list
 
 
-def dashboard(viewer: User, unit: OrgUnit, f: Filters) -> Dashboard:
-    """The unit's total and one row per unit directly below it (plus one for accounts on the unit itself)."""
-    figures = compute(Population(viewer, unit, by="child"), f)
+def dashboard(viewer: User, unit: OrgUnit, f: Filters, source: str = "auto") -> Dashboard:
+    """The unit's total and one row per unit directly below it (plus one for accounts on the unit itself).
+
+    From the rollups when they hold the period and filters (source="auto"), else (and with
+    source="raw", the reference) from the hand-written queries over the raw rows."""
+    period = rollup_period(f) if source == "auto" else None
+    figures = rollup_compute(viewer, unit, f, period) if period else compute(Population(viewer, unit, by="child"), f)
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id, unit_filter(viewer))
                                   .order_by(OrgUnit.code)).all()
     rows = [Row(c, figures.get(c.id, Figures())) for c in children]
@@ -497,3 +507,100 @@ def dashboard(viewer: User, unit: OrgUnit, f: Filters) -> Dashboard:
 def worker_figures(viewer: User, unit: OrgUnit, f: Filters, user_ids=None) -> dict[int, Figures]:
     """user id → Figures for the workers of `unit`'s subtree (only `user_ids` when given)."""
     return compute(Population(viewer, unit, by="user", user_ids=user_ids), f)
+
+
+# --- the same figures from the rollups (rollups.py) ---------------------------------------------------
+
+RollupPeriod = tuple[str, int]  # ("year", YYYY) or ("all", 0)
+
+
+def rollup_period(f: Filters) -> RollupPeriod | None:
+    """The period as the rollups hold it, or None when they cannot answer (a course, class or exam
+    filter, or a period other than a calendar year or all years)."""
+    if f.course_id or f.training_id or f.exam_id:
+        return None
+    if f.start is None and f.end is None:
+        return ("all", 0)
+    if f.start and f.end and f.start.year == f.end.year and f.start == date(f.start.year, 1, 1) \
+            and f.end == date(f.end.year, 12, 31):
+        return ("year", f.start.year)
+    return None
+
+
+def _months_of(period: RollupPeriod):
+    kind, year = period
+    if kind == "year":
+        return StatsRollup.month.between(year * 100 + 1, year * 100 + 12)
+    return StatsRollup.month > 0
+
+
+def _sums():
+    return [func.sum(getattr(StatsRollup, name)).label(name) for name in ROLLUP_COLUMNS]
+
+
+def _int(row, name) -> int:
+    return int(row[name] or 0)
+
+
+def _session_hours(row, level: str | None) -> Decimal:
+    if level:
+        return _d(row[f"hours_{level}"]) + _d(row["hours_other"])
+    return sum((_d(row[f"hours_{lv}"]) for lv in ("city", "district", "street", "unknown", "other")), Decimal(0))
+
+
+def _attended(row, level: str | None) -> dict:
+    return {lv: (_int(row, f"attended_{lv}") if level in (None, lv) else 0) for lv in TRAINING_LEVELS}
+
+
+def _figures_of(row, f: Filters, period: RollupPeriod) -> Figures:
+    fig = Figures(workers=_int(row, "workers"), enrolled=_int(row, "enrolled"),
+                  completed=_int(row, "completed_in_year" if period[0] == "year" else "completed_ever"),
+                  hours_course=_d(row["hours_course"]), hours_session=_session_hours(row, f.level),
+                  attempts=_int(row, "attempts"), score_sum=_d(row["score_sum"]), passed=_int(row, "passed"),
+                  exam_takers=_int(row, "takers" if period[0] == "year" else "takers_ever"))
+    fig.cert = {level: _int(row, f"cert_{level}") for level in CERT_LEVELS}
+    fig.attended = _attended(row, f.level)
+    fig.attendance_records = (_int(row, f"records_{f.level}") if f.level else
+                              sum(_int(row, f"records_{lv}") for lv in ("city", "district", "street", "other")))
+    return fig
+
+
+def rollup_compute(viewer: User, unit: OrgUnit, f: Filters, period: RollupPeriod) -> dict:
+    """key (child unit, or `unit` for accounts on it) → Figures: the subtree's rollup rows of the period
+    (its months, and the rows of now and of its year) summed per child unit in one query."""
+    groups = unit_groups(viewer, unit)
+    kind, year = period
+    rows = or_(_months_of(period), StatsRollup.month == 0, *([StatsRollup.month == -year] if kind == "year" else []))
+    stmt = (select(groups.c.key, *_sums()).select_from(StatsRollup)
+            .join(groups, groups.c.unit_id == StatsRollup.org_unit_id).where(rows).group_by(groups.c.key))
+    return {row.key: _figures_of(row._mapping, f, period) for row in db.session.execute(stmt)}
+
+
+def rollup_trend(viewer: User, unit: OrgUnit, f: Filters, period: RollupPeriod) -> Trend:
+    """The subtree's rollup rows of the period's months, summed per month."""
+    stmt = (select(StatsRollup.month, *_sums())
+            .where(StatsRollup.org_unit_id.in_(subtree_unit_ids(viewer, unit)), _months_of(period))
+            .group_by(StatsRollup.month))
+    t = Trend()
+    for row in db.session.execute(stmt):
+        r = row._mapping
+        m = f"{row.month // 100:04d}-{row.month % 100:02d}"
+        hours = _d(r["hours_course"]) + _session_hours(r, f.level)
+        if hours:
+            t.hours[m] = hours
+        records = _int(r, f"records_{f.level}") if f.level else sum(
+            _int(r, f"records_{lv}") for lv in ("city", "district", "street", "other"))
+        if records:
+            t.person_times[m] = sum(_attended(r, f.level).values())
+        for name, attr in (("enrolled", "enrolled"), ("completions", "completed"), ("attempts", "attempts")):
+            if _int(r, name):
+                getattr(t, attr)[m] = _int(r, name)
+        if _int(r, "attempts"):
+            t.passed[m] = _int(r, "passed")
+    t.months = _months(f, t)
+    return t
+
+
+def rollup_target() -> Decimal | None:
+    """The annual 学时 target the rollups' yearly rows were counted against."""
+    return rollups.read_target(db.session.connection())

@@ -1,0 +1,422 @@
+"""Statistics rollups: the figures of each org unit's workers, per month, kept beside the raw rows.
+
+Table `stats_rollup` (models.StatsRollup) has one row per (org unit, period) with one column per
+kind of figure. The figures count the facts of the *active community workers* (accounts with the
+learner role), in the unit the worker belongs to NOW, exactly like the hand-written queries in
+queries.py: moving a worker to another unit, deactivating them or taking their learner role
+away moves (or removes) all their rows.
+
+Where each figure comes from:
+
+- month = YYYYMM, the Asia/Shanghai calendar month of the fact (additive over months and units):
+  enrolled, completed_in_year (completed before the end of the enrolment's calendar year: the
+  dashboard's "completed" for a year), completed_ever (the same for "all years") — these three by
+  the month of enrolment; completions (trends' "completed") by the month of completion;
+  hours_course, hours_city/district/street (session 学时 by the class's level), hours_unknown
+  (session 学时 whose session is gone), hours_other (any other source) by the credit's date;
+  records_<level> / attended_<level> (attendance records / 人次 present or late) by the session's
+  start, records_other for records without a level; attempts, passed, score_sum (graded attempts
+  of mock exams) by the grading time.
+- month = -YYYY, a calendar year (distinct workers, not additive over months): takers (workers with
+  a graded mock attempt in the year), ce_hours / ce_reached (the year's 学时 and the workers at or
+  above the annual target, `stats_rollup_target`), and the same for certified workers.
+- month = 0, now: workers and their certificate levels (cert_<level>), takers_ever.
+
+A page adds up the units of the subtree (their path starts with the scope's path) over the months
+of its period (queries.unit_groups): a few thousand rows. Rollups answer a calendar year or all
+years, with or without the class-level filter; a course, class or exam filter, or a period of
+other dates, is answered by the hand-written queries (queries.compute / queries.trend), which
+remain the reference the tests and bench/stats.py compare with.
+
+Maintenance, in the same transaction as the change (`before_flush` / `after_flush` of the session):
+before a flush, the workers whose facts the flush may change are found from the pending objects
+(enrolments, 学时, attendance, attempts, accounts and roles, and sessions, classes, exams and
+courses whose changes reach their rows); on PostgreSQL their account rows are locked (FOR UPDATE,
+in id order) so that two transactions never interleave for one worker; their contribution to the
+rollups is computed from the raw rows, and again after the flush; the difference is added to the
+rollup rows (INSERT … ON CONFLICT DO NOTHING, then UPDATE … SET c = c + :d). The rollups are so,
+after every flush, the same function of the raw rows that `rebuild()` computes for everyone.
+Writes that bypass the ORM's unit of work (bulk UPDATE/DELETE on those tables, seed-scale's COPY)
+must call `rebuild()` or `refresh_workers()` themselves; none in lms/ touches a counted column
+(exams.attempts.finish sets "submitted" in bulk, then grades through the ORM).
+"""
+from collections.abc import Iterable
+from decimal import Decimal
+
+from flask import current_app, has_app_context
+from sqlalchemy import Integer, and_, case, cast, delete, func, literal, literal_column, select, true, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from ..auth.models import User, UserRole
+from ..exams.models import Attempt, Exam
+from ..learning.models import Course, Credit, Enrollment
+from ..training.models import Attendance, Training, TrainingSession
+from .models import ROLLUP_COLUMNS, ROLLUP_COUNTS, ROLLUP_SUMS, StatsRollup, StatsRollupTarget
+
+LEVELS = ("city", "district", "street")
+CERTIFIED = ("assistant", "intermediate", "senior")
+ATTENDED = ("present", "late")
+DEFAULT_TARGET = Decimal(50)
+ZERO = Decimal(0)
+TENTH = Decimal("0.1")
+
+Key = tuple[int, int]  # (org unit id, month)
+Values = dict[str, Decimal | int]
+
+
+# --- the figures from the raw rows ------------------------------------------------------------------
+
+def _month_dt(conn: Connection, col):
+    """YYYYMM (an integer) of a UTC DateTime column, in Asia/Shanghai."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.to_char(col + literal_column("interval '8 hours'"), "YYYYMM"), Integer)
+    return cast(func.strftime("%Y%m", col, "+8 hours"), Integer)
+
+
+def _month_d(conn: Connection, col):
+    if conn.dialect.name == "postgresql":
+        return cast(func.to_char(col, "YYYYMM"), Integer)
+    return cast(func.strftime("%Y%m", col), Integer)
+
+
+def _population(user_ids: Iterable[int] | None):
+    """SELECT … FROM user JOIN user_role (learner) WHERE active: the workers the statistics count."""
+    def stmt(*columns):
+        s = (select(*columns).select_from(User)
+             .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "learner"))
+             .where(User.active == true(), User.org_unit_id.is_not(None)))
+        if user_ids is not None:
+            s = s.where(User.id.in_(sorted(user_ids)))
+        return s
+    return stmt
+
+
+def _count_if(condition):
+    return func.count().filter(condition)
+
+
+def _sum_if(col, condition):
+    return func.sum(col).filter(condition)
+
+
+def read_target(conn: Connection) -> Decimal | None:
+    value = conn.execute(select(StatsRollupTarget.hours).where(StatsRollupTarget.id == 1)).scalar()
+    return None if value is None else Decimal(str(value))
+
+
+def _config_target() -> Decimal:
+    if has_app_context():
+        return Decimal(str(current_app.config.get("ANNUAL_CREDIT_HOURS_TARGET", DEFAULT_TARGET)))
+    return DEFAULT_TARGET
+
+
+def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -> dict[Key, Values]:
+    """(unit, month) → the rollup columns, computed from the raw rows for the given workers (None: all),
+    the yearly ce_reached columns against `target`."""
+    pop = _population(user_ids)
+    unit = User.org_unit_id
+    out: dict[Key, Values] = {}
+
+    def put(rows, names):
+        for row in rows:
+            if row[1] is None:
+                continue
+            vals = out.setdefault((row[0], int(row[1])), {})
+            for name, value in zip(names, row[2:], strict=True):
+                if value:
+                    vals[name] = vals.get(name, 0) + (value if name in ROLLUP_COUNTS else Decimal(str(value)))
+
+    # enrolments by the month made; completions by the month completed
+    m_enrol, m_done = _month_dt(conn, Enrollment.enrolled_at), _month_dt(conn, Enrollment.completed_at)
+    done = Enrollment.completed_at.is_not(None)
+    put(conn.execute(pop(unit, m_enrol, func.count(), _count_if(and_(done, m_done // 100 <= m_enrol // 100)),
+                         _count_if(done)).join(Enrollment, Enrollment.user_id == User.id)
+                     .group_by(unit, m_enrol)), ["enrolled", "completed_in_year", "completed_ever"])
+    put(conn.execute(pop(unit, m_done, func.count()).join(Enrollment, Enrollment.user_id == User.id)
+                     .where(done).group_by(unit, m_done)), ["completions"])
+
+    # the 学时 ledger; a session's 学时 by its class's level
+    m_credit = _month_d(conn, Credit.earned_on)
+    level = Training.level
+    session = Credit.source == "session"
+    cols = [_sum_if(Credit.hours, Credit.source == "course")]
+    cols += [_sum_if(Credit.hours, and_(session, level == lv)) for lv in LEVELS]
+    cols += [_sum_if(Credit.hours, and_(session, level.is_(None))),
+             _sum_if(Credit.hours, Credit.source.not_in(("course", "session")))]
+    credits = (pop(unit, m_credit, *cols).join(Credit, Credit.user_id == User.id)
+               .outerjoin(TrainingSession, and_(session, TrainingSession.id == Credit.source_id))
+               .outerjoin(Training, Training.id == TrainingSession.training_id))
+    put(conn.execute(credits.group_by(unit, m_credit)),
+        ["hours_course", "hours_city", "hours_district", "hours_street", "hours_unknown", "hours_other"])
+
+    # attendance by the session's start; 人次 by the class's level
+    m_att = _month_dt(conn, Attendance.session_starts_at)
+    attended = Attendance.status.in_(ATTENDED)
+    lvl = Attendance.training_level
+    cols = [_count_if(lvl == lv) for lv in LEVELS]
+    cols += [_count_if(or_none(lvl, LEVELS))]
+    cols += [_count_if(and_(lvl == lv, attended)) for lv in LEVELS]
+    put(conn.execute(pop(unit, m_att, *cols).join(Attendance, Attendance.user_id == User.id).group_by(unit, m_att)),
+        [f"records_{lv}" for lv in LEVELS] + ["records_other"] + [f"attended_{lv}" for lv in LEVELS])
+
+    # graded attempts of mock exams by the grading time; distinct takers by year and ever
+    graded = (pop().join(Attempt, Attempt.user_id == User.id).join(Exam, Exam.id == Attempt.exam_id)
+              .where(Attempt.status == "graded", Exam.kind == "mock", Attempt.graded_at.is_not(None)))
+    m_graded = _month_dt(conn, Attempt.graded_at)
+    put(conn.execute(graded.add_columns(unit, m_graded, func.count(), _count_if(Attempt.passed.is_(True)),
+                                        func.sum(Attempt.score)).group_by(unit, m_graded)),
+        ["attempts", "passed", "score_sum"])
+    year = m_graded // 100
+    put(conn.execute(graded.add_columns(unit, -year, func.count(func.distinct(Attempt.user_id)))
+                     .group_by(unit, year)), ["takers"])
+    put(conn.execute(graded.add_columns(unit, literal(0), func.count(func.distinct(Attempt.user_id)))
+                     .group_by(unit)), ["takers_ever"])
+
+    # continuing education: each worker's 学时 of a year against the target
+    c_year = m_credit // 100
+    per_user = (pop(User.id.label("uid"), unit.label("unit"), User.cert_level.label("cert"), c_year.label("year"),
+                    func.sum(Credit.hours).label("hours"))
+                .join(Credit, Credit.user_id == User.id).group_by(User.id, unit, User.cert_level, c_year)
+                .subquery("per_user"))
+    certified = per_user.c.cert.in_(CERTIFIED)
+    reached = per_user.c.hours >= target
+    put(conn.execute(select(per_user.c.unit, -per_user.c.year, func.sum(per_user.c.hours), _count_if(reached),
+                            _sum_if(per_user.c.hours, certified), _count_if(and_(reached, certified)))
+                     .group_by(per_user.c.unit, per_user.c.year)),
+        ["ce_hours", "ce_reached", "ce_hours_certified", "ce_reached_certified"])
+
+    # the workers now, by certificate level
+    put(conn.execute(pop(unit, literal(0), func.count(),
+                         *[_count_if(User.cert_level == c) for c in ("none",) + CERTIFIED]).group_by(unit)),
+        ["workers", "cert_none"] + [f"cert_{c}" for c in CERTIFIED])
+    return {k: v for k, v in out.items() if v}
+
+
+def or_none(col, values):
+    return case((col.in_(values), False), else_=True)
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+def _insert_ignore(conn: Connection, model, rows: list[dict]) -> None:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        conn.execute(pg_insert(model).on_conflict_do_nothing(), rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        conn.execute(sqlite_insert(model).on_conflict_do_nothing(), rows)
+
+
+def _delta(before: dict[Key, Values], after: dict[Key, Values]) -> dict[Key, Values]:
+    out: dict[Key, Values] = {}
+    for key in before.keys() | after.keys():
+        b, a = before.get(key, {}), after.get(key, {})
+        d = {}
+        for name in a.keys() | b.keys():
+            diff = a.get(name, 0) - b.get(name, 0)
+            if diff:
+                d[name] = diff
+        if d:
+            out[key] = d
+    return out
+
+
+def apply(conn: Connection, delta: dict[Key, Values]) -> None:
+    """Add `delta` to the rollup rows (creating the missing ones): safe beside concurrent writers."""
+    if not delta:
+        return
+    _insert_ignore(conn, StatsRollup, [{"org_unit_id": u, "month": m} for u, m in sorted(delta)])
+    table = StatsRollup.__table__
+    from sqlalchemy import bindparam
+    stmt = (update(table).where(table.c.org_unit_id == bindparam("k_unit"), table.c.month == bindparam("k_month"))
+            .values({name: table.c[name] + bindparam(f"d_{name}", type_=table.c[name].type)
+                     for name in ROLLUP_COLUMNS}))
+    conn.execute(stmt, [{"k_unit": u, "k_month": m, **{f"d_{n}": vals.get(n, 0) for n in ROLLUP_COLUMNS}}
+                        for (u, m), vals in sorted(delta.items())])
+
+
+def refresh_workers(conn: Connection, before: dict[Key, Values], user_ids: set[int], target: Decimal) -> None:
+    """Bring the rollups from `before` (the workers' figures before a change) to what the raw rows say now."""
+    apply(conn, _delta(before, figures(conn, user_ids, target)))
+
+
+def rebuild(conn: Connection, target: Decimal | None = None) -> int:
+    """Recompute the whole table from the raw rows against `target` (default: the app's), in the
+    caller's transaction; from then on flushes keep it. Returns the number of rows."""
+    target = _config_target() if target is None else Decimal(str(target))
+    conn.execute(delete(StatsRollupTarget))
+    conn.execute(StatsRollupTarget.__table__.insert(), [{"id": 1, "hours": target}])
+    conn.execute(delete(StatsRollup))
+    rows = figures(conn, None, target)
+    if rows:
+        conn.execute(StatsRollup.__table__.insert(),
+                     [{"org_unit_id": u, "month": m, **{n: vals.get(n, 0) for n in ROLLUP_COLUMNS}}
+                      for (u, m), vals in sorted(rows.items())])
+    return len(rows)
+
+
+def table(conn: Connection) -> dict[Key, Values]:
+    """The rollup table as stored (rows of zeros left out): what the tests compare with figures()."""
+    out: dict[Key, Values] = {}
+    for row in conn.execute(select(StatsRollup)).mappings():
+        vals: Values = {}
+        for name in ROLLUP_COLUMNS:
+            value = row[name]
+            if value:
+                vals[name] = int(value) if name in ROLLUP_COUNTS else Decimal(str(value)).quantize(TENTH)
+        if vals:
+            out[(row["org_unit_id"], row["month"])] = vals
+    return out
+
+
+def normalised(rows: dict[Key, Values]) -> dict[Key, Values]:
+    """figures() in table()'s terms (sums to one decimal)."""
+    return {k: {n: (int(v) if n in ROLLUP_COUNTS else Decimal(v).quantize(TENTH)) for n, v in vals.items()
+                if v and (n in ROLLUP_COUNTS or Decimal(v).quantize(TENTH))}
+            for k, vals in rows.items()}
+
+
+# --- keeping them in the flush ----------------------------------------------------------------------
+
+_RELEVANT = {
+    Enrollment: ("user_id", "enrolled_at", "completed_at"),
+    Credit: ("user_id", "source", "source_id", "hours", "earned_on"),
+    Attendance: ("user_id", "session_id", "status", "session_starts_at", "training_level"),
+    Attempt: ("user_id", "exam_id", "status", "graded_at", "score", "passed"),
+    User: ("org_unit_id", "active", "cert_level", "role_rows"),
+    UserRole: ("user_id", "role"),
+}
+_PENDING_KEY = "stats_rollup_pending"
+
+
+def _changed(obj, names) -> list:
+    """Old values of the attributes among `names` this flush changes (empty: nothing relevant changed)."""
+    from sqlalchemy import inspect
+    state = inspect(obj)
+    changed = []
+    for name in names:
+        hist = state.attrs[name].history
+        if hist.has_changes():
+            changed.append((name, hist))
+    return changed
+
+
+def _touched(session: Session) -> tuple[set[int], list]:
+    """(ids of the workers known now whose figures this flush may change, objects whose worker id is
+    known only after it)."""
+    from sqlalchemy import inspect
+    ids: set[int] = set()
+    later: list = []
+    sessions: set[int] = set()
+    trainings: set[int] = set()
+    exams: set[int] = set()
+    courses: set[int] = set()
+
+    def note(value):
+        if value is not None:
+            ids.add(value)
+
+    def worker_of(obj):
+        """The worker id of a new row: its user_id, or the id of the (persistent) account it is attached to."""
+        if obj.user_id is not None:
+            return obj.user_id
+        user = obj.__dict__.get("user")
+        return getattr(user, "id", None)
+
+    for obj in session.new:
+        kind = type(obj)
+        if kind in _RELEVANT and kind is not User:
+            note(worker_of(obj))
+            later.append(obj)
+        elif kind is User:
+            later.append(obj)
+    for obj in session.dirty:
+        kind = type(obj)
+        if kind in _RELEVANT:
+            changes = _changed(obj, _RELEVANT[kind])
+            if not changes:
+                continue
+            if kind is User:
+                note(obj.id)
+                continue
+            for name, hist in changes:
+                if name == "user_id":
+                    for old in hist.deleted:
+                        note(old)
+            note(obj.user_id)
+            later.append(obj)
+        elif kind is TrainingSession and _changed(obj, ("starts_at", "training_id")):
+            sessions.add(obj.id)
+        elif kind is Training and _changed(obj, ("level",)):
+            trainings.add(obj.id)
+        elif kind is Exam and _changed(obj, ("kind",)):
+            exams.add(obj.id)
+    for obj in session.deleted:
+        kind = type(obj)
+        if kind in _RELEVANT:
+            note(obj.id if kind is User else obj.user_id)
+        elif kind is TrainingSession:
+            sessions.add(obj.id)
+        elif kind is Training:
+            trainings.add(obj.id)
+        elif kind is Exam:
+            exams.add(obj.id)
+        elif kind is Course:
+            courses.add(obj.id)
+    if not (trainings or sessions or exams or courses):
+        return ids, later
+    conn = session.connection()
+    if trainings:
+        sessions |= set(conn.execute(select(TrainingSession.id).where(TrainingSession.training_id.in_(trainings)))
+                        .scalars())
+    if sessions:
+        ids |= set(conn.execute(select(Attendance.user_id).where(Attendance.session_id.in_(sessions))).scalars())
+        ids |= set(conn.execute(select(Credit.user_id).where(Credit.source == "session",
+                                                             Credit.source_id.in_(sessions))).scalars())
+    if exams:
+        ids |= set(conn.execute(select(Attempt.user_id).where(Attempt.exam_id.in_(exams))).scalars())
+    if courses:
+        ids |= set(conn.execute(select(Enrollment.user_id).where(Enrollment.course_id.in_(courses))).scalars())
+        ids |= set(conn.execute(select(Credit.user_id).where(Credit.source == "course",
+                                                             Credit.source_id.in_(courses))).scalars())
+    return ids, later
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    session.info.pop(_PENDING_KEY, None)
+    ids, later = _touched(session)
+    if not ids and not later:
+        return
+    conn = session.connection()
+    target = read_target(conn)
+    if target is None:  # never built (a database migrated with data, before `stats rebuild-rollups`)
+        return
+    if ids and conn.dialect.name == "postgresql":
+        conn.execute(select(User.id).where(User.id.in_(sorted(ids))).order_by(User.id).with_for_update())
+    session.info[_PENDING_KEY] = (ids, later, figures(conn, ids, target) if ids else {}, target)
+
+
+def _after_flush(session: Session, _context) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending is None:
+        return
+    ids, later, before, target = pending
+    ids = set(ids)
+    for obj in later:
+        ident = obj.id if isinstance(obj, User) else obj.user_id
+        if ident is not None:
+            ids.add(ident)
+    if ids:
+        refresh_workers(session.connection(), before, ids, target)
+
+
+def install() -> None:
+    """Listen to every session's flushes (once per process)."""
+    from sqlalchemy import event
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+
+
+install()
