@@ -7,9 +7,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..auth.models import User
+from ..extensions import db
 from ..learning.models import Credit
 from ..orgs.models import OrgUnit
-from ..extensions import db
 from .models import StatsRollup
 from .queries import Population, _d, one_decimal, population_users, rate, rollup_target, unit_groups
 

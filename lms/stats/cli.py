@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
         try:
             with unit():  # the rows are committed before the planner's statistics are gathered
                 counts = seed_scale(sizes, seed=seed, echo=click.echo)
-                click.echo("rollups: {} rows".format(rebuild(db.session.connection())))
+                click.echo(f"rollups: {rebuild(db.session.connection())} rows")
         except ScaleError as exc:
             raise click.ClickException(str(exc)) from exc
         with unit():

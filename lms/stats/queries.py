@@ -416,7 +416,7 @@ def compute(pop: Population, f: Filters) -> dict:
 def trend(viewer: User, unit: OrgUnit, f: Filters, source: str = "auto") -> Trend:
     """The unit's figures month by month (local months), one grouped query per kind of record
     (from the rollups when they hold the period and filters, as in dashboard())."""
-    period = rollup_period(f) if source == "auto" else None
+    period = rollup_period(f) if source == "auto" and rollup_target() is not None else None
     if period:
         return rollup_trend(viewer, unit, f, period)
     pop = Population(viewer, unit, by="unit")
@@ -489,7 +489,7 @@ def dashboard(viewer: User, unit: OrgUnit, f: Filters, source: str = "auto") -> 
 
     From the rollups when they hold the period and filters (source="auto"), else (and with
     source="raw", the reference) from the hand-written queries over the raw rows."""
-    period = rollup_period(f) if source == "auto" else None
+    period = rollup_period(f) if source == "auto" and rollup_target() is not None else None
     figures = rollup_compute(viewer, unit, f, period) if period else compute(Population(viewer, unit, by="child"), f)
     children = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id, unit_filter(viewer))
                                   .order_by(OrgUnit.code)).all()

@@ -28,23 +28,42 @@ years, with or without the class-level filter; a course, class or exam filter, o
 other dates, is answered by the hand-written queries (queries.compute / queries.trend), which
 remain the reference the tests and bench/stats.py compare with.
 
-Maintenance, in the same transaction as the change (`before_flush` / `after_flush` of the session):
-before a flush, the workers whose facts the flush may change are found from the pending objects
-(enrolments, 学时, attendance, attempts, accounts and roles, and sessions, classes, exams and
-courses whose changes reach their rows); on PostgreSQL their account rows are locked (FOR UPDATE,
-in id order) so that two transactions never interleave for one worker; their contribution to the
-rollups is computed from the raw rows, and again after the flush; the difference is added to the
-rollup rows (INSERT … ON CONFLICT DO NOTHING, then UPDATE … SET c = c + :d). The rollups are so,
-after every flush, the same function of the raw rows that `rebuild()` computes for everyone.
-Writes that bypass the ORM's unit of work (bulk UPDATE/DELETE on those tables, seed-scale's COPY)
-must call `rebuild()` or `refresh_workers()` themselves; none in lms/ touches a counted column
+Maintenance, in the same transaction as the change (session events): before a flush, the workers
+whose facts it may change are found from the pending objects (enrolments, 学时, attendance,
+attempts, accounts and their roles, and sessions, classes, exams and courses whose changes reach
+those rows). The first time in a transaction that a worker's facts of a kind are about to change,
+their figures of that kind are taken from the raw rows (and, on PostgreSQL, their account row is
+locked FOR UPDATE, in id order, until the commit: two transactions never interleave for one
+worker). Before the commit (`settle`), the same figures are taken again and the difference is
+added to the rollup rows (INSERT … ON CONFLICT DO NOTHING, then UPDATE … SET c = c + :d). So after
+every commit the rollups are the same function of the raw rows that `rebuild()` computes for
+everyone. Inside a transaction they lag its own changes until `settle()` (pages read committed
+data; a test may call it). Writes that bypass the ORM's unit of work (bulk UPDATE/DELETE of those
+tables, seed-scale's COPY) must be followed by `rebuild()`; none in lms/ touches a counted column
 (exams.attempts.finish sets "submitted" in bulk, then grades through the ORM).
 """
+import typing
 from collections.abc import Iterable
 from decimal import Decimal
 
 from flask import current_app, has_app_context
-from sqlalchemy import Integer, and_, case, cast, delete, func, literal, literal_column, select, true, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    inspect,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -52,7 +71,7 @@ from ..auth.models import User, UserRole
 from ..exams.models import Attempt, Exam
 from ..learning.models import Course, Credit, Enrollment
 from ..training.models import Attendance, Training, TrainingSession
-from .models import ROLLUP_COLUMNS, ROLLUP_COUNTS, ROLLUP_SUMS, StatsRollup, StatsRollupTarget
+from .models import ROLLUP_COLUMNS, ROLLUP_COUNTS, StatsRollup, StatsRollupTarget
 
 LEVELS = ("city", "district", "street")
 CERTIFIED = ("assistant", "intermediate", "senior")
@@ -111,9 +130,14 @@ def _config_target() -> Decimal:
     return DEFAULT_TARGET
 
 
-def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -> dict[Key, Values]:
+ALL_KINDS = frozenset(("enrolment", "credit", "attendance", "attempt", "worker"))
+
+
+def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal,
+            kinds: frozenset[str] = ALL_KINDS) -> dict[Key, Values]:
     """(unit, month) → the rollup columns, computed from the raw rows for the given workers (None: all),
-    the yearly ce_reached columns against `target`."""
+    the yearly ce_reached columns against `target`. Only the columns of `kinds` of fact ("worker": the
+    workers' count and certificate levels); the figures of disjoint sets of workers add up."""
     pop = _population(user_ids)
     unit = User.org_unit_id
     out: dict[Key, Values] = {}
@@ -128,6 +152,23 @@ def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -
                     vals[name] = vals.get(name, 0) + (value if name in ROLLUP_COUNTS else Decimal(str(value)))
 
     # enrolments by the month made; completions by the month completed
+    if "enrolment" in kinds:
+        _enrolments(conn, pop, put)
+    if "credit" in kinds:
+        _credits(conn, pop, put, target)
+    if "attendance" in kinds:
+        _attendance(conn, pop, put)
+    if "attempt" in kinds:
+        _attempts(conn, pop, put)
+    if "worker" in kinds:
+        put(conn.execute(pop(unit, literal(0), func.count(),
+                             *[_count_if(User.cert_level == c) for c in ("none",) + CERTIFIED]).group_by(unit)),
+            ["workers", "cert_none"] + [f"cert_{c}" for c in CERTIFIED])
+    return {k: v for k, v in out.items() if v}
+
+
+def _enrolments(conn: Connection, pop, put) -> None:
+    unit = User.org_unit_id
     m_enrol, m_done = _month_dt(conn, Enrollment.enrolled_at), _month_dt(conn, Enrollment.completed_at)
     done = Enrollment.completed_at.is_not(None)
     put(conn.execute(pop(unit, m_enrol, func.count(), _count_if(and_(done, m_done // 100 <= m_enrol // 100)),
@@ -136,7 +177,12 @@ def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -
     put(conn.execute(pop(unit, m_done, func.count()).join(Enrollment, Enrollment.user_id == User.id)
                      .where(done).group_by(unit, m_done)), ["completions"])
 
-    # the 学时 ledger; a session's 学时 by its class's level
+
+
+def _credits(conn: Connection, pop, put, target: Decimal) -> None:
+    """The 学时 ledger (a session's 学时 by its class's level), and each worker's 学时 of a year
+    against the target (continuing education)."""
+    unit = User.org_unit_id
     m_credit = _month_d(conn, Credit.earned_on)
     level = Training.level
     session = Credit.source == "session"
@@ -150,30 +196,6 @@ def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -
     put(conn.execute(credits.group_by(unit, m_credit)),
         ["hours_course", "hours_city", "hours_district", "hours_street", "hours_unknown", "hours_other"])
 
-    # attendance by the session's start; 人次 by the class's level
-    m_att = _month_dt(conn, Attendance.session_starts_at)
-    attended = Attendance.status.in_(ATTENDED)
-    lvl = Attendance.training_level
-    cols = [_count_if(lvl == lv) for lv in LEVELS]
-    cols += [_count_if(or_none(lvl, LEVELS))]
-    cols += [_count_if(and_(lvl == lv, attended)) for lv in LEVELS]
-    put(conn.execute(pop(unit, m_att, *cols).join(Attendance, Attendance.user_id == User.id).group_by(unit, m_att)),
-        [f"records_{lv}" for lv in LEVELS] + ["records_other"] + [f"attended_{lv}" for lv in LEVELS])
-
-    # graded attempts of mock exams by the grading time; distinct takers by year and ever
-    graded = (pop().join(Attempt, Attempt.user_id == User.id).join(Exam, Exam.id == Attempt.exam_id)
-              .where(Attempt.status == "graded", Exam.kind == "mock", Attempt.graded_at.is_not(None)))
-    m_graded = _month_dt(conn, Attempt.graded_at)
-    put(conn.execute(graded.add_columns(unit, m_graded, func.count(), _count_if(Attempt.passed.is_(True)),
-                                        func.sum(Attempt.score)).group_by(unit, m_graded)),
-        ["attempts", "passed", "score_sum"])
-    year = m_graded // 100
-    put(conn.execute(graded.add_columns(unit, -year, func.count(func.distinct(Attempt.user_id)))
-                     .group_by(unit, year)), ["takers"])
-    put(conn.execute(graded.add_columns(unit, literal(0), func.count(func.distinct(Attempt.user_id)))
-                     .group_by(unit)), ["takers_ever"])
-
-    # continuing education: each worker's 学时 of a year against the target
     c_year = m_credit // 100
     per_user = (pop(User.id.label("uid"), unit.label("unit"), User.cert_level.label("cert"), c_year.label("year"),
                     func.sum(Credit.hours).label("hours"))
@@ -186,11 +208,36 @@ def figures(conn: Connection, user_ids: Iterable[int] | None, target: Decimal) -
                      .group_by(per_user.c.unit, per_user.c.year)),
         ["ce_hours", "ce_reached", "ce_hours_certified", "ce_reached_certified"])
 
-    # the workers now, by certificate level
-    put(conn.execute(pop(unit, literal(0), func.count(),
-                         *[_count_if(User.cert_level == c) for c in ("none",) + CERTIFIED]).group_by(unit)),
-        ["workers", "cert_none"] + [f"cert_{c}" for c in CERTIFIED])
-    return {k: v for k, v in out.items() if v}
+
+def _attendance(conn: Connection, pop, put) -> None:
+    """Attendance by the session's start; 人次 by the class's level."""
+    unit = User.org_unit_id
+    m_att = _month_dt(conn, Attendance.session_starts_at)
+    attended = Attendance.status.in_(ATTENDED)
+    lvl = Attendance.training_level
+    cols = [_count_if(lvl == lv) for lv in LEVELS]
+    cols += [_count_if(or_none(lvl, LEVELS))]
+    cols += [_count_if(and_(lvl == lv, attended)) for lv in LEVELS]
+    put(conn.execute(pop(unit, m_att, *cols).join(Attendance, Attendance.user_id == User.id).group_by(unit, m_att)),
+        [f"records_{lv}" for lv in LEVELS] + ["records_other"] + [f"attended_{lv}" for lv in LEVELS])
+
+
+
+def _attempts(conn: Connection, pop, put) -> None:
+    """Graded attempts of mock exams by the grading time; distinct takers by year and ever."""
+    unit = User.org_unit_id
+    graded = (pop().join(Attempt, Attempt.user_id == User.id).join(Exam, Exam.id == Attempt.exam_id)
+              .where(Attempt.status == "graded", Exam.kind == "mock", Attempt.graded_at.is_not(None)))
+    m_graded = _month_dt(conn, Attempt.graded_at)
+    put(conn.execute(graded.add_columns(unit, m_graded, func.count(), _count_if(Attempt.passed.is_(True)),
+                                        func.sum(Attempt.score)).group_by(unit, m_graded)),
+        ["attempts", "passed", "score_sum"])
+    year = m_graded // 100
+    put(conn.execute(graded.add_columns(unit, -year, func.count(func.distinct(Attempt.user_id)))
+                     .group_by(unit, year)), ["takers"])
+    put(conn.execute(graded.add_columns(unit, literal(0), func.count(func.distinct(Attempt.user_id)))
+                     .group_by(unit)), ["takers_ever"])
+
 
 
 def or_none(col, values):
@@ -198,6 +245,10 @@ def or_none(col, values):
 
 
 # --- writing ----------------------------------------------------------------------------------------
+
+def cast_table(model) -> Table:
+    return typing.cast(Table, model.__table__)
+
 
 def _insert_ignore(conn: Connection, model, rows: list[dict]) -> None:
     if conn.dialect.name == "postgresql":
@@ -227,8 +278,7 @@ def apply(conn: Connection, delta: dict[Key, Values]) -> None:
     if not delta:
         return
     _insert_ignore(conn, StatsRollup, [{"org_unit_id": u, "month": m} for u, m in sorted(delta)])
-    table = StatsRollup.__table__
-    from sqlalchemy import bindparam
+    table = cast_table(StatsRollup)
     stmt = (update(table).where(table.c.org_unit_id == bindparam("k_unit"), table.c.month == bindparam("k_month"))
             .values({name: table.c[name] + bindparam(f"d_{name}", type_=table.c[name].type)
                      for name in ROLLUP_COLUMNS}))
@@ -246,11 +296,11 @@ def rebuild(conn: Connection, target: Decimal | None = None) -> int:
     caller's transaction; from then on flushes keep it. Returns the number of rows."""
     target = _config_target() if target is None else Decimal(str(target))
     conn.execute(delete(StatsRollupTarget))
-    conn.execute(StatsRollupTarget.__table__.insert(), [{"id": 1, "hours": target}])
+    conn.execute(cast_table(StatsRollupTarget).insert(), [{"id": 1, "hours": target}])
     conn.execute(delete(StatsRollup))
     rows = figures(conn, None, target)
     if rows:
-        conn.execute(StatsRollup.__table__.insert(),
+        conn.execute(cast_table(StatsRollup).insert(),
                      [{"org_unit_id": u, "month": m, **{n: vals.get(n, 0) for n in ROLLUP_COLUMNS}}
                       for (u, m), vals in sorted(rows.items())])
     return len(rows)
@@ -284,15 +334,16 @@ _RELEVANT = {
     Credit: ("user_id", "source", "source_id", "hours", "earned_on"),
     Attendance: ("user_id", "session_id", "status", "session_starts_at", "training_level"),
     Attempt: ("user_id", "exam_id", "status", "graded_at", "score", "passed"),
-    User: ("org_unit_id", "active", "cert_level", "role_rows"),
+    User: ("org_unit_id", "org_unit", "active", "cert_level", "role_rows"),
     UserRole: ("user_id", "role"),
 }
+_KIND = {Enrollment: "enrolment", Credit: "credit", Attendance: "attendance", Attempt: "attempt", User: "worker",
+         UserRole: "worker"}
 _PENDING_KEY = "stats_rollup_pending"
 
 
 def _changed(obj, names) -> list:
     """Old values of the attributes among `names` this flush changes (empty: nothing relevant changed)."""
-    from sqlalchemy import inspect
     state = inspect(obj)
     changed = []
     for name in names:
@@ -302,12 +353,12 @@ def _changed(obj, names) -> list:
     return changed
 
 
-def _touched(session: Session) -> tuple[set[int], list]:
+def _touched(session: Session) -> tuple[set[int], list, set[str]]:
     """(ids of the workers known now whose figures this flush may change, objects whose worker id is
-    known only after it)."""
-    from sqlalchemy import inspect
+    known only after it, the kinds of fact it may change)."""
     ids: set[int] = set()
     later: list = []
+    kinds: set[str] = set()
     sessions: set[int] = set()
     trainings: set[int] = set()
     exams: set[int] = set()
@@ -329,14 +380,17 @@ def _touched(session: Session) -> tuple[set[int], list]:
         if kind in _RELEVANT and kind is not User:
             note(worker_of(obj))
             later.append(obj)
+            kinds |= ALL_KINDS if _KIND[kind] == "worker" else {_KIND[kind]}
         elif kind is User:
             later.append(obj)
+            kinds |= ALL_KINDS
     for obj in session.dirty:
         kind = type(obj)
         if kind in _RELEVANT:
             changes = _changed(obj, _RELEVANT[kind])
             if not changes:
                 continue
+            kinds |= ALL_KINDS if _KIND[kind] == "worker" else {_KIND[kind]}
             if kind is User:
                 note(obj.id)
                 continue
@@ -356,6 +410,7 @@ def _touched(session: Session) -> tuple[set[int], list]:
         kind = type(obj)
         if kind in _RELEVANT:
             note(obj.id if kind is User else obj.user_id)
+            kinds |= ALL_KINDS if _KIND[kind] == "worker" else {_KIND[kind]}
         elif kind is TrainingSession:
             sessions.add(obj.id)
         elif kind is Training:
@@ -365,58 +420,109 @@ def _touched(session: Session) -> tuple[set[int], list]:
         elif kind is Course:
             courses.add(obj.id)
     if not (trainings or sessions or exams or courses):
-        return ids, later
+        return ids, later, kinds
     conn = session.connection()
     if trainings:
         sessions |= set(conn.execute(select(TrainingSession.id).where(TrainingSession.training_id.in_(trainings)))
                         .scalars())
     if sessions:
+        kinds |= {"attendance", "credit"}
         ids |= set(conn.execute(select(Attendance.user_id).where(Attendance.session_id.in_(sessions))).scalars())
         ids |= set(conn.execute(select(Credit.user_id).where(Credit.source == "session",
                                                              Credit.source_id.in_(sessions))).scalars())
     if exams:
+        kinds.add("attempt")
         ids |= set(conn.execute(select(Attempt.user_id).where(Attempt.exam_id.in_(exams))).scalars())
     if courses:
+        kinds |= {"enrolment", "credit"}
         ids |= set(conn.execute(select(Enrollment.user_id).where(Enrollment.course_id.in_(courses))).scalars())
         ids |= set(conn.execute(select(Credit.user_id).where(Credit.source == "course",
                                                              Credit.source_id.in_(courses))).scalars())
-    return ids, later
+    return ids, later, kinds
+
+
+def _pending(session: Session) -> dict | None:
+    return session.info.get(_PENDING_KEY)
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
-    session.info.pop(_PENDING_KEY, None)
-    ids, later = _touched(session)
+    """Before the first change of a worker's facts of a kind in this transaction, take their figures
+    of that kind (locking their account row on PostgreSQL)."""
+    ids, later, kinds = _touched(session)
     if not ids and not later:
         return
     conn = session.connection()
-    target = read_target(conn)
-    if target is None:  # never built (a database migrated with data, before `stats rebuild-rollups`)
-        return
-    if ids and conn.dialect.name == "postgresql":
-        conn.execute(select(User.id).where(User.id.in_(sorted(ids))).order_by(User.id).with_for_update())
-    session.info[_PENDING_KEY] = (ids, later, figures(conn, ids, target) if ids else {}, target)
+    pending = _pending(session)
+    if pending is None:
+        target = read_target(conn)
+        if target is None:  # never built (a database migrated with data, before `stats-rebuild-rollups`)
+            return
+        pending = session.info[_PENDING_KEY] = {"target": target, "ids": {k: set() for k in ALL_KINDS},
+                                                "before": {}, "later": []}
+    new_ids = {k: ids - pending["ids"][k] for k in kinds}
+    fresh = set().union(*new_ids.values()) if new_ids else set()
+    if fresh and conn.dialect.name == "postgresql":
+        conn.execute(select(User.id).where(User.id.in_(sorted(fresh))).order_by(User.id).with_for_update())
+    for kind, kind_ids in new_ids.items():
+        if kind_ids:
+            _add(pending["before"], figures(conn, kind_ids, pending["target"], frozenset((kind,))))
+            pending["ids"][kind] |= kind_ids
+    pending["later"].extend((obj, frozenset(kinds)) for obj in later)
 
 
 def _after_flush(session: Session, _context) -> None:
+    """Rows and accounts whose worker had no id before the flush: new, so nothing to take before."""
+    pending = _pending(session)
+    if pending is None or not pending["later"]:
+        return
+    for obj, kinds in pending["later"]:
+        ident = obj.id if isinstance(obj, User) else obj.user_id
+        if ident is not None:
+            for kind in kinds:
+                pending["ids"][kind].add(ident)
+    pending["later"] = []
+
+
+def settle(session: Session) -> None:
+    """Flush, then bring the rollups of the workers this transaction changed up to their raw rows:
+    their figures now minus their figures before the transaction first changed them. Runs before
+    every commit (and a test may call it to read the rollups inside a transaction)."""
+    if _pending(session) is not None:
+        session.flush()
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is None:
         return
-    ids, later, before, target = pending
-    ids = set(ids)
-    for obj in later:
-        ident = obj.id if isinstance(obj, User) else obj.user_id
-        if ident is not None:
-            ids.add(ident)
-    if ids:
-        refresh_workers(session.connection(), before, ids, target)
+    conn = session.connection()
+    after: dict[Key, Values] = {}
+    for kind, ids in pending["ids"].items():
+        if ids:
+            _add(after, figures(conn, ids, pending["target"], frozenset((kind,))))
+    apply(conn, _delta(pending["before"], after))
+
+
+def _add(total: dict[Key, Values], part: dict[Key, Values]) -> None:
+    for key, vals in part.items():
+        into = total.setdefault(key, {})
+        for name, value in vals.items():
+            into[name] = into.get(name, 0) + value
+
+
+def _before_commit(session: Session) -> None:
+    settle(session)
+
+
+def _transaction_ended(session: Session, transaction) -> None:
+    if transaction.parent is None:  # committed (settled) or rolled back: nothing is pending any more
+        session.info.pop(_PENDING_KEY, None)
 
 
 def install() -> None:
-    """Listen to every session's flushes (once per process)."""
-    from sqlalchemy import event
+    """Listen to every session's flushes and commits (once per process)."""
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 install()
