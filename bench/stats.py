@@ -1,6 +1,12 @@
-"""Statistics speed: the city dashboard against the same figures by hand-written SQL, same run.
+"""Statistics speed: the pages (read from the rollups) against the same figures by hand-written SQL, same run.
 
     .venv/bin/python bench/stats.py [--scale 1.0] [--repeat 7] [--databases sqlite,postgresql]
+
+The pages read lms/stats/rollups.py's table. Their reference is today's hand-written SQL over the raw
+rows, the code the pages ran before the rollups and still run for filters the rollups do not hold:
+queries.dashboard / queries.trend / ce.summary with source="raw", timed in this process on a direct
+app context, REPEAT times each (the data of the page, without rendering). The rollup side is the whole
+page over HTTP, rendering included. `seed-scale` ends with the rollups' rebuild (its time is shown).
 
 For each database: a fresh database, `flask db upgrade`, `flask seed-scale --scale S` (full size
 at 1.0: 100,000 workers, 1,000,000 attendance records, 300,000 enrolments, 200,000 attempts),
@@ -199,6 +205,7 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
             "worker record": f"/stats/worker/{worker}?year={year}",
             "city trends (12 months)": f"/stats/unit/{city}/trends?year={year}",
             "city continuing education": f"/stats/unit/{city}/continuing-education?year={year}",
+
             "city workforce profile": f"/stats/unit/{city}/profile",
         }
         results = {}
@@ -212,7 +219,47 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
         base = timed(baseline, repeat)
         again = timed(lambda: fetch(s, pages["city dashboard"]), repeat)
         results["city dashboard"] = results["city dashboard"] + again
-    return {"kind": db.kind, "seed_seconds": seed_seconds, "rows": rows, "baseline": base, "pages": results}
+    reference = reference_times(url, office, city, year, repeat)
+    return {"kind": db.kind, "seed_seconds": seed_seconds, "rows": rows, "baseline": base, "pages": results,
+            "reference": reference, "rollup_line": next((line for line in seed.stdout.splitlines()
+                                                          if line.startswith("rollups:")), "")}
+
+
+def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: int) -> dict:
+    """Today's hand-written SQL (source="raw") for the three pages' figures, and the same from the
+    rollups, on a direct app context; checks that both give the same figures first."""
+    from lms import create_app
+    from lms.auth.models import User
+    from lms.extensions import db as sadb
+    from lms.orgs.models import OrgUnit
+    from lms.stats import ce, queries
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SWEEP_SECONDS": 0})
+    out: dict = {}
+    with app.app_context():
+        viewer, city = sadb.session.get(User, office_id), sadb.session.get(OrgUnit, city_id)
+        f = queries.Filters.for_year(year)
+        target = app.config["ANNUAL_CREDIT_HOURS_TARGET"]
+
+        def dash(source):
+            d = queries.dashboard(viewer, city, f, source)
+            return d.total.as_dict(), [(r.unit.id, r.figures.as_dict()) for r in d.rows]
+
+        def ce_summary(source):
+            return {k: (v.workers, v.reached, v.hours) for k, v in ce.summary(viewer, city, year, target, None,
+                                                                              source).items()}
+        cases = {
+            "city dashboard": dash,
+            "city trends (12 months)": lambda source: queries.trend(viewer, city, f, source).rows(),
+            "city continuing education": ce_summary,
+        }
+        for name, fn in cases.items():
+            assert fn("auto") == fn("raw"), f"{name}: the rollups and the raw rows disagree"
+            out[name] = {"raw": timed(lambda fn=fn: fn("raw"), repeat),
+                         "rollups": timed(lambda fn=fn: fn("auto"), repeat)}
+        sadb.session.remove()
+        sadb.engine.dispose()
+    return out
 
 
 def main() -> None:
@@ -221,6 +268,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     reports = []
     for kind in args.databases.split(","):
         tmp = Path(tempfile.mkdtemp(prefix=f"bench-stats-{kind}-"))
@@ -250,6 +298,12 @@ def main() -> None:
             ratio = f"{med(times) / base:>8.2f}" if name == "city dashboard" else f"{'':>8}"
             print(f"{name:<34}{med(times):>10.3f}{min(times):>8.3f}{ratio}")
         print(f"city dashboard / hand-written SQL: {dash / base:.2f}")
+        print(r["rollup_line"])
+        print(f"\n{'figures of the page, in process':<34}{'raw SQL':>10}{'rollups':>10}{'page (HTTP)':>13}{'ratio':>8}")
+        for name, t in r["reference"].items():
+            raw, rolled, page = med(t["raw"]), med(t["rollups"]), med(r["pages"][name])
+            print(f"{name:<34}{raw:>10.3f}{rolled:>10.3f}{page:>13.3f}{page / raw:>8.2f}")
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,12 @@ def _stored() -> dict:
     return rollups.table(db.session.connection())
 
 
-def assert_rollups_exact() -> None:
-    rollups.settle(db.session)  # what every commit does
+def assert_rollups_exact(commit: bool = False) -> None:
+    """The stored rollups equal a recomputation from the raw rows, after a commit or an explicit settle."""
+    if commit:
+        db.session.commit()
+    else:
+        rollups.settle(db.session)  # what every commit does first
     stored, raw = _stored(), _raw()
     diff = {k: (stored.get(k), raw.get(k)) for k in stored.keys() | raw.keys() if stored.get(k) != raw.get(k)}
     assert diff == {}
@@ -200,10 +204,10 @@ def test_rollups_equal_a_full_recomputation_after_random_changes(app, ctx, world
     assert_rollups_exact()
     assert _stored(), "the data set is in the rollups"
     city = City(random.Random(seed), clock, world)
-    for _round in range(4):
+    for round_ in range(4):
         for _ in range(25):
             city.step()
-        assert_rollups_exact()
+        assert_rollups_exact(commit=round_ % 2 == 1)
     assert_pages_match_reference(world)
 
 
@@ -268,3 +272,16 @@ def test_without_a_build_the_pages_read_the_raw_rows(app, ctx, world):
     rollups.rebuild(db.session.connection(), Decimal(str(TARGET)))
     assert_rollups_exact()
     assert queries.dashboard(admin, _unit("C"), queries.Filters.for_year(2025)).total.as_dict() == total.as_dict()
+
+
+def test_a_change_first_flushed_by_the_commit_is_counted(app, ctx, world):
+    build_data()
+    db.session.commit()
+    session = db.session.scalars(select(TrainingSession).order_by(TrainingSession.id)).first()
+    session.starts_at, session.ends_at = datetime(2026, 2, 1, 1), datetime(2026, 2, 1, 3)  # no flush before the commit
+    db.session.commit()
+    assert_rollups_exact(commit=True)
+    worker = db.session.get(User, world["worker_b"])
+    worker.cert_level, worker.org_unit = "senior", _unit("C211")
+    db.session.commit()
+    assert_rollups_exact(commit=True)

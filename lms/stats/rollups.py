@@ -487,8 +487,7 @@ def settle(session: Session) -> None:
     """Flush, then bring the rollups of the workers this transaction changed up to their raw rows:
     their figures now minus their figures before the transaction first changed them. Runs before
     every commit (and a test may call it to read the rollups inside a transaction)."""
-    if _pending(session) is not None:
-        session.flush()
+    session.flush()  # a commit's own flush comes after before_commit: the changes must be seen now
     pending = session.info.pop(_PENDING_KEY, None)
     if pending is None:
         return
