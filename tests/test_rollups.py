@@ -52,6 +52,8 @@ def assert_rollups_exact(commit: bool = False) -> None:
     stored, raw = _stored(), _raw()
     diff = {k: (stored.get(k), raw.get(k)) for k in stored.keys() | raw.keys() if stored.get(k) != raw.get(k)}
     assert diff == {}
+    conn = db.session.connection()
+    assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)
 
 
 def _dash(d: queries.Dashboard) -> tuple:
@@ -74,6 +76,11 @@ def assert_pages_match_reference(world) -> None:
                 want = ce.summary(viewer, unit, year, TARGET, cert, source="raw")
                 assert {k: (v.workers, v.reached, v.hours) for k, v in got.items()} == \
                     {k: (v.workers, v.reached, v.hours) for k, v in want.items()}, (year, cert)
+                for behind in (True, False):
+                    def listed(source, behind=behind, year=year, cert=cert, viewer=viewer, unit=unit):
+                        stmt = ce.workers(viewer, unit, year, TARGET, behind, cert, source)
+                        return [(u.id, queries.one_decimal(h)) for u, h in db.session.execute(stmt)]
+                    assert listed("auto") == listed("raw"), (year, cert, behind)
 
 
 class City:

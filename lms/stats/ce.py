@@ -10,7 +10,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..learning.models import Credit
 from ..orgs.models import OrgUnit
-from .models import StatsRollup
+from .models import StatsRollup, StatsWorkerYear
 from .queries import Population, _d, one_decimal, population_users, rate, rollup_target, unit_groups
 
 CERTIFIED = ["assistant", "intermediate", "senior"]
@@ -88,16 +88,26 @@ def _rollup_summary(viewer: User, unit: OrgUnit, year: int, certified: bool) -> 
             if n}
 
 
-def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool = True, cert_levels=None):
-    """A select of (User, hours) for the workers of the subtree, most behind first: hours summed per
-    worker in a narrow subquery first, the (wide) user rows joined only to what is listed."""
+def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool = True, cert_levels=None,
+            source: str = "auto"):
+    """A select of (User, hours) for the workers of the subtree, most behind first: each worker's hours
+    of the year from stats_worker_year (rollups.py) once the rollups are built, else (and with
+    source="raw") summed from the ledger, in a narrow subquery first; the (wide) user rows joined only
+    to what is listed."""
     users = population_users(viewer, unit)
     if cert_levels:
         users = users.where(User.cert_level.in_(cert_levels))
-    per_user = (users.with_only_columns(User.id.label("uid"), HOURS.label("hours"))
-                .outerjoin(Credit, _year_credits(year)).group_by(User.id))
-    if behind_only:
-        per_user = per_user.having(HOURS < target)
+    if source == "auto" and rollup_target() is not None:
+        hours = func.coalesce(StatsWorkerYear.hours, 0)
+        per_user = (users.with_only_columns(User.id.label("uid"), hours.label("hours"))
+                    .outerjoin(StatsWorkerYear, and_(StatsWorkerYear.user_id == User.id, StatsWorkerYear.year == year)))
+        if behind_only:
+            per_user = per_user.where(hours < target)
+    else:
+        per_user = (users.with_only_columns(User.id.label("uid"), HOURS.label("hours"))
+                    .outerjoin(Credit, _year_credits(year)).group_by(User.id))
+        if behind_only:
+            per_user = per_user.having(HOURS < target)
     per_user = per_user.subquery("per_user")
     return (select(User, per_user.c.hours).join(per_user, per_user.c.uid == User.id)
             .join(User.org_unit).options(contains_eager(User.org_unit))

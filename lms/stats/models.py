@@ -124,6 +124,17 @@ class StatsRollup(Model):
     ce_hours_certified: Mapped[Decimal] = mapped_column(Numeric(16, 1), default=0, server_default="0")
 
 
+class StatsWorkerYear(Model):
+    """Each worker's 学时 of a calendar year (the sum of their ledger rows dated in it): the continuing-
+    education list of workers and their hours, kept with the rollups (rollups.py)."""
+
+    __tablename__ = "stats_worker_year"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hours: Mapped[Decimal] = mapped_column(Numeric(10, 1))
+
+
 class StatsRollupTarget(Model):
     """The annual 学时 target the yearly rows' ce_reached columns were counted against (one row)."""
 
