@@ -4,7 +4,7 @@
 
 The pages read lms/stats/rollups.py's table. Their reference is today's hand-written SQL over the raw
 rows, the code the pages ran before the rollups and still run for filters the rollups do not hold:
-queries.dashboard / queries.trend / ce.summary with source="raw", timed in this process on a direct
+queries.dashboard / queries.trend / ce.summary and the first 50 of ce.workers with source="raw", timed in this process on a direct
 app context, REPEAT times each (the data of the page, without rendering). The rollup side is the whole
 page over HTTP, rendering included. `seed-scale` ends with the rollups' rebuild (its time is shown).
 
@@ -245,9 +245,11 @@ def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: i
             d = queries.dashboard(viewer, city, f, source)
             return d.total.as_dict(), [(r.unit.id, r.figures.as_dict()) for r in d.rows]
 
-        def ce_summary(source):
-            return {k: (v.workers, v.reached, v.hours) for k, v in ce.summary(viewer, city, year, target, None,
-                                                                              source).items()}
+        def ce_summary(source):  # the page's summary and its first 50 workers behind the target
+            summary = {k: (v.workers, v.reached, v.hours) for k, v in ce.summary(viewer, city, year, target, None,
+                                                                                 source).items()}
+            listed = sadb.session.execute(ce.workers(viewer, city, year, target, True, None, source).limit(50)).all()
+            return summary, [(u.id, queries.one_decimal(h)) for u, h in listed]
         cases = {
             "city dashboard": dash,
             "city trends (12 months)": lambda source: queries.trend(viewer, city, f, source).rows(),
