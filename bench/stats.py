@@ -6,7 +6,7 @@ The pages read lms/stats/rollups.py's table. Their reference is today's hand-wri
 rows, the code the pages ran before the rollups and still run for filters the rollups do not hold:
 queries.dashboard / queries.trend / ce.summary and the first 50 of ce.workers with source="raw", timed in
 this process on a direct app context, REPEAT times each (the data of the page, without rendering). The
-rollup side is the whole page over HTTP, rendering included. `seed-scale` ends with the rollups' rebuild (its time is shown).
+rollup side is the whole page over HTTP, rendering included. `seed-scale` ends with the rollups' rebuild.
 
 For each database: a fresh database, `flask db upgrade`, `flask seed-scale --scale S` (full size
 at 1.0: 100,000 workers, 1,000,000 attendance records, 300,000 enrolments, 200,000 attempts),
