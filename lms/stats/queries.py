@@ -7,6 +7,11 @@ prefix, then an equi-join of users on their unit id); for a list of workers it i
 The viewer's scope (auth.scope.unit_filter) is part of the population itself, so no figure can
 count a row outside it. Each fact table (enrolments, the 学时 ledger, attendance, attempts) is
 then read once, inside the period, and grouped by key (and month) in SQL.
+
+The dashboard and the trends read the same figures from the rollups (rollups.py, `rollup_compute`,
+`rollup_trend` below) whenever those hold the period and filters (a calendar year or all years, with
+or without the class-level filter); these hand-written queries answer every other request and stay
+the reference (`source="raw"`) that the tests and bench/stats.py compare the rollups with.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta

@@ -409,6 +409,8 @@ def _touched(session: Session) -> tuple[set[int], list, set[str]]:
 
     for obj in session.new:
         kind = type(obj)
+        if kind is Attempt and obj.status != "graded":
+            continue  # an exam started: nothing counts until it is graded (an UPDATE, seen below)
         if kind in _RELEVANT and kind is not User:
             note(worker_of(obj))
             later.append(obj)
