@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: a gunicorn server and a small HTTP load generator."""
 import http.client
+import json
 import os
 import re
 import signal
@@ -59,28 +60,36 @@ class Session:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: dict | None = None):
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None,
+                json_body: object = None):
+        """(status, body bytes); the response's headers stay in `self.headers`. `headers`: extra request
+        headers; `json_body`: sent as JSON instead of the form `body`."""
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
         data = None
         if body is not None:
             data = urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            data = json.dumps(json_body)
+            headers["Content-Type"] = "application/json"
         self.conn.request(method, path, body=data, headers=headers)
         resp = self.conn.getresponse()
         payload = resp.read()
+        self.headers = resp.headers
         for header, value in resp.getheaders():
             if header.lower() == "set-cookie":
                 name, _sep, rest = value.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]
         return resp.status, payload
 
-    def login(self, username: str, password: str) -> None:
-        _status, html = self.request("GET", "/auth/login")
+    def login(self, username: str, password: str, headers: dict | None = None, expect: int = 302) -> int:
+        _status, html = self.request("GET", "/auth/login", headers=headers)
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
         status, _ = self.request(
-            "POST", "/auth/login", {"username": username, "password": password, "csrf_token": token}
+            "POST", "/auth/login", {"username": username, "password": password, "csrf_token": token}, headers=headers
         )
-        assert status == 302, f"login failed: {status}"
+        assert status == expect, f"login: {status}, expected {expect}"
+        return status
 
 
 def measure(port: int, path: str, seconds: float, threads: int, login: tuple[str, str] | None = None) -> dict:

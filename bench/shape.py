@@ -246,8 +246,8 @@ class Nginx:
                 self.proc.wait(timeout=15)
 
     def errors(self) -> str:
-        path = self.base / "error.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        """nginx's error logs: its own and the site's."""
+        return "".join(p.read_text(errors="replace") for p in sorted(self.base.glob("*error.log")))
 
 
 # --- the sweep, as production runs it ---------------------------------------------------------------------------------
