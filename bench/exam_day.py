@@ -92,10 +92,13 @@ class Server(Gunicorn):
         return self.wait_listening()
 
 
-def cpu_accounts(server_pgrp: int, db_pid: int | None) -> dict:
+def cpu_accounts(server_pgrp, db_pid: int | None) -> dict:
     """CPU seconds used so far by the gunicorn process group, the database server's processes, this
-    client, the whole machine (so: everything else, e.g. other work on a shared machine), and the clock."""
+    client, the whole machine (so: everything else, e.g. other work on a shared machine), and the clock.
+    `server_pgrp`: a process group, or a function giving the server's process groups (bench/shape.py:
+    two app instances and nginx)."""
     tick = os.sysconf("SC_CLK_TCK")
+    groups = set(server_pgrp()) if callable(server_pgrp) else {server_pgrp}
     out = {"server": 0.0, "database": 0.0, "client": 0.0}
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -106,11 +109,11 @@ def cpu_accounts(server_pgrp: int, db_pid: int | None) -> dict:
             continue
         f = stat[stat.rindex(")") + 2:].split()   # f[1] ppid, f[2] pgrp, f[11] utime, f[12] stime
         used = (int(f[11]) + int(f[12])) / tick
-        if int(f[2]) == server_pgrp or (db_pid is not None and int(d.name) == db_pid):
+        if int(f[2]) in groups or (db_pid is not None and int(d.name) == db_pid):
             # and what its children used before they ended and were reaped (gunicorn recycles its
             # workers after max_requests; PostgreSQL's backends end with their connections)
             used += (int(f[13]) + int(f[14])) / tick
-        if int(f[2]) == server_pgrp:
+        if int(f[2]) in groups:
             out["server"] += used
         elif db_pid is not None and db_pid in (int(d.name), int(f[1])):  # the postmaster and its children
             out["database"] += used
@@ -955,16 +958,22 @@ class Day:
         return self.results["answers lost"] + self.stats.notes["reload: acknowledged answer missing"]
 
 
-def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, during=None) -> Day:
+def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, during=None, server=None) -> Day:
     """The exam day under gunicorn, then the checks against the database. `during(day)`, a coroutine
-    function, runs alongside the candidates once the exam opens (bench/faults.py injects its faults)."""
+    function, runs alongside the candidates once the exam opens (bench/faults.py injects its faults).
+    `server(env, log)`: a context manager giving what the candidates talk to (its `port`, its `proc`, and
+    `pgrps()` if it is more than one process group), instead of one gunicorn (bench/faults.py --shape)."""
     setup = f"gunicorn {args.workers} {args.worker_class} workers" + (
         f" × {args.threads} threads" if args.worker_class == "gthread" else "")
     day = Day(args=args, setup=setup, log=tmp / "gunicorn.log", stats=Stats(),
               db_pid=pg.pid() if pg is not None else None)
     rng = random.Random(args.seed)
-    with Server("wsgi:app", env=env, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
-                log=day.log) as site:
+    if server is None:
+        def server(env, log):
+            return Server("wsgi:app", env=env, workers=args.workers, worker_class=args.worker_class,
+                          threads=args.threads, log=log)
+    with server(env, day.log) as site:
+        groups = getattr(site, "pgrps", None) or site.proc.pid
         day.site = site
         stats = day.stats
 
@@ -986,15 +995,15 @@ def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, 
             day.cands, day.day_id, day.clock = cands, day_id, clock
             print(f"exam day {day_id} opens; window {args.minutes:g} min for {duration} exam minutes "
                   f"(time ×{duration / args.minutes:.0f}); load average {os.getloadavg()[0]:.1f}", flush=True)
-            cpu0 = cpu_accounts(site.proc.pid, day.db_pid)
-            day.sampler = Sampler(site.proc.pid, day.db_pid, url)
+            cpu0 = cpu_accounts(groups, day.db_pid)
+            day.sampler = Sampler(groups, day.db_pid, url)
             day.sampler.start()
             hook = asyncio.get_running_loop().create_task(during(day)) if during else None
             day.lags = await exam_phase(cands)
             if hook is not None:
                 await hook
             day.sampler.stop.set()
-            day.cpu = {k: v - cpu0[k] for k, v in cpu_accounts(site.proc.pid, day.db_pid).items()}
+            day.cpu = {k: v - cpu0[k] for k, v in cpu_accounts(groups, day.db_pid).items()}
             await http.close()
 
         asyncio.run(go())

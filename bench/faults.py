@@ -1,9 +1,27 @@
 """Faults: the exam day through a killed worker, a PostgreSQL restart and a PostgreSQL outage; nothing lost.
+With --shape, the production shape: the exam day through nginx and two app instances, one instance killed.
 
     .venv/bin/python bench/faults.py [--candidates 200] [--minutes 20] [--kill-at 0.25] [--restart-at 0.45]
                                      [--outage-at 0.65] [--outage-seconds 5] [--outage-mode immediate|fast]
                                      [--grace 10] [--synchronous-commit on|off] [--json FILE]
                                      (and every other option of bench/exam_day.py)
+    .venv/bin/python bench/faults.py --shape [--instance-at 0.3] [--instance-down 30] [--redis-at 0.55]
+                                     (--kill-at, --restart-at, --outage-at: off unless given; --workers: per instance)
+
+--shape (issue 15, point 5): bench/shape.py's production shape on this machine: the same PostgreSQL, Redis,
+two app instances (gunicorn with deploy/gunicorn.conf.py, --workers each, LMS_ENV=production, one SECRET_KEY)
+behind nginx configured from deploy/nginx/shequ-xuetang.conf, and the task queue's workers once it exists.
+The candidates talk to nginx only. The sweep runs as production's timer does (`flask --app wsgi sweep`,
+SWEEP_SECONDS=0 in the instances), every --sweep-seconds on both hosts at once (the worst case). Faults:
+   - instance: SIGKILL to instance b's master and workers at once (a host gone) at --instance-at; started
+     again --instance-down seconds later (its window runs until it is back);
+   - redis: redis-server killed and started again at --redis-at.
+Checks besides exam_day's: every candidate's session (logged in through nginx) is valid on each instance
+asked directly; failed logins on one account, alternating between the instances, lock it at
+LOGIN_ACCOUNT_LOCK_AFTER in all (production's settings: the slowing between failures is waited out);
+the sweep's passes graded every abandoned attempt and no attempt twice (the sum of the attempts the
+passes say they graded lies between the abandoned and the abandoned plus those who let the bell ring, and
+no mistake was counted twice).
 
 1. bench/exam_day.py's exam day on PostgreSQL (a throw-away server from tests/pgserver.py, run with
    synchronous_commit=on as in production: see --synchronous-commit), gunicorn, the same candidates,
@@ -31,6 +49,7 @@ CPU figures of the tenths holding a fault are not meaningful: a killed process t
 """
 import asyncio
 import bisect
+import contextlib
 import json
 import math
 import os
@@ -43,8 +62,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Session  # noqa: E402
 from exam_day import (  # noqa: E402
     EXAM_MINUTES,
+    Browser,
+    Http,
+    Stats,
     build_parser,
     failures,
     fresh_database,
@@ -55,11 +78,12 @@ from exam_day import (  # noqa: E402
     run_baseline,
     run_day,
 )
+from shape import Shape, Site, Sweeper  # noqa: E402
 
 
 @dataclass
 class Fault:
-    name: str                     # kill, restart, outage
+    name: str                     # kill, restart, outage; --shape: instance, redis
     at: float                     # share of the window
     started: float = 0.0          # wall time it began
     ended: float = 0.0            # wall time it was over: the worker killed, PostgreSQL accepting connections
@@ -110,12 +134,18 @@ def category(what: str) -> str:
 
 # --- injecting ------------------------------------------------------------------------------------------------
 
-def during(faults: list, pg, args):
+def during(faults: list, pg, args, checks: "ShapeChecks | None" = None):
     """The hook bench/exam_day.run_day runs alongside the candidates: every fault at its time."""
     rng = random.Random(args.seed)
 
     async def hook(day):
-        await asyncio.gather(*(one(f, day) for f in faults))
+        jobs = [one(f, day) for f in faults]
+        if checks is not None:
+            jobs += [check_sessions(day, checks), shape_throttle(day)]
+        await asyncio.gather(*jobs)
+
+    async def shape_throttle(day):
+        checks.throttle = await asyncio.to_thread(check_throttle, checks.shape)
 
     async def one(f: Fault, day):
         clock = day.clock
@@ -125,6 +155,12 @@ def during(faults: list, pg, args):
         try:   # the blocking pg_ctl calls run in a thread: the candidates go on meanwhile
             if f.name == "kill":
                 await kill_worker(f, day)
+            elif f.name == "instance":
+                await kill_instance(f, day.site.shape)
+            elif f.name == "redis":
+                down = await asyncio.to_thread(day.site.shape.redis.restart)
+                f.ended = time.time()
+                f.detail = f"redis-server killed (SIGKILL) and started again: down {down:.1f} s"
             elif f.name == "restart":
                 await asyncio.to_thread(pg.restart, args.restart_mode)
                 f.ended = time.time()
@@ -139,7 +175,7 @@ def during(faults: list, pg, args):
                 f.detail = (f"pg_ctl stop -m {args.outage_mode}: {down - f.started:.1f} s, down {t - down:.1f} s, "
                             f"start{' (with crash recovery)' if args.outage_mode == 'immediate' else ''}: "
                             f"{f.ended - t:.1f} s")
-            if f.name != "kill":   # a new postmaster: the CPU sampler follows it
+            if f.name in ("restart", "outage"):   # a new postmaster: the CPU sampler follows it
                 day.db_pid = day.sampler.db_pid = pg.pid()
         except Exception as exc:  # a fault that could not be injected fails the run, never silently
             f.failed = f"{type(exc).__name__}: {exc}"[:300]
@@ -149,6 +185,19 @@ def during(faults: list, pg, args):
               + (f" FAILED: {f.failed}" if f.failed else ""), flush=True)
         await asyncio.sleep(max(0.0, f.ended + args.grace - time.time()))
         f.log_to = day.log.stat().st_size
+
+    async def kill_instance(f: Fault, shape: Shape):
+        """SIGKILL to instance b, master and workers at once; started again --instance-down seconds later."""
+        app = shape.apps[-1]
+        app.kill()
+        killed = time.time()
+        await asyncio.sleep(args.instance_down)
+        t = time.time()
+        await asyncio.to_thread(app.start)
+        f.ended = time.time()
+        f.detail = (f"SIGKILL to instance {app.name} (master and {shape.workers} workers) after "
+                    f"{killed - f.started:.2f} s; started again after {t - killed:.0f} s, listening after "
+                    f"{f.ended - t:.1f} s")
 
     async def kill_worker(f: Fault, day):
         """SIGKILL to a worker caught running (in the middle of a request, most likely: an idle sync worker
@@ -173,6 +222,92 @@ def during(faults: list, pg, args):
         f.detail = f"SIGKILL to worker {victim} ({how}); not replaced within 60 s"
 
     return hook
+
+
+# --- the production shape -----------------------------------------------------------------------------------------
+
+@dataclass
+class ShapeChecks:
+    sessions: Counter = field(default_factory=Counter)   # instance → candidates' sessions valid there
+    sessions_refused: list = field(default_factory=list)
+    throttle: dict = field(default_factory=dict)
+    sweeper: Sweeper | None = None
+    shape: Shape | None = None
+    nginx_errors: str = ""
+
+
+def shape_server(args, url: str, checks: ShapeChecks):
+    """run_day's server: the production shape on the exam day's database, and the sweep timer on two hosts."""
+
+    @contextlib.contextmanager
+    def server(env, log):
+        shape = Shape(log.parent / "shape", url=url, instances=args.instances, workers=args.workers,
+                      threads=args.threads, env={**env, "SWEEP_SECONDS": "0", "REQUEST_LOG": "0"}, log=log)
+        (log.parent / "shape").mkdir(exist_ok=True)
+        shape.start(migrate=False)
+        checks.shape = shape
+        checks.sweeper = Sweeper(shape.env, args.sweep_seconds, hosts=args.instances)
+        checks.sweeper.start()
+        print(f"production shape: nginx :{shape.port} → instances "
+              + ", ".join(f"{a.name} :{a.port}" for a in shape.apps)
+              + f" ({args.workers} workers × {args.threads} threads each), Redis :{shape.redis.port}, "
+              f"queue workers {len(shape.workers_procs)}, sweep every {args.sweep_seconds} s on "
+              f"{args.instances} hosts", flush=True)
+        try:
+            yield Site(shape)
+        finally:
+            checks.sweeper.finish()
+            checks.nginx_errors = shape.nginx.errors() if shape.nginx else ""
+            shape.stop()
+
+    return server
+
+
+async def check_sessions(day, checks: ShapeChecks):
+    """Every candidate's cookies (a login through nginx) sent to each instance directly: /mock/ must answer
+    200 (a session not valid there answers a redirect to the login page)."""
+    for app in checks.shape.apps:
+        http = Http(app.port, 60)
+        sem = asyncio.Semaphore(8)
+
+        async def one(c, app=app, http=http, sem=sem):
+            b = Browser(http, Stats())
+            b.cookies = dict(c.browser.cookies)
+            async with sem:
+                got = await b.request("session", "GET", "/mock/", record=False)
+            if got and got[0] == 200:
+                checks.sessions[app.name] += 1
+            else:
+                checks.sessions_refused.append((c.username, app.name, got[0] if got else "no answer"))
+
+        await asyncio.gather(*(one(c) for c in day.cands))
+        await http.close()
+
+
+def check_throttle(shape: Shape, username: str = "trainer_zhaol", password: str = "Demo2026") -> dict:
+    """Wrong passwords for one account, alternating between the instances (asked directly, one client address),
+    until the account is locked; then the right password must be refused (429) by every instance and nginx.
+    A slowed attempt (429 before the lock) is not counted by the app: waited out and made again."""
+    who = {"X-Forwarded-For": "203.0.113.9"}
+    per = Counter()
+    failures, end, i = 0, time.time() + 180, 0
+    locked = False
+    while not locked and time.time() < end:
+        app = shape.apps[i % len(shape.apps)]
+        s = Session(app.port)
+        status = s.login(username, "not the password", headers=who, expect=None)
+        if status == 200:
+            failures += 1
+            per[app.name] += 1
+            i += 1
+            _s, page = s.request("GET", "/auth/login", headers=who)
+            locked = failures >= 10   # LOGIN_ACCOUNT_LOCK_AFTER's default
+        else:
+            time.sleep(0.5)          # slowed: the app asks to wait (1, 2, 4 … s after a failure)
+    after = {app.name: Session(app.port).login(username, password, headers=who, expect=None) for app in shape.apps}
+    after["nginx"] = Session(shape.port).login(username, password, headers=who, expect=None)
+    return {"failures": failures, "per_instance": dict(per), "right_password_afterwards": after,
+            "ok": failures >= 10 and all(v == 429 for v in after.values())}
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
@@ -231,11 +366,48 @@ class Recovery:
                 "closed_before_saved": closed}
 
 
+def shape_report(checks: ShapeChecks, day) -> list[str]:
+    """Print the shape's checks; return those that failed."""
+    bad = []
+    n = len(day.cands)
+    print("Shape: sessions made through nginx, valid on each instance asked directly: "
+          + ", ".join(f"{k} {v} of {n}" for k, v in sorted(checks.sessions.items())))
+    if checks.sessions_refused or len(checks.sessions) != len(checks.shape.apps) or \
+            any(v != n for v in checks.sessions.values()):
+        bad.append(f"sessions not valid on every instance: {checks.sessions_refused[:5]}")
+    t = checks.throttle
+    print(f"Shape: login throttling: {t.get('failures')} failed logins on one account, per instance "
+          f"{t.get('per_instance')}; the right password afterwards: {t.get('right_password_afterwards')} "
+          f"(429: locked)")
+    if not t.get("ok"):
+        bad.append("login throttling not shared across the instances")
+    sw = checks.sweeper
+    groups = Counter(c.ledger.group for c in day.cands if c.ledger.attempt_id is not None)
+    lo, hi = groups["abandon"], groups["abandon"] + groups["bell"]
+    print(f"Shape: sweep: {len(sw.passes)} passes ({checks.sweeper.hosts} hosts every {sw.interval:g} s), "
+          f"{sw.graded} attempts graded by them (abandoned {lo}, let the bell ring {groups['bell']}: "
+          f"between {lo} and {hi} when none is graded twice); "
+          f"{sum(a for _t, _g, a in sw.passes)} absences marked; failed passes {len(sw.failed)}")
+    if not lo <= sw.graded <= hi:
+        bad.append(f"sweep graded {sw.graded} attempts, expected between {lo} and {hi}")
+    if sw.failed:
+        bad.append(f"sweep passes failed: {sw.failed[:2]}")
+    print(f"Shape: nginx error log: {checks.nginx_errors.count('upstream')} lines about an upstream "
+          "(the killed instance)")
+    return bad
+
+
 def main() -> int:
     p = build_parser(description=__doc__, candidates=200, minutes=20, database="postgresql", baseline_seconds=0)
-    p.add_argument("--kill-at", type=float, default=0.25, help="SIGKILL a gunicorn worker at this share of the window")
-    p.add_argument("--restart-at", type=float, default=0.45, help="restart PostgreSQL at this share of the window")
-    p.add_argument("--outage-at", type=float, default=0.65, help="stop PostgreSQL at this share of the window")
+    p.add_argument("--kill-at", type=float, help="SIGKILL a gunicorn worker at this share of the window (0.25)")
+    p.add_argument("--restart-at", type=float, help="restart PostgreSQL at this share of the window (0.45)")
+    p.add_argument("--outage-at", type=float, help="stop PostgreSQL at this share of the window (0.65)")
+    p.add_argument("--shape", action="store_true",
+                   help="the production shape: nginx, two app instances, Redis (bench/shape.py)")
+    p.add_argument("--instances", type=int, default=2, help="--shape: app instances")
+    p.add_argument("--instance-at", type=float, default=0.3, help="--shape: SIGKILL instance b at this share")
+    p.add_argument("--instance-down", type=float, default=30, help="--shape: seconds before instance b starts again")
+    p.add_argument("--redis-at", type=float, default=0.55, help="--shape: restart Redis at this share")
     p.add_argument("--outage-seconds", type=float, default=5, help="how long PostgreSQL stays stopped")
     p.add_argument("--restart-mode", choices=("fast", "immediate"), default="fast",
                    help="pg_ctl stop mode of the restart")
@@ -248,16 +420,26 @@ def main() -> int:
     args = parse_args(p)
     if args.database != "postgresql":
         p.error("the faults need PostgreSQL (--database postgresql)")
-    faults = sorted((Fault(n, at) for n, at in (("kill", args.kill_at), ("restart", args.restart_at),
-                                                 ("outage", args.outage_at)) if at >= 0), key=lambda f: f.at)
+    for name, default in (("kill_at", 0.25), ("restart_at", 0.45), ("outage_at", 0.65)):
+        if getattr(args, name) is None:    # with --shape, the one-instance faults only when asked for
+            setattr(args, name, -1 if args.shape else default)
+    chosen = [("kill", args.kill_at), ("restart", args.restart_at), ("outage", args.outage_at)]
+    if args.shape:
+        if args.instances < 2:
+            p.error("--instances: at least 2")
+        chosen += [("instance", args.instance_at), ("redis", args.redis_at)]
+    faults = sorted((Fault(n, at) for n, at in chosen if at >= 0), key=lambda f: f.at)
     if any(not 0 < f.at < 1 for f in faults):
-        p.error("--kill-at, --restart-at, --outage-at: shares of the window between 0 and 1 (negative: leave out)")
+        p.error("--kill-at, --restart-at, --outage-at, --instance-at, --redis-at: shares of the window between 0 and 1 "
+                "(negative: leave out)")
 
     with fresh_database(args, p, pg_settings={"synchronous_commit": args.synchronous_commit}) as (tmp, url, pg):
         env, engine, names = prepare(args, tmp, url)
         print(f"faults: {', '.join(f'{f.name} at {f.at:.0%}' for f in faults)} of the window; "
               f"PostgreSQL synchronous_commit={args.synchronous_commit}", flush=True)
-        day = run_day(args, tmp, url, env, engine, names, pg, during=during(faults, pg, args))
+        checks = ShapeChecks() if args.shape else None
+        day = run_day(args, tmp, url, env, engine, names, pg, during=during(faults, pg, args, checks),
+                      server=shape_server(args, url, checks) if checks else None)
         figures = report(args, day, run_baseline(args, day))
         outside, tracebacks_outside = attribute(faults, day, args.grace, day.log.read_bytes())
 
@@ -292,6 +474,8 @@ def main() -> int:
         print(f"  outside the fault windows, at {t - clock.t0:.1f} s: {kind}: {what}")
 
     bad = failures(day)
+    if checks is not None:
+        bad += shape_report(checks, day)
     if outside or tracebacks_outside:
         bad.append(f"errors outside the fault windows: {len(outside)} from clients, {tracebacks_outside} tracebacks")
     bad += [f"fault {f.name} not injected: {f.failed}" for f in faults if f.failed]
@@ -306,6 +490,10 @@ def main() -> int:
     print("PASS" if not bad else "FAIL: " + "; ".join(bad))
 
     if args.json:
+        if checks is not None:
+            figures.update(shape={"sessions_valid": dict(checks.sessions), "sessions_refused": checks.sessions_refused,
+                                  "throttle": checks.throttle, "sweep_passes": len(checks.sweeper.passes),
+                                  "sweep_graded": checks.sweeper.graded, "sweep_failed": checks.sweeper.failed})
         figures.update(faults=rows, errors_in_fault_windows=in_windows,
                        errors_outside_fault_windows=len(outside) + tracebacks_outside,
                        synchronous_commit=args.synchronous_commit, failed=bad)

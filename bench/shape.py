@@ -214,12 +214,14 @@ http {{
 
 
 class Nginx:
-    def __init__(self, base: Path, upstreams: list[int], workers: int = 1):
-        self.base = base / "nginx"
-        (self.base / "tmp").mkdir(parents=True, exist_ok=True)
-        # as root, nginx's workers run as `nobody`: they must reach the temporary folders
-        for d in (base, self.base, self.base / "tmp"):
-            os.chmod(d, 0o755 if d != self.base / "tmp" else 0o777)
+    """nginx with the rendered site, its files in a folder of its own (as root, nginx's workers run as `nobody`:
+    they must reach their temporary folders, which a private temporary folder's children would not allow)."""
+
+    def __init__(self, upstreams: list[int], workers: int = 1):
+        self.base = Path(tempfile.mkdtemp(prefix="lms-nginx-"))
+        (self.base / "tmp").mkdir()
+        os.chmod(self.base, 0o755)
+        os.chmod(self.base / "tmp", 0o777)
         self.port = free_port()
         (self.base / "site.conf").write_text(render_site(upstreams, self.port, ROOT, self.base))
         (self.base / "nginx.conf").write_text(MAIN_CONF.format(base=self.base, workers=workers))
@@ -244,6 +246,9 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=15)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def errors(self) -> str:
         """nginx's error logs: its own and the site's."""
@@ -304,9 +309,11 @@ class Shape:
 
     def __init__(self, base: Path | None = None, *, instances: int = 2, workers: int = 2, threads: int = 4,
                  env: dict | None = None, url: str | None = None, pg_settings: dict | None = None,
-                 queue_workers: int = 1, nginx_workers: int = 1):
+                 queue_workers: int = 1, nginx_workers: int = 1, log: Path | None = None):
         self.base = base or Path(tempfile.mkdtemp(prefix="lms-shape-"))
         self.owns_base = base is None
+        self.nginx_workers = nginx_workers
+        self._log = log
         self.instances, self.workers, self.threads = instances, workers, threads
         self.pg: PostgresServer | None = None
         self.url = url
@@ -328,7 +335,7 @@ class Shape:
     @property
     def log(self) -> Path:
         """The app instances' log (all of them append to it)."""
-        return self.base / "gunicorn.log"
+        return self._log or self.base / "gunicorn.log"
 
     def start_database(self) -> str:
         if self.url is None:
@@ -357,7 +364,8 @@ class Shape:
                 self.migrate(seed)
             self.start_apps()
             self.start_queue_workers()
-            self.nginx = Nginx(self.base, [a.port for a in self.apps]).start()
+            self.nginx = Nginx([a.port for a in self.apps], self.nginx_workers)
+            self.nginx.start()
         except BaseException:
             self.stop()
             raise
@@ -399,6 +407,8 @@ class Shape:
         if self.pg is not None:
             self.pg.stop()
             self.pg = None
+        if self.nginx is not None:
+            self.nginx.remove()
         if self.owns_base:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -407,6 +417,28 @@ class Shape:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Site:
+    """The shape as bench/exam_day.run_day's server: the candidates talk to nginx; `proc` is instance a's
+    gunicorn master (bench/faults.py's worker kill picks one of its workers); CPU is counted over every
+    process group of the shape."""
+
+    def __init__(self, shape: Shape):
+        self.shape = shape
+
+    @property
+    def port(self) -> int:
+        return self.shape.port
+
+    @property
+    def proc(self) -> subprocess.Popen:
+        proc = self.shape.apps[0].proc
+        assert proc is not None
+        return proc
+
+    def pgrps(self) -> list[int]:
+        return self.shape.pgrps()
 
 
 def main() -> int:
