@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,6 +65,22 @@ def wait_port(port: int, seconds: float = 60, proc: subprocess.Popen | None = No
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{what or 'process'} did not listen on {port} within {seconds:g} s")
+
+
+def wait_healthy(port: int, seconds: float, proc: subprocess.Popen, what: str) -> None:
+    """Until GET /healthz answers 200: a worker has imported the app and reached the database."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what}: /healthz not 200 within {seconds:g} s")
 
 
 def python_env(extra: dict) -> dict:
@@ -127,6 +144,7 @@ class AppInstance:
                 [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--name", f"shequ-xuetang-{self.name}",
                  "wsgi:app"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         wait_port(self.port, 90, self.proc, f"app instance {self.name}")
+        wait_healthy(self.port, 90, self.proc, f"app instance {self.name}")
         return self
 
     @property
@@ -142,9 +160,15 @@ class AppInstance:
                 pass
             self.proc.wait(timeout=30)
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """gunicorn's quick shutdown (SIGQUIT: workers end at once; the run is over, nothing is in flight)."""
         if self.alive:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            if wait:
+                self.wait()
+
+    def wait(self) -> None:
+        if self.proc is not None:
             try:
                 self.proc.wait(timeout=40)
             except subprocess.TimeoutExpired:
@@ -240,7 +264,7 @@ class Nginx:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)   # graceful: the workers finish their requests
+            self.proc.send_signal(signal.SIGTERM)   # fast shutdown: the run is over
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -402,7 +426,9 @@ class Shape:
                 except subprocess.TimeoutExpired:
                     os.killpg(p.pid, signal.SIGKILL)
         for a in self.apps:
-            a.stop()
+            a.stop(wait=False)
+        for a in self.apps:
+            a.wait()
         self.redis.stop()
         if self.pg is not None:
             self.pg.stop()

@@ -61,7 +61,9 @@ def shape(pg_server, tmp_path_factory):
     world_module.IDS.clear()
     world_module.IDS.update(ids)
     env = {"LOGIN_ACCOUNT_DELAY_AFTER": "4", "LOGIN_ACCOUNT_LOCK_AFTER": "4"}   # lock at the 4th failure
-    s = Shape(tmp_path_factory.mktemp("shape"), url=url, workers=2, threads=4, env=env)
+    # one gunicorn worker (4 threads) per instance: two instances are the point, and each worker's start
+    # (importing the app) is most of the test's time on a busy 2-core machine
+    s = Shape(tmp_path_factory.mktemp("shape"), url=url, workers=1, threads=4, env=env)
     s.start(migrate=False)
     s.exam_id = exam_id
     s.setup = setup
