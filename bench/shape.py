@@ -137,12 +137,19 @@ class AppInstance:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "AppInstance":
+        return self.launch().ready()
+
+    def launch(self) -> "AppInstance":
         env = python_env({**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}",
                           "GUNICORN_WORKERS": str(self.workers), "GUNICORN_THREADS": str(self.threads)})
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "--name", f"shequ-xuetang-{self.name}",
                  "wsgi:app"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def ready(self) -> "AppInstance":
+        assert self.proc is not None
         wait_port(self.port, 90, self.proc, f"app instance {self.name}")
         wait_healthy(self.port, 90, self.proc, f"app instance {self.name}")
         return self
@@ -399,8 +406,10 @@ class Shape:
         (self.base / "instance").mkdir(exist_ok=True)
         self.apps = [AppInstance(chr(ord("a") + i), self.env, self.log, self.workers, self.threads)
                      for i in range(self.instances)]
-        for a in self.apps:   # one after the other: two imports at once on 2 cores only take longer
-            a.start()
+        for a in self.apps:
+            a.launch()
+        for a in self.apps:
+            a.ready()
 
     def start_queue_workers(self) -> None:
         """QUEUE_HOOK: the task queue's consumers (`flask --app wsgi worker`), logging beside the app."""
