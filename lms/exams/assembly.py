@@ -4,17 +4,21 @@
 dicts and a seed, and returns the frozen paper. The same seed and candidates give the same
 paper. `freeze()` loads the candidates from the bank and calls it.
 """
+import pickle
 import random
+import secrets
+import threading
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Table, event, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from ..errors import DomainError
 from ..extensions import db
 from . import qtypes
 from .bank import option_letters
-from .models import Exam, Question
+from .models import Exam, ExamSubject, Question
 
 MAX_TRIES = 200
 
@@ -162,7 +166,8 @@ def blueprint_dict(exam: Exam) -> dict:
             "sections": exam.sections, "topic_mix": exam.topic_mix or {}, "difficulty_mix": exam.difficulty_mix or {}}
 
 
-def candidates_for(exam: Exam) -> list[dict]:
+def load_candidates(exam: Exam) -> list[dict]:
+    """The questions `exam` may draw, read from the bank (see candidates_for())."""
     types = {s["type"] for s in exam.sections}
     stmt = select(Question).where(Question.subject_id == exam.subject_id, Question.status == "active",
                                   Question.parent_id.is_(None), Question.type.in_(types))
@@ -170,6 +175,52 @@ def candidates_for(exam: Exam) -> list[dict]:
         stmt = stmt.where(Question.topic.in_(exam.topics))
     rows = db.session.scalars(stmt.options(selectinload(Question.parts))).all()
     return [question_dict(q) for q in rows]
+
+
+# --- the pool a paper is drawn from, once per process ------------------------------------------------
+# Reading a subject's active questions with their case parts is most of what a start costs (about
+# 300 rows, ~20 ms on a quiet machine; an exam day starts thousands of attempts within minutes).
+# Each process keeps the pool it read, pickled (every caller gets its own copy to draw from), under the
+# subject's `bank_version`, which every change of a question sets to a new random number in the same
+# transaction (bump_bank_versions): the next start after the change commits reads the bank again. A
+# rolled-back change leaves a number that is never used again, so no other content is ever cached
+# under it. The database's URL is in the key too (tests run SQLite and PostgreSQL in one process).
+
+_POOLS: dict[tuple, bytes] = {}
+_POOLS_MAX = 64
+_POOLS_LOCK = threading.Lock()
+
+
+def candidates_for(exam: Exam) -> list[dict]:
+    """The questions `exam` may draw (active, of its subject, section types and topics, as plain dicts),
+    from this process's copy of the bank while the bank is unchanged."""
+    # The version is read before the questions: under READ COMMITTED the rows read next are at least as
+    # new as the version they are kept under.
+    version = db.session.scalar(select(ExamSubject.bank_version).where(ExamSubject.id == exam.subject_id))
+    key = (str(db.session.get_bind().engine.url), exam.subject_id, version,
+           tuple(sorted({s["type"] for s in exam.sections})),
+           tuple(sorted(exam.topics or ())))
+    kept = _POOLS.get(key)
+    if kept is not None:
+        return pickle.loads(kept)
+    pool = load_candidates(exam)
+    with _POOLS_LOCK:
+        if len(_POOLS) >= _POOLS_MAX:
+            _POOLS.clear()
+        _POOLS[key] = pickle.dumps(pool, protocol=pickle.HIGHEST_PROTOCOL)
+    return pool
+
+
+@event.listens_for(Session, "before_flush")
+def bump_bank_versions(session: Session, _context, _instances) -> None:
+    """A question added, changed or deleted (a case's parts too): every subject's bank_version gets a
+    new random number, written with the change. Bank changes are rare (imports, a trainer's edit), so
+    all subjects are bumped: a question moved between subjects needs no special case."""
+    changed = any(isinstance(obj, Question) for obj in (*session.new, *session.deleted)) or any(
+        isinstance(obj, Question) and session.is_modified(obj) for obj in session.dirty)
+    if changed:
+        table = cast(Table, ExamSubject.__table__)
+        session.connection().execute(update(table).values(bank_version=secrets.randbits(62)))
 
 
 def freeze(exam: Exam, seed: int) -> dict:

@@ -50,6 +50,9 @@ class ExamSubject(Model):
     # 法规与政策: every question names its law or policy and the date that version came into force.
     law_required: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # A new random number whenever a question of the bank changes (assembly.bump_bank_versions, in the
+    # same transaction): the key under which each process keeps the pool a paper is drawn from.
+    bank_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<ExamSubject {self.code}>"
