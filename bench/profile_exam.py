@@ -32,6 +32,7 @@ def main() -> int:
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
     p.add_argument("--n", type=int, default=40)
     p.add_argument("--profile", choices=("save", "start", "paper", "state", "submit"))
+    p.add_argument("--sort", default="cumulative", help="cProfile's order: cumulative, tottime, …")
     p.add_argument("--keep", action="store_true")
     args = p.parse_args()
     args.candidates, args.sweep_seconds = args.n, 0
@@ -99,7 +100,7 @@ def main() -> int:
                   f"p90 {ms[int(0.9 * (len(ms) - 1))]:6.1f} ms; app CPU median {cpu:5.1f} ms; SQL statements {sql:.0f}")
         if args.profile:
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(40)
             print(out.getvalue())
         with app.app_context():
             db.engine.dispose()
