@@ -6,8 +6,8 @@ A fresh database as bench/exam_day.py makes it (the demo city, a mock exam day o
 Flask test client (no server, no network) logs in --n workers and times each request kind, median
 and p90 of --n requests, the CPU time of this process (the app's own work: the database server's is
 apart, and CPU time holds up better than wall time on a busy machine), and the SQL statements each
-ran. --profile prints cProfile's top functions for that kind (cumulative time). The figures in docs/PERFORMANCE.md "Exam day" come
-from here.
+ran. --profile prints cProfile's top functions for that kind (--sort: cumulative, tottime, …). The
+per-request costs in docs/PERFORMANCE.md "Exam day" come from here.
 """
 import argparse
 import cProfile
