@@ -1,7 +1,7 @@
 """exam subjects: bank_version, the key of each process's question pool
 
 Revision ID: 8ec8246b3a4c
-Revises: e4b7c0d2a9f1
+Revises: 16da71f0d30b
 Create Date: 2026-12-07 18:05:01.931050
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8ec8246b3a4c'
-down_revision = 'e4b7c0d2a9f1'
+down_revision = '16da71f0d30b'
 branch_labels = None
 depends_on = None
 
