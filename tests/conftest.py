@@ -72,17 +72,18 @@ def app(request):
 class BoundSession(FSASession):
     """Flask-SQLAlchemy's Session ignores `bind=`; honour it so tests can own the connection.
 
-    Only for the app under test: `db.session` is one object for the whole process, and the browser
-    journeys' live server (another app, on its own database) serves requests from a thread of the same
-    worker. Those must never run on the test's connection (they would add statements to a query budget,
-    write during a "GET never writes" check, or use the connection from two threads at once)."""
+    Only for apps on the test's database (the app under test, or a test's "second app server" on the
+    same database): `db.session` is one object for the whole process, and the browser journeys' live
+    server (another app, on its own database) serves requests from a thread of the same worker. Those
+    must never run on the test's connection (they would add statements to a query budget, write during
+    a "GET never writes" check, or use the connection from two threads at once)."""
 
-    def __init__(self, db, *, tested_app=None, **kwargs):
+    def __init__(self, db, *, tested_url=None, **kwargs):
         super().__init__(db, **kwargs)
-        self._tested_app = tested_app
+        self._tested_url = tested_url
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        if self.bind is not None and current_app._get_current_object() is self._tested_app:
+        if self.bind is not None and current_app.config["SQLALCHEMY_DATABASE_URI"] == self._tested_url:
             return self.bind
         return super().get_bind(mapper=mapper, clause=clause, bind=None, **kwargs)
 
@@ -95,7 +96,8 @@ def rolled_back(app):
         outer = conn.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"class_": BoundSession, "bind": conn, "tested_app": app, "join_transaction_mode": "create_savepoint"})
+        {"class_": BoundSession, "bind": conn, "tested_url": app.config["SQLALCHEMY_DATABASE_URI"],
+         "join_transaction_mode": "create_savepoint"})
     try:
         yield
     finally:
