@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .orgs import views as org_views
     from .stats import models as _stats_models  # noqa: F401
     from .stats import views as stats_views
+    from .tasks import models as _task_models  # noqa: F401
+    from .tasks import views as task_views
     from .training import models as _training_models  # noqa: F401
     from .training import views as training_views
     from .uploads import models as _upload_models  # noqa: F401
@@ -83,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(stats_views.bp)
     app.register_blueprint(api_token_views.bp)
     app.register_blueprint(api_views.bp)
+    app.register_blueprint(task_views.bp)
 
     from .cli import register as register_cli
 
@@ -101,9 +104,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    from . import sweeper
+    from . import tasks
 
-    sweeper.start(app)
+    tasks.init_app(app)
     return app
 
 

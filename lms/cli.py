@@ -15,6 +15,9 @@ def register(app: Flask) -> None:
     from .backup import register as register_backup_commands
 
     register_backup_commands(app)
+    from .tasks.cli import register as register_task_commands
+
+    register_task_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")

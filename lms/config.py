@@ -42,6 +42,17 @@ def _percent(name: str, default: int) -> int:
     return value
 
 
+def _hh_mm(name: str, default: str) -> str:
+    """A time of day as HH:MM (24-hour)."""
+    import re
+
+    value = os.environ.get(name, default).strip()
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"{name} must be a time of day as HH:MM, e.g. 02:30 (it is {value!r})")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
 def _login_throttle() -> dict:
     """Login throttling (lms/auth/throttle.py). OWASP ASVS 2.2.1 allows at most 100 failed
     attempts per hour on one account: refuse settings that would allow more."""
@@ -111,7 +122,22 @@ def from_env() -> dict:
         # A QR scan (e.g. by a logged-out phone) checks in if the worker logs in within this many minutes.
         "CHECKIN_TICKET_MINUTES": int(os.environ.get("CHECKIN_TICKET_MINUTES", "5")),
         "ATTENDANCE_ALERT_RATE": float(os.environ.get("ATTENDANCE_ALERT_RATE", "0.8")),
-        "SWEEP_SECONDS": int(os.environ.get("SWEEP_SECONDS", "60")),
+        # The task queue (lms/tasks): sqlite (instance/tasks.sqlite3), sqlite:PATH, redis://host:port/db or immediate.
+        "TASK_QUEUE": os.environ.get("TASK_QUEUE", "sqlite").strip() or "sqlite",
+        # A failed job is tried again JOB_RETRIES times, JOB_RETRY_DELAY seconds apart, then shown as failed.
+        "JOB_RETRIES": _int("JOB_RETRIES", 3),
+        "JOB_RETRY_DELAY": _int("JOB_RETRY_DELAY", 60),
+        # A job queued or running this long is taken as lost (a killed worker): an admin may retry it.
+        "JOB_STUCK_MINUTES": _int("JOB_STUCK_MINUTES", 60, 1),
+        "JOBS_FOLDER": os.environ.get("JOBS_FOLDER") or str(instance / "jobs"),
+        # Exports of more rows than this are made in the background (a progress page, then a download).
+        "EXPORT_BACKGROUND_ROWS": _int("EXPORT_BACKGROUND_ROWS", 5000),
+        # The sweep (deadlines, absentees) runs on the queue's consumers every SWEEP_MINUTES (0: off).
+        "SWEEP_MINUTES": _int("SWEEP_MINUTES", 1),
+        # The nightly backup on the queue (off while BACKUP_FOLDER is unset), at BACKUP_AT Asia/Shanghai time.
+        "BACKUP_FOLDER": os.environ.get("BACKUP_FOLDER") or None,
+        "BACKUP_AT": _hh_mm("BACKUP_AT", "02:30"),
+        "BACKUP_KEEP_DAYS": _int("BACKUP_KEEP_DAYS", 30),
         "PAGE_SIZE": int(os.environ.get("PAGE_SIZE", "50")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -144,8 +144,10 @@ def unavailable_reason(exc) -> str:
 
 
 def _read_only_request() -> bool:
-    from flask import current_app, g, has_request_context, request
+    from flask import current_app, g, has_app_context, has_request_context, request
 
+    if has_app_context() and g.get("lms_reading", False):  # a background job's long read (lms.tasks.reading)
+        return True
     if not has_request_context():
         return False
     if g.get("lms_writing", False):  # begin_writing(), or lms.transaction.write_after's own transaction

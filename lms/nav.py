@@ -88,7 +88,8 @@ MENU: tuple[Group, ...] = (
          Link("accounts.import_view", _l("Import accounts"), OFFICE),
          Link("orgs.index", _l("Org units"), OFFICE)),
         (Link("audit.index", _l("Audit trail"), OFFICE),
-         Link("api_tokens.index", _l("API tokens"), OFFICE)),
+         Link("api_tokens.index", _l("API tokens"), OFFICE),
+         Link("jobs.index", _l("Background jobs"), ("admin",))),
     )),
 )
 

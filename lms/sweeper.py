@@ -2,24 +2,16 @@
 are graded with what was saved; workers never marked at an ended session become absent; this
 year's workforce snapshot is recorded once a day (the profile's year-on-year comparison).
 
-Each app process runs it in a daemon thread every SWEEP_SECONDS (0 turns it off; tests do).
-Every step is a conditional update, so several processes or hosts sweeping at once is safe.
-`flask --app wsgi sweep` runs one pass (e.g. from cron when the thread is off).
+The task queue's consumers run it (lms/tasks/periodic.py): the deadlines every SWEEP_MINUTES, the
+snapshot every hour. Every step is a conditional update, so several consumers or hosts sweeping at
+once is safe. `flask --app wsgi sweep` runs one pass of everything by hand.
 """
-import logging
-import threading
-import time
-
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
-from .database import database_unavailable, unavailable_reason
-
-log = logging.getLogger(__name__)
+from sqlalchemy.exc import IntegrityError
 
 
-def sweep_once() -> tuple[int, int]:
+def sweep_deadlines() -> tuple[int, int]:
+    """Grade attempts past their deadline (a batch per transaction) and mark absentees of ended sessions."""
     from .exams.attempts import finish_expired
-    from .stats.profile import keep_snapshot_current
     from .training.rules import close_ended_sessions
     from .transaction import unit
 
@@ -32,46 +24,22 @@ def sweep_once() -> tuple[int, int]:
             break
     with unit():
         absent = close_ended_sessions()
+    return graded, absent
+
+
+def keep_snapshot() -> None:
+    """Record today's workforce snapshot unless it is there already."""
+    from .stats.profile import keep_snapshot_current
+    from .transaction import unit
+
     try:
         with unit():
             keep_snapshot_current()
     except IntegrityError:  # another process recorded today's snapshot at the same moment
         pass
+
+
+def sweep_once() -> tuple[int, int]:
+    graded, absent = sweep_deadlines()
+    keep_snapshot()
     return graded, absent
-
-
-def start(app) -> None:
-    """Start the sweeper thread with the first request this process serves (CLI commands such as
-    seed-demo or db upgrade never serve one, so they never sweep)."""
-    interval = app.config.get("SWEEP_SECONDS", 0)
-    if not interval or app.config.get("TESTING"):
-        return
-    lock = threading.Lock()
-
-    @app.before_request
-    def _start_sweeper_once():
-        if app.extensions.get("lms_sweeper"):
-            return
-        with lock:
-            if not app.extensions.get("lms_sweeper"):
-                app.extensions["lms_sweeper"] = _run(app, interval)
-
-
-def _run(app, interval: int) -> threading.Thread:
-    def loop():
-        while True:
-            time.sleep(interval)
-            try:
-                with app.app_context():
-                    sweep_once()
-            except DBAPIError as exc:  # keep sweeping after a database hiccup
-                if database_unavailable(exc):
-                    log.warning("sweep skipped, database unavailable: %s", unavailable_reason(exc))
-                else:
-                    log.exception("sweep failed")
-            except Exception:
-                log.exception("sweep failed")
-
-    thread = threading.Thread(target=loop, name="lms-sweeper", daemon=True)
-    thread.start()
-    return thread

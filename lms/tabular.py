@@ -210,7 +210,7 @@ def write_xlsx(title: str, headers: list[str], rows: Iterable[Iterable], widths:
     for i in range(1, len(headers) + 1):
         ws.column_dimensions[get_column_letter(i)].width = (widths[i - 1] if widths else 16)
     try:
-        _write_rows(wb, ws, headers, rows, number_formats, notes)
+        _write_rows(wb, ws, headers, _tracked(rows), number_formats, notes)
         buf = io.BytesIO()
         wb.save(buf)
     except BaseException:
@@ -255,6 +255,23 @@ def _write_rows(wb, ws, headers, rows, number_formats, notes) -> None:
         ns.column_dimensions["B"].width = 90
         for row in notes[1]:
             ns.append([str(v) for v in row])
+
+
+def _tracked(rows: Iterable) -> Iterable:
+    """The rows, counted as they are written for a background export's progress bar (lms/tasks/exports.py)."""
+    from flask import g, has_app_context
+
+    hook = g.get("lms_export_progress") if has_app_context() else None
+    if hook is None:
+        return rows
+
+    def counted():
+        for n, row in enumerate(rows, 1):
+            if n % 1000 == 0:
+                hook(n)
+            yield row
+
+    return counted()
 
 
 def _text_cell(ws, value: str):
@@ -407,7 +424,7 @@ def write_csv(headers: list[str], rows: Iterable[Iterable]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([str(h) for h in headers])
-    writer.writerows([_csv_value(v) for v in row] for row in rows)
+    writer.writerows([_csv_value(v) for v in row] for row in _tracked(rows))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -458,4 +475,6 @@ def download(data: bytes, filename: str) -> Response:
     mimetype = MIMETYPES.get("." + filename.rpartition(".")[2].lower())
     if mimetype is None:
         raise ValueError(f"no download type for {filename!r}")
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})
+    response = Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})
+    response.download_name = filename  # type: ignore[attr-defined]  # read by a background export (lms/tasks/exports.py)
+    return response

@@ -17,6 +17,10 @@ Bookkeeping a GET must record (an API token's last use) is handed to `write_afte
 the request's read transaction, in a write transaction of its own that queues like any writer.
 
 CLI commands: `@command_transaction` (or `with unit():`) commits at the end or rolls back on an error.
+
+`after_commit(fn)` runs `fn` once the transaction it was called in has committed (a request's, a
+`write_after` one's or a `unit()`'s), and never if it rolls back: a job is handed to the task queue
+only when its row is committed, so a consumer never looks for a job that is not (yet) there.
 """
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -52,8 +56,26 @@ def _flushed(session, _context) -> None:
 def discard() -> None:
     """Roll back what the request has written so far, and commit nothing more at its end (the view
     goes on to show a form again or a refusal; whatever it reads now is what is in the database)."""
+    _drop_after_commit()
     db.session.rollback()
     g.lms_discarded = True
+
+
+AFTER_COMMIT = "lms_after_commit"
+
+
+def after_commit(fn: Callable[[], None]) -> None:
+    """Run `fn` after the current transaction commits (see the module's doc); dropped on a rollback."""
+    db.session.info.setdefault(AFTER_COMMIT, []).append(fn)
+
+
+def _run_after_commit() -> None:
+    for fn in db.session.info.pop(AFTER_COMMIT, ()):
+        fn()
+
+
+def _drop_after_commit() -> None:
+    db.session.info.pop(AFTER_COMMIT, None)
 
 
 def write_after(fn: Callable[[], None]) -> None:
@@ -73,6 +95,8 @@ def _end_request(response):
             if not database_unavailable(exc):
                 raise
             response = current_app.make_response(current_app.handle_user_exception(exc))
+        else:
+            _after_commit_logged()
     else:
         if not writes and _pending() and current_app.testing:
             db.session.rollback()
@@ -88,11 +112,21 @@ def _write_aside(fn) -> None:
     try:
         fn()
         db.session.commit()
+        _after_commit_logged()
     except Exception:
         _rollback()
         current_app.logger.exception("a bookkeeping write after %s %s failed", request.method, request.path)
     finally:
         g.lms_writing = False
+
+
+def _after_commit_logged() -> None:
+    """A request's after-commit work (handing jobs to the queue): its failure is logged, never turned into
+    an error page for what has been committed (the job stays queued; an admin retries it)."""
+    try:
+        _run_after_commit()
+    except Exception:
+        current_app.logger.exception("after-commit work of %s %s failed", request.method, request.path)
 
 
 def _teardown(exc) -> None:
@@ -101,6 +135,7 @@ def _teardown(exc) -> None:
 
 
 def _rollback() -> None:
+    _drop_after_commit()
     try:
         db.session.rollback()
     except Exception:  # the connection is gone (the 503 answer): nothing to roll back
@@ -141,9 +176,11 @@ def unit():
     try:
         yield
     except BaseException:
+        _drop_after_commit()
         db.session.rollback()
         raise
     db.session.commit()
+    _run_after_commit()
 
 
 def command_transaction(fn):

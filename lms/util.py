@@ -38,12 +38,16 @@ def get_or_404(model: type[T], ident: object, options=()) -> T:
     return obj
 
 
+def count_rows(stmt) -> int:
+    """How many rows a select statement gives."""
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
 class Page:
     """One page of a list: its number, the page count, and (built from a select statement) its rows."""
 
     def __init__(self, stmt, page: int, per_page: int):
-        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        self._number(max(page, 1), per_page, total or 0)
+        self._number(max(page, 1), per_page, count_rows(stmt))
 
         self.items = db.session.scalars(stmt.limit(per_page).offset((self.page - 1) * per_page)).unique().all()
 

@@ -45,7 +45,9 @@ def pg_server():
 
 def make_app(url: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                      "UPLOAD_FOLDER": str(_TMP / "uploads")})
+                      "UPLOAD_FOLDER": str(_TMP / "uploads"), "JOBS_FOLDER": str(_TMP / "jobs"),
+                      # tasks run where enqueued, retries at once (tests/test_tasks.py also runs real consumers)
+                      "TASK_QUEUE": "immediate", "JOB_RETRY_DELAY": 0})
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production
     return app

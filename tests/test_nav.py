@@ -83,13 +83,14 @@ TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/m
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
                 "/library/", "/stats/", "/accounts/", "/accounts/import", "/orgs/", "/audit/", "/api/tokens/"}
+ADMIN_PAGES = OFFICE_PAGES | {"/jobs/"}
 
 
 @pytest.mark.parametrize("username, groups, pages", [
     ("worker_a", ["学习", "培训", "考试", "资源库"], WORKER_PAGES),
     ("trainer", ["学习", "培训", "考试", "资源库"], TRAINER_PAGES),
     ("office_d1", ["学习", "培训", "考试", "资源库", "统计", "管理"], OFFICE_PAGES),
-    ("admin", ["学习", "培训", "考试", "资源库", "统计", "管理"], OFFICE_PAGES),
+    ("admin", ["学习", "培训", "考试", "资源库", "统计", "管理"], ADMIN_PAGES),
 ])
 def test_each_role_sees_its_groups_and_only_the_pages_it_uses(client, world, username, groups, pages):
     login(client, username)

@@ -11,7 +11,7 @@ from .models import AuditEntry
 
 # Tables whose rows are bookkeeping, not decisions: never audited.
 SKIP = {"audit_entry", "credit", "lesson_progress", "attempt", "certificate", "upload", "attendance_change",
-        "proxy_checkin_flag", "login_throttle", "api_token", "alembic_version"}
+        "proxy_checkin_flag", "login_throttle", "api_token", "alembic_version", "job"}
 SECRET = {"password_hash", "session_nonce", "checkin_secret", "token_hash"}
 MAX_TEXT = 500
 

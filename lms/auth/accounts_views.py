@@ -12,8 +12,9 @@ from ..imports import Outcome, run_import
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices, unit_rows
 from ..tabular import download, write_csv, write_template, write_xlsx
+from ..tasks.exports import background
 from ..transaction import discard
-from ..util import Page, get_or_404, get_or_none, page_arg
+from ..util import Page, count_rows, get_or_404, get_or_none, page_arg
 from . import choices, throttle
 from .accounts import (
     AccountError,
@@ -90,6 +91,9 @@ def _export_rows(users):
 def export(fmt):
     if fmt not in ("xlsx", "csv"):
         abort(404)
+    later = background(count_rows(_filtered()))
+    if later is not None:
+        return later
     labels = {c.key: str(c.label) for c in worker_columns()}
     headers = [labels[k] for k in EXPORT_HEADERS] + [_("Org unit"), _("Roles"), _("Active")]
     rows = _export_rows(db.session.scalars(_filtered()).unique())

@@ -489,3 +489,12 @@ def marks_blind(viewer: User, attempt) -> bool:
     if viewer.has_role("admin"):
         return False
     return not (viewer.has_role("office") and can_see_user(viewer, attempt.user))
+
+
+# --- background jobs -----------------------------------------------------------------------
+# A job's page and its file (an export) are its requester's alone: the file was made with the
+# requester's scope, so no one else may fetch it, whatever their role. Admins see the list of jobs
+# (status and errors, never the files).
+
+def can_see_job(viewer: User, job) -> bool:
+    return job.user_id is not None and job.user_id == viewer.id

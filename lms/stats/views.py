@@ -15,7 +15,8 @@ from ..inputs import BadInput
 from ..learning.progress import year_credit
 from ..orgs.models import OrgUnit
 from ..tabular import download
-from ..util import Page, page_arg
+from ..tasks.exports import background
+from ..util import Page, count_rows, page_arg
 from . import ce, charts, filters, queries, record, reports
 from .profile import profile as build_profile
 
@@ -226,6 +227,10 @@ def export(unit_id, report, fmt):
         abort(404)
     parsed = _parsed()
     extra = None
+    if report in ("workers", "ce_workers") and not parsed.errors:  # a row per worker: maybe a background job
+        later = background(count_rows(_workers_stmt(unit)))
+        if later is not None:
+            return later
     if report == "units":
         _dash, table = _units_report(unit, parsed)
     elif report == "trend":

@@ -1,0 +1,64 @@
+"""Periodic work, run by the task queue's consumers (checked once a minute by every consumer).
+
+- the sweep (lms/sweeper.py): attempts past their deadline graded, absentees of ended sessions marked,
+  every SWEEP_MINUTES (0: never; `flask sweep` by hand or from cron);
+- the workforce snapshot, at minute 5 of every hour (recorded once a day: the first of those wins);
+- the nightly backup at BACKUP_AT (Asia/Shanghai) into BACKUP_FOLDER (unset: no backup), as a Job
+  keyed by its day: with two consumers (two hosts) one makes the job and the other finds it made.
+All of it is safe to run twice at once: the sweep's steps are conditional updates, the snapshot has a
+unique day, the backup's job a unique key.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from ..util import utc_to_local
+from . import app_periodic
+
+SNAPSHOT_MINUTE = 5
+
+
+def sweep_due(app: Flask, utc: datetime) -> bool:
+    every = app.config["SWEEP_MINUTES"]
+    return bool(every) and utc.minute % every == 0
+
+
+def snapshot_due(app: Flask, utc: datetime) -> bool:
+    return utc.minute == SNAPSHOT_MINUTE
+
+
+def backup_due(app: Flask, utc: datetime) -> bool:
+    if not app.config.get("BACKUP_FOLDER"):
+        return False
+    return f"{utc_to_local(utc):%H:%M}" == app.config["BACKUP_AT"]
+
+
+@app_periodic(sweep_due)
+def sweep() -> None:
+    from ..sweeper import sweep_deadlines
+
+    sweep_deadlines()
+
+
+@app_periodic(snapshot_due)
+def snapshot() -> None:
+    from ..sweeper import keep_snapshot
+
+    keep_snapshot()
+
+
+@app_periodic(backup_due)
+def nightly_backup() -> None:
+    start_backup()
+
+
+def start_backup() -> bool:
+    """Tonight's backup job, unless a consumer made it already; True when this call made it."""
+    from .. import clock
+    from ..transaction import unit
+    from .jobs import start
+
+    with unit():
+        return start("backup", key=f"backup:{clock.today().isoformat()}") is not None
