@@ -58,7 +58,9 @@ def export_job(job: Job, progress: Progress) -> Result:
         g._login_user = user  # Flask-Login: the request's user is the requester
         g.lms_export_job = True
         g.lms_export_progress = lambda done: progress(done, total)
-        view = app.view_functions[request.endpoint or ""]
+        if request.routing_exception is not None or request.endpoint is None:
+            raise ExportRefused(f"the export's address answered 404 (not found): {job.params['url']}")
+        view = app.view_functions[request.endpoint]
         response = app.make_response(view(**(request.view_args or {})))
         g.lms_export_job = False
     name = getattr(response, "download_name", None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
@@ -103,7 +103,7 @@ def claim(job_id: int) -> bool:
 def finish(job_id: int, result: Result | None) -> None:
     result = result or Result()
     db.session.execute(update(Job).where(Job.id == job_id).values(
-        status="done", finished_at=utcnow(), error=None, done=Job.total,
+        status="done", finished_at=utcnow(), error=None, done=func.coalesce(Job.total, Job.done),
         result_path=str(result.path) if result.path else None, result_name=result.name))
 
 

@@ -42,7 +42,7 @@ def retry(job_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not jobs.may_retry(job):
-        flash(_("This job is not failed: there is nothing to retry."), "warning")
+        flash(_("This job has not failed: there is nothing to retry."), "warning")
     else:
         jobs.retry(job)
         flash(_("The job has been queued again."), "success")
