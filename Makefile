@@ -28,10 +28,14 @@ translations-update: venv
 	    --project=shequ-xuetang -o lms/translations/messages.pot lms
 	$(BIN)/pybabel update -i lms/translations/messages.pot -d lms/translations --no-fuzzy-matching --width=0
 
-# Set up the database (migrations + demo data when empty) and serve on http://127.0.0.1:5000
+# Set up the database (migrations + demo data when empty) and serve on http://127.0.0.1:5000, with the
+# task queue's consumer beside it (background exports, the sweep, backups; its queue is the file
+# instance/tasks.sqlite3: no other service). Ctrl-C stops both.
 run: venv translations
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo --if-empty
+	@$(BIN)/flask --app wsgi worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 # The whole suite, on SQLite and on a PostgreSQL server the tests start themselves,
