@@ -29,8 +29,8 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 
-# The app is imported in each worker, not in the master: database connections and the
-# sweeper thread must not be shared across fork().
+# The app is imported in each worker, not in the master: database connections and the task queue's
+# connection must not be shared across fork().
 preload_app = False
 
 # Requests are logged by the app itself as JSON lines (REQUEST_LOG=1); gunicorn logs only its own
