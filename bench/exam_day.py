@@ -99,6 +99,25 @@ class Server(Gunicorn):
         return self.wait_listening()
 
 
+class Worker:
+    """The task queue's consumer (`flask --app wsgi worker`, as lms-worker.service runs it) beside the
+    site: its periodic sweep grades the attempts of candidates who walked away."""
+
+    def __init__(self, env: dict, log: Path):
+        self.cmd = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--workers", "1"]
+        self.env, self.log, self.proc = {**os.environ, **env}, log, None
+
+    def __enter__(self):
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT, start_new_session=True,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
 def cpu_accounts(server_pgrp, db_pid: int | None) -> dict:
     """CPU seconds used so far by the gunicorn process group, the database server's processes, this
     client, the whole machine (so: everything else, e.g. other work on a shared machine), and the clock.
@@ -866,7 +885,7 @@ def build_parser(description=__doc__, **defaults) -> argparse.ArgumentParser:
     p.add_argument("--drop-rate", type=float, default=0.01, help="requests and responses dropped by the client")
     p.add_argument("--timeout", type=float, default=300, help="client timeout of one request, seconds (Chromium: 300)")
     p.add_argument("--baseline-seconds", type=float, default=30, help="0: no baseline")
-    p.add_argument("--sweep-seconds", type=int, default=10, help="the app's SWEEP_SECONDS during the run")
+    p.add_argument("--sweep-seconds", type=int, default=10, help="seconds added to the wait for the sweep's grading")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the SQLite file and the gunicorn log (printed)")
@@ -929,12 +948,12 @@ def fresh_database(args, p, pg_settings=None):
 
 def prepare(args, tmp: Path, url: str):
     """Migrate, seed the demo city, add the candidates: (the app's environment, an engine, usernames)."""
-    env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": url, "SWEEP_SECONDS": str(args.sweep_seconds),
-           "SECRET_KEY": secrets.token_hex(32)}
+    env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": url, "SWEEP_MINUTES": "1",
+           "TASK_QUEUE": f"sqlite:{tmp / 'tasks.sqlite3'}", "SECRET_KEY": secrets.token_hex(32)}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     t = time.time()
     for cmd in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run(flask + cmd, cwd=ROOT, env={**os.environ, **env, "SWEEP_SECONDS": "0"}, check=True,
+        subprocess.run(flask + cmd, cwd=ROOT, env={**os.environ, **env}, check=True,
                        capture_output=True)
     engine = create_engine(url, pool_pre_ping=True)  # pre-ping: the checks survive a database restart
     names = add_candidates(engine, args.candidates)
@@ -991,7 +1010,7 @@ def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, 
         def server(env, log):
             return Server("wsgi:app", env=env, workers=args.workers, worker_class=args.worker_class,
                           threads=args.threads, log=log)
-    with server(env, day.log) as site:
+    with server(env, day.log) as site, Worker(env, tmp / "worker.log"):
         groups = getattr(site, "pgrps", None) or site.proc.pid
         day.site = site
         stats = day.stats
@@ -1027,7 +1046,7 @@ def run_day(args, tmp: Path, url: str, env: dict, engine, names: list, pg=None, 
 
         asyncio.run(go())
         day.phase_end = time.time()
-        day.still_open = wait_graded(engine, day.day_id, 3 * args.sweep_seconds + 30)
+        day.still_open = wait_graded(engine, day.day_id, 3 * args.sweep_seconds + 90)  # the sweep: once a minute
     day.server_log = day.log.read_text(errors="replace")
     day.tracebacks = day.server_log.count("Traceback")
     day.worker_deaths = len(re.findall(r"WORKER TIMEOUT|Worker .* was sent|exited with code", day.server_log))

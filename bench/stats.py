@@ -145,7 +145,7 @@ def fetch(session: Session, path: str, headers: dict | None = None):
 
 
 def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
-    env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": url, "SWEEP_SECONDS": "0"}
+    env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": url, "SWEEP_MINUTES": "0"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
     t = time.perf_counter()

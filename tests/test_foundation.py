@@ -62,7 +62,7 @@ def test_sqlite_writers_queue_and_always_leave_the_queue(tmp_path, monkeypatch):
     """Writing transactions take the flock beside the database file (database._WriteQueue) and let it
     go at commit, at rollback and when a request fails; reads never take it."""
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"SWEEP_SECONDS": 0, "WTF_CSRF_ENABLED": False})
+    app = create_app({"WTF_CSRF_ENABLED": False})
     lock = str(tmp_path / "lms.sqlite3") + ".writelock"
     with app.app_context():
         db.session.execute(text("CREATE TABLE t (x INTEGER)"))
