@@ -301,12 +301,12 @@ def _wait_for(app, job_ids: list[int], proc: subprocess.Popen, seconds: float = 
 
 @pytest.fixture
 def restore_queue():
-    """A consumer test points the process's queue at real storage; the other tests run it immediate."""
+    """A consumer test's app becomes the process's consumer app; put the one before back."""
     from lms import tasks
 
-    saved = (tasks.queue.storage, tasks.queue._immediate, tasks._app)
+    saved = tasks._app
     yield
-    tasks.queue.storage, tasks.queue._immediate, tasks._app = saved
+    tasks._app = saved
 
 
 @pytest.mark.parametrize("storage", ["sqlite", "redis"])

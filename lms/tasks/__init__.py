@@ -25,40 +25,72 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from huey import Huey
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 NAME = "shequ-xuetang"
 
-# The one queue of the process. Tasks register on it when their modules are imported; init_app()
-# points it at the storage the app's config names (until then it runs tasks at once, in memory).
-queue = Huey(NAME, results=False, immediate=True, utc=True)
-_app: Flask | None = None
+_app: Flask | None = None  # the app of the consumer's process (the last one made)
+
+
+class QueueState:
+    """An app's queue: whether tasks run at once, and the storage that holds their messages."""
+
+    def __init__(self, immediate: bool, storage: Any):
+        self.immediate = immediate
+        self.storage = storage
+
+
+class AppQueue(Huey):
+    """One Huey for the process (tasks register on it as their modules are imported), whose storage is
+    the current app's, as init_app() made it from that app's TASK_QUEUE: several apps in one process
+    (the tests) each keep their own. Without an app the consumer's app (`_app`) is used."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self._fallback = QueueState(True, None)
+        super().__init__(*args, **kwargs)
+
+    def _state(self) -> QueueState:
+        app = current_app._get_current_object() if has_app_context() else _app  # type: ignore[attr-defined]
+        state = app.extensions.get("lms_tasks") if app is not None else None
+        return state or self._fallback
+
+    @property
+    def storage(self) -> Any:
+        return self._state().storage
+
+    @storage.setter
+    def storage(self, value: Any) -> None:  # Huey's __init__: the storage used before any app exists
+        self._fallback.storage = value
+
+    @property
+    def _immediate(self) -> bool:
+        return self._state().immediate
+
+    @_immediate.setter
+    def _immediate(self, value: bool) -> None:
+        self._fallback.immediate = value
+
+
+queue = AppQueue(NAME, results=False, immediate=True, utc=True)
 
 
 def init_app(app: Flask) -> None:
-    """Point the queue at TASK_QUEUE's storage; the consumer's tasks run in this app's context."""
+    """The app's queue from TASK_QUEUE; a consumer's tasks run in the context of the last app made."""
     global _app
     setting = app.config.get("TASK_QUEUE") or "sqlite"
     if setting == "immediate":
-        queue.immediate = True
+        state = QueueState(True, MemoryStorage(NAME))
     elif setting == "sqlite" or setting.startswith("sqlite:"):
         path = setting.partition(":")[2] or str(Path(app.config["INSTANCE_PATH"]) / "tasks.sqlite3")
-        _use(SqliteStorage, filename=path)
+        state = QueueState(False, SqliteStorage(NAME, filename=path))
     elif setting.startswith(("redis://", "rediss://", "unix://")):
-        _use(RedisStorage, url=setting)
+        state = QueueState(False, RedisStorage(NAME, url=setting))
     else:
         raise ValueError(f"TASK_QUEUE must be sqlite, sqlite:PATH, redis://… or immediate (it is {setting!r})")
+    app.extensions["lms_tasks"] = state
     _app = app
-    app.extensions["lms_tasks"] = queue
     from . import exports as _exports  # noqa: F401 (registers run_job and the kinds of job)
     from . import periodic as _periodic  # noqa: F401
-
-
-def _use(storage_class: type, **kwargs: Any) -> None:
-    queue.storage_class = storage_class
-    queue.storage_kwargs = kwargs
-    queue._immediate = False  # the property's setter would build a storage of its own first
-    queue.storage = queue.create_storage()
 
 
 def the_app() -> Flask:
