@@ -349,3 +349,19 @@ def test_a_real_consumer_runs_jobs_end_to_end(tmp_path, request, storage, restor
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_progress_page_polls_its_json_and_refreshes_itself_without_scripts(client, app, world):
+    with app.app_context():
+        job = _job(kind="export", status="running", attempts=1, done=2500, total=10000, user_id=world["office_d1"])
+        db.session.commit()
+        job_id = job.id
+    login(client, "office_d1")
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+    assert 'style="width: 25%"' in html and "已处理 2500 / 10000 行" in html
+    assert f'data-status-url="/jobs/{job_id}.json"' in html and "/static/js/job.js" in html
+    assert f"/jobs/{job_id}/download" not in html
+    assert client.get(f"/jobs/{job_id}.json").get_json() == {
+        "status": "running", "done": 2500, "total": 10000, "percent": 25, "download": None}
+    assert client.get(f"/jobs/{job_id}/download").status_code == 404  # not ready
