@@ -97,6 +97,12 @@ WALK = {
     "mock.state": (lambda d: {"attempt_id": d["open"]}, "worker"),
     "mock.save_answer": (lambda d: {"attempt_id": d["open"]}, "worker"),
     "mock.submit": (lambda d: {"attempt_id": d["open"]}, "worker"),
+    # A background job is its requester's own, whatever their district (scope.can_see_job): another
+    # office's request answers 404 (tests/test_tasks.py); retrying one is for admins only.
+    "jobs.show": "a job is its requester's own",
+    "jobs.status": "a job is its requester's own",
+    "jobs.download": "a job's file is its requester's own",
+    "jobs.retry": "admins only (the list of jobs)",
     "library.detail": None,  # reading the pools stays allowed city-wide: checked below
     "library.edit": (lambda d: {"kind": "trainers", "item_id": d["trainer_record"]}, "office"),
     "training.detail": (lambda d: {"training_id": d["training"]}, "office"),
