@@ -58,6 +58,12 @@ NOT_DISTRICT_RECORDS = {
     "learning.edit_quiz": "city-wide course library",
     "learning.revise": "city-wide course library; its authors revise it",
     "learning.discard_revision": "city-wide course library; its authors discard their revision",
+    # A background job is its requester's own, whatever their district (scope.can_see_job): another
+    # office's request answers 404 (tests/test_tasks.py); retrying one is for admins only.
+    "jobs.show": "a job is its requester's own",
+    "jobs.status": "a job is its requester's own",
+    "jobs.download": "a job's file is its requester's own",
+    "jobs.retry": "admins only (the list of jobs)",
     "learning.start_quiz": "city-wide course; a worker starts its quiz for themself",
     # The org tree is managed by admins only: every office gets 403 whatever the id (checked below).
     "orgs.edit": "admin only",
@@ -97,12 +103,6 @@ WALK = {
     "mock.state": (lambda d: {"attempt_id": d["open"]}, "worker"),
     "mock.save_answer": (lambda d: {"attempt_id": d["open"]}, "worker"),
     "mock.submit": (lambda d: {"attempt_id": d["open"]}, "worker"),
-    # A background job is its requester's own, whatever their district (scope.can_see_job): another
-    # office's request answers 404 (tests/test_tasks.py); retrying one is for admins only.
-    "jobs.show": "a job is its requester's own",
-    "jobs.status": "a job is its requester's own",
-    "jobs.download": "a job's file is its requester's own",
-    "jobs.retry": "admins only (the list of jobs)",
     "library.detail": None,  # reading the pools stays allowed city-wide: checked below
     "library.edit": (lambda d: {"kind": "trainers", "item_id": d["trainer_record"]}, "office"),
     "training.detail": (lambda d: {"training_id": d["training"]}, "office"),
