@@ -1,7 +1,7 @@
 """background jobs: the task queue's job table (kind, params, status, progress, result file, error, attempts)
 
 Revision ID: 74a521a04230
-Revises: 16da71f0d30b
+Revises: 8ec8246b3a4c
 Create Date: 2026-12-07 18:05:16.605730
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '74a521a04230'
-down_revision = '16da71f0d30b'
+down_revision = "8ec8246b3a4c"
 branch_labels = None
 depends_on = None
 
