@@ -71,7 +71,7 @@ def main() -> None:
     results = []
     with Gunicorn("wsgi:app", env=env) as site:
         paths = find_paths(site.port)
-        for key, label, user, path, target in pages:
+        for _key, label, user, path, target in pages:
             path = path.format(**paths)
             measure(site.port, path, 1, args.threads, login=(user, DEMO_PASSWORD))  # warm-up
             r = measure(site.port, path, args.seconds, args.threads, login=(user, DEMO_PASSWORD))

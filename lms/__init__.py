@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
                       include_name=include_name)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    from . import i18n
+
+    i18n.install(app)
     _init_login(app)
 
     from .api import models as _api_models  # noqa: F401
@@ -126,10 +129,7 @@ def _select_locale():
 
 
 def _init_login(app: Flask) -> None:
-    from sqlalchemy.orm import lazyload
-
-    from .auth.models import User
-    from .util import get_or_none
+    from .auth.models import session_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -141,8 +141,7 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, nonce = session_id.partition(":")
         if not user_id.isdigit():
             return None
-        # Roles are read when first asked for (every page's menu asks; a JSON save never does).
-        user = get_or_none(User, int(user_id), options=[lazyload(User.role_rows)])
+        user = session_user(int(user_id))
         if user is None or user.session_nonce != nonce or not user.active:
             return None
         return user
@@ -160,9 +159,9 @@ def _init_templates(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
     from .auth import choices
-    from .nav import menu_for
+    from .nav import menu_html
 
-    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu=menu_for)
+    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu_html=menu_html)
 
     @app.context_processor
     def _ctx():

@@ -1,7 +1,9 @@
 """Home page and the pages every role shares."""
+from functools import cache
+
 from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 
 from .auth.models import User
 from .auth.scope import scope_unit, unit_filter, visible_users
@@ -43,30 +45,44 @@ def home():
 
 
 def _study_summary(user) -> dict:
-    """What a worker sees first: this year's 学时, courses under way, the next sessions."""
-    from .learning.models import Enrollment
-    from .learning.progress import course_progress, percent, year_credit
-    from .training.models import Registration, TrainingSession
+    """What a worker sees first: this year's 学时, courses under way, the next sessions (three statements,
+    each built once per process: the home page is the page every worker opens)."""
+    from .learning.progress import percent, year_credit
 
     credit = year_credit(user.id)
-    open_courses = db.session.scalars(
-        select(Enrollment)
-        .where(Enrollment.user_id == user.id, Enrollment.completed_at.is_(None))
-        .order_by(Enrollment.enrolled_at.desc())
-        .limit(3)
-    ).all()
-    progress = course_progress(user.id, [e.course_id for e in open_courses])
-    sessions = db.session.scalars(
-        select(TrainingSession)
-        .join(Registration, Registration.training_id == TrainingSession.training_id)
-        .where(
-            Registration.user_id == user.id, Registration.status == "registered", TrainingSession.ends_at >= utcnow()
-        )
-        .order_by(TrainingSession.starts_at)
-        .limit(3)
-    ).all()
+    courses_stmt, sessions_stmt = _study_statements()
+    courses = db.session.execute(courses_stmt, {"user_id": user.id}).all()
+    sessions = db.session.execute(sessions_stmt, {"user_id": user.id, "now": utcnow()}).all()
     return {"year": credit.year, "hours": credit.hours, "target": credit.target, "hours_pct": credit.percent,
-            "courses": [(e, percent(*progress[e.course_id])) for e in open_courses], "sessions": sessions}
+            "courses": [(c, percent(c.done, c.lessons)) for c in courses], "sessions": sessions}
+
+
+@cache
+def _study_statements() -> tuple[Select, Select]:
+    """The last three courses a worker enrolled in and has not completed, each with its lessons and those
+    the worker completed; the worker's next three sessions of classes they are registered for."""
+    from .learning.models import Course, Enrollment, Lesson, LessonProgress
+    from .training.models import Registration, Training, TrainingSession
+
+    user_id = bindparam("user_id")
+    under_way = (select(Enrollment.id, Enrollment.course_id, Enrollment.enrolled_at)
+                 .where(Enrollment.user_id == user_id, Enrollment.completed_at.is_(None))
+                 .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(3).subquery())
+    courses = (select(under_way.c.course_id, Course.title, func.count(Lesson.id).label("lessons"),
+                      func.count(LessonProgress.completed_at).label("done"))
+               .join(Course, Course.id == under_way.c.course_id)
+               .outerjoin(Lesson, Lesson.course_id == under_way.c.course_id)
+               .outerjoin(LessonProgress, and_(LessonProgress.lesson_id == Lesson.id,
+                                               LessonProgress.user_id == user_id))
+               .group_by(under_way.c.id, under_way.c.course_id, under_way.c.enrolled_at, Course.title)
+               .order_by(under_way.c.enrolled_at.desc(), under_way.c.id.desc()))
+    sessions = (select(TrainingSession.training_id, TrainingSession.starts_at, Training.title)
+                .join(Training, Training.id == TrainingSession.training_id)
+                .join(Registration, Registration.training_id == TrainingSession.training_id)
+                .where(Registration.user_id == user_id, Registration.status == "registered",
+                       TrainingSession.ends_at >= bindparam("now"))
+                .order_by(TrainingSession.starts_at, TrainingSession.id).limit(3))
+    return courses, sessions
 
 
 @bp.route("/healthz")

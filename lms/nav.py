@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import LazyString
+from flask import render_template, request
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 LEARNER = ("learner",)
 STAFF = ("trainer", "office", "admin")
@@ -104,3 +106,26 @@ def menu_for(roles: set[str], endpoint: str | None = None) -> list[ShownGroup]:
             active = any(link.endpoint == endpoint for s in sections for link in s)
             shown.append(ShownGroup(group.key, group.label, sections, active))
     return shown
+
+
+MENU_ENDPOINTS = frozenset(link.endpoint for group in MENU for section in group.sections for link in section)
+_rendered: dict[tuple, Markup] = {}
+_RENDERED_MAX = 1024  # a few roles × a few dozen menu pages × 2 languages fit many times over
+
+
+def menu_html(roles: set[str], endpoint: str | None) -> Markup:
+    """The main menu's items (templates/_menu.html) for a holder of `roles` on the page `endpoint`.
+
+    Everything the HTML depends on is in the key: the roles (read afresh with the user on every request,
+    so a role given or taken away shows on the next page), the language, the page when it is one of the
+    menu's (it is marked), and the script root the links start with. The menu itself is code, so each
+    process renders a menu once and keeps it."""
+    key = (frozenset(roles), str(get_locale()), endpoint if endpoint in MENU_ENDPOINTS else None,
+           request.script_root)
+    html = _rendered.get(key)
+    if html is None:
+        html = Markup(render_template("_menu.html", groups=menu_for(roles, endpoint), endpoint=endpoint))
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = html
+    return html

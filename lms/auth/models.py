@@ -1,13 +1,14 @@
 import secrets
 from datetime import datetime
+from functools import cache
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, Select, String, bindparam, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import one_of, utcnow
-from ..extensions import Model
+from ..extensions import Model, db
 from ..orgs.models import OrgUnit
 from . import choices
 
@@ -101,6 +102,22 @@ class User(UserMixin, Model):
             "cert_level": choices.CERT_LEVELS,
         }[field]
         return choices.label(table, getattr(self, field))
+
+
+@cache
+def _session_user_statement() -> Select:
+    return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
+
+
+def session_user(user_id: int) -> User | None:
+    """The account a login session names, with its unit and its roles, in one statement. Every request
+    runs it (and so knows at once of a removed role or a deactivated account); the statement is built
+    once per process, which spares SQLAlchemy building it and its cache key on each request."""
+    from ..util import MAX_ID
+
+    if not 0 < user_id <= MAX_ID:
+        return None
+    return db.session.execute(_session_user_statement(), {"user_id": user_id}).unique().scalar_one_or_none()
 
 
 class LoginThrottle(Model):

@@ -4,10 +4,11 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 
 from .. import clock
 from ..auth.models import User
@@ -354,9 +355,17 @@ def credit(user_id: int, source: str, source_id: int, hours: Decimal, earned_on:
 
 
 def hours_in_year(user_id: int, year: int) -> Decimal:
-    total = db.session.scalar(select(func.coalesce(func.sum(Credit.hours), 0)).where(
-        Credit.user_id == user_id, Credit.earned_on >= date(year, 1, 1), Credit.earned_on < date(year + 1, 1, 1)))
+    total = db.session.scalar(_hours_in_year_statement(), {"user_id": user_id, "start": date(year, 1, 1),
+                                                           "end": date(year + 1, 1, 1)})
     return Decimal(total or 0)
+
+
+@cache
+def _hours_in_year_statement() -> Select:
+    """Built once per process (every worker's home page asks)."""
+    return select(func.coalesce(func.sum(Credit.hours), 0)).where(
+        Credit.user_id == bindparam("user_id"), Credit.earned_on >= bindparam("start"),
+        Credit.earned_on < bindparam("end"))
 
 
 @dataclass(frozen=True)
@@ -379,17 +388,15 @@ def year_credit(user_id: int, year: int | None = None) -> YearCredit:
 
 
 def course_progress(user_id: int, course_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """For each course: (completed lessons, lessons) for this user, in two grouped queries."""
+    """For each course: (completed lessons, lessons) for this user, in one grouped query (a lesson has at
+    most one progress row per user, so the outer join counts each lesson once)."""
     if not course_ids:
         return {}
-    totals = dict(db.session.execute(select(Lesson.course_id, func.count()).where(
-        Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).tuples().all())
-    done = dict(db.session.execute(
-        select(Lesson.course_id, func.count()).join(LessonProgress, and_(
-            LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id,
-            LessonProgress.completed_at.is_not(None)))
-        .where(Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).tuples().all())
-    return {cid: (done.get(cid, 0), totals.get(cid, 0)) for cid in course_ids}
+    counts = {cid: (done, total) for cid, total, done in db.session.execute(
+        select(Lesson.course_id, func.count(Lesson.id), func.count(LessonProgress.completed_at))
+        .outerjoin(LessonProgress, and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id))
+        .where(Lesson.course_id.in_(course_ids)).group_by(Lesson.course_id)).tuples()}
+    return {cid: counts.get(cid, (0, 0)) for cid in course_ids}
 
 
 def lesson_states(user_id: int, course: Course) -> dict[int, LessonProgress]:

@@ -1,5 +1,7 @@
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of
@@ -55,7 +57,7 @@ class OrgUnit(Model):
         ids = [int(x) for x in self.path.strip("/").split("/")[:-1] if x]
         if not ids:
             return []
-        units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids))).all()
+        units = db.session.scalars(_units_statement(), {"ids": ids}).all()
         return sorted(units, key=lambda u: len(u.path))
 
     @property
@@ -64,3 +66,9 @@ class OrgUnit(Model):
 
     def contains(self, other: "OrgUnit | None") -> bool:
         return other is not None and other.path.startswith(self.path)
+
+
+@cache
+def _units_statement() -> Select:
+    """Units by id, built once per process (a home page names the user's unit with its ancestors)."""
+    return select(OrgUnit).where(OrgUnit.id.in_(bindparam("ids", expanding=True)))
