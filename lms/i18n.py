@@ -1,24 +1,35 @@
-"""Translations in templates at the cost of a dictionary look-up.
+"""Translations at the cost of a dictionary look-up.
 
-Flask-Babel's template gettext finds the request's locale, spells out its identifier and looks its
-catalogue up on every call, behind three layers of Jinja's i18n wrappers; a page calls it 25 to 60
-times. `install(app)` replaces the template callables with ones that keep the catalogue of the
-request's locale for the request (found again whenever the locale object changes, as under
-Flask-Babel's `force_locale`) and do what Jinja's "newstyle" gettext does: the translation is
-markup, the variables are escaped into it (every template is autoescaped HTML).
+Flask-Babel finds the request's locale, spells out its identifier and looks its catalogue up on every
+gettext call, and its template gettext sits behind three layers of Jinja's i18n wrappers; a list page
+asks for 100 to 200 translations (its labels are lazy strings, translated each time they are shown).
+`install(app)` gives Flask-Babel a domain that keeps the catalogue of the request's locale for the
+request (found again whenever the locale object changes, as under Flask-Babel's `force_locale`), so
+`gettext`, `lazy_gettext` and the templates all use it, and replaces the template callables with ones
+that do what Jinja's "newstyle" gettext does without its wrappers: the translation is markup and the
+variables are escaped into it in autoescaped templates, and the result is always a format string.
 """
-from flask import Flask, g
-from flask_babel import get_locale, get_translations
+from flask import Flask, g, has_app_context
+from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from .extensions import babel
+
+
+class _RequestDomain(Domain):
+    def get_translations(self):
+        if not has_app_context():
+            return super().get_translations()  # no request: Flask-Babel's answer (no translation)
+        locale = get_locale()
+        kept = g.get("_lms_catalogue")
+        if kept is None or kept[0] is not locale:
+            kept = g._lms_catalogue = (locale, super().get_translations())
+        return kept[1]
+
 
 def _catalogue():
-    locale = get_locale()
-    kept = g.get("_lms_catalogue")
-    if kept is None or kept[0] is not locale:
-        kept = g._lms_catalogue = (locale, get_translations())
-    return kept[1]
+    return babel.domain_instance.get_translations()
 
 
 @pass_eval_context
@@ -39,5 +50,6 @@ def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str
 
 
 def install(app: Flask) -> None:
-    """After Flask-Babel's init_app: `_`, `gettext` and `ngettext` in every template."""
+    """After Flask-Babel's init_app: its domain, and `_`, `gettext` and `ngettext` in every template."""
+    babel.domain_instance = _RequestDomain(domain=app.extensions["babel"].default_domain)
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)

@@ -3,7 +3,7 @@ from functools import cache
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, select
 
 from .auth.models import User
 from .auth.scope import scope_unit, unit_filter, visible_users
@@ -64,7 +64,7 @@ def _study_statements() -> tuple[Select, Select]:
     from .learning.models import Course, Enrollment, Lesson, LessonProgress
     from .training.models import Registration, Training, TrainingSession
 
-    user_id = bindparam("user_id")
+    user_id: BindParameter[int] = bindparam("user_id")
     under_way = (select(Enrollment.id, Enrollment.course_id, Enrollment.enrolled_at)
                  .where(Enrollment.user_id == user_id, Enrollment.completed_at.is_(None))
                  .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(3).subquery())

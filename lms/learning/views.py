@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import inputs
 from ..auth import choices
@@ -61,8 +61,13 @@ def _labels():
     return {"SERIES": SERIES, "CATEGORIES": CATEGORIES, "COURSE_LEVELS": LEVELS, "COURSE_STATUSES": STATUSES}
 
 
-def _load_course(course_id: int) -> Course:
-    return get_in_scope_or_404(Course, course_id, can_view_course)  # unpublished: none of a learner's business
+def _load_course(course_id: int, options=()) -> Course:
+    return get_in_scope_or_404(Course, course_id, can_view_course, options)  # unpublished: none of a learner's business
+
+
+# What the course page and the lesson page show of the course, loaded with it in one statement.
+COURSE_PAGE = (joinedload(Course.lessons), joinedload(Course.authors), joinedload(Course.quiz))
+LESSON_PAGE = (joinedload(Lesson.course).joinedload(Course.lessons), joinedload(Lesson.attachments))
 
 
 # --- finding courses ----------------------------------------------------------------------
@@ -99,7 +104,7 @@ def catalog():
 @bp.route("/courses/<int:course_id>")
 @login_required
 def course(course_id):
-    course = _load_course(course_id)
+    course = _load_course(course_id, COURSE_PAGE)
     enrollment = progress.enrollment_for(current_user, course)
     states = progress.lesson_states(current_user.id, course) if enrollment else {}
     done = sum(1 for s in states.values() if s.completed_at)
@@ -144,15 +149,15 @@ def enroll(course_id):
 
 # --- studying -------------------------------------------------------------------------------
 
-def _load_lesson_for_study(lesson_id: int) -> tuple[Lesson, Enrollment | None]:
-    lesson = get_in_scope_or_404(Lesson, lesson_id, can_view_lesson)
+def _load_lesson_for_study(lesson_id: int, options=()) -> tuple[Lesson, Enrollment | None]:
+    lesson = get_in_scope_or_404(Lesson, lesson_id, can_view_lesson, options)
     return lesson, progress.enrollment_for(current_user, lesson.course)
 
 
 @bp.route("/lessons/<int:lesson_id>")
 @login_required
 def lesson(lesson_id):
-    lesson, enrollment = _load_lesson_for_study(lesson_id)
+    lesson, enrollment = _load_lesson_for_study(lesson_id, LESSON_PAGE)
     course = lesson.course
     if enrollment is None and not (can_edit_course(current_user, course) or can_review_courses(current_user)):
         flash(_("Enrol in the course to study its lessons."), "warning")
