@@ -1,0 +1,118 @@
+"""What the pages keep between requests for speed (issue 15 point 4), and that each kept thing follows
+what it depends on: the menu rendered per roles, language and page (lms/nav.py), the account and its
+roles read afresh on every request, the request's translation catalogue (lms/i18n.py), the Markdown
+converters reused between texts (lms/markdown.py), and the home page's prebuilt statements."""
+from datetime import date
+from decimal import Decimal
+
+from flask import render_template_string
+from flask_babel import force_locale
+from flask_babel import gettext as babel_gettext
+from flask_babel import lazy_gettext as _l
+
+from lms.auth.models import User, UserRole
+from lms.extensions import db
+from lms.learning.models import Credit
+from lms.markdown import plain_text, render_markdown
+
+from .conftest import login
+
+
+def _page(client, url="/home") -> str:
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.status_code)
+    return r.get_data(as_text=True)
+
+
+def test_a_role_taken_away_leaves_the_menu_on_the_next_page(app, client, world):
+    login(client, "trainer")  # trainer and learner
+    assert 'id="nav-learning-studio"' in _page(client)
+    with app.app_context():
+        db.session.execute(db.delete(UserRole).where(UserRole.user_id == world["trainer"],
+                                                     UserRole.role == "trainer"))
+        db.session.commit()
+    home = _page(client)
+    assert 'id="nav-learning-studio"' not in home and 'id="nav-learning-catalog"' in home
+    assert client.get("/learn/studio").status_code == 403
+
+    with app.app_context():  # and given back: the menu and the page come back at once
+        db.session.add(UserRole(user_id=world["trainer"], role="trainer"))
+        db.session.commit()
+    assert 'id="nav-learning-studio"' in _page(client)
+    assert client.get("/learn/studio").status_code == 200
+
+
+def test_a_deactivated_account_is_logged_out_on_its_next_request(app, client, world):
+    login(client, "worker_a")
+    _page(client)
+    with app.app_context():
+        db.session.get(User, world["worker_a"]).active = False
+        db.session.commit()
+    r = client.get("/home")
+    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
+
+
+def test_a_renamed_account_shows_its_new_name_at_once(app, client, world):
+    login(client, "worker_a")
+    assert "东一一甲" in _page(client)
+    with app.app_context():
+        db.session.get(User, world["worker_a"]).name = "东一一甲改"
+        db.session.commit()
+    assert "东一一甲改" in _page(client)
+
+
+def test_the_menu_follows_the_language_and_marks_the_page_shown(client, world):
+    login(client, "worker_a")
+    home = _page(client)
+    assert ">课程库<" in home and 'aria-current="page"' not in home.split('id="site-nav"')[1].split("</ul>")[0]
+    catalogue = _page(client, "/learn/")
+    assert 'id="nav-learning-catalog" href="/learn/" aria-current="page"' in catalogue
+    assert 'aria-current' not in _page(client).split('id="menu-user"')[0].split('me-auto')[1]  # home again
+
+    client.get("/auth/lang/en")
+    home = _page(client)
+    assert ">Course library<" in home and ">课程库<" not in home
+    client.get("/auth/lang/zh_Hans_CN")
+    assert ">课程库<" in _page(client)
+
+
+def test_template_and_lazy_translations_follow_a_forced_locale(app):
+    label = _l("Home")
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Home') }}") == "首页" and str(label) == "首页"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Home') }}") == "Home"
+            assert str(label) == "Home" and babel_gettext("Home") == "Home"
+        assert render_template_string("{{ _('Home') }}") == "首页" and babel_gettext("Home") == "首页"
+
+
+def test_template_gettext_escapes_variables_and_keeps_the_format_rules(app):
+    with app.test_request_context("/"):
+        out = render_template_string("{{ _('Welcome, %(name)s', name=n) }}", n="<b>甲</b>")
+        assert "&lt;b&gt;甲&lt;/b&gt;" in out and "<b>" not in out
+        assert render_template_string("{{ _('100%% done') }}") == "100% done"  # always a format string
+
+
+def test_a_reused_markdown_converter_carries_nothing_from_one_text_to_the_next(app):
+    first = render_markdown("社区 HTML 议事[^1]\n\n*[HTML]: 超文本\n\n[^1]: 脚注内容")
+    assert "<abbr" in first and "脚注内容" in first
+    second = render_markdown("另一段 HTML 文字")
+    assert "<abbr" not in second and "脚注" not in second
+    assert plain_text("**加粗** 与 [链接](https://example.org)") == "加粗 与 链接"
+    assert plain_text("一二三四五六", limit=4) == "一二三…"
+
+
+def test_the_home_page_shows_credit_hours_as_they_are_earned(app, client, world):
+    login(client, "worker_a")
+    with app.app_context():
+        from lms import clock as lms_clock
+
+        year = lms_clock.this_year()
+    before = _page(client)
+    with app.app_context():
+        db.session.add(Credit(user_id=world["worker_a"], source="course", source_id=987654, hours=Decimal("2.5"),
+                              earned_on=date(year, 3, 1)))
+        db.session.commit()
+    after = _page(client)
+    hours = [page.split('id="home-hours">')[1].split("<")[0] for page in (before, after)]
+    assert Decimal(hours[1]) - Decimal(hours[0]) == Decimal("2.5")
