@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/pages.py [--seconds 10] [--threads 4] [--database-url URL] [--only home,course]
 
-Both servers run gunicorn with 2 sync workers on 127.0.0.1, one after the other, and the
-same client drives them; the figure to read is the ratio (this machine is noisy).
+Both servers run gunicorn with 2 sync workers on 127.0.0.1 at the same time, and the same client
+drives them in turn: each page's time is cut into slices, each right after a slice of the bare route,
+and its ratio is against the bare route's rate in its own slices (this machine is shared and noisy).
 By default the app runs on a fresh SQLite file holding the demo city.
 
 The pages: a worker's home page, the course page and a lesson of a course the worker is enrolled
@@ -15,10 +16,12 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, Gunicorn, Session, measure  # noqa: E402
+from common import ROOT, Gunicorn, Session  # noqa: E402
 
 DEMO_PASSWORD = "Demo2026"
 WORKER, OFFICE = "w0001", "office_qh"  # a community worker; a district's training office (140 accounts)
@@ -48,9 +51,45 @@ def find_paths(port: int) -> dict[str, str]:
     return {"course": course, "lesson": lesson}
 
 
+def sessions_for(port: int, threads: int, login: tuple[str, str] | None) -> list[Session]:
+    sessions = []
+    for _i in range(threads):
+        s = Session(port)
+        if login:
+            s.login(*login)
+        sessions.append(s)
+    return sessions
+
+
+def drive(sessions: list[Session], path: str, seconds: float) -> tuple[int, int, float]:
+    """GET `path` over and over on each keep-alive session (one thread each) for `seconds`:
+    (answered 200, other answers, elapsed seconds)."""
+    counts, errors = [0] * len(sessions), [0] * len(sessions)
+    start = time.perf_counter()
+    stop = start + seconds
+
+    def run(i: int) -> None:
+        while time.perf_counter() < stop:
+            status, _body = sessions[i].request("GET", path)
+            if status == 200:
+                counts[i] += 1
+            else:
+                errors[i] += 1
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(len(sessions))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(counts), sum(errors), time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=10, help="seconds per page (and as many for its baseline)")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="each page's seconds are cut into this many slices, each right after a slice of the "
+                             "bare route, so that a page and its baseline see the same load on a shared machine")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--only", default="", help="comma-separated page keys: " + ",".join(p[0] for p in PAGES))
@@ -65,26 +104,37 @@ def main() -> None:
     for cmd in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + cmd, cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
 
-    with Gunicorn("bare_app:app", cwd=ROOT / "bench") as bare:
-        measure(bare.port, "/", 1, args.threads)  # warm-up
-        base = measure(bare.port, "/", args.seconds, args.threads)
     results = []
-    with Gunicorn("wsgi:app", env=env) as site:
+    piece = args.seconds / args.slices
+    with Gunicorn("bare_app:app", cwd=ROOT / "bench") as bare, Gunicorn("wsgi:app", env=env) as site:
+        bare_sessions = sessions_for(bare.port, args.threads, None)
+        drive(bare_sessions, "/", 1)  # warm-up
         paths = find_paths(site.port)
         for _key, label, user, path, target in pages:
             path = path.format(**paths)
-            measure(site.port, path, 1, args.threads, login=(user, DEMO_PASSWORD))  # warm-up
-            r = measure(site.port, path, args.seconds, args.threads, login=(user, DEMO_PASSWORD))
-            results.append((label, path, r, target))
+            sessions = sessions_for(site.port, args.threads, (user, DEMO_PASSWORD))
+            drive(sessions, path, 1)  # warm-up
+            totals = {"bare": [0, 0, 0.0], "page": [0, 0, 0.0]}
+            for _slice in range(args.slices):
+                for kind, ss, p in (("bare", bare_sessions, "/"), ("page", sessions, path)):
+                    ok, bad, elapsed = drive(ss, p, piece)
+                    totals[kind][0] += ok
+                    totals[kind][1] += bad
+                    totals[kind][2] += elapsed
+            base_rps = totals["bare"][0] / totals["bare"][2]
+            rps = totals["page"][0] / totals["page"][2]
+            results.append((label, path, base_rps, rps, totals["page"][1] + totals["bare"][1], target))
+            print(f"  {label}: {rps:.1f} req/s, its baseline {base_rps:.1f} req/s, load {os.getloadavg()[0]:.1f}",
+                  flush=True)
 
     db_kind = env["DATABASE_URL"].split(":", 1)[0]
-    print(f"database: {db_kind}; gunicorn 2 sync workers; {args.threads} client threads; {args.seconds:.0f} s per page")
-    print(f"{'page':<44}{'req/s':>10}{'errors':>8}{'ratio':>8}{'target':>8}")
-    print(f"{'bare Flask route (baseline)':<44}{base['rps']:>10.1f}{base['errors']:>8}{1:>8.2f}")
-    for label, path, r, target in results:
-        ratio = r["rps"] / base["rps"]
+    print(f"database: {db_kind}; gunicorn 2 sync workers each; {args.threads} client threads; "
+          f"{args.seconds:.0f} s per page and as many for its baseline, in {args.slices} alternating slices")
+    print(f"{'page':<44}{'req/s':>9}{'bare':>9}{'errors':>8}{'ratio':>8}{'target':>8}")
+    for label, path, base_rps, rps, errors, target in results:
+        ratio = rps / base_rps
         mark = "" if ratio >= target else "  below"
-        print(f"{label:<44}{r['rps']:>10.1f}{r['errors']:>8}{ratio:>8.2f}{target:>8.2f}{mark}   {path}")
+        print(f"{label:<44}{rps:>9.1f}{base_rps:>9.1f}{errors:>8}{ratio:>8.2f}{target:>8.2f}{mark}   {path}")
     print(f"load average at the end: {os.getloadavg()}")
 
 

@@ -21,11 +21,15 @@ class _RequestDomain(Domain):
     def get_translations(self):
         if not has_app_context():
             return super().get_translations()  # no request: Flask-Babel's answer (no translation)
-        locale = get_locale()
-        kept = g.get("_lms_catalogue")
-        if kept is None or kept[0] is not locale:
-            kept = g._lms_catalogue = (locale, super().get_translations())
-        return kept[1]
+        # Flask-Babel's per-request namespace holds the locale it chose (or the one forced on it).
+        ctx = vars(g._get_current_object()).get("_flask_babel")
+        kept = getattr(ctx, "lms_catalogue", None)
+        if kept is not None and kept[0] is getattr(ctx, "babel_locale", None):
+            return kept[1]
+        locale = get_locale()  # chooses the locale on first use, and creates the namespace
+        translations = super().get_translations()
+        g._flask_babel.lms_catalogue = (locale, translations)
+        return translations
 
 
 def _catalogue():
