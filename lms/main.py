@@ -51,8 +51,9 @@ def _study_summary(user) -> dict:
 
     credit = year_credit(user.id)
     courses_stmt, sessions_stmt = _study_statements()
-    courses = db.session.execute(courses_stmt, {"user_id": user.id}).all()
-    sessions = db.session.execute(sessions_stmt, {"user_id": user.id, "now": utcnow()}).all()
+    connection = db.session.connection()  # plain rows: no ORM entities to build
+    courses = connection.execute(courses_stmt, {"user_id": user.id}).all()
+    sessions = connection.execute(sessions_stmt, {"user_id": user.id, "now": utcnow()}).all()
     return {"year": credit.year, "hours": credit.hours, "target": credit.target, "hours_pct": credit.percent,
             "courses": [(c, percent(c.done, c.lessons)) for c in courses], "sessions": sessions}
 

@@ -44,12 +44,13 @@ def count_rows(stmt) -> int:
 
 
 class Page:
-    """One page of a list: its number, the page count, and (built from a select statement) its rows."""
+    """One page of a list: its number, the page count, and (built from a select statement) its rows: the
+    records the statement selects, or with `rows=True` its rows of columns (no ORM objects to build)."""
 
-    def __init__(self, stmt, page: int, per_page: int):
+    def __init__(self, stmt, page: int, per_page: int, rows: bool = False):
         self._number(max(page, 1), per_page, count_rows(stmt))
-
-        self.items = db.session.scalars(stmt.limit(per_page).offset((self.page - 1) * per_page)).unique().all()
+        stmt = stmt.limit(per_page).offset((self.page - 1) * per_page)
+        self.items = db.session.execute(stmt).all() if rows else db.session.scalars(stmt).unique().all()
 
     @classmethod
     def counted(cls, page: int, per_page: int, total: int) -> "Page":

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 
 from .. import clock
 from ..database import utcnow
@@ -68,11 +68,23 @@ def _unit_choices():
     return unit_choices(visible_units(current_user))
 
 
+# What the list shows of each account, read as plain rows (50 accounts with their units and roles as
+# ORM objects cost more than the rest of the page).
+LIST_COLUMNS = (User.id, User.name, User.username, User.cert_level, User.active, OrgUnit.name.label("unit_name"))
+
+
 @bp.route("/")
 @roles_required("admin", "office")
 def index():
-    page = Page(_filtered(), page_arg(), 50)
-    return render_template("accounts/index.html", page=page, units=_unit_choices(), choices=choices)
+    page = Page(_filtered().with_only_columns(*LIST_COLUMNS), page_arg(), 50, rows=True)
+    held: dict[int, set[str]] = {}
+    if page.items:
+        for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)
+                                                .where(UserRole.user_id.in_([row.id for row in page.items]))):
+            held.setdefault(user_id, set()).add(role)
+    names = {key: str(label) for key, label in choices.ROLES.items()}
+    roles = {row.id: "、".join(names[r] for r in choices.ROLES if r in held.get(row.id, ())) for row in page.items}
+    return render_template("accounts/index.html", page=page, roles=roles, units=_unit_choices(), choices=choices)
 
 
 EXPORT_HEADERS = ("username", "name", "gender", "birth_year", "education", "political_status",
