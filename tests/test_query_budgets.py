@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from lms.auth.models import User, UserRole
 from lms.database import utcnow
@@ -259,3 +259,37 @@ def test_the_city_dashboard_has_a_fixed_budget(app, client, world):
 def test_the_statistics_lists_have_a_fixed_budget(app, client, world, page):
     login(client, "office_c")
     budget(app, client, f"/stats/unit/{world['C']}/{page}", lambda n: add_workers(world, n), ceiling=20)
+
+
+# --- a worker's home, course and lesson pages (issue 15 point 4: pages as fast as a page can be) -----------
+
+def test_a_workers_home_course_and_lesson_pages_have_small_fixed_budgets(app, client, world):
+    """The session's account with its unit and roles is one statement; the home page adds three (学时,
+    courses under way with their progress, next sessions) and one for the unit's ancestors; the course and
+    lesson pages load the course with its lessons, authors and quiz in one, however many lessons it has."""
+    with app.app_context():
+        _courses(1, "published")
+        course = db.session.scalar(select(Course).order_by(Course.id.desc()))
+        course.published_at = utcnow()
+        db.session.add(Enrollment(user_id=world["worker_a"], course_id=course.id, source="self",
+                                  enrolled_at=utcnow(), extra_quiz_attempts=0))
+        db.session.commit()
+        course_id, lesson_id = course.id, course.lessons[0].id
+
+    def more_lessons(n):
+        last = db.session.scalar(select(func.max(Lesson.position)).where(Lesson.course_id == course_id))
+        db.session.add_all(Lesson(course_id=course_id, slug=f"x{last + k}", position=last + k, title=f"第{last + k}节",
+                                  body="正文", minutes=30) for k in range(1, n + 1))
+        db.session.flush()
+
+    def more_courses(n):
+        _courses(n, "published")
+        db.session.flush()
+        ids = db.session.scalars(select(Course.id).order_by(Course.id.desc()).limit(n)).all()
+        db.session.execute(insert(Enrollment), [{"user_id": world["worker_a"], "course_id": c, "source": "self",
+                                                 "enrolled_at": utcnow(), "extra_quiz_attempts": 0} for c in ids])
+
+    login(client, "worker_a")
+    budget(app, client, "/home", more_courses, ceiling=5)
+    budget(app, client, f"/learn/courses/{course_id}", more_lessons, ceiling=6)
+    budget(app, client, f"/learn/lessons/{lesson_id}", more_lessons, ceiling=4)
