@@ -2,10 +2,11 @@
 import re
 import secrets
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ..database import utcnow
 from ..errors import DomainError
@@ -177,7 +178,13 @@ LESSON_FIELDS = ("title", "body", "minutes", "min_minutes", "required", "video_u
 
 def open_revision(course: Course) -> Course | None:
     """The revision of a live course in progress, if any."""
-    return db.session.scalar(select(Course).where(Course.revision_of_id == course.id))
+    return db.session.scalar(_revision_statement(), {"course_id": course.id})
+
+
+@cache
+def _revision_statement() -> Select:
+    """Built once per process: every view of a published course's page asks."""
+    return select(Course).where(Course.revision_of_id == bindparam("course_id"))
 
 
 def _copy_lesson(source: Lesson, target: Lesson) -> None:

@@ -35,7 +35,18 @@ class StudyError(DomainError):
 
 
 def enrollment_for(user: User, course: Course) -> Enrollment | None:
-    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+    return db.session.scalar(_statements()["enrollment"], {"user_id": user.id, "course_id": course.id})
+
+
+@cache
+def _statements() -> dict[str, Select]:
+    """The statements of the course and lesson pages (and of every study beat), built once per process."""
+    return {
+        "enrollment": select(Enrollment).where(Enrollment.user_id == bindparam("user_id"),
+                                               Enrollment.course_id == bindparam("course_id")),
+        "progress": select(LessonProgress).where(LessonProgress.user_id == bindparam("user_id"),
+                                                 LessonProgress.lesson_id.in_(bindparam("ids", expanding=True))),
+    }
 
 
 def enroll(user: User, course: Course, assigned_by: User | None = None) -> Enrollment:
@@ -403,8 +414,7 @@ def lesson_states(user_id: int, course: Course) -> dict[int, LessonProgress]:
     ids = [lesson.id for lesson in course.lessons]
     if not ids:
         return {}
-    rows = db.session.scalars(select(LessonProgress).where(LessonProgress.user_id == user_id,
-                                                          LessonProgress.lesson_id.in_(ids)))
+    rows = db.session.scalars(_statements()["progress"], {"user_id": user_id, "ids": ids})
 
     return {row.lesson_id: row for row in rows}
 
