@@ -178,7 +178,7 @@ def test_the_proxy_checkin_flags_have_a_fixed_budget(app, client, world):
 
 def test_the_accounts_list_has_a_fixed_budget(app, client, world):
     login(client, "office_d1")
-    budget(app, client, "/accounts/", lambda n: add_workers(world, n), ceiling=12)
+    budget(app, client, "/accounts/", lambda n: add_workers(world, n), ceiling=5)
 
 
 def test_the_course_catalogue_has_a_fixed_budget(app, client, world):
@@ -199,7 +199,7 @@ def test_the_course_catalogue_has_a_fixed_budget(app, client, world):
                                                  "enrolled_at": now, "extra_quiz_attempts": 0} for c in courses[::2]])
 
     login(client, "worker_a")
-    budget(app, client, "/learn/", grow, ceiling=12)
+    budget(app, client, "/learn/", grow, ceiling=7)
 
 
 def _courses(n: int, status: str) -> None:
