@@ -82,10 +82,9 @@ class Course(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # jieba tokens of the title, summary, tags, description and lessons, space-separated:
     # indexed with title_tokens by FTS5 on SQLite and by a GIN tsvector index on PostgreSQL (search.py).
-    # Deferred, as title_tokens: about 10 KB a course that no page shows (read only when asked for).
-    search_tokens: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    search_tokens: Mapped[str] = mapped_column(Text, default="")
     # jieba tokens of the title alone: the search ranks a match in the title above one in the text.
-    title_tokens: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    title_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
     # A revision (修订版) is a draft copy of a published course, edited and reviewed while the
     # published course stays live; approving it copies it onto the live course (courses.approve_revision).
     # Unique: one revision of a course at a time.

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import inputs
 from ..auth import choices
@@ -65,9 +65,12 @@ def _load_course(course_id: int, options=()) -> Course:
     return get_in_scope_or_404(Course, course_id, can_view_course, options)  # unpublished: none of a learner's business
 
 
+# A course's search tokens (about 10 KB a course) are never shown: pages that list or show courses
+# leave them unread.
+UNREAD = (defer(Course.search_tokens), defer(Course.title_tokens))
 # What the course page and the lesson page show of the course, loaded with it in one statement.
-COURSE_PAGE = (joinedload(Course.lessons), joinedload(Course.authors), joinedload(Course.quiz))
-LESSON_PAGE = (joinedload(Lesson.course).joinedload(Course.lessons), joinedload(Lesson.attachments))
+COURSE_PAGE = (joinedload(Course.lessons), joinedload(Course.authors), joinedload(Course.quiz), *UNREAD)
+LESSON_PAGE = (joinedload(Lesson.course).options(joinedload(Course.lessons), *UNREAD), joinedload(Lesson.attachments))
 
 
 # --- finding courses ----------------------------------------------------------------------
@@ -93,7 +96,7 @@ def catalog():
     if matches is not None:  # the most relevant first; featured courses only break ties
         stmt = stmt.join(matches, matches.c.id == Course.id).order_by(matches.c.rank.desc())
     stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
-    page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover)), page_arg(), 24)
+    page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover), *UNREAD), page_arg(), 24)
     trainers = db.session.scalars(select(Trainer).where(Trainer.id.in_(
         select(course_author.c.trainer_id).join(Course, Course.id == course_author.c.course_id)
         .where(Course.status == "published"))).order_by(Trainer.name)).all()
