@@ -10,18 +10,20 @@ With --shape, the production shape: the exam day through nginx and two app insta
 
 --shape (issue 15, point 5): bench/shape.py's production shape on this machine: the same PostgreSQL, Redis,
 two app instances (gunicorn with deploy/gunicorn.conf.py, --workers each, LMS_ENV=production, one SECRET_KEY)
-behind nginx configured from deploy/nginx/shequ-xuetang.conf, and the task queue's workers once it exists.
-The candidates talk to nginx only. The sweep runs as production's timer does (`flask --app wsgi sweep`,
-SWEEP_SECONDS=0 in the instances), every --sweep-seconds on both hosts at once (the worst case). Faults:
+behind nginx configured from deploy/nginx/shequ-xuetang.conf, and the task queue's workers on Redis: one
+`flask --app wsgi worker` per host (two), each running the periodic sweep as production does (both at once:
+the worst case), looking at it every --sweep-seconds (PERIODIC_SECONDS) instead of every minute.
+The candidates talk to nginx only. Faults:
    - instance: SIGKILL to instance b's master and workers at once (a host gone) at --instance-at; started
      again --instance-down seconds later (its window runs until it is back);
    - redis: redis-server killed and started again at --redis-at.
 Checks besides exam_day's: every candidate's session (logged in through nginx) is valid on each instance
 asked directly; failed logins on one account, alternating between the instances, lock it at
 LOGIN_ACCOUNT_LOCK_AFTER in all (production's settings: the slowing between failures is waited out);
-the sweep's passes graded every abandoned attempt and no attempt twice (the sum of the attempts the
-passes say they graded lies between the abandoned and the abandoned plus those who let the bell ring, and
-no mistake was counted twice).
+the two consumers' sweeps graded every abandoned attempt and no attempt twice (the sum of the attempts their
+passes say they graded, read from each worker's log, lies between the abandoned and the abandoned plus those
+who let the bell ring, and no mistake was counted twice); each consumer swept after Redis was restarted
+(its connection came back by itself).
 
 1. bench/exam_day.py's exam day on PostgreSQL (a throw-away server from tests/pgserver.py, run with
    synchronous_commit=on as in production: see --synchronous-commit), gunicorn, the same candidates,
@@ -78,7 +80,7 @@ from exam_day import (  # noqa: E402
     run_baseline,
     run_day,
 )
-from shape import Shape, Site, Sweeper  # noqa: E402
+from shape import Shape, Site  # noqa: E402
 
 
 @dataclass
@@ -231,34 +233,33 @@ class ShapeChecks:
     sessions: Counter = field(default_factory=Counter)   # instance → candidates' sessions valid there
     sessions_refused: list = field(default_factory=list)
     throttle: dict = field(default_factory=dict)
-    sweeper: Sweeper | None = None
+    passes: dict = field(default_factory=dict)           # queue worker → its sweep's passes (time, graded, absent)
     shape: Shape | None = None
     nginx_errors: str = ""
 
 
 def shape_server(args, url: str, checks: ShapeChecks):
-    """run_day's server: the production shape on the exam day's database, and the sweep timer on two hosts."""
+    """run_day's server: the production shape on the exam day's database, a queue worker per host sweeping."""
 
     @contextlib.contextmanager
     def server(env, log):
         shape = Shape(log.parent / "shape", url=url, instances=args.instances, workers=args.workers,
-                      threads=args.threads, env={**env, "SWEEP_SECONDS": "0", "REQUEST_LOG": "0"}, log=log)
+                      threads=args.threads, queue_workers=args.instances, log=log,
+                      env={**env, "SWEEP_MINUTES": "1", "PERIODIC_SECONDS": str(args.sweep_seconds),
+                           "REQUEST_LOG": "0"})
         (log.parent / "shape").mkdir(exist_ok=True)
         shape.start(migrate=False)
         checks.shape = shape
-        checks.sweeper = Sweeper(shape.env, args.sweep_seconds, hosts=args.instances)
-        checks.sweeper.start()
         print(f"production shape: nginx :{shape.port} → instances "
               + ", ".join(f"{a.name} :{a.port}" for a in shape.apps)
               + f" ({args.workers} workers × {args.threads} threads each), Redis :{shape.redis.port}, "
-              f"queue workers {len(shape.workers_procs)}, sweep every {args.sweep_seconds} s on "
-              f"{args.instances} hosts", flush=True)
+              f"queue workers {len(shape.consumers)} (each sweeping every {args.sweep_seconds} s)", flush=True)
         try:
             yield Site(shape)
         finally:
-            checks.sweeper.finish()
             checks.nginx_errors = shape.nginx.errors() if shape.nginx else ""
             shape.stop()
+            checks.passes = {w.name: w.passes() for w in shape.consumers}
 
     return server
 
@@ -366,7 +367,7 @@ class Recovery:
                 "closed_before_saved": closed}
 
 
-def shape_report(checks: ShapeChecks, day) -> list[str]:
+def shape_report(checks: ShapeChecks, day, faults: list) -> list[str]:
     """Print the shape's checks; return those that failed."""
     bad = []
     n = len(day.cands)
@@ -381,17 +382,25 @@ def shape_report(checks: ShapeChecks, day) -> list[str]:
           f"(429: locked)")
     if not t.get("ok"):
         bad.append("login throttling not shared across the instances")
-    sw = checks.sweeper
     groups = Counter(c.ledger.group for c in day.cands if c.ledger.attempt_id is not None)
     lo, hi = groups["abandon"], groups["abandon"] + groups["bell"]
-    print(f"Shape: sweep: {len(sw.passes)} passes ({checks.sweeper.hosts} hosts every {sw.interval:g} s), "
-          f"{sw.graded} attempts graded by them (abandoned {lo}, let the bell ring {groups['bell']}: "
-          f"between {lo} and {hi} when none is graded twice); "
-          f"{sum(a for _t, _g, a in sw.passes)} absences marked; failed passes {len(sw.failed)}")
-    if not lo <= sw.graded <= hi:
-        bad.append(f"sweep graded {sw.graded} attempts, expected between {lo} and {hi}")
-    if sw.failed:
-        bad.append(f"sweep passes failed: {sw.failed[:2]}")
+    graded = {k: sum(g for _t, g, _a in v) for k, v in checks.passes.items()}
+    total = sum(graded.values())
+    print("Shape: sweep: " + "; ".join(
+        f"queue worker {k}: {len(v)} passes, {graded[k]} attempts graded, {sum(a for _t, _g, a in v)} absences"
+        for k, v in sorted(checks.passes.items()))
+        + f"; {total} graded in all (abandoned {lo}, let the bell ring {groups['bell']}: between {lo} and {hi} "
+        "when none is graded twice)")
+    if not lo <= total <= hi:
+        bad.append(f"the sweeps graded {total} attempts, expected between {lo} and {hi}")
+    if len(checks.passes) < 2 or any(not v for v in checks.passes.values()):
+        bad.append(f"not every queue worker swept: {sorted((k, len(v)) for k, v in checks.passes.items())}")
+    for f in faults:
+        if f.name == "redis" and f.ended:
+            after = {k: sum(1 for t, _g, _a in v if t > f.ended) for k, v in sorted(checks.passes.items())}
+            print(f"Shape: sweep passes after Redis came back: {after}")
+            if not all(after.values()):
+                bad.append(f"a queue worker did not sweep after Redis was restarted: {after}")
     print(f"Shape: nginx error log: {checks.nginx_errors.count('upstream')} lines about an upstream "
           "(the killed instance)")
     return bad
@@ -475,7 +484,7 @@ def main() -> int:
 
     bad = failures(day)
     if checks is not None:
-        bad += shape_report(checks, day)
+        bad += shape_report(checks, day, faults)
     if outside or tracebacks_outside:
         bad.append(f"errors outside the fault windows: {len(outside)} from clients, {tracebacks_outside} tracebacks")
     bad += [f"fault {f.name} not injected: {f.failed}" for f in faults if f.failed]
@@ -492,8 +501,9 @@ def main() -> int:
     if args.json:
         if checks is not None:
             figures.update(shape={"sessions_valid": dict(checks.sessions), "sessions_refused": checks.sessions_refused,
-                                  "throttle": checks.throttle, "sweep_passes": len(checks.sweeper.passes),
-                                  "sweep_graded": checks.sweeper.graded, "sweep_failed": checks.sweeper.failed})
+                                  "throttle": checks.throttle,
+                                  "sweep_passes": {k: len(v) for k, v in checks.passes.items()},
+                                  "sweep_graded": {k: sum(g for _t, g, _a in v) for k, v in checks.passes.items()}})
         figures.update(faults=rows, errors_in_fault_windows=in_windows,
                        errors_outside_fault_windows=len(outside) + tracebacks_outside,
                        synchronous_commit=args.synchronous_commit, failed=bad)

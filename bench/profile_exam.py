@@ -42,7 +42,6 @@ def main() -> int:
         day_id, _t0, _duration = schedule_day(engine, 60, lead=-1.0)
         engine.dispose()
         os.environ.update(env)
-        os.environ["SWEEP_SECONDS"] = "0"
         from lms import create_app
         from lms.extensions import db
 

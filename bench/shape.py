@@ -1,8 +1,8 @@
 """The production shape on this machine, from real components: one PostgreSQL, Redis, two app instances
 (gunicorn with deploy/gunicorn.conf.py, production settings) on their own ports, nginx in front of them
-configured from deploy/nginx/shequ-xuetang.conf, and the task queue's workers once the queue exists.
+configured from deploy/nginx/shequ-xuetang.conf, and the task queue's workers (one per host, on Redis).
 
-    .venv/bin/python bench/shape.py [--instances 2] [--workers 2]   # start it, print the addresses, wait for ^C
+    .venv/bin/python bench/shape.py [--instances 2] [--workers 2] [--queue-workers 2]   # start, print, wait for ^C
 
 Used by bench/faults.py --shape and tests/test_production_shape.py:
 
@@ -11,6 +11,7 @@ Used by bench/faults.py --shape and tests/test_production_shape.py:
         shape.apps[0].port           # one app instance directly
         shape.apps[1].kill()         # SIGKILL to the instance's master and every worker (a host gone)
         shape.redis.restart()
+        shape.consumers[0].passes()  # a queue worker's sweep passes, from its log
 
 Every process runs unprivileged where it can (PostgreSQL as `postgres` when run as root, nginx's workers as
 `nobody`), on free ports of 127.0.0.1, with its files in one temporary folder; stop() ends them all.
@@ -21,10 +22,10 @@ port (no certificate here: TLS costs CPU the figures would not attribute), the H
 left out, and /srv/shequ-xuetang and /var/log/nginx become this checkout and the temporary folder. Each
 substitution must match, so a change to the shipped file that the harness cannot follow fails loudly.
 
-The task queue (lms/tasks, TASK_QUEUE=redis://…, `flask --app wsgi worker`): when the package exists the
-instances get TASK_QUEUE and `queue_workers` worker processes run beside them (QUEUE_HOOK below); until then
-the shape runs without workers, and the sweep runs as production's systemd timer does
-(`flask --app wsgi sweep`), see Sweeper.
+The task queue (lms/tasks): the instances and `queue_workers` worker processes (`flask --app wsgi worker`,
+as deploy/systemd/lms-worker.service runs on each host) share TASK_QUEUE=redis://… of the shape's Redis.
+Every worker runs the periodic work, the sweep included, as in production (two hosts: two sweeping consumers);
+PERIODIC_SECONDS in `env` makes them look at it every few seconds instead of every minute.
 """
 import os
 import re
@@ -35,7 +36,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -50,8 +50,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 SITE = ROOT / "deploy" / "nginx" / "shequ-xuetang.conf"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-# The hook for the task queue: present once lms/tasks is on main.
-QUEUE_HOOK = (ROOT / "lms" / "tasks").is_dir()
 
 
 def wait_port(port: int, seconds: float = 60, proc: subprocess.Popen | None = None, what: str = "") -> None:
@@ -286,49 +284,49 @@ class Nginx:
         return "".join(p.read_text(errors="replace") for p in sorted(self.base.glob("*error.log")))
 
 
-# --- the sweep, as production runs it ---------------------------------------------------------------------------------
+# --- the task queue's workers ---------------------------------------------------------------------------------------
 
-class Sweeper(threading.Thread):
-    """Production's sweep timer (deploy/systemd/shequ-xuetang-sweep.timer: `flask --app wsgi sweep`), every
-    `interval` seconds on each of `hosts` hosts at once (the worst case: DEPLOYMENT.md §3 says one host is
-    enough). Every pass's output is kept: `graded` sums the attempts the passes say they graded, so a run can
-    check that no attempt was graded by two of them."""
+class QueueWorker:
+    """`flask --app wsgi worker` (deploy/systemd/lms-worker.service: one per host), its own process group and log.
+    Its periodic sweep logs every pass (lms/tasks/periodic.py): `passes()` reads them back, so a run can add
+    up what each consumer graded and check that no attempt was graded by two of them."""
 
-    PASS = re.compile(r"^(\d+) attempts graded, (\d+) attendance records marked absent$", re.M)
+    PASS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) lms\.tasks\.periodic INFO "
+                      r"(\d+) attempts graded, (\d+) attendance records marked absent$", re.M)
 
-    def __init__(self, env: dict, interval: float, hosts: int = 2):
-        super().__init__(daemon=True)
-        self.env, self.interval, self.hosts = env, interval, hosts
-        self.stop = threading.Event()
-        self.passes: list[tuple[float, int, int]] = []   # (time, graded, marked absent)
-        self.failed: list[str] = []
-        self.lock = threading.Lock()
+    def __init__(self, name: str, env: dict, log: Path):
+        self.name, self.env, self.log = name, env, log
+        self.proc: subprocess.Popen | None = None
 
-    def one(self) -> None:
-        r = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "sweep"], cwd=ROOT,
-                           env=python_env(self.env), capture_output=True, text=True, timeout=120)
-        m = self.PASS.search(r.stdout)
-        with self.lock:
-            if r.returncode or not m:
-                self.failed.append((r.stdout + r.stderr)[-300:])
-            else:
-                self.passes.append((time.time(), int(m.group(1)), int(m.group(2))))
-
-    def run(self) -> None:
-        while not self.stop.wait(self.interval):
-            hosts = [threading.Thread(target=self.one) for _ in range(self.hosts)]
-            for h in hosts:
-                h.start()
-            for h in hosts:
-                h.join()
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(timeout=180)
+    def start(self) -> "QueueWorker":
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=python_env(self.env),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
 
     @property
-    def graded(self) -> int:
-        return sum(g for _t, g, _a in self.passes)
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM (Huey: at once; a running task is tried again by the next consumer), SIGKILL after 30 s."""
+        if self.alive:
+            assert self.proc is not None
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def passes(self) -> list[tuple[float, int, int]]:
+        """Its sweep's passes so far: (wall time, attempts graded, attendance records marked absent)."""
+        return [(time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000,
+                 int(m.group(3)), int(m.group(4))) for m in self.PASS.finditer(self.text())]
 
 
 # --- the whole shape ---------------------------------------------------------------------------------------------
@@ -336,11 +334,12 @@ class Sweeper(threading.Thread):
 class Shape:
     """PostgreSQL (or a database URL given), Redis, `instances` app instances, nginx; see the module's docstring.
     `env`: the app's environment on top of production's (LMS_ENV=production, one SECRET_KEY for all,
-    TRUSTED_PROXIES=1 for nginx, SWEEP_SECONDS=0 as with the sweep timer, plain-HTTP cookies)."""
+    TRUSTED_PROXIES=1 for nginx, plain-HTTP cookies). `queue_workers`: one `flask worker` per host (QueueWorker),
+    each with its own log, all on the shape's Redis, each running the periodic work (the sweep) as production does."""
 
     def __init__(self, base: Path | None = None, *, instances: int = 2, workers: int = 2, threads: int = 4,
                  env: dict | None = None, url: str | None = None, pg_settings: dict | None = None,
-                 queue_workers: int = 1, nginx_workers: int = 1, log: Path | None = None):
+                 queue_workers: int = 2, nginx_workers: int = 1, log: Path | None = None):
         self.base = base or Path(tempfile.mkdtemp(prefix="lms-shape-"))
         self.owns_base = base is None
         self.nginx_workers = nginx_workers
@@ -352,10 +351,10 @@ class Shape:
         self.redis = Redis(self.base)
         self.apps: list[AppInstance] = []
         self.nginx: Nginx | None = None
-        self.queue_workers = queue_workers if QUEUE_HOOK else 0
-        self.workers_procs: list[subprocess.Popen] = []
+        self.queue_workers = queue_workers
+        self.consumers: list[QueueWorker] = []
         self.env = {"LMS_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "TRUSTED_PROXIES": "1",
-                    "SESSION_COOKIE_SECURE": "0", "REQUEST_LOG": "0", "SWEEP_SECONDS": "0",
+                    "SESSION_COOKIE_SECURE": "0", "REQUEST_LOG": "0",
                     "LMS_INSTANCE_PATH": str(self.base / "instance"), **(env or {})}
 
     @property
@@ -389,8 +388,7 @@ class Shape:
         try:
             self.start_database()
             self.redis.start()
-            if QUEUE_HOOK:
-                self.env["TASK_QUEUE"] = self.redis.url
+            self.env["TASK_QUEUE"] = self.redis.url
             if migrate:
                 self.migrate(seed)
             self.start_apps()
@@ -412,28 +410,23 @@ class Shape:
             a.ready()
 
     def start_queue_workers(self) -> None:
-        """QUEUE_HOOK: the task queue's consumers (`flask --app wsgi worker`), logging beside the app."""
-        for _i in range(self.queue_workers):
-            with open(self.base / "worker.log", "ab") as out:
-                self.workers_procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=python_env(self.env),
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+        """The task queue's consumers (`flask --app wsgi worker`), one log each (worker-a.log, …)."""
+        self.consumers = [QueueWorker(chr(ord("a") + i), self.env, self.base / f"worker-{chr(ord('a') + i)}.log")
+                          for i in range(self.queue_workers)]
+        for w in self.consumers:
+            w.start()
 
     def pgrps(self) -> list[int]:
         """Process groups of the app instances, nginx and the queue's workers (CPU accounting)."""
-        procs = [a.proc for a in self.apps] + [self.nginx.proc if self.nginx else None] + self.workers_procs
+        procs = [a.proc for a in self.apps] + [self.nginx.proc if self.nginx else None] + [
+            w.proc for w in self.consumers]
         return [p.pid for p in procs if p is not None and p.poll() is None]
 
     def stop(self) -> None:
         if self.nginx is not None:
             self.nginx.stop()
-        for p in self.workers_procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
+        for w in self.consumers:
+            w.stop()
         for a in self.apps:
             a.stop(wait=False)
         for a in self.apps:
@@ -482,13 +475,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--instances", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
+    p.add_argument("--queue-workers", type=int, default=2, help="`flask worker` processes (one per host)")
     p.add_argument("--seed", action="store_true", help="flask seed-demo (the demo city, password Demo2026)")
     args = p.parse_args()
-    with Shape(instances=args.instances, workers=args.workers).start(seed=args.seed) as shape:
+    with Shape(instances=args.instances, workers=args.workers, queue_workers=args.queue_workers).start(
+            seed=args.seed) as shape:
         print(f"nginx http://127.0.0.1:{shape.port}/  instances "
               + ", ".join(f"{a.name} :{a.port}" for a in shape.apps)
-              + f"  PostgreSQL {shape.url}  Redis {shape.redis.url}  files {shape.base}"
-              + ("" if QUEUE_HOOK else "  (no task queue yet: no workers)"), flush=True)
+              + f"  PostgreSQL {shape.url}  Redis {shape.redis.url}  queue workers {len(shape.consumers)}"
+              + f"  files {shape.base}", flush=True)
         try:
             signal.pause()
         except KeyboardInterrupt:

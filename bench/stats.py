@@ -234,7 +234,7 @@ def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: i
     from lms.orgs.models import OrgUnit
     from lms.stats import ce, queries
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SWEEP_SECONDS": 0})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     out: dict = {}
     with app.app_context():
         viewer, city = sadb.session.get(User, office_id), sadb.session.get(OrgUnit, city_id)

@@ -134,6 +134,8 @@ def from_env() -> dict:
         "EXPORT_BACKGROUND_ROWS": _int("EXPORT_BACKGROUND_ROWS", 5000),
         # The sweep (deadlines, absentees) runs on the queue's consumers every SWEEP_MINUTES (0: off).
         "SWEEP_MINUTES": _int("SWEEP_MINUTES", 1),
+        # How often each consumer looks at its periodic work (Huey's 60 s); lower: a sweep every few seconds (tests).
+        "PERIODIC_SECONDS": _int("PERIODIC_SECONDS", 60, 1),
         # The nightly backup on the queue (off while BACKUP_FOLDER is unset), at BACKUP_AT Asia/Shanghai time.
         "BACKUP_FOLDER": os.environ.get("BACKUP_FOLDER") or None,
         "BACKUP_AT": _hh_mm("BACKUP_AT", "02:30"),

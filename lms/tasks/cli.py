@@ -1,8 +1,23 @@
 """`flask --app wsgi worker`: the task queue's consumer (Huey's Consumer), with its periodic work."""
 import logging
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from huey.consumer import Consumer, Scheduler
+
+
+class LookingConsumer(Consumer):
+    """Huey's consumer whose scheduler looks at the periodic work every `periodic_seconds` (Huey: 60)."""
+
+    def __init__(self, *args: Any, periodic_seconds: int = 60, **kwargs: Any) -> None:
+        self.periodic_seconds = periodic_seconds
+        super().__init__(*args, **kwargs)
+
+    def _create_scheduler(self) -> Scheduler:
+        scheduler = super()._create_scheduler()
+        scheduler.periodic_task_seconds = self.periodic_seconds
+        return scheduler
 
 
 def register(app: Flask) -> None:
@@ -25,6 +40,7 @@ def register(app: Flask) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         logging.getLogger("huey").setLevel(logging.INFO)
-        consumer = queue.create_consumer(workers=workers, worker_type=worker_type, periodic=not no_periodic,
-                                         max_delay=max_delay, check_worker_health=True)
+        consumer = LookingConsumer(queue, workers=workers, worker_type=worker_type, periodic=not no_periodic,
+                                   max_delay=max_delay, check_worker_health=True,
+                                   periodic_seconds=current_app.config["PERIODIC_SECONDS"])
         consumer.run()

@@ -1,15 +1,20 @@
 """Periodic work, run by the task queue's consumers (checked once a minute by every consumer).
 
 - the sweep (lms/sweeper.py): attempts past their deadline graded, absentees of ended sessions marked,
-  every SWEEP_MINUTES (0: never; `flask sweep` by hand or from cron);
+  every SWEEP_MINUTES (0: never; `flask sweep` by hand or from cron); each pass logs what it did
+  (logger lms.tasks.periodic: "N attempts graded, M attendance records marked absent");
 - the workforce snapshot, at minute 5 of every hour (recorded once a day: the first of those wins);
 - the nightly backup at BACKUP_AT (Asia/Shanghai) into BACKUP_FOLDER (unset: no backup), as a Job
-  keyed by its day: with two consumers (two hosts) one makes the job and the other finds it made.
+  keyed by its day: with two consumers (two hosts) one makes the job and the other finds it made. It
+  stays due after BACKUP_AT until the day's job is made (consumers down at BACKUP_AT make it later).
+The consumers look at this work every PERIODIC_SECONDS (60, Huey's minute); a due minute's work runs
+at each look in it, so a lower PERIODIC_SECONDS (tests, benchmarks) sweeps every few seconds.
 All of it is safe to run twice at once: the sweep's steps are conditional updates, the snapshot has a
 unique day, the backup's job a unique key.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from flask import Flask
@@ -18,6 +23,9 @@ from ..util import utc_to_local
 from . import app_periodic
 
 SNAPSHOT_MINUTE = 5
+SWEEP_PASS = "%d attempts graded, %d attendance records marked absent"
+
+log = logging.getLogger(__name__)
 
 
 def sweep_due(app: Flask, utc: datetime) -> bool:
@@ -32,14 +40,14 @@ def snapshot_due(app: Flask, utc: datetime) -> bool:
 def backup_due(app: Flask, utc: datetime) -> bool:
     if not app.config.get("BACKUP_FOLDER"):
         return False
-    return f"{utc_to_local(utc):%H:%M}" == app.config["BACKUP_AT"]
+    return f"{utc_to_local(utc):%H:%M}" >= app.config["BACKUP_AT"]
 
 
 @app_periodic(sweep_due)
 def sweep() -> None:
     from ..sweeper import sweep_deadlines
 
-    sweep_deadlines()
+    log.info(SWEEP_PASS, *sweep_deadlines())
 
 
 @app_periodic(snapshot_due)
@@ -56,9 +64,16 @@ def nightly_backup() -> None:
 
 def start_backup() -> bool:
     """Tonight's backup job, unless a consumer made it already; True when this call made it."""
+    from sqlalchemy import select
+
     from .. import clock
+    from ..extensions import db
     from ..transaction import unit
     from .jobs import start
+    from .models import Job
 
+    key = f"backup:{clock.today().isoformat()}"
     with unit():
-        return start("backup", key=f"backup:{clock.today().isoformat()}") is not None
+        if db.session.scalar(select(Job.id).where(Job.key == key)) is not None:  # made (every look after BACKUP_AT)
+            return False
+        return start("backup", key=key) is not None
