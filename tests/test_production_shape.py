@@ -6,7 +6,10 @@
 - one instance killed with SIGKILL (master and workers at once): requests through nginx still succeed;
 - a short exam through nginx, one instance killed while candidates save: every acknowledged answer is
   stored, every attempt graded once, and no client saw an error (nginx passed the requests that failed on
-  the killed instance on to the other: saves and submits are idempotent, see deploy/nginx).
+  the killed instance on to the other: saves and submits are idempotent, see deploy/nginx);
+- two queue workers (one per host) on the shape's Redis, each sweeping every PERIODIC_SECONDS: an attempt
+  past its deadline is graded once (their logged passes add up to one, its mistake counted once), and the
+  nightly backup both find due is one job (its unique key).
 
 PostgreSQL only (the shape's database); skipped like the suite's PostgreSQL runs when the binaries, nginx or
 redis-server are missing, and failed instead under LMS_REQUIRE_POSTGRES=1 (CI).
@@ -18,14 +21,18 @@ import shutil
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 
 from lms import create_app
-from lms.exams.models import Attempt, AttemptAnswer, Mistake
+from lms.auth.models import User
+from lms.exams import attempts
+from lms.exams.models import Attempt, AttemptAnswer, Exam, Mistake
 from lms.extensions import db
+from lms.tasks.models import Job
 
 from . import world as world_module
 from .test_mock_exams import make_bank, small_exam
@@ -60,12 +67,16 @@ def shape(pg_server, tmp_path_factory):
         db.session.commit()
     world_module.IDS.clear()
     world_module.IDS.update(ids)
-    env = {"LOGIN_ACCOUNT_DELAY_AFTER": "4", "LOGIN_ACCOUNT_LOCK_AFTER": "4"}   # lock at the 4th failure
+    backups = tmp_path_factory.mktemp("backups")
+    env = {"LOGIN_ACCOUNT_DELAY_AFTER": "4", "LOGIN_ACCOUNT_LOCK_AFTER": "4",   # lock at the 4th failure
+           # the queue workers sweep every 2 s; the backup is due from midnight on: both find it due at once
+           "SWEEP_MINUTES": "1", "PERIODIC_SECONDS": "2", "BACKUP_FOLDER": str(backups), "BACKUP_AT": "00:00"}
     # one gunicorn worker (4 threads) per instance: two instances are the point, and each worker's start
     # (importing the app) is most of the test's time on a busy 2-core machine
-    s = Shape(tmp_path_factory.mktemp("shape"), url=url, workers=1, threads=4, env=env)
+    s = Shape(tmp_path_factory.mktemp("shape"), url=url, workers=1, threads=4, env=env, queue_workers=2)
     s.start(migrate=False)
     s.exam_id = exam_id
+    s.backups = backups
     s.setup = setup
     yield s
     s.stop()
@@ -231,3 +242,58 @@ def test_a_short_exam_through_nginx_with_an_instance_killed_loses_nothing(shape)
         assert all(m.wrong_count == 1 for m in db.session.scalars(select(Mistake)))
         db.session.remove()
     assert "upstream" in shape.nginx.errors()    # nginx saw instance B fail (and routed around it)
+
+
+def wait_for(what: str, condition, seconds: float = 60):
+    """Poll the shape (real processes on the real clock) until `condition()` is true."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        time.sleep(0.2)
+
+
+def test_two_queue_workers_grade_an_expired_attempt_once_and_make_one_nightly_backup(shape):
+    assert [w.alive for w in shape.consumers] == [True, True]
+    with shape.setup.app_context():
+        db.session.execute(delete(Mistake))
+        user = db.session.scalar(select(User).where(User.username == "worker_c"))
+        exam = db.session.get(Exam, shape.exam_id)
+        # an attempt started and left on New Year's morning 2026: long past its deadline for the workers
+        attempt = attempts.start(user, exam, now=datetime(2026, 1, 1, 0, 0))
+        key, item = next(iter(attempt.paper["items"].items()))
+        wrong = next(o["key"] for o in item["options"] if o["key"] not in item["answer"])
+        attempts.save(attempt, key, wrong, 1, now=datetime(2026, 1, 1, 0, 5))
+        aid, uid = attempt.id, user.id
+        db.session.commit()
+
+    def status() -> str:
+        with shape.setup.app_context():
+            try:
+                return db.session.scalar(select(Attempt.status).where(Attempt.id == aid))
+            finally:
+                db.session.remove()
+
+    wait_for("the expired attempt graded", lambda: status() == "graded")
+    done = {w.name: len(w.passes()) for w in shape.consumers}
+    # both consumers swept again after it was graded: had either graded it too, its log would say so by now
+    wait_for("two more passes of each worker", lambda: all(len(w.passes()) >= done[w.name] + 2
+                                                            for w in shape.consumers))
+    graded = {w.name: sum(g for _t, g, _a in w.passes()) for w in shape.consumers}
+    assert sum(graded.values()) == 1, graded
+    with shape.setup.app_context():
+        counts = [m.wrong_count for m in db.session.scalars(select(Mistake).where(Mistake.user_id == uid))]
+        assert counts and set(counts) == {1}   # each wrong (or unanswered) question counted once: graded once
+
+        # the nightly backup: due at every look of both consumers since they started; one job, one file
+        def backup_done() -> bool:
+            job = db.session.scalar(select(Job).where(Job.kind == "backup"))
+            db.session.rollback()
+            return job is not None and job.status == "done"
+
+        wait_for("the backup job done", backup_done)
+        jobs = db.session.scalars(select(Job).where(Job.kind == "backup")).all()
+        assert len(jobs) == 1 and jobs[0].key.startswith("backup:") and jobs[0].attempts == 1
+        assert [p.name for p in shape.backups.iterdir()] == [Path(jobs[0].result_path).name]
+        db.session.remove()
+    for w in shape.consumers:   # each consumer ran the backup's periodic task (and found the job made, or made it)
+        assert "nightly_backup" in w.text(), w.name

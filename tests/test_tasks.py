@@ -156,7 +156,9 @@ def test_periodic_work_is_due_at_its_minute(app):
     app.config["BACKUP_FOLDER"] = "/nonexistent"
     try:
         assert periodic.backup_due(app, datetime(2026, 6, 14, 18, 30))  # 02:30 in Shanghai
-        assert not periodic.backup_due(app, datetime(2026, 6, 15, 2, 30))  # 02:30 UTC is 10:30 there
+        assert not periodic.backup_due(app, datetime(2026, 6, 14, 18, 29))  # 02:29 there: not yet
+        assert not periodic.backup_due(app, datetime(2026, 6, 14, 16, 0))  # midnight there: a new day, not yet
+        assert periodic.backup_due(app, datetime(2026, 6, 15, 2, 30))  # 10:30 there: still due until it is made
     finally:
         app.config["BACKUP_FOLDER"] = None
 
