@@ -28,7 +28,7 @@ def main() -> None:
 
     root = Path(__file__).resolve().parent.parent
     tmp = Path(tempfile.mkdtemp(prefix="bench-costs-"))
-    os.environ.update(LMS_INSTANCE_PATH=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", SWEEP_SECONDS="0")
+    os.environ.update(LMS_INSTANCE_PATH=str(tmp), DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", SWEEP_MINUTES="0")
     for cmd in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *cmd], cwd=root, check=True,
                        capture_output=True)

@@ -99,7 +99,7 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     env = {"LMS_INSTANCE_PATH": str(tmp), "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
-           "SWEEP_SECONDS": "0"}
+           "SWEEP_MINUTES": "0"}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for cmd in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + cmd, cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
