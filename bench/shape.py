@@ -218,7 +218,7 @@ def render_site(upstreams: list[int], port: int, root: Path, logdir: Path, sourc
 
 
 MAIN_CONF = """# written by bench/shape.py: Debian's /etc/nginx/nginx.conf, reduced, around the shipped site
-worker_processes {workers};
+{user}worker_processes {workers};
 pid {base}/nginx.pid;
 error_log {base}/error.log warn;
 daemon off;
@@ -243,8 +243,9 @@ http {{
 
 
 class Nginx:
-    """nginx with the rendered site, its files in a folder of its own (as root, nginx's workers run as `nobody`:
-    they must reach their temporary folders, which a private temporary folder's children would not allow)."""
+    """nginx with the rendered site, its files in a folder of its own. Run as root, its workers run as root too:
+    they serve the static files from the checkout, which may sit in a private (0700) folder, as a fresh clone
+    in `mktemp -d` does, that `nobody` could not enter."""
 
     def __init__(self, upstreams: list[int], workers: int = 1):
         self.base = Path(tempfile.mkdtemp(prefix="lms-nginx-"))
@@ -253,7 +254,8 @@ class Nginx:
         os.chmod(self.base / "tmp", 0o777)
         self.port = free_port()
         (self.base / "site.conf").write_text(render_site(upstreams, self.port, ROOT, self.base))
-        (self.base / "nginx.conf").write_text(MAIN_CONF.format(base=self.base, workers=workers))
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (self.base / "nginx.conf").write_text(MAIN_CONF.format(base=self.base, workers=workers, user=user))
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Nginx":
