@@ -93,16 +93,22 @@ class Session:
         return status
 
 
-def measure(port: int, path: str, seconds: float, threads: int, login: tuple[str, str] | None = None) -> dict:
-    """Requests per second of GET `path` over `seconds`, with `threads` keep-alive clients."""
-    counts, errors = [0] * threads, [0] * threads
-    stop = time.perf_counter() + seconds
+def sessions_for(port: int, threads: int, login: tuple[str, str] | None) -> list[Session]:
+    """`threads` keep-alive clients, each logged in as `login` when given."""
     sessions = []
     for _i in range(threads):
         s = Session(port)
         if login:
             s.login(*login)
         sessions.append(s)
+    return sessions
+
+
+def measure(port: int, path: str, seconds: float, threads: int, login: tuple[str, str] | None = None) -> dict:
+    """Requests per second of GET `path` over `seconds`, with `threads` keep-alive clients."""
+    counts, errors = [0] * threads, [0] * threads
+    stop = time.perf_counter() + seconds
+    sessions = sessions_for(port, threads, login)
 
     def run(i):
         s = sessions[i]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, Gunicorn, Session  # noqa: E402
+from common import ROOT, Gunicorn, Session, sessions_for  # noqa: E402
 
 DEMO_PASSWORD = "Demo2026"
 WORKER, OFFICE = "w0001", "office_qh"  # a community worker; a district's training office (140 accounts)
@@ -49,16 +49,6 @@ def find_paths(port: int) -> dict[str, str]:
     _status, html = s.request("GET", course)
     lesson = re.search(rb'href="(/learn/lessons/\d+)"', html).group(1).decode()
     return {"course": course, "lesson": lesson}
-
-
-def sessions_for(port: int, threads: int, login: tuple[str, str] | None) -> list[Session]:
-    sessions = []
-    for _i in range(threads):
-        s = Session(port)
-        if login:
-            s.login(*login)
-        sessions.append(s)
-    return sessions
 
 
 def drive(sessions: list[Session], path: str, seconds: float) -> tuple[int, int, float]:
