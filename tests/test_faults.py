@@ -33,7 +33,9 @@ def drop_connection(app, raw) -> None:
         raw.close()
         return
     pid = raw.info.backend_pid
-    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)  # not the app's pool
+    # Not the app's pool, and autocommit: PostgreSQL keeps one snapshot of pg_stat_activity for a whole
+    # transaction, so polling inside one transaction could see the ended backend "running" for ever.
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as other:
             assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
