@@ -65,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .library import views as library_views
     from .main import bp as main_bp
     from .orgs import views as org_views
+    from .prep import models as _prep_models  # noqa: F401
+    from .prep import views as prep_views
     from .stats import models as _stats_models  # noqa: F401
     from .stats import views as stats_views
     from .tasks import models as _task_models  # noqa: F401
@@ -89,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_token_views.bp)
     app.register_blueprint(api_views.bp)
     app.register_blueprint(task_views.bp)
+    app.register_blueprint(prep_views.bp)
 
     from .cli import register as register_cli
 

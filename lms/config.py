@@ -42,6 +42,54 @@ def _percent(name: str, default: int) -> int:
     return value
 
 
+def _float(name: str, default: float, minimum: float = 0.0) -> float:
+    value = float(os.environ.get(name, str(default)))
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum} (it is {value})")
+    return value
+
+
+def _month_day(name: str, default: str) -> str:
+    """A day of the year as MM-DD (the exam's usual date, every year)."""
+    import re
+    from datetime import date
+
+    value = os.environ.get(name, default).strip()
+    m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", value)
+    try:
+        date(2001, int(m.group(1)), int(m.group(2))) if m else None  # 2001: not a leap year, so no 02-29
+    except ValueError:
+        m = None
+    if not m:
+        raise ValueError(f"{name} must be a day of the year as MM-DD, e.g. 06-14 (it is {value!r})")
+    return f"{int(m.group(1)):02d}-{int(m.group(2)):02d}"
+
+
+def _prep() -> dict:
+    """Exam preparation (lms/prep, docs/EXAM_PREP.md): the models' parameters."""
+    logits = [float(x) for x in os.environ.get("PREP_DIFFICULTY_LOGITS", "-1,0,1").split(",")]
+    if len(logits) != 3 or logits != sorted(logits):
+        raise ValueError("PREP_DIFFICULTY_LOGITS must be three increasing numbers: easy, medium, hard (e.g. -1,0,1)")
+    return {
+        # Topic mastery, an Elo-style rating: after each answer theta moves by K × (credit − expected),
+        # K = max(K_MIN, K / (1 + K_DECAY × answers so far)); questions of difficulty 1, 2, 3 sit at these logits.
+        "PREP_ELO_K": _float("PREP_ELO_K", 0.8, 0.01),
+        "PREP_ELO_K_DECAY": _float("PREP_ELO_K_DECAY", 0.15),
+        "PREP_ELO_K_MIN": _float("PREP_ELO_K_MIN", 0.25, 0.01),
+        "PREP_DIFFICULTY_LOGITS": logits,
+        # A topic's estimate is shown as settled, and may be recommended, from this many answers.
+        "PREP_MIN_EVIDENCE": _int("PREP_MIN_EVIDENCE", 5, 1),
+        # A topic counts as mastered from this mastery (%), once settled; plans aim at it (lms/prep/track.py).
+        "PREP_TARGET_MASTERY": _percent("PREP_TARGET_MASTERY", 70),
+        # The national exam's usual date (MM-DD): a plan's default exam date is its next occurrence.
+        "PREP_EXAM_DATE": _month_day("PREP_EXAM_DATE", "06-14"),
+        # Mistakes book (FSRS): the recall probability reviews aim at, and the stability (days) at which
+        # a mistake counts as learned and leaves the book.
+        "PREP_REVIEW_RETENTION": _float("PREP_REVIEW_RETENTION", 0.9, 0.5),
+        "PREP_LEARNED_DAYS": _float("PREP_LEARNED_DAYS", 30, 1),
+    }
+
+
 def _hh_mm(name: str, default: str) -> str:
     """A time of day as HH:MM (24-hour)."""
     import re
@@ -109,6 +157,7 @@ def from_env() -> dict:
         # Folder of pg_dump/pg_restore for backups (default: the newest /usr/lib/postgresql/*/bin, else PATH).
         "PG_BINDIR": os.environ.get("PG_BINDIR") or None,
         **_login_throttle(),
+        **_prep(),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

@@ -12,6 +12,7 @@ from sqlalchemy import CursorResult, Table, bindparam, func, insert, select, upd
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..prep import mastery
 from . import assembly, grading, qtypes
 from .models import Attempt, AttemptAnswer, Exam, Mistake, MockExamDay
 
@@ -271,6 +272,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
     now = now or utcnow()
     answers = saved_answers(attempt)
     wrong: list[int] = []
+    evidence: list[mastery.Evidence] = []
     for key in answerable(attempt):
         item = attempt.paper["items"][key]
         answer = answers.get(key)
@@ -282,9 +284,15 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
             answer = AttemptAnswer(attempt_id=attempt.id, item=key, response=None, seq=0, saved_at=now)
             db.session.add(answer)
         answer.score = score
-        if qtypes.get(item["type"]).objective and score is not None and score < Decimal(str(item["points"])):
-            wrong.append(item["qid"])
+        if qtypes.get(item["type"]).objective and score is not None:
+            points = Decimal(str(item["points"]))
+            if score < points:
+                wrong.append(item["qid"])
+            evidence.append(mastery.Evidence(item["qid"], attempt.exam.subject_id, item["topic"],
+                                             item.get("difficulty") or 2, float(score / points) if points else 0.0))
     _record_mistakes(attempt.user_id, wrong, now)
+    source = "course" if attempt.exam.kind == "course" else "day" if attempt.mock_day_id else "mock"
+    mastery.record(attempt.user_id, evidence, source, attempt.id, now)
     db.session.flush()
     recompute(attempt, now)
 

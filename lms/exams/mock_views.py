@@ -246,7 +246,8 @@ def practice_view():
         question = get_or_404(Question, request.form.get("question", type=int))
         if not practice.practisable(question):
             abort(404)
-        feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form))
+        feedback = practice.answer(current_user, question, practice.response_from_form(question, request.form),
+                                   "review" if source == "mistakes" else "practice")
         return render_template("mock/practice.html", subjects=subjects, subject=subject, topic=topic, source=source,
                                question=question, feedback=feedback, form=ConfirmForm(), **lists)
     shown = practice.next_question(current_user, subject, topic, source)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -255,10 +256,14 @@ class MarkingAssignment(Model):
 
 
 class Mistake(Model):
-    """错题本: a question the learner got wrong, until answered right twice in a row."""
+    """错题本: a question the learner got wrong, reviewed on a spaced-repetition schedule (FSRS, lms/prep/review.py)
+    until the schedule says it is learned (`cleared_at`)."""
 
     __tablename__ = "mistake"
-    __table_args__ = (UniqueConstraint("user_id", "question_id", name="uq_mistake_user_question"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "question_id", name="uq_mistake_user_question"),
+        Index("ix_mistake_user_due", "user_id", "cleared_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -267,6 +272,17 @@ class Mistake(Model):
     right_streak: Mapped[int] = mapped_column(Integer, default=0)
     last_wrong_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The FSRS card (py-fsrs's Card): state 1 learning, 2 review, 3 relearning; `fsrs_step` within the
+    # (re)learning steps; stability in days; FSRS's difficulty 1…10. due_at None: a mistake recorded
+    # before the schedule existed, due at once.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    fsrs_state: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    fsrs_step: Mapped[int | None] = mapped_column(SmallInteger)
+    stability: Mapped[float | None] = mapped_column(Float)
+    fsrs_difficulty: Mapped[float | None] = mapped_column(Float)
+    last_review_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lapses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     question: Mapped[Question] = relationship()
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
+from ..prep import mastery
 from . import grading, qtypes
 from . import topics as bank_topics
 from .models import ExamSubject, Mistake, Question
@@ -50,11 +51,15 @@ def response_from_form(question: Question, form) -> object:
     return qtypes.get(question.type).practice_response(form)
 
 
-def answer(user, question: Question, response) -> dict:
-    """Grade one practice answer and update the mistakes book; returns what the page shows."""
+def answer(user, question: Question, response, source: str = "practice") -> dict:
+    """Grade one practice answer, update the mistakes book and the worker's topic mastery; returns what
+    the page shows. `source`: "practice", or "review" for a question of the mistakes book."""
     points = Decimal(1)
     score = grading.grade({"type": question.type, "answer": question.answer, "points": points}, response)
     correct = score == points
+    if not mastery.answered_lately(user.id, question.id):
+        mastery.record(user.id, [mastery.Evidence(question.id, question.subject_id, question.topic,
+                                                  question.difficulty, float(score or 0))], source)
     mistake = db.session.scalar(select(Mistake).where(Mistake.user_id == user.id, Mistake.question_id == question.id))
     if not correct:
         if mistake is None:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -85,6 +86,9 @@ class Course(Model):
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     # jieba tokens of the title alone: the search ranks a match in the title above one in the text.
     title_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The exam topics (知识点, question_bank/topics.yaml) the course teaches: exam preparation
+    # recommends it to a worker weak on one of them (lms/prep).
+    topics: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # A revision (修订版) is a draft copy of a published course, edited and reviewed while the
     # published course stays live; approving it copies it onto the live course (courses.approve_revision).
     # Unique: one revision of a course at a time.
@@ -131,6 +135,8 @@ class Lesson(Model):
     video_url: Mapped[str | None] = mapped_column(String(500))
     video_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The exam topics this lesson teaches.
+    topics: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # In a revision: the live lesson this copy revises (None: a lesson the revision adds).
     live_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"))
 
