@@ -158,13 +158,14 @@ def replay(log: Iterable[tuple[int, str, int, float]], params: Params) -> dict[t
     return out
 
 
-def log_of(user_id: int) -> list[tuple]:
+def log_of(user_id: int) -> list[tuple[int, str, int, float, datetime]]:
     """The worker's graded answers in the order they were applied (ids grow in that order: record() holds
     the worker's lock), with their time."""
-    return db.session.execute(
+    rows = db.session.execute(
         select(GradedAnswer.subject_id, GradedAnswer.topic, GradedAnswer.difficulty, GradedAnswer.credit,
                GradedAnswer.answered_at)
-        .where(GradedAnswer.user_id == user_id).order_by(GradedAnswer.id)).all()
+        .where(GradedAnswer.user_id == user_id).order_by(GradedAnswer.id))
+    return [(s, t, d, c, at) for s, t, d, c, at in rows]
 
 
 def rebuild(user_id: int, params: Params | None = None) -> int:
