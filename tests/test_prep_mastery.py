@@ -101,8 +101,15 @@ def test_every_graded_answer_moves_the_estimates_and_a_rebuild_agrees(ctx, world
     assert len(logged) == 8 and {g.source for g in logged} == {"mock"}   # 5 single + 3 multiple, all objective
     assert sum(g.credit for g in logged) == pytest.approx(sum(
         float(a.score) / items[a.item]["points"] for a in attempts.saved_answers(attempt).values()))
-    # Practice: one answer is evidence once; the same question again at once is not (its answer was shown).
-    q = db.session.scalar(select(Question).where(Question.external_id == "t-junior-general-s1"))
+    # Practice: one answer is evidence once; the same question again at once is not (its answer was shown),
+    # nor one the paper just had (its explanation is on the result page).
+    on_paper = {i["qid"] for i in items.values()}
+    q = db.session.scalar(select(Question).where(Question.external_id.like("t-junior-general-s%"),
+                                                 Question.id.not_in(on_paper)).limit(1))
+    seen = db.session.get(Question, logged[0].question_id)
+    before = rows(user.id)
+    practice.answer(user, seen, "Z")
+    assert rows(user.id) == before
     practice.answer(user, q, "Z")
     before = rows(user.id)
     practice.answer(user, q, q.answer[0])
