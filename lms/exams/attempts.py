@@ -4,10 +4,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from functools import cache
+from typing import NamedTuple, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Select, Table, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ..database import utcnow
 from ..errors import DomainError
@@ -170,18 +173,23 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
     Returns (stored, rejected): item → the seq stored now for every good save (its own, or a newer
     one already there), item → why for every rejected one. Raises DeadlinePassed after the
     deadline or once the attempt is submitted (then nothing is stored), NotFound when there is no
-    such attempt or (given `user_id`) it is someone else's."""
+    such attempt or (given `user_id`) it is someone else's.
+
+    The exam day's most frequent request: two statements, built once per process (_SaveStatements),
+    run on the session's connection as Core (no ORM): the attempt's row and one upsert."""
     now = now or utcnow()
     if not isinstance(entries, list) or not entries:
         raise AttemptError(_("A save holds at least one answer."))
     if len(entries) > MAX_BATCH:
         raise AttemptError(_("A save holds at most %(n)d answers.", n=MAX_BATCH))
+    db.session.flush()  # a caller's pending ORM changes (nothing, in a request) before the Core statements
+    conn = db.session.connection()
+    sql = _save_statements(conn.dialect.name)
     # Take the attempt's row lock first and read its state under it: finish() changes the status with
     # an UPDATE of that row, so a save either lands before the attempt is graded (and is graded with
     # it) or is refused, and two saves of one attempt never interleave. (SQLite: BEGIN IMMEDIATE
-    # already serialises them; FOR UPDATE is left out there.)
-    row = db.session.execute(select(Attempt.user_id, Attempt.status, Attempt.deadline_at, Attempt.answer_keys)
-                             .where(Attempt.id == attempt_id).with_for_update()).one_or_none()
+    # already serialises them; its dialect leaves FOR UPDATE out.)
+    row = conn.execute(sql.attempt, {"attempt_id": attempt_id}).one_or_none()
     if row is None or (user_id is not None and row.user_id != user_id):
         raise NotFound(_("Page not found"))
     if row.status != "in_progress" or now > row.deadline_at:
@@ -217,32 +225,51 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
     if not wanted:
         return {}, rejected
 
-    there = {row.item: row for row in db.session.execute(
-        select(AttemptAnswer.item, AttemptAnswer.seq, AttemptAnswer.flagged).where(
-            AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.item.in_(wanted)))}
-    stored: dict[str, int] = {}
-    updates, inserts = [], []
+    # One upsert writes every save whose item has no newer one stored (the WHERE of its DO UPDATE);
+    # RETURNING names those. A save without "flagged" keeps the stored flag: it goes through the
+    # statement that leaves the column alone.
+    with_flag, keep_flag = [], []
     for item, (seq, value, flagged) in wanted.items():
-        old = there.get(item)
-        if old is not None and old.seq >= seq:
-            stored[item] = old.seq  # a newer (or the same) save is already there
-            continue
-        stored[item] = seq
-        if old is not None:
-            updates.append({"k_item": item, "v_response": value, "v_seq": seq, "v_saved_at": now,
-                            "v_flagged": old.flagged if flagged is None else flagged})
-        else:
-            inserts.append({"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now,
-                            "flagged": bool(flagged)})
-    table = cast(Table, AttemptAnswer.__table__)
-    if updates:
-        db.session.execute(update(table).where(table.c.attempt_id == attempt_id, table.c.item == bindparam("k_item"),
-                                               table.c.seq < bindparam("v_seq"))
-                           .values(response=bindparam("v_response"), seq=bindparam("v_seq"),
-                                   saved_at=bindparam("v_saved_at"), flagged=bindparam("v_flagged")), updates)
-    if inserts:
-        db.session.execute(insert(table), inserts)
+        (keep_flag if flagged is None else with_flag).append(
+            {"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now,
+             "flagged": bool(flagged)})
+    stored: dict[str, int] = {}
+    for statement, rows in ((sql.upsert_with_flag, with_flag), (sql.upsert_keep_flag, keep_flag)):
+        if rows:
+            stored.update(conn.execute(statement, rows).tuples().all())
+    if len(stored) < len(wanted):  # a newer (or the same) save is already there: answer with its seq
+        stored.update(conn.execute(sql.stored_seqs, {"attempt_id": attempt_id,
+                                                     "items": [k for k in wanted if k not in stored]}).tuples().all())
     return stored, rejected
+
+
+class _SaveStatements(NamedTuple):
+    attempt: Select
+    upsert_with_flag: ReturningInsert
+    upsert_keep_flag: ReturningInsert
+    stored_seqs: Select
+
+
+@cache
+def _save_statements(dialect: str) -> _SaveStatements:
+    """save_many()'s statements for one database dialect, built once per process (which spares
+    SQLAlchemy building them and their cache keys on every save)."""
+    attempt, answer = cast(Table, Attempt.__table__), cast(Table, AttemptAnswer.__table__)
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answer)
+    newer = answer.c.seq < upsert.excluded.seq
+    changed = {"response": upsert.excluded.response, "seq": upsert.excluded.seq, "saved_at": upsert.excluded.saved_at}
+    conflict = [answer.c.attempt_id, answer.c.item]
+    return _SaveStatements(
+        attempt=select(attempt.c.user_id, attempt.c.status, attempt.c.deadline_at, attempt.c.answer_keys)
+        .where(attempt.c.id == bindparam("attempt_id")).with_for_update(),
+        upsert_with_flag=upsert.on_conflict_do_update(
+            index_elements=conflict, set_={**changed, "flagged": upsert.excluded.flagged}, where=newer)
+        .returning(answer.c.item, answer.c.seq),
+        upsert_keep_flag=upsert.on_conflict_do_update(index_elements=conflict, set_=changed, where=newer)
+        .returning(answer.c.item, answer.c.seq),
+        stored_seqs=select(answer.c.item, answer.c.seq).where(
+            answer.c.attempt_id == bindparam("attempt_id"), answer.c.item.in_(bindparam("items", expanding=True))),
+    )
 
 
 # --- submitting and grading ------------------------------------------------------------------------------
