@@ -132,7 +132,7 @@ def _select_locale():
 
 
 def _init_login(app: Flask) -> None:
-    from .auth.models import session_user
+    from .auth.models import session_account, session_user
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -144,6 +144,9 @@ def _init_login(app: Flask) -> None:
         user_id, _sep, nonce = session_id.partition(":")
         if not user_id.isdigit():
             return None
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "account_id_only", False):  # its id and that it is active is all the view needs
+            return session_account(int(user_id), nonce)
         user = session_user(int(user_id))
         if user is None or user.session_nonce != nonce or not user.active:
             return None

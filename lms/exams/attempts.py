@@ -4,13 +4,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
-from typing import NamedTuple, cast
+from functools import cache, lru_cache
+from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Select, Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy import CursorResult, Select, Table, TextClause, bindparam, func, select, text, update
 
 from ..database import utcnow
 from ..errors import DomainError
@@ -175,8 +173,8 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
     deadline or once the attempt is submitted (then nothing is stored), NotFound when there is no
     such attempt or (given `user_id`) it is someone else's.
 
-    The exam day's most frequent request: two statements, built once per process (_SaveStatements),
-    run on the session's connection as Core (no ORM): the attempt's row and one upsert."""
+    The exam day's most frequent request: two statements built once per process, run on the session's
+    connection as Core (no ORM): the attempt's row, then one upsert for the batch."""
     now = now or utcnow()
     if not isinstance(entries, list) or not entries:
         raise AttemptError(_("A save holds at least one answer."))
@@ -184,12 +182,11 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
         raise AttemptError(_("A save holds at most %(n)d answers.", n=MAX_BATCH))
     db.session.flush()  # a caller's pending ORM changes (nothing, in a request) before the Core statements
     conn = db.session.connection()
-    sql = _save_statements(conn.dialect.name)
     # Take the attempt's row lock first and read its state under it: finish() changes the status with
     # an UPDATE of that row, so a save either lands before the attempt is graded (and is graded with
     # it) or is refused, and two saves of one attempt never interleave. (SQLite: BEGIN IMMEDIATE
     # already serialises them; its dialect leaves FOR UPDATE out.)
-    row = conn.execute(sql.attempt, {"attempt_id": attempt_id}).one_or_none()
+    row = conn.execute(_attempt_statement(), {"attempt_id": attempt_id}).one_or_none()
     if row is None or (user_id is not None and row.user_id != user_id):
         raise NotFound(_("Page not found"))
     if row.status != "in_progress" or now > row.deadline_at:
@@ -228,48 +225,51 @@ def save_many(attempt_id: int, entries: list, user_id: int | None = None,
     # One upsert writes every save whose item has no newer one stored (the WHERE of its DO UPDATE);
     # RETURNING names those. A save without "flagged" keeps the stored flag: it goes through the
     # statement that leaves the column alone.
-    with_flag, keep_flag = [], []
-    for item, (seq, value, flagged) in wanted.items():
-        (keep_flag if flagged is None else with_flag).append(
-            {"attempt_id": attempt_id, "item": item, "response": value, "seq": seq, "saved_at": now,
-             "flagged": bool(flagged)})
     stored: dict[str, int] = {}
-    for statement, rows in ((sql.upsert_with_flag, with_flag), (sql.upsert_keep_flag, keep_flag)):
+    for with_flag in (True, False):
+        rows = [(item, value, seq, bool(flagged)) for item, (seq, value, flagged) in wanted.items()
+                if (flagged is not None) == with_flag]
         if rows:
-            stored.update(conn.execute(statement, rows).tuples().all())
+            params: dict[str, object] = {"attempt_id": attempt_id, "saved_at": now}
+            for i, (item, value, seq, flagged) in enumerate(rows):
+                params.update({f"item_{i}": item, f"response_{i}": value, f"seq_{i}": seq, f"flagged_{i}": flagged})
+            stored.update(conn.execute(_upsert_statement(len(rows), with_flag), params).tuples().all())
     if len(stored) < len(wanted):  # a newer (or the same) save is already there: answer with its seq
-        stored.update(conn.execute(sql.stored_seqs, {"attempt_id": attempt_id,
-                                                     "items": [k for k in wanted if k not in stored]}).tuples().all())
+        stored.update(conn.execute(_stored_seqs_statement(), {
+            "attempt_id": attempt_id, "items": [k for k in wanted if k not in stored]}).tuples().all())
     return stored, rejected
 
 
-class _SaveStatements(NamedTuple):
-    attempt: Select
-    upsert_with_flag: ReturningInsert
-    upsert_keep_flag: ReturningInsert
-    stored_seqs: Select
+@cache
+def _attempt_statement() -> Select:
+    """The attempt's row as a save reads it, locked (FOR UPDATE; SQLite's dialect leaves that out)."""
+    attempt = cast(Table, Attempt.__table__)
+    return (select(attempt.c.user_id, attempt.c.status, attempt.c.deadline_at, attempt.c.answer_keys)
+            .where(attempt.c.id == bindparam("attempt_id")).with_for_update())
 
 
 @cache
-def _save_statements(dialect: str) -> _SaveStatements:
-    """save_many()'s statements for one database dialect, built once per process (which spares
-    SQLAlchemy building them and their cache keys on every save)."""
-    attempt, answer = cast(Table, Attempt.__table__), cast(Table, AttemptAnswer.__table__)
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(answer)
-    newer = answer.c.seq < upsert.excluded.seq
-    changed = {"response": upsert.excluded.response, "seq": upsert.excluded.seq, "saved_at": upsert.excluded.saved_at}
-    conflict = [answer.c.attempt_id, answer.c.item]
-    return _SaveStatements(
-        attempt=select(attempt.c.user_id, attempt.c.status, attempt.c.deadline_at, attempt.c.answer_keys)
-        .where(attempt.c.id == bindparam("attempt_id")).with_for_update(),
-        upsert_with_flag=upsert.on_conflict_do_update(
-            index_elements=conflict, set_={**changed, "flagged": upsert.excluded.flagged}, where=newer)
-        .returning(answer.c.item, answer.c.seq),
-        upsert_keep_flag=upsert.on_conflict_do_update(index_elements=conflict, set_=changed, where=newer)
-        .returning(answer.c.item, answer.c.seq),
-        stored_seqs=select(answer.c.item, answer.c.seq).where(
-            answer.c.attempt_id == bindparam("attempt_id"), answer.c.item.in_(bindparam("items", expanding=True))),
-    )
+def _stored_seqs_statement() -> Select:
+    answer = cast(Table, AttemptAnswer.__table__)
+    return select(answer.c.item, answer.c.seq).where(
+        answer.c.attempt_id == bindparam("attempt_id"), answer.c.item.in_(bindparam("items", expanding=True)))
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(rows: int, with_flag: bool) -> TextClause:
+    """Insert `rows` saves, or update the stored ones with an older seq (the same SQL on PostgreSQL and
+    SQLite ≥ 3.35). Written as text because SQLAlchemy never caches the compiled form of its dialects'
+    ON CONFLICT inserts: built once per batch size, it spares compiling it on every save."""
+    answer = cast(Table, AttemptAnswer.__table__)
+    values = ", ".join(f"(:attempt_id, :item_{i}, :response_{i}, :seq_{i}, :saved_at, :flagged_{i}, '')"
+                       for i in range(rows))
+    flag = ", flagged = excluded.flagged" if with_flag else ""
+    return text(
+        f"INSERT INTO attempt_answer (attempt_id, item, response, seq, saved_at, flagged, feedback) VALUES {values} "
+        f"ON CONFLICT (attempt_id, item) DO UPDATE SET response = excluded.response, seq = excluded.seq, "
+        f"saved_at = excluded.saved_at{flag} WHERE attempt_answer.seq < excluded.seq RETURNING item, seq"
+    ).bindparams(bindparam("saved_at", type_=answer.c.saved_at.type),
+                 *(bindparam(f"response_{i}", type_=answer.c.response.type) for i in range(rows)))
 
 
 # --- submitting and grading ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.orm import defer, selectinload
 from .. import clock
 from ..auth import choices
 from ..auth.forms import ConfirmForm
-from ..auth.models import User
+from ..auth.models import User, account_id_only
 from ..auth.scope import (
     above,
     assignable_markers,
@@ -146,6 +146,7 @@ def state(attempt_id):
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @login_required
+@account_id_only
 @writes_late
 def save_answer(attempt_id):
     """Save answers: {"answers": [{"item", "response", "seq"}, …]} → {"ok", "saved": {item: seq},
