@@ -159,3 +159,21 @@ def test_racing_saves_of_one_attempt_lose_no_acknowledged_answer(app, world):
             db.session.execute(delete(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
             db.session.execute(delete(Attempt).where(Attempt.id == attempt_id))
             db.session.commit()
+
+
+def test_the_request_log_names_a_saves_account_without_loading_it(app, ctx, world):
+    """Production logs every request's user id (lms/requestlog.py): for a save, from its SessionAccount."""
+    from flask import g
+
+    from lms import requestlog
+    from lms.auth.models import session_account
+
+    with app.test_request_context("/"):
+        nonce = db.session.get(User, world["worker_a"]).session_nonce
+        g._login_user = session_account(world["worker_a"], nonce)
+        with count_queries(app) as statements:
+            assert requestlog._user_id() == world["worker_a"]
+            assert g._login_user.is_authenticated and not g._login_user.must_change_password
+        assert len(statements) == 0, statements.report()
+        assert g._login_user.name == "东一一甲"  # anything else loads the whole account
+        assert session_account(world["worker_a"], "another") is None

@@ -154,7 +154,7 @@ class SessionAccount(UserMixin):
         return f"{self.id}:{self.session_nonce}"
 
     def __getattr__(self, name: str) -> Any:  # only for names not set above
-        if name.startswith("__"):
+        if name.startswith("_"):  # not the account's: Python's and libraries' probes (SQLAlchemy's inspect())
             raise AttributeError(name)
         full = self.__dict__.get("_full")
         if full is None:
