@@ -55,7 +55,12 @@ def test_weakest_first_weighted_by_the_exam_and_a_topic_is_its_lessons_then_prac
              if t.kind in ("lesson", "practice")]
     # 30 minutes a day: the 30-minute lesson of 甲, then its 20 questions (40 minutes) over two days, then 丙, 乙.
     assert study[:3] == [("lesson", "甲", 30, 0), ("practice", "甲", 30, 15), ("practice", "甲", 10, 5)]
-    assert [t for _k, t, _m, _c in study] == ["甲"] * 3 + ["丙"] * 2 + ["乙"] * 2
+    assert [t for _k, t, _m, _c in study[:7]] == ["甲"] * 3 + ["丙"] * 2 + ["乙"] * 2
+    # Once every topic has had its turn, further sets of 10 on the topics not mastered, in the same order.
+    more = study[7:]
+    assert more and [t for _k, t, _m, _c in more[:6]] == ["甲", "丙", "乙"] * 2
+    assert all(k == "practice" and 0 < c <= plan.MORE_QUESTIONS for k, _t, _m, c in more)
+    assert all(d.minutes == 30 for d in built.days if not d.review_period)   # every study day is used
     assert built.days[2].tasks[0].continued and built.fits and not built.unfinished
     # The mastered topic 丁 is only kept fresh: 5 questions once a week.
     keep = [d.day for d in built.days if "keep" in kinds(d)]
@@ -227,8 +232,10 @@ def test_the_calendar_counts_graded_answers_per_shanghai_day_and_says_whether_on
     login(client, "worker_a")
     post_form(client, f"/prep/plan/{sid}", {"exam_date": "2026-12-12", "minutes": "30"})
     with app.app_context():
-        questions = db.session.scalars(select(Question).where(Question.subject_id == sid).limit(3)).all()
+        questions = db.session.scalars(select(Question).where(Question.subject_id == sid)
+                                       .order_by(Question.id).limit(3)).all()
         answers = [mastery.Evidence(q.id, sid, q.topic, q.difficulty, 1.0) for q in questions]
+        assert len({q.topic for q in questions}) == 3   # two answers on each topic: none settled
         # 2 June 23:30 Shanghai is 15:30 UTC; 3 June 00:30 Shanghai is 16:30 UTC on 2 June.
         mastery.record(world["worker_a"], answers[:2], "practice", now=datetime(2026, 6, 2, 15, 30))
         mastery.record(world["worker_a"], answers[2:], "practice", now=datetime(2026, 6, 2, 16, 30))

@@ -16,7 +16,8 @@ How the days are filled, in this order, never beyond the worker's minutes a day:
    comes first, so a weak topic with a large share comes before a weak topic with a small one. A topic's
    study is its lessons (lessons that list the topic, else those of a course that lists it; at most
    MAX_LESSONS, those already completed left out) and then STUDY_QUESTIONS practice questions. What does
-   not fit a day goes on the next day;
+   not fit a day goes on the next day. Once every topic has had its turn, the days left before the last two
+   weeks get more practice sets (MORE_QUESTIONS) on the topics not yet mastered, in the same order, in turn;
 5. the last track.REVIEW_DAYS days: review and mock exams only: revision sets of REVISE_QUESTIONS
    questions on every topic, weakest first, in turn.
 If the topics cannot all be studied before the last two weeks, the plan says so and works out the
@@ -50,6 +51,7 @@ STUDY_QUESTIONS = 20       # practice questions after a topic's lessons (≥ PRE
 KEEP_QUESTIONS = 5         # a mastered topic: this many questions …
 KEEP_EVERY = 7             # … every this many days
 REVISE_QUESTIONS = 10      # a revision set in the last REVIEW_DAYS
+MORE_QUESTIONS = 10        # a further practice set once every topic has had its turn
 MAX_LESSONS = 3            # lessons planned for one topic
 MOCK_EVERY = 14            # days between full mock exams
 MOCK_BEFORE = 7            # the last mock exam, this many days before the exam
@@ -193,7 +195,8 @@ def _fill(today: date, exam_date: date, minutes: int, ranked: Sequence[Ranked], 
     kept = [r.topic.name for r in ranked if r.mastered]
     keep_slot = {r.topic.name: i for i, r in enumerate(sorted(ranked, key=lambda r: r.topic.name))}
     revise = [r.topic.name for r in ranked]
-    next_revise = 0
+    more = [r.topic.name for r in ranked if not r.mastered]
+    next_revise = next_more = 0
     backlog = sum(n for d, n in reviews_due.items() if d < today)
     days: list[Day] = []
     day = today
@@ -227,6 +230,11 @@ def _fill(today: date, exam_date: date, minutes: int, ranked: Sequence[Ranked], 
                 else:
                     queue[0] = rest
                     break
+            while not queue and more and left >= MINUTES_PER_QUESTION:
+                n = min(MORE_QUESTIONS, left // MINUTES_PER_QUESTION)
+                plan_day.tasks.append(Task("practice", n * MINUTES_PER_QUESTION, more[next_more], count=n))
+                next_more = (next_more + 1) % len(more)
+                left -= n * MINUTES_PER_QUESTION
         elif revise:
             while left >= MINUTES_PER_QUESTION:
                 n = min(REVISE_QUESTIONS, left // MINUTES_PER_QUESTION)
