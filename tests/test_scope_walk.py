@@ -39,6 +39,9 @@ NOT_DISTRICT_RECORDS = {
     "exams.edit": "city-wide question bank",
     "exams.change_status": "city-wide question bank",
     "mock.start": "an exam blueprint is city-wide; a worker starts it for themself",
+    # A subject is city-wide; the plan is always the signed-in worker's own (tests/test_prep_plan.py).
+    "prep.plan": "a subject is city-wide; a worker's own plan for it",
+    "prep.stop_plan": "a subject is city-wide; a worker's own plan for it",
     # The course library is one city-wide library (scope.can_view_course / can_edit_course).
     "learning.course": "city-wide course library",
     "learning.enroll": "city-wide course library; a worker enrols themself",

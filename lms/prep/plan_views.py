@@ -5,6 +5,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import cast
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -78,9 +79,9 @@ def _month_arg(first: date, last: date, today: date) -> date:
         month = today.replace(day=1)
     else:
         m = _MONTH.fullmatch(raw.strip())
-        month = date(int(m.group(1)), int(m.group(2)), 1) if m and 1 <= int(m.group(2)) <= 12 else None
-        if month is None:
+        if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
             raise BadInput(_("month: “%(value)s” is not a month (YYYY-MM).", value=raw))
+        month = date(int(m.group(1)), int(m.group(2)), 1)
     return min(max(month, first.replace(day=1)), last.replace(day=1))
 
 
@@ -110,11 +111,13 @@ def plan(subject_id: int):
                                plans.default_exam_date(today, current_app.config["PREP_EXAM_DATE"])).isoformat()
         form.minutes.data = str(row.minutes_per_day if row else 30)
     if form.validate_on_submit():
-        plans.save(current_user.id, subject, form.exam_date.data, form.minutes.data, today)
+        # the form's validators leave a date and an int in .data
+        plans.save(current_user.id, subject, cast(date, form.exam_date.data), cast(int, form.minutes.data), today)
         flash(_("Plan saved.") if row else _("Plan made: it is worked out again from your answers every time you "
                                               "open this page."), "success")
         return redirect(url_for("prep.plan", subject_id=subject.id))
-    page = {"subject": subject, "row": row, "form": form, "today": today, "max_minutes": plans.MAX_MINUTES}
+    page: dict[str, object] = {"subject": subject, "row": row, "form": form, "today": today,
+                               "max_minutes": plans.MAX_MINUTES}
     if row is not None:
         params = mastery.Params.from_config()
         data = plans.inputs(current_user.id, subject, today)
@@ -124,7 +127,7 @@ def plan(subject_id: int):
         month = _month_arg(start, max(row.exam_date, today), today)
         last = calendar.monthrange(month.year, month.month)[1]
         done = plans.past(current_user.id, subject.id, min(month, today), max(month.replace(day=last), today), today)
-        first_day = {}
+        first_day: dict[str, date] = {}
         for d in built.days:
             for t in d.tasks:
                 if t.topic and t.kind in ("lesson", "practice"):
