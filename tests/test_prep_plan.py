@@ -268,3 +268,36 @@ def test_the_page_shows_the_shortfall_with_its_figure(app, client, world, clock,
     assert 'id="plan-topics"' in page and 'id="today-tasks"' in page
     post_form(client, f"/prep/plan/{sid}", {"exam_date": "2026-07-05", "minutes": "20"})
     assert 'id="plan-shortfall"' not in client.get(f"/prep/plan/{sid}").get_data(as_text=True)
+
+
+def test_the_page_says_how_the_estimates_moved_in_the_last_seven_days(app, client, world, clock, bank):
+    sid = junior(app)
+    clock.set(datetime(2026, 6, 1, 2, 0))
+    login(client, "worker_a")
+    post_form(client, f"/prep/plan/{sid}", {"exam_date": "2026-12-12", "minutes": "30"})
+    with app.app_context():
+        qs = db.session.scalars(select(Question).where(Question.subject_id == sid, Question.type == "single")
+                                .order_by(Question.id)).all()   # 70: 23 or 24 a topic; all taken as medium
+        by_topic = {t: [q for q in qs if q.topic == t] for t in ("伦理", "理论", "方法")}
+        ev = {t: [mastery.Evidence(q.id, sid, t, 2, 1.0) for q in rows] for t, rows in by_topic.items()}
+        wrong = [mastery.Evidence(e.question_id, sid, e.topic, 2, 0.0) for e in ev["伦理"][:6]]
+        # Before the week: 伦理 six wrong (settled, low); 理论 two right (not settled); 方法 six right (settled).
+        mastery.record(world["worker_a"], wrong + ev["理论"][:2] + ev["方法"][:6], "practice",
+                       now=datetime(2026, 6, 1, 3, 0))
+        # In the week (from 06-08 00:00 in Shanghai = 06-07 16:00 UTC): 伦理 sixteen right, 理论 four right.
+        mastery.record(world["worker_a"], ev["伦理"][6:22] + ev["理论"][2:6], "practice",
+                       now=datetime(2026, 6, 7, 16, 30))
+        db.session.commit()
+        log = [(sid, "伦理", 2, 0.0)] * 6 + [(sid, "伦理", 2, 1.0)] * 16
+        before = mastery.percent(mastery.replay(log[:6], P)[(sid, "伦理")].theta, P)
+        after = mastery.percent(mastery.replay(log, P)[(sid, "伦理")].theta, P)
+        theory = mastery.percent(mastery.replay([(sid, "理论", 2, 1.0)] * 6, P)[(sid, "理论")].theta, P)
+    assert before < 30 and after >= 70
+    clock.set(datetime(2026, 6, 15, 2, 0))
+    page = client.get(f"/prep/plan/{sid}").get_data(as_text=True)
+    assert "过去 7 天" in page
+    assert f"伦理：掌握度 {before}% → {after}%" in page and "现已掌握" in page
+    assert f"理论：掌握度 {theory}%（现在已有足够的答题来判断）" in page
+    assert 'data-topic="方法"' not in page.split('id="plan-changes"')[1].split("</ul>")[0]   # no answer in the week
+    clock.set(datetime(2026, 6, 16, 2, 0))   # a day later the 06-07 16:30 UTC answers fall out of the window
+    assert 'id="plan-changes"' not in client.get(f"/prep/plan/{sid}").get_data(as_text=True)

@@ -463,3 +463,37 @@ def past(user_id: int, subject_id: int, first: date, last: date, today: date) ->
         mocks[utc_to_local(started).date()].append(
             Mock(aid, name, float(score) if final and score is not None else None, passed if final else None))
     return Past(dict(answered), dict(mocks), dict(by_topic), reviewed)
+
+
+# --- what changed lately ---------------------------------------------------------------------------------------
+
+CHANGE_DAYS = 7        # the page says how the estimates moved over this many days
+CHANGE_POINTS = 5      # … for topics that moved at least this many points of mastery, or became mastered
+
+
+@dataclass(frozen=True)
+class Change:
+    topic: str
+    before: int | None     # mastery % CHANGE_DAYS ago (None: not settled then)
+    after: int
+    now_mastered: bool     # mastered now and not then
+
+
+def changes(user_id: int, subject_id: int, since: datetime, params: mastery.Params, target: int) -> list[Change]:
+    """How the worker's settled estimates of the subject moved since `since` (naive UTC): the estimates then are
+    the model replayed over the answers graded before it (mastery.replay), so both sides come from the same log."""
+    log = [row for row in mastery.log_of(user_id) if row[0] == subject_id]
+    then = mastery.replay(((s, t, d, c) for s, t, d, c, at in log if at < since), params)
+    now = mastery.replay(((s, t, d, c) for s, t, d, c, _at in log), params)
+    out = []
+    for (_s, topic), e in now.items():
+        old = then.get((subject_id, topic))
+        if not mastery.settled(e.evidence, params) or (old is not None and old.evidence == e.evidence):
+            continue
+        before = mastery.percent(old.theta, params) if old and mastery.settled(old.evidence, params) else None
+        after = mastery.percent(e.theta, params)
+        newly = track.mastered(e, params, target) and not track.mastered(old, params, target)
+        if newly or before is None or abs(after - before) >= CHANGE_POINTS:
+            out.append(Change(topic, before, after, newly))
+    return sorted(out, key=lambda c: (not c.now_mastered, -abs(c.after - (c.before if c.before is not None else 50)),
+                                      c.topic))

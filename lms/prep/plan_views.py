@@ -4,7 +4,7 @@ A plan is the logged-in worker's own: the URL names a subject, never a user, so 
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -19,7 +19,7 @@ from .. import clock
 from ..auth.forms import ConfirmForm
 from ..exams.models import ExamSubject
 from ..inputs import BadInput
-from ..util import get_or_404
+from ..util import get_or_404, local_to_utc
 from . import mastery
 from . import plan as plans
 from .views import bp
@@ -133,13 +133,15 @@ def plan(subject_id: int):
                 if t.topic and t.kind in ("lesson", "practice"):
                     first_day.setdefault(t.topic, d.day)
         prev_month = (month - timedelta(days=1)).replace(day=1)
+        since = local_to_utc(datetime.combine(today - timedelta(days=plans.CHANGE_DAYS), datetime.min.time()))
         page.update(built=built, progress=plans.progress(row, data, today, params), params=params,
                     target=plans.target_percent(), month=month, weeks=_weeks(month, built, done), past=done,
                     first_day=first_day, days_left=(row.exam_date - today).days,
                     prev_month=prev_month if prev_month >= start.replace(day=1) else None,
                     next_month=_next_month(month) if _next_month(month) <= row.exam_date else None,
                     today_plan=built.days[0] if built.days and built.days[0].day == today else None,
-                    has_review="prep.review" in current_app.view_functions)
+                    has_review="prep.review" in current_app.view_functions, change_days=plans.CHANGE_DAYS,
+                    changes=plans.changes(current_user.id, subject.id, since, params, plans.target_percent()))
     return render_template("prep/plan.html", **page)
 
 
