@@ -36,6 +36,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
+from ..database import insert_or_ignore
 from ..errors import DomainError
 from ..exams import practice
 from ..exams.models import Attempt, Exam, ExamSubject, Mistake, Question
@@ -326,10 +327,10 @@ def save(user_id: int, subject: ExamSubject, exam_date: date, minutes: int, toda
     """Create or change the worker's plan for the subject (one per subject)."""
     check_exam_date(today, exam_date)
     check_minutes(minutes)
-    row = of(user_id, subject.id)
-    if row is None:
-        row = PrepPlan(user_id=user_id, subject_id=subject.id)
-        db.session.add(row)
+    # The worker's two devices saving a first plan at once: one row, the later save's figures.
+    insert_or_ignore(PrepPlan, user_id=user_id, subject_id=subject.id, exam_date=exam_date, minutes_per_day=minutes)
+    row = db.session.scalars(select(PrepPlan).where(PrepPlan.user_id == user_id, PrepPlan.subject_id == subject.id)
+                             .with_for_update().execution_options(populate_existing=True)).one()
     row.exam_date, row.minutes_per_day = exam_date, minutes
     db.session.flush()
     return row
