@@ -360,7 +360,7 @@ def test_result_page_practice_and_mistakes_book_agree_with_the_paper(app, client
 
     # The mistakes book holds all eight; practising from it, feedback and explanation agree too.
     mistakes = client.get("/mock/mistakes").get_data(as_text=True)
-    assert re.search(r"<td>字母</td><td>8</td>", mistakes)
+    assert re.search(r'<td>字母</td>\s*<td class="text-end in-book">8</td>', mistakes)
     for _round in range(4):
         url = f"/mock/practice?source=mistakes&subject={sid}"
         page = client.get(url).get_data(as_text=True)

@@ -387,15 +387,24 @@ def test_result_page_shows_scores_answers_and_explanations(app, client, exam_id)
 
 # --- mistakes book and practice --------------------------------------------------------------------------
 
-def test_mistakes_are_practised_until_right_twice(ctx, world):
+def test_mistakes_are_practised_until_the_schedule_says_learned(ctx, world, clock):
+    """Right twice in a row no longer clears a mistake: it leaves the book when its FSRS schedule says it
+    is learned (tests/test_prep_review.py has the whole schedule)."""
     make_bank()
     user = worker()
     q = db.session.scalar(select(Question).where(Question.external_id == "t-junior-general-s0"))
     wrong = "B" if q.answer != ["B"] else "C"
     assert practice.answer(user, q, wrong)["correct"] is False
     assert practice.next_question(user, None, None, "mistakes").id == q.id
+    clock.advance(days=1)
     assert practice.answer(user, q, q.answer[0])["cleared"] is False
-    assert practice.answer(user, q, q.answer[0])["cleared"] is True
+    clock.advance(days=2)
+    assert practice.answer(user, q, q.answer[0])["cleared"] is False
+    assert practice.next_question(user, None, None, "mistakes").id == q.id
+    for _ in range(2):
+        clock.set(db.session.scalar(select(Mistake.due_at).where(Mistake.question_id == q.id)))
+        feedback = practice.answer(user, q, q.answer[0])
+    assert feedback["cleared"] is True
     assert practice.next_question(user, None, None, "mistakes") is None
 
 

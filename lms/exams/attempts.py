@@ -13,9 +13,9 @@ from sqlalchemy import CursorResult, Select, Table, TextClause, bindparam, func,
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..prep import mastery
+from ..prep import mastery, review
 from . import assembly, grading, qtypes
-from .models import Attempt, AttemptAnswer, Exam, Mistake, MockExamDay
+from .models import Attempt, AttemptAnswer, Exam, MockExamDay
 
 
 class AttemptError(DomainError):
@@ -298,7 +298,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
     """Score every item by the grading registry; free text waits for a trainer (blank text scores 0)."""
     now = now or utcnow()
     answers = saved_answers(attempt)
-    wrong: list[int] = []
+    credits: list[tuple[int, float]] = []
     evidence: list[mastery.Evidence] = []
     for key in answerable(attempt):
         item = attempt.paper["items"][key]
@@ -313,11 +313,11 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
         answer.score = score
         if qtypes.get(item["type"]).objective and score is not None:
             points = Decimal(str(item["points"]))
-            if score < points:
-                wrong.append(item["qid"])
+            credit = float(score / points) if points else 0.0
+            credits.append((item["qid"], credit))
             evidence.append(mastery.Evidence(item["qid"], attempt.exam.subject_id, item["topic"],
-                                             item.get("difficulty") or 2, float(score / points) if points else 0.0))
-    _record_mistakes(attempt.user_id, wrong, now)
+                                             item.get("difficulty") or 2, credit))
+    _record_mistakes(attempt.user_id, credits, now)
     source = "course" if attempt.exam.kind == "course" else "day" if attempt.mock_day_id else "mock"
     mastery.record(attempt.user_id, evidence, source, attempt.id, now)
     db.session.flush()
@@ -342,19 +342,10 @@ def recompute(attempt: Attempt, now: datetime | None = None) -> None:
         quiz_graded(attempt, attempt.graded_at)
 
 
-def _record_mistakes(user_id: int, question_ids: list[int], now: datetime) -> None:
-    """Put wrongly answered questions into the learner's mistakes book (one query for all)."""
-    if not question_ids:
-        return
-    existing = {m.question_id: m for m in db.session.scalars(select(Mistake).where(
-        Mistake.user_id == user_id, Mistake.question_id.in_(set(question_ids))))}
-    for qid in dict.fromkeys(question_ids):
-        mistake = existing.get(qid)
-        if mistake is None:
-            db.session.add(Mistake(user_id=user_id, question_id=qid, wrong_count=1, right_streak=0, last_wrong_at=now))
-        else:
-            mistake.wrong_count += 1
-            mistake.right_streak, mistake.cleared_at, mistake.last_wrong_at = 0, None, now
+def _record_mistakes(user_id: int, credits: list[tuple[int, float]], now: datetime) -> None:
+    """The mistakes book after a graded paper (one query for all its questions): a wrong answer puts its
+    question in the book or is a lapse, a right one to a question in the book is a review (lms/prep/review.py)."""
+    review.record(user_id, credits, now)
 
 
 def mark(

@@ -4,10 +4,10 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from .. import clock
@@ -41,6 +41,7 @@ from ..database import begin_writing, utcnow, writes_late
 from ..extensions import db
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
+from ..prep import review
 from ..transaction import discard
 from ..util import MAX_ID, Page, get_or_404, get_or_none, local_to_utc, page_arg, safe_next, utc_to_local
 from . import analysis, attempts, mock_days, practice, real_results
@@ -51,7 +52,6 @@ from .models import (
     Exam,
     ExamSubject,
     MarkingAssignment,
-    Mistake,
     MockExamDay,
     Question,
     RealExamResult,
@@ -213,18 +213,10 @@ def result(attempt_id):
 @bp.route("/mistakes")
 @login_required
 def mistakes():
-    rows = db.session.execute(
-        select(ExamSubject.name, Question.topic, func.count(), ExamSubject.id)
-        .select_from(Mistake)
-        .join(Question, Mistake.question_id == Question.id)
-        .join(ExamSubject, Question.subject_id == ExamSubject.id)
-        .where(Mistake.user_id == current_user.id, Mistake.cleared_at.is_(None))
-        .group_by(ExamSubject.name, Question.topic, ExamSubject.id)
-        .order_by(ExamSubject.name, Question.topic)
-    ).all()
-    cleared = db.session.scalar(select(func.count()).select_from(Mistake).where(
-        Mistake.user_id == current_user.id, Mistake.cleared_at.is_not(None)))
-    return render_template("mock/mistakes.html", rows=rows, cleared=cleared)
+    rows = review.book(current_user.id)
+    return render_template("mock/mistakes.html", rows=rows, subjects_due=review.subjects_due(rows),
+                           due_total=sum(r.due_today for r in rows), learned=sum(r.learned for r in rows),
+                           learned_days=current_app.config["PREP_LEARNED_DAYS"])
 
 
 @bp.route("/practice", methods=["GET", "POST"])

@@ -6,12 +6,10 @@ from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
-from ..prep import mastery
+from ..prep import mastery, review
 from . import grading, qtypes
 from . import topics as bank_topics
 from .models import ExamSubject, Mistake, Question
-
-CLEAR_AFTER = 2  # right answers in a row that take a question out of the mistakes book
 
 
 def topics_by_subject(subjects: Sequence[ExamSubject]) -> dict[int, list[str]]:
@@ -52,27 +50,18 @@ def response_from_form(question: Question, form) -> object:
 
 
 def answer(user, question: Question, response, source: str = "practice") -> dict:
-    """Grade one practice answer, update the mistakes book and the worker's topic mastery; returns what
-    the page shows. `source`: "practice", or "review" for a question of the mistakes book."""
+    """Grade one practice answer, then move the worker's topic mastery and the question's card in the
+    mistakes book (lms/prep/review.py); returns what the page shows. `source`: "practice", or "review"
+    for a question of the mistakes book."""
     points = Decimal(1)
     score = grading.grade({"type": question.type, "answer": question.answer, "points": points}, response)
-    correct = score == points
-    if not mastery.answered_lately(user.id, question.id):
+    credit = float(score or 0)
+    now = utcnow()
+    mastery._lock_worker(user.id)  # a second answer sent at once waits for the first, then is "answered lately"
+    if not mastery.answered_lately(user.id, question.id, now):
         mastery.record(user.id, [mastery.Evidence(question.id, question.subject_id, question.topic,
-                                                  question.difficulty, float(score or 0))], source)
-    mistake = db.session.scalar(select(Mistake).where(Mistake.user_id == user.id, Mistake.question_id == question.id))
-    if not correct:
-        if mistake is None:
-            mistake = Mistake(user_id=user.id, question_id=question.id, wrong_count=1, right_streak=0)
-            db.session.add(mistake)
-        else:
-            mistake.wrong_count += 1
-            mistake.right_streak, mistake.cleared_at, mistake.last_wrong_at = 0, None, utcnow()
-    elif mistake is not None and mistake.cleared_at is None:
-        mistake.right_streak += 1
-        if mistake.right_streak >= CLEAR_AFTER:
-            mistake.cleared_at = utcnow()
-    db.session.flush()
-    return {"correct": correct, "partial": bool(score) and not correct, "response": response,
-            "streak": mistake.right_streak if mistake else None,
-            "cleared": bool(mistake and mistake.cleared_at)}
+                                                  question.difficulty, credit)], source, now=now)
+    outcome = review.record(user.id, [(question.id, credit)], now).get(question.id)
+    return {"correct": score == points, "partial": bool(score) and score != points, "response": response,
+            "cleared": outcome is not None and outcome.kind == "learned",
+            "schedule": outcome.shown(now) if outcome else None}

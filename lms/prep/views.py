@@ -5,3 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("prep", __name__, url_prefix="/prep")
 from . import plan_views  # noqa: E402,F401
+from . import review_views  # noqa: E402,F401
