@@ -5,11 +5,11 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lms.auth.models import User
 from lms.exams import practice
-from lms.exams.models import ExamSubject, Question
+from lms.exams.models import ExamSubject, Mistake, Question
 from lms.extensions import db
 from lms.transaction import unit
 
@@ -36,6 +36,7 @@ def test_todays_review_from_the_mistakes_book(browser, live_server, live_app, li
         questions = db.session.scalars(select(Question).where(
             Question.subject_id == subject.id, Question.type == "single", Question.status == "active",
             Question.parent_id.is_(None)).order_by(Question.id).limit(3)).all()
+        db.session.execute(delete(Mistake).where(Mistake.user_id == user.id))  # the demo's own mistakes
         for q in questions:
             practice.answer(user, q, "B" if q.answer != ["B"] else "C")
         answers = {q.id: q.answer[0] for q in questions}
