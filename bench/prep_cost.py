@@ -98,7 +98,7 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
         times: dict[str, list[float]] = {"grade, empty book": [], f"grade, {BOOK}-question book": [],
                                          "mastery.record alone": [], "review.record alone": []}
         in_book = []
-        for i in range(n):
+        for _paper in range(n):
             clock.at += timedelta(days=1, minutes=7)
             db.session.execute(delete(Mistake).where(Mistake.user_id == empty.id))
             db.session.commit()
