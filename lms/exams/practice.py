@@ -57,7 +57,7 @@ def answer(user, question: Question, response, source: str = "practice") -> dict
     score = grading.grade({"type": question.type, "answer": question.answer, "points": points}, response)
     credit = float(score or 0)
     now = utcnow()
-    mastery._lock_worker(user.id)  # a second answer sent at once waits for the first, then is "answered lately"
+    mastery.lock_worker(user.id)  # a second answer sent at once waits for the first, then is "answered lately"
     if not mastery.answered_lately(user.id, question.id, now):
         mastery.record(user.id, [mastery.Evidence(question.id, question.subject_id, question.topic,
                                                   question.difficulty, credit)], source, now=now)

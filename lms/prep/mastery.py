@@ -105,7 +105,7 @@ def settled(evidence: int, params: Params) -> bool:
 
 # --- keeping the table ------------------------------------------------------------------------------
 
-def _lock_worker(user_id: int) -> None:
+def lock_worker(user_id: int) -> None:
     """Updates of one worker's estimates run one after another: on PostgreSQL the account row is locked
     until the commit (the statistics' rollups lock the same row); SQLite's writers are serialised already."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -120,7 +120,7 @@ def record(user_id: int, answers: Sequence[Evidence], source: str, attempt_id: i
         return
     now = now or utcnow()
     params = params or Params.from_config()
-    _lock_worker(user_id)
+    lock_worker(user_id)
     db.session.execute(insert(GradedAnswer), [
         {"user_id": user_id, "question_id": a.question_id, "subject_id": a.subject_id, "topic": a.topic,
          "difficulty": a.difficulty, "source": source, "attempt_id": attempt_id, "credit": float(a.credit),
@@ -171,7 +171,7 @@ def log_of(user_id: int) -> list[tuple[int, str, int, float, datetime]]:
 def rebuild(user_id: int, params: Params | None = None) -> int:
     """Recompute a worker's estimates from the log (after a change of parameters): the rows written."""
     params = params or Params.from_config()
-    _lock_worker(user_id)
+    lock_worker(user_id)
     log = log_of(user_id)
     last = {}
     for subject_id, topic, _d, _c, at in log:

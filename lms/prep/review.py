@@ -112,7 +112,7 @@ def record(user_id: int, answers: Iterable[tuple[int, float]], now: datetime | N
     if not credits:
         return {}
     now = now or utcnow()
-    mastery._lock_worker(user_id)  # one worker's answers one after another (PostgreSQL)
+    mastery.lock_worker(user_id)  # one worker's answers one after another (PostgreSQL)
     book = {m.question_id: m for m in db.session.scalars(select(Mistake).where(
         Mistake.user_id == user_id, Mistake.question_id.in_(credits)))}
     fsrs = scheduler()
