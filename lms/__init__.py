@@ -1,5 +1,6 @@
 """社区学堂 — the Flask application factory."""
 import mimetypes
+from functools import cache
 
 from flask import (
     Flask,
@@ -123,12 +124,21 @@ def _project_dir():
 
 
 def _select_locale():
+    """The session's language, else the default: as a Locale object kept per identifier (Flask-Babel
+    takes one as it is, where it would build a new one from the identifier on every request)."""
     from flask import current_app, has_request_context
 
     lang = session.get("lang") if has_request_context() else None
-    if lang in current_app.config["LANGUAGES"]:
-        return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return _locale(lang)
+
+
+@cache
+def _locale(identifier: str):
+    from babel import Locale
+
+    return Locale.parse(identifier)
 
 
 def _init_login(app: Flask) -> None:
@@ -162,12 +172,15 @@ def _init_login(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from flask_babel import format_datetime, get_locale
+    from flask_babel import get_locale
 
     from .auth import choices
     from .nav import menu_html
 
     app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu_html=menu_html)
+    from . import templating
+
+    templating.install(app)
 
     @app.context_processor
     def _ctx():
@@ -188,10 +201,6 @@ def _init_templates(app: Flask) -> None:
         return app.jinja_env.get_template(qtypes.get(name).template).module
 
     app.jinja_env.globals.update(question_type=qtypes.get, question_types=qtypes.names, type_partial=type_partial)
-
-    @app.template_filter("datetime")
-    def _datetime(value, fmt="yyyy-MM-dd HH:mm"):
-        return format_datetime(value, fmt) if value else ""
 
 
 def _init_errors(app: Flask) -> None:

@@ -10,6 +10,7 @@ that do what Jinja's "newstyle" gettext does without its wrappers: the translati
 variables are escaped into it in autoescaped templates, and the result is always a format string.
 """
 from flask import Flask, g, has_app_context
+from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -31,16 +32,40 @@ class _RequestDomain(Domain):
         g._flask_babel.lms_catalogue = (locale, translations)
         return translations
 
+    def gettext(self, string: str, **variables) -> str:
+        """What Flask-Babel's does (lazy labels come here), with the kept catalogue."""
+        rv = _translate(string)
+        return rv % variables if variables else rv
+
 
 def _catalogue():
+    # The kept catalogue straight from the request's namespaces (what get_translations() checks first,
+    # without its proxies); anything else goes the long way.
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        names = vars(ctx.g).get("_flask_babel")
+        kept = getattr(names, "lms_catalogue", None)
+        if kept is not None and kept[0] is getattr(names, "babel_locale", None):
+            return kept[1]
     return babel.domain_instance.get_translations()
+
+
+def _translate(string: str) -> str:
+    catalogue = _catalogue()
+    found = getattr(catalogue, "_catalog", _NONE).get(string)  # a GNU catalogue's own dictionary
+    return found if found.__class__ is str else catalogue.ugettext(string)
+
+
+_NONE: dict = {}
 
 
 @pass_eval_context
 def gettext(eval_ctx, string: str, **variables) -> str:
-    rv = _catalogue().ugettext(string)
+    rv = _translate(string)
     if eval_ctx.autoescape:
         rv = Markup(rv)
+    if not variables and "%" not in rv:
+        return rv  # what the formatting below would give
     return rv % variables  # always a format string, as in Jinja's (a "%%" is one "%" with or without variables)
 
 

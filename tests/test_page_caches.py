@@ -116,3 +116,68 @@ def test_the_home_page_shows_credit_hours_as_they_are_earned(app, client, world)
     after = _page(client)
     hours = [page.split('id="home-hours">')[1].split("<")[0] for page in (before, after)]
     assert Decimal(hours[1]) - Decimal(hours[0]) == Decimal("2.5")
+
+
+def test_template_url_for_gives_what_flask_builds_for_each_script_root_and_argument_order(app):
+    from flask import url_for
+
+    template = ("{{ url_for('learning.course', course_id=7) }}|"
+                "{{ url_for('learning.catalog', q='社区 a&b', page=2) }}|"
+                "{{ url_for('learning.catalog', page=2, q='社区 a&b') }}|"
+                "{{ url_for('static', filename='css/site.css') }}|"
+                "{{ url_for('learning.catalog', q=none) }}|{{ url_for('main.home', _anchor='x') }}")
+    for root in ("", "/academy", ""):  # a second app mount, and back: each is built for its own root
+        with app.test_request_context("/home", environ_overrides={"SCRIPT_NAME": root}):
+            expected = "|".join([url_for("learning.course", course_id=7),
+                                 url_for("learning.catalog", q="社区 a&b", page=2),
+                                 url_for("learning.catalog", page=2, q="社区 a&b"),
+                                 url_for("static", filename="css/site.css"),
+                                 url_for("learning.catalog", q=None), url_for("main.home", _anchor="x")])
+            out = render_template_string(template)
+            assert str(out) == expected.replace("&", "&amp;")
+            assert out.startswith(f"{root}/learn/courses/7|")
+    with app.test_request_context("/home"):  # a string id and an int id build the same; a new id its own URL
+        assert render_template_string("{{ url_for('learning.course', course_id=8) }}") == "/learn/courses/8"
+
+
+def test_the_kept_csrf_token_belongs_to_its_session(app, client):
+    from flask_wtf.csrf import validate_csrf
+
+    login(client, "worker_a")
+    first = _page(client).split('name="csrf-token" content="')[1].split('"')[0]
+    assert first == _page(client).split('name="csrf-token" content="')[1].split('"')[0]
+    other = app.test_client()
+    login(other, "worker_b")
+    second = _page(other).split('name="csrf-token" content="')[1].split('"')[0]
+    assert second != first
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    with app.test_request_context("/"):
+        from flask import session as request_session
+
+        request_session["csrf_token"] = raw
+        validate_csrf(first)  # the kept token is a valid signature of the session's raw token
+    # and it is what a form of the page posts: logging out with it works
+    r = client.post("/auth/logout", data={"csrf_token": first})
+    assert r.status_code == 302 and client.get("/home").status_code == 302
+
+
+def test_the_datetime_filter_writes_what_flask_babel_writes(app):
+    from datetime import UTC, datetime
+
+    from flask_babel import format_datetime
+
+    from lms.templating import datetime_filter
+
+    patterns = ["yyyy-MM-dd HH:mm", "HH:mm", "HH:mm:ss", "MM-dd HH:mm", "MM-dd", "yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss",
+                "yyyy年M月d日", "EEEE HH:mm", "MMM d"]  # the last three are not numbers only: Flask-Babel's
+    values = [datetime(2026, 12, 31, 16, 5, 9), datetime(2026, 3, 1, 0, 0), datetime(1985, 6, 30, 15, 59, 59),
+              datetime(2027, 1, 1, 2, 3, tzinfo=UTC)]
+    for lang in ("zh_Hans_CN", "en"):
+        with app.test_request_context("/"), force_locale(lang):
+            for value in values:
+                for pattern in patterns:
+                    assert datetime_filter(value, pattern) == format_datetime(value, pattern), (lang, value, pattern)
+            assert datetime_filter(values[0]) == "2027-01-01 00:05"  # the default pattern, in Asia/Shanghai
+            assert datetime_filter(None) == "" and render_template_string("{{ t|datetime('MM-dd') }}",
+                                                                          t=values[0]) == "01-01"
