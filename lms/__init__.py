@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -24,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from . import config as config_module
 from .database import configure_engine, database_unavailable, include_name, unavailable_reason
 from .extensions import babel, csrf, db, login_manager, migrate
+from .i18n import lazy_gettext as _l
 
 # The web app manifest (lms/static/manifest.webmanifest) goes out with its registered type whatever
 # the platform's own MIME table says.
@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.instance_path = app.config["INSTANCE_PATH"]
+    from .sessions import KeptSessionInterface
+
+    app.session_interface = KeptSessionInterface()
 
     db.init_app(app)
     with app.app_context():

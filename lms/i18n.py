@@ -11,7 +11,7 @@ variables are escaped into it in autoescaped templates, and the result is always
 """
 from flask import Flask, g, has_app_context
 from flask.globals import _cv_app
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, LazyString, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -33,9 +33,8 @@ class _RequestDomain(Domain):
         return translations
 
     def gettext(self, string: str, **variables) -> str:
-        """What Flask-Babel's does (lazy labels come here), with the kept catalogue."""
-        rv = _translate(string)
-        return rv % variables if variables else rv
+        """What Flask-Babel's does, with the kept catalogue."""
+        return _text(string, **variables)
 
 
 def _catalogue():
@@ -76,6 +75,27 @@ def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str
     if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
+
+
+def _text(string: str, **variables) -> str:
+    rv = _translate(string)
+    return rv % variables if variables else rv
+
+
+class _LazyText(LazyString):
+    """Flask-Babel's lazy string, translated when shown straight from the kept catalogue (Flask-Babel's
+    goes through its module gettext, its domain look-up and three proxies each time)."""
+
+    def __str__(self) -> str:
+        return _text(*self._args, **self._kwargs)
+
+    def __html__(self) -> str:
+        return _text(*self._args, **self._kwargs)
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's `lazy_gettext` (the `_l` of every module): translated each time it is shown."""
+    return _LazyText(_text, string, **variables)
 
 
 def install(app: Flask) -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from flask import render_template, request
 from flask_babel import LazyString, get_locale
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
+from .i18n import lazy_gettext as _l
 
 LEARNER = ("learner",)
 STAFF = ("trainer", "office", "admin")

@@ -181,3 +181,25 @@ def test_the_datetime_filter_writes_what_flask_babel_writes(app):
             assert datetime_filter(values[0]) == "2027-01-01 00:05"  # the default pattern, in Asia/Shanghai
             assert datetime_filter(None) == "" and render_template_string("{{ t|datetime('MM-dd') }}",
                                                                           t=values[0]) == "01-01"
+
+
+def test_a_kept_session_cookie_is_a_copy_checked_like_any_cookie(app, client, world):
+    login(client, "worker_a")
+    cookie = client.get_cookie("session").value
+    assert ">课程库<" in _page(client)
+    r = client.get("/auth/lang/en")  # the request changes its session: a new cookie
+    assert r.status_code == 302 and client.get_cookie("session").value != cookie
+    assert ">Course library<" in _page(client)
+    client.set_cookie("session", cookie)  # the old cookie again: its own contents, untouched by that change
+    assert ">课程库<" in _page(client)
+    client.set_cookie("session", cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB"))  # tampered: refused
+    assert client.get("/home").status_code == 302
+    client.set_cookie("session", cookie)
+    lifetime = app.permanent_session_lifetime
+    app.permanent_session_lifetime = -1  # every cookie is now too old: the kept one too
+    try:
+        assert client.get("/home").status_code == 302
+    finally:
+        app.permanent_session_lifetime = lifetime
+    client.set_cookie("session", cookie)  # (the refusal's answer replaced it)
+    assert client.get("/home").status_code == 200

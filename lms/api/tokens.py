@@ -1,7 +1,6 @@
 """Creating and revoking one's own API tokens (office and admin users). A normal, CSRF-protected page."""
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 from ..auth.scope import get_in_scope_or_404, owns, roles_required
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from .models import ApiToken, hash_token, new_token_value
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api/tokens")

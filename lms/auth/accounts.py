@@ -5,12 +5,12 @@ import secrets
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import clock
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_for_code, units_by_code
 from ..tabular import Column, ImportReport, read_rows

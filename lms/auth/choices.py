@@ -1,5 +1,5 @@
 """Enumerations of the worker profile, as stored keys with translatable labels."""
-from flask_babel import lazy_gettext as _l
+from ..i18n import lazy_gettext as _l
 
 ROLES = {
     "learner": _l("Community worker"),

@@ -1,5 +1,4 @@
 """Forms of the question bank pages. The rules of a valid question live in bank.check_question()."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..i18n import lazy_gettext as _l
 from . import qtypes
 from .bank import OPTION_LETTERS as LETTERS
 from .interchange import FORMATS

@@ -13,9 +13,9 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import clock
+from ..i18n import lazy_gettext as _l
 from ..markdown import clean_html, escape_markdown, html_text
 from ..tabular import Column, ImportReport, TableError, read_rows, write_template
 from . import qtypes, topics

@@ -1,12 +1,12 @@
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, StopValidation
 
 from .. import clock
+from ..i18n import lazy_gettext as _l
 from .real_results import FIRST_EXAM_YEAR
 
 

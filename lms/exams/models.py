@@ -3,7 +3,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +25,7 @@ from sqlalchemy.sql import expression
 
 from ..database import one_of, utcnow
 from ..extensions import Model
+from ..i18n import lazy_gettext as _l
 from ..learning import models as _learning_models  # noqa: F401 (Exam.course → Course)
 from . import qtypes
 

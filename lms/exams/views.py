@@ -3,13 +3,13 @@ answers and explanations (DESIGN.md §4, no answer leaks)."""
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import clock, inputs
 from ..auth.scope import QUESTION_REVIEWERS, can_review_questions, roles_required
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..imports import Outcome, run_import
 from ..markdown import plain_text, render_markdown
 from ..tabular import download

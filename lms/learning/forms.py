@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -14,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..i18n import lazy_gettext as _l
 from .models import CATEGORIES, LEVELS, SERIES
 
 

@@ -2,7 +2,6 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
 from ..extensions import Model, db
+from ..i18n import lazy_gettext as _l
 from ..library import models as _library_models  # noqa: F401 (Course.authors → Trainer)
 from ..library.models import SERIES as SERIES  # a course belongs to the series of the textbook (一教)
 

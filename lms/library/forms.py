@@ -1,13 +1,13 @@
 """Create/edit forms of the pools. Each form's values() gives the attributes for pools.save_record()
 (the org unit and the linked account are resolved by the view)."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import clock
 from ..auth.accounts import PHONE_RE
+from ..i18n import lazy_gettext as _l
 from .models import BASE_KINDS, INSTITUTION_KINDS, SERIES, TRAINER_KINDS
 
 MARKDOWN_MAX = 20000

@@ -11,7 +11,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import clock
@@ -19,6 +18,7 @@ from ..auth.accounts import choice_parser, parse_phone
 from ..auth.models import User
 from ..auth.scope import can_edit_library_record, can_place_library_record, visible_units
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_for_code, units_by_code
 from ..tabular import Column, ImportReport, read_rows

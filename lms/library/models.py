@@ -1,12 +1,12 @@
 """一教五库: textbooks and the five pools (trainers, bases, experts, institutions; courses live in learning)."""
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
 from ..extensions import Model
+from ..i18n import lazy_gettext as _l
 from ..uploads import models as _upload_models  # noqa: F401 (Textbook.attachment → Upload)
 
 SERIES = {  # of textbooks and courses

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.scope import in_subtree
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order
 from .models import (

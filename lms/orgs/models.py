@@ -1,11 +1,11 @@
 from functools import cache
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of
 from ..extensions import Model, db
+from ..i18n import lazy_gettext as _l
 
 LEVELS = ("city", "district", "street", "community")
 LEVEL_LABELS = {

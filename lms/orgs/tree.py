@@ -3,11 +3,11 @@ import re
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..tabular import Column, ImportReport, UnitRow, read_rows
 from .models import CHILD_LEVEL, LEVEL_LABELS, LEVELS, OrgUnit
 

@@ -2,7 +2,6 @@
 and the yearly snapshots that year-on-year comparisons rest on. Flushes, never commits."""
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, func, insert, literal, select, true
 from sqlalchemy.orm import aliased
 
@@ -12,6 +11,7 @@ from ..auth.models import User, UserRole
 from ..auth.scope import in_subtree
 from ..database import utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
 from .models import DIMENSIONS, WorkforceSnapshot

@@ -1,9 +1,9 @@
 """One worker's record for a period: courses, classes, 学时 and exams (for offices and the API)."""
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from ..exams.models import Attempt, Exam
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..learning.models import Course, Credit, Enrollment
 from ..training.models import TRAINING_LEVELS, Attendance, Training, TrainingSession
 from ..util import utc_to_local

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from ..i18n import lazy_gettext as _l
 from ..tabular import write_csv, write_xlsx
 from ..training.models import TRAINING_LEVELS
 from .queries import CERT_LEVELS, Figures

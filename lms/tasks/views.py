@@ -2,13 +2,13 @@
 page of their own job (a progress bar, then the download)."""
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
 from ..auth.forms import ConfirmForm
 from ..auth.scope import can_see_job, get_in_scope_or_404, roles_required
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..util import get_or_404
 from . import jobs
 from .models import Job

@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from ..auth.forms import MultiCheckboxField
+from ..i18n import lazy_gettext as _l
 from .models import PLACE_KINDS
 
 

@@ -4,10 +4,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..library.models import TrainingBase
 from ..tabular import Column, ImportReport, read_rows, write_template, write_xlsx
 from ..util import local_to_utc

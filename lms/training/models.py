@@ -2,7 +2,6 @@
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import one_of, utcnow
 from ..extensions import Model, db
+from ..i18n import lazy_gettext as _l
 from ..library import models as _library_models  # noqa: F401 (Training.trainers → Trainer)
 
 TRAINING_STATUSES = ("draft", "open", "closed", "cancelled")

@@ -1,8 +1,7 @@
 """案例分析: a case text with parts (single, multiple or essay questions); the parts take the responses."""
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-
+from ...i18n import lazy_gettext as _l
 from .. import grading
 from .base import ChoiceType, QuestionType, get, register
 

@@ -1,7 +1,7 @@
 """论述 / 方案设计: free text a trainer marks against the reference (marking points)."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from ...i18n import lazy_gettext as _l
 from .. import grading
 from .base import QuestionType, register
 

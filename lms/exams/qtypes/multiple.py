@@ -1,7 +1,7 @@
 """多选: at least two right options of five; the official partial-credit rule (grading.grade_multiple)."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from ...i18n import lazy_gettext as _l
 from .. import grading
 from .base import ChoiceType, register
 

@@ -1,7 +1,7 @@
 """单选: one right option of (usually) four."""
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from ...i18n import lazy_gettext as _l
 from .. import grading
 from .base import ChoiceType, register
 
