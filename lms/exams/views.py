@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer, lazyload
 
 from .. import clock, inputs
 from ..auth.scope import QUESTION_REVIEWERS, can_review_questions, roles_required
@@ -48,6 +49,12 @@ def _subject_choices():
     return [(s.id, s.name) for s in bank.subjects()]
 
 
+# What the bank's list leaves unread: the answer side of each question (JSON decoded per row) and its
+# subject (a join per row; the list names none). Read when used, as always.
+BANK_LIST = (defer(Question.options), defer(Question.answer), defer(Question.explanation), defer(Question.reference),
+             lazyload(Question.subject))
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def index():
@@ -58,7 +65,8 @@ def index():
                                         _("Difficulty")),
                "status": args.get("status"),
                "search": args.get("q", "").strip() or None}
-    page = Page(bank.filtered_questions(**filters), page_arg(), current_app.config.get("PAGE_SIZE", 50))
+    page = Page(bank.filtered_questions(**filters).options(*BANK_LIST), page_arg(),
+                current_app.config.get("PAGE_SIZE", 50))
     subjects = bank.subjects()
     counts = None
     if not any(filters.values()):

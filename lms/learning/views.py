@@ -118,16 +118,17 @@ def course(course_id):
     if rating_form is not None and mine:
         rating_form.stars.data = str(mine.stars)
     avg = (sum(r.stars for r in ratings) / len(ratings)) if ratings else None
-    show_comments = can_review_courses(current_user) or can_edit_course(current_user, course) or \
-        is_course_author(current_user, course)
+    user = current_user._get_current_object()
+    can_review = can_review_courses(user)
+    show_comments = can_review or can_edit_course(user, course) or is_course_author(user, course)
     return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
                            pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
                            outlook=progress.outlook(course, states) if enrollment else None,
                            quiz=quiz.active_quiz(course), quiz_state=quiz.state(enrollment) if enrollment else None,
                            percent_score=quiz.percent_score,
                            rating_form=rating_form, show_comments=show_comments, form=ConfirmForm(),
-                           review_form=ReviewForm(), can_edit=can_edit_course(current_user, course),
-                           can_review=can_review_courses(current_user),
+                           review_form=ReviewForm() if can_review else None, can_edit=can_edit_course(user, course),
+                           can_review=can_review,
                            can_revise=can_revise_course(current_user, course),
                            revision=domain.open_revision(course) if course.status == "published" else None)
 
