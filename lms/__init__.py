@@ -1,6 +1,8 @@
 """社区学堂 — the Flask application factory."""
 import mimetypes
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from flask import (
     Flask,
@@ -30,8 +32,24 @@ from .i18n import lazy_gettext as _l
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
+class App(Flask):
+    """Flask, asking once per function whether it is a coroutine function: Flask asks inspect for each
+    view, hook and context processor of every request (some 20 times a page). No function of ours is
+    one; a request-made function (`after_this_request`) past the table's bound is asked each time."""
+
+    _sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < 2000:
+                self._sync[func] = sync
+        return sync
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    app = App(__name__, instance_relative_config=False)
     app.config.update(config_module.from_env())
     if config:
         app.config.update(config)

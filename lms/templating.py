@@ -39,6 +39,7 @@ _PLAIN = (str, int, type(None))
 def install(app: Flask) -> None:
     """After Flask-WTF's init_app: the templates' `url_for` and `csrf_token`."""
     app.jinja_env.globals.update(url_for=_url_for(app), csrf_token=csrf_token)
+    app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF's context processor puts its own
     app.add_template_filter(datetime_filter, "datetime")
 
 

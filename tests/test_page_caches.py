@@ -146,6 +146,9 @@ def test_the_kept_csrf_token_belongs_to_its_session(app, client):
     login(client, "worker_a")
     first = _page(client).split('name="csrf-token" content="')[1].split('"')[0]
     assert first == _page(client).split('name="csrf-token" content="')[1].split('"')[0]
+    from lms import templating
+
+    assert first in templating._signed.values()  # the page's token is the kept one
     other = app.test_client()
     login(other, "worker_b")
     second = _page(other).split('name="csrf-token" content="')[1].split('"')[0]

@@ -1,13 +1,14 @@
 """Course library: catalog, studying, authoring, review, assignment, certificates."""
 import math
 from decimal import Decimal
+from functools import cache
 from typing import cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from .. import inputs
@@ -46,7 +47,7 @@ from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
 from ..transaction import discard
 from ..uploads.storage import UploadError, save_upload
-from ..util import Page, get_or_404, page_arg, utc_to_local
+from ..util import Page, get_or_404, load_or_none, page_arg, utc_to_local
 from . import certificates, progress, quiz
 from . import courses as domain
 from .forms import AssignForm, CourseForm, LessonForm, QuizForm, RatingForm, ReviewForm, VerifyForm
@@ -71,6 +72,16 @@ UNREAD = (defer(Course.search_tokens), defer(Course.title_tokens))
 # What the course page and the lesson page show of the course, loaded with it in one statement.
 COURSE_PAGE = (joinedload(Course.lessons), joinedload(Course.authors), joinedload(Course.quiz), *UNREAD)
 LESSON_PAGE = (joinedload(Lesson.course).options(joinedload(Course.lessons), *UNREAD), joinedload(Lesson.attachments))
+
+
+@cache
+def _page_statements() -> dict[str, Select]:
+    """The course page's and the lesson page's statements, built once per process (util.load_or_none)."""
+    record_id: BindParameter[int] = bindparam("id")
+    return {"course": select(Course).options(*COURSE_PAGE).where(Course.id == record_id),
+            "lesson": select(Lesson).options(*LESSON_PAGE).where(Lesson.id == record_id),
+            "ratings": select(CourseRating).where(CourseRating.course_id == record_id)
+            .order_by(CourseRating.created_at.desc())}
 
 
 # --- finding courses ----------------------------------------------------------------------
@@ -107,12 +118,12 @@ def catalog():
 @bp.route("/courses/<int:course_id>")
 @login_required
 def course(course_id):
-    course = _load_course(course_id, COURSE_PAGE)
+    statements = _page_statements()
+    course = in_scope_or_404(load_or_none(statements["course"], course_id), can_view_course)
     enrollment = progress.enrollment_for(current_user, course)
     states = progress.lesson_states(current_user.id, course) if enrollment else {}
     done = sum(1 for s in states.values() if s.completed_at)
-    ratings = db.session.scalars(select(CourseRating).where(CourseRating.course_id == course.id)
-                                 .order_by(CourseRating.created_at.desc())).all()
+    ratings = db.session.scalars(statements["ratings"], {"id": course.id}).all()
     mine = next((r for r in ratings if r.user_id == current_user.id), None)
     rating_form = RatingForm(obj=mine) if enrollment and enrollment.completed_at else None
     if rating_form is not None and mine:
@@ -161,7 +172,8 @@ def _load_lesson_for_study(lesson_id: int, options=()) -> tuple[Lesson, Enrollme
 @bp.route("/lessons/<int:lesson_id>")
 @login_required
 def lesson(lesson_id):
-    lesson, enrollment = _load_lesson_for_study(lesson_id, LESSON_PAGE)
+    lesson = in_scope_or_404(load_or_none(_page_statements()["lesson"], lesson_id), can_view_lesson)
+    enrollment = progress.enrollment_for(current_user, lesson.course)
     course = lesson.course
     if enrollment is None and not (can_edit_course(current_user, course) or can_review_courses(current_user)):
         flash(_("Enrol in the course to study its lessons."), "warning")
