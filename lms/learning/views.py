@@ -107,12 +107,20 @@ def catalog():
     if matches is not None:  # the most relevant first; featured courses only break ties
         stmt = stmt.join(matches, matches.c.id == Course.id).order_by(matches.c.rank.desc())
     stmt = stmt.order_by(Course.featured.desc(), Course.published_at.desc(), Course.id.desc())
-    page = Page(stmt.options(selectinload(Course.authors), selectinload(Course.cover), *UNREAD), page_arg(), 24)
+    page = Page(stmt.options(selectinload(Course.cover), *UNREAD), page_arg(), 24)
+    authors: dict[int, list[str]] = {}  # each course's trainers by name, in Course.authors' order (no ORM objects)
+    if page.items:
+        for course_id, name in db.session.execute(
+                select(course_author.c.course_id, Trainer.name).join(Trainer, Trainer.id == course_author.c.trainer_id)
+                .where(course_author.c.course_id.in_([c.id for c in page.items]))
+                .order_by(course_author.c.course_id, Trainer.id)):
+            authors.setdefault(course_id, []).append(name)
     trainers = db.session.scalars(select(Trainer).where(Trainer.id.in_(
         select(course_author.c.trainer_id).join(Course, Course.id == course_author.c.course_id)
         .where(Course.status == "published"))).order_by(Trainer.name)).all()
     enrolled = set(db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == current_user.id)))
-    return render_template("learning/catalog.html", page=page, trainers=trainers, enrolled=enrolled, q=q)
+    return render_template("learning/catalog.html", page=page, authors=authors, trainers=trainers, enrolled=enrolled,
+                           q=q)
 
 
 @bp.route("/courses/<int:course_id>")

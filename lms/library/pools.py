@@ -6,7 +6,7 @@ never commit or read the request. Who may change what is decided with lms.auth.s
 """
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -16,8 +16,7 @@ from ..auth.models import User
 from ..auth.scope import in_subtree
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
-from ..orgs.models import OrgUnit
-from ..orgs.tree import tree_order
+from ..orgs.models import LEVELS, OrgUnit
 from .models import (
     BASE_KINDS,
     INSTITUTION_KINDS,
@@ -43,6 +42,7 @@ class Pool:
     has_unit: bool = False         # carries an org unit (list filter by subtree)
     has_active: bool = True        # has an active flag (inactive records are hidden from non-staff)
     match: tuple[str, ...] = ()    # the attributes that identify a record (import updates by them)
+    list_shows_unit: bool = False  # the list page names each record's org unit (loaded with the page)
 
     def kind_label(self, record) -> str:
         """The record's type (or series) in the user's language; empty for pools without one."""
@@ -60,7 +60,7 @@ POOLS: dict[str, Pool] = {p.key: p for p in (
          kind_attr="kind", kinds=TRAINER_KINDS, has_unit=True, match=("name", "affiliation")),
     Pool("bases", TrainingBase, _l("Training base pool"), "name",
          ("name", "address", "theme", "contact_name", "description"),
-         kind_attr="kind", kinds=BASE_KINDS, has_unit=True, match=("name", "org_unit")),
+         kind_attr="kind", kinds=BASE_KINDS, has_unit=True, match=("name", "org_unit"), list_shows_unit=True),
     Pool("experts", Expert, _l("Expert think tank"), "name",
          ("name", "title", "affiliation", "fields", "bio"), match=("name", "affiliation")),
     Pool("institutions", Institution, _l("Institution pool"), "name",
@@ -118,8 +118,9 @@ def split_list(text: str | None) -> list[str]:
 # ----- listing -------------------------------------------------------------------------------
 
 def pool_query(pool: Pool, *, staff: bool, q: str = "", kind: str | None = None, unit: OrgUnit | None = None,
-               status: str | None = None):
-    """A select of the pool's records narrowed by search and filters, in name order."""
+               status: str | None = None, load_unit: bool = True):
+    """A select of the pool's records narrowed by search and filters, in name order (with each record's org
+    unit, unless `load_unit` is false: a list that does not name it)."""
     model = pool.model
     stmt = select(model)
     for term in q.split()[:MAX_TERMS]:
@@ -129,7 +130,8 @@ def pool_query(pool: Pool, *, staff: bool, q: str = "", kind: str | None = None,
     if pool.has_unit:
         if unit is not None:
             stmt = stmt.join(model.org_unit).where(in_subtree(OrgUnit.path, unit))
-        stmt = stmt.options(selectinload(model.org_unit))
+        if load_unit:
+            stmt = stmt.options(selectinload(model.org_unit))
     if pool.has_active:
         if not staff:
             stmt = stmt.where(model.active.is_(True))
@@ -138,15 +140,27 @@ def pool_query(pool: Pool, *, staff: bool, q: str = "", kind: str | None = None,
     return stmt.order_by(getattr(model, pool.name_attr), model.id)
 
 
-def filter_units(pool: Pool) -> list[OrgUnit]:
-    """The org units worth offering in a pool's unit filter: those holding a record and their ancestors."""
+class UnitOption(NamedTuple):
+    """A unit as the filter offers it (plain columns: no ORM objects for a select box)."""
+    id: int
+    name: str
+    path: str
+    depth: int
+
+
+def filter_units(pool: Pool) -> list[UnitOption]:
+    """The org units worth offering in a pool's unit filter: those holding a record and their ancestors,
+    in tree order."""
     if not pool.has_unit:
         return []
     paths = db.session.scalars(select(OrgUnit.path).join(pool.model, pool.model.org_unit_id == OrgUnit.id).distinct())
     ids = {int(x) for path in paths for x in path.strip("/").split("/") if x}
     if not ids:
         return []
-    return tree_order(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids))))
+    rows = db.session.execute(select(OrgUnit.id, OrgUnit.name, OrgUnit.path, OrgUnit.level)
+                              .where(OrgUnit.id.in_(ids)))
+    return sorted((UnitOption(r.id, r.name, r.path, LEVELS.index(r.level)) for r in rows),
+                  key=lambda u: [int(x) for x in u.path.strip("/").split("/") if x])  # as orgs.tree.tree_order
 
 
 def visible_to(pool: Pool, record, staff: bool) -> bool:

@@ -28,7 +28,7 @@ from ..extensions import db
 from ..imports import Outcome, run_import
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
-from ..orgs.tree import unit_rows
+from ..orgs.tree import tree_order, unit_rows
 from ..tabular import download, write_template, write_xlsx
 from ..training import rules as training_rules
 from ..transaction import discard
@@ -47,7 +47,6 @@ from .pools import (
     save_record,
     split_list,
     trainer_courses,
-    tree_order,
     visible_to,
 )
 
@@ -100,7 +99,7 @@ def _filters(pool: Pool) -> dict:
 @login_required
 def list_view(kind):
     pool = _pool(kind)
-    stmt = pool_query(pool, staff=can_manage_library(current_user), **_filters(pool))
+    stmt = pool_query(pool, staff=can_manage_library(current_user), load_unit=pool.list_shows_unit, **_filters(pool))
     page = Page(stmt, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template("library/list.html", page=page, units=filter_units(pool), **_template_helpers(pool))
 
