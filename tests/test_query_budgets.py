@@ -202,6 +202,18 @@ def test_the_course_catalogue_has_a_fixed_budget(app, client, world):
     budget(app, client, "/learn/", grow, ceiling=7)
 
 
+def test_the_trainer_pool_list_has_a_fixed_budget(app, client, world):
+    """Names, types and expertise, no org units (the trainers' list does not show them): none are loaded."""
+    def grow(n):
+        tag = _tag()
+        db.session.add_all(Trainer(name=f"讲师{tag}{i:03d}", kind="practitioner", org_unit_id=world[COMMUNITIES[i % 4]],
+                                   expertise="社区治理、议事协商") for i in range(n))
+        db.session.flush()
+
+    login(client, "office_c")
+    budget(app, client, "/library/trainers/", grow, ceiling=5)
+
+
 def _courses(n: int, status: str) -> None:
     """n courses of `status`, each with three lessons and one to three authors."""
     tag, now = _tag(), utcnow()
