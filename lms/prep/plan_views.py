@@ -9,7 +9,6 @@ from typing import cast
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -18,6 +17,7 @@ from wtforms.validators import StopValidation
 from .. import clock
 from ..auth.forms import ConfirmForm
 from ..exams.models import ExamSubject
+from ..i18n import lazy_gettext as _l
 from ..inputs import BadInput
 from ..util import get_or_404, local_to_utc
 from . import mastery
