@@ -206,3 +206,18 @@ def test_a_kept_session_cookie_is_a_copy_checked_like_any_cookie(app, client, wo
         app.permanent_session_lifetime = lifetime
     client.set_cookie("session", cookie)  # (the refusal's answer replaced it)
     assert client.get("/home").status_code == 200
+
+
+def test_the_modules_lazy_labels_follow_the_request_language_and_a_forced_locale(app):
+    from markupsafe import escape
+
+    from lms.i18n import lazy_gettext
+
+    label, formatted = lazy_gettext("Home"), lazy_gettext("%(n)d found", n=3)
+    assert str(label) == "Home"  # no request: the English source
+    with app.test_request_context("/"):
+        assert str(label) == "首页" and escape(label) == "首页"
+        assert str(formatted) == babel_gettext("%(n)d found", n=3) != "3 found"
+        with force_locale("en"):
+            assert str(label) == "Home" and str(formatted) == "3 found"
+        assert str(label) == "首页"
