@@ -1,6 +1,8 @@
 """Work the clock makes due, done without anyone opening a page: attempts past their deadline
 are graded with what was saved; workers never marked at an ended session become absent; this
-year's workforce snapshot is recorded once a day (the profile's year-on-year comparison).
+year's workforce snapshot is recorded once a day (the profile's year-on-year comparison); from
+a year's first day, the continuing-education list of that year is made listable from the rollups'
+stats_worker_year (a row of 0 hours for every worker, once).
 
 The task queue's consumers run it (lms/tasks/periodic.py): the deadlines every SWEEP_MINUTES, the
 snapshot every hour. Every step is a conditional update, so several consumers or hosts sweeping at
@@ -39,7 +41,19 @@ def keep_snapshot() -> None:
         pass
 
 
+def keep_list_years() -> None:
+    """From a year's first day, that year's continuing-education list reads stats_worker_year alone."""
+    from . import clock
+    from .extensions import db
+    from .stats.rollups import extend_list_years
+    from .transaction import unit
+
+    with unit():
+        extend_list_years(db.session.connection(), clock.this_year())
+
+
 def sweep_once() -> tuple[int, int]:
     graded, absent = sweep_deadlines()
     keep_snapshot()
+    keep_list_years()
     return graded, absent

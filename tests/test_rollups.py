@@ -18,7 +18,8 @@ from lms.learning import progress
 from lms.learning.models import Certificate, Course, Credit, Enrollment, Lesson
 from lms.orgs.models import OrgUnit
 from lms.stats import ce, queries, rollups
-from lms.stats.models import StatsRollup
+from lms import sweeper
+from lms.stats.models import StatsRollup, StatsWorkerYear
 from lms.training import rules
 from lms.training.models import Attendance, Training, TrainingSession
 
@@ -53,7 +54,8 @@ def assert_rollups_exact(commit: bool = False) -> None:
     diff = {k: (stored.get(k), raw.get(k)) for k in stored.keys() | raw.keys() if stored.get(k) != raw.get(k)}
     assert diff == {}
     conn = db.session.connection()
-    assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)
+    listed, raw = rollups.worker_year_table(conn), rollups.worker_year_raw(conn)
+    assert {k: (listed.get(k), raw.get(k)) for k in listed.keys() | raw.keys() if listed.get(k) != raw.get(k)} == {}
 
 
 def _dash(d: queries.Dashboard) -> tuple:
@@ -70,7 +72,7 @@ def assert_pages_match_reference(world) -> None:
             assert queries.rollup_period(f) is not None
             assert _dash(queries.dashboard(viewer, unit, f)) == _dash(queries.dashboard(viewer, unit, f, "raw")), f
             assert queries.trend(viewer, unit, f).rows() == queries.trend(viewer, unit, f, "raw").rows(), f
-        for year in (2024, 2025, 2026):
+        for year in (2023, 2024, 2025, 2026):  # 2023 lies before the list range: the list's other query
             for cert in (None, ce.CERTIFIED):
                 got = ce.summary(viewer, unit, year, TARGET, cert)
                 want = ce.summary(viewer, unit, year, TARGET, cert, source="raw")
@@ -170,6 +172,12 @@ class City:
                              cert_level=self.rng.choice(("none", "assistant", "intermediate", "senior")))
         db.session.flush()
 
+    def rename_worker(self):
+        """A worker's user name corrected (the list sorts by it)."""
+        user = self.rng.choice(self.workers())
+        user.username = f"{user.username}_{self.rng.randrange(10)}"[:60]
+        db.session.flush()
+
     def new_worker(self):
         n = len(self.workers())
         accounts.create_user(self.admin, username=f"worker_r{n}", password="Rollup2026x", name=f"随机{n}",
@@ -197,7 +205,7 @@ class City:
         db.session.flush()
 
     OPERATIONS = ("mark", "mark", "mark", "new_session", "reschedule", "relevel", "study", "study", "sit_exam",
-                  "sit_exam", "move_worker", "new_worker", "delete_something")
+                  "sit_exam", "move_worker", "rename_worker", "new_worker", "delete_something")
 
     def step(self):
         getattr(self, self.rng.choice(self.OPERATIONS))()
@@ -207,6 +215,7 @@ class City:
 def test_rollups_equal_a_full_recomputation_after_random_changes(app, ctx, world, clock, seed):
     app.config["ANNUAL_CREDIT_HOURS_TARGET"] = TARGET
     assert rollups.read_target(db.session.connection()) == Decimal(str(TARGET))  # a fresh database: maintained
+    assert rollups.extend_list_years(db.session.connection(), 2026, first=2024)  # what the periodic work does
     build_data()
     assert_rollups_exact()
     assert _stored(), "the data set is in the rollups"
@@ -219,17 +228,52 @@ def test_rollups_equal_a_full_recomputation_after_random_changes(app, ctx, world
 
 
 def test_rebuild_reproduces_the_maintained_table(app, ctx, world, clock):
+    conn = db.session.connection()
+    rollups.extend_list_years(conn, 2026, first=2024)
     build_data()
     city = City(random.Random(7), clock, world)
     for _ in range(40):
         city.step()
     rollups.settle(db.session)
-    maintained = _stored()
+    maintained, listed = _stored(), rollups.worker_year_table(conn)
     db.session.execute(rollups.cast_table(StatsRollup).delete())
+    db.session.execute(rollups.cast_table(StatsWorkerYear).delete())
     assert _stored() == {}
+    clock.set(datetime(2026, 6, 1))
     rows = rollups.rebuild(db.session.connection())
     assert rows == len(db.session.scalars(select(StatsRollup)).all()) > 0
     assert _stored() == maintained
+    first, last = rollups.read_list_years(conn) or (0, 0)
+    assert first <= 2024 and last == 2026  # from the ledger's first year (at most LIST_YEARS back) to this year
+
+    def years(rows, lo=2024):
+        return {k: v for k, v in rows.items() if lo <= k[1] <= 2026}
+    assert years(rollups.worker_year_table(conn)) == years(listed) != {}
+    assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)
+
+
+def test_the_list_years_grow_with_the_clock_and_list_every_worker(app, ctx, world, clock):
+    """A year's first day: the periodic work gives every counted worker a row of 0 hours for the new year
+    (once), and from then on the list of that year comes from stats_worker_year in the reference's order."""
+    build_data()
+    rollups.settle(db.session)
+    conn = db.session.connection()
+    assert rollups.extend_list_years(conn, 2026)
+    assert rollups.read_list_years(conn) == (2026, 2026)
+    assert not rollups.extend_list_years(conn, 2026)  # made already
+    clock.set(datetime(2027, 1, 1, 1))
+    sweeper.keep_list_years()
+    assert rollups.read_list_years(conn) == (2026, 2027)
+    counted = {u for (u, y), row in rollups.worker_year_table(conn).items() if y == 2027}
+    assert len(counted) == 6 and all(h == 0 for (u, y), (h, *_r) in rollups.worker_year_table(conn).items()
+                                     if y == 2027)
+    assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)
+    admin = db.session.get(User, world["admin"])
+    for year in (2025, 2026, 2027):
+        auto = [(u.id, h) for u, h in db.session.execute(ce.workers(admin, _unit("C"), year, TARGET, False))]
+        raw = [(u.id, h) for u, h in db.session.execute(ce.workers(admin, _unit("C"), year, TARGET, False,
+                                                                   source="raw"))]
+        assert [u for u, _h in auto] == [u for u, _h in raw] and len(auto) == 6, year
 
 
 def test_the_rebuild_command_rebuilds_in_one_transaction(app, ctx, world):
@@ -292,3 +336,17 @@ def test_a_change_first_flushed_by_the_commit_is_counted(app, ctx, world):
     worker.cert_level, worker.org_unit = "senior", _unit("C211")
     db.session.commit()
     assert_rollups_exact(commit=True)
+
+
+def test_a_renamed_worker_is_listed_under_the_new_name(app, ctx, world):
+    """The list sorts by user name: a rename alone (no other change) rewrites the worker's rows."""
+    conn = db.session.connection()
+    rollups.extend_list_years(conn, 2026, first=2025)
+    build_data()
+    db.session.commit()
+    worker = db.session.get(User, world["worker_a"])
+    worker.username = "zz_renamed"
+    db.session.commit()
+    names = {row[2] for (u, _y), row in rollups.worker_year_table(conn).items() if u == worker.id}
+    assert names == {"zz_renamed"}
+    assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)

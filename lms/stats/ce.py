@@ -7,9 +7,11 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..auth.models import User
+from ..auth.scope import in_subtree, unit_filter
 from ..extensions import db
 from ..learning.models import Credit
 from ..orgs.models import OrgUnit
+from . import rollups
 from .models import StatsRollup, StatsWorkerYear
 from .queries import Population, _d, one_decimal, population_users, rate, rollup_target, unit_groups
 
@@ -90,10 +92,17 @@ def _rollup_summary(viewer: User, unit: OrgUnit, year: int, certified: bool) -> 
 
 def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool = True, cert_levels=None,
             source: str = "auto"):
-    """A select of (User, hours) for the workers of the subtree, most behind first: each worker's hours
-    of the year from stats_worker_year (rollups.py) once the rollups are built, else (and with
-    source="raw") summed from the ledger, in a narrow subquery first; the (wide) user rows joined only
-    to what is listed."""
+    """A select of (User, hours) for the workers of the subtree, most behind first (hours, unit path, user
+    name). Once the rollups are built: for a year of their list range, the rows of stats_worker_year in the
+    order of its index ix_stats_worker_year_list (a LIMIT reads a page of it, no sort), each joined to its
+    account; for another year, every worker of the subtree joined to their row (if any) and sorted. Else (and
+    with source="raw", the reference) each worker's hours summed from the ledger in a narrow subquery first,
+    the (wide) user rows joined only to what is listed."""
+    if source == "auto":
+        conn = db.session.connection()
+        span = rollups.read_list_years(conn) if rollup_target() is not None else None
+        if span is not None and span[0] <= year <= span[1]:
+            return _listed_workers(viewer, unit, year, target, behind_only, cert_levels)
     users = population_users(viewer, unit)
     if cert_levels:
         users = users.where(User.cert_level.in_(cert_levels))
@@ -112,6 +121,19 @@ def workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: 
     return (select(User, per_user.c.hours).join(per_user, per_user.c.uid == User.id)
             .join(User.org_unit).options(contains_eager(User.org_unit))
             .order_by(per_user.c.hours, OrgUnit.path, User.username))
+
+
+def _listed_workers(viewer: User, unit: OrgUnit, year: int, target: float, behind_only: bool, cert_levels):
+    """The list from stats_worker_year alone (it holds the counted workers only, with their unit's path)."""
+    W = StatsWorkerYear
+    stmt = (select(User, W.hours).select_from(W).join(User, User.id == W.user_id)
+            .join(User.org_unit).options(contains_eager(User.org_unit))
+            .where(W.year == year, in_subtree(W.unit_path, unit), unit_filter(viewer, W.unit_path)))
+    if cert_levels:
+        stmt = stmt.where(W.cert_level.in_(cert_levels))
+    if behind_only:
+        stmt = stmt.where(W.hours < target)
+    return stmt.order_by(W.hours, W.unit_path, W.username)
 
 
 def shortfall(hours, target) -> Decimal:

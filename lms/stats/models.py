@@ -125,14 +125,24 @@ class StatsRollup(Model):
 
 
 class StatsWorkerYear(Model):
-    """Each worker's 学时 of a calendar year (the sum of their ledger rows dated in it): the continuing-
-    education list of workers and their hours, kept with the rollups (rollups.py)."""
+    """Each counted worker's 学时 of a calendar year (the sum of their ledger rows dated in it), with what
+    the continuing-education list sorts and filters by: the path of the worker's unit, their user name and
+    certificate level. Kept with the rollups (rollups.py) for the active community workers only: a row for
+    every year they have 学时 in and, 0 hours included, for every year of the target row's list range
+    (`list_from`..`list_to`), so that a year of that range lists its workers straight from the index
+    ix_stats_worker_year_list, in the list's order (hours, unit path, user name), without a sort."""
 
     __tablename__ = "stats_worker_year"
+    __table_args__ = (
+        Index("ix_stats_worker_year_list", "year", "hours", "unit_path", "username", "cert_level", "user_id"),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hours: Mapped[Decimal] = mapped_column(Numeric(10, 1))
+    unit_path: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str] = mapped_column(String(64))
+    cert_level: Mapped[str] = mapped_column(String(16))
 
 
 class StatsRollupTarget(Model):
@@ -142,3 +152,6 @@ class StatsRollupTarget(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hours: Mapped[Decimal] = mapped_column(Numeric(8, 1))
+    # the years for which stats_worker_year holds a row for every counted worker (None: none yet)
+    list_from: Mapped[int | None] = mapped_column(Integer)
+    list_to: Mapped[int | None] = mapped_column(Integer)

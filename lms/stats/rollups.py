@@ -61,15 +61,19 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..auth.models import User, UserRole
 from ..exams.models import Attempt, Exam
 from ..learning.models import Course, Credit, Enrollment
+from ..orgs.models import OrgUnit
 from ..training.models import Attendance, Training, TrainingSession
 from .models import ROLLUP_COLUMNS, ROLLUP_COUNTS, StatsRollup, StatsRollupTarget, StatsWorkerYear
 
@@ -291,43 +295,115 @@ def refresh_workers(conn: Connection, before: dict[Key, Values], user_ids: set[i
     apply(conn, _delta(before, figures(conn, user_ids, target)))
 
 
+LIST_YEARS = 5  # the rebuild lists at most this many years up to this one from stats_worker_year alone
+
+
 def _worker_year_rows(conn: Connection, user_ids: Iterable[int] | None):
     """SELECT user_id, year, SUM(hours) FROM credit (of the given workers) GROUP BY user_id, year."""
     year = _month_d(conn, Credit.earned_on) // 100
-    stmt = select(Credit.user_id, year, func.sum(Credit.hours)).group_by(Credit.user_id, year)
+    stmt = (select(Credit.user_id, year.label("year"), func.sum(Credit.hours).label("hours"))
+            .group_by(Credit.user_id, year))
     if user_ids is not None:
         stmt = stmt.where(Credit.user_id.in_(sorted(user_ids)))
     return stmt
 
 
+def read_list_years(conn: Connection) -> tuple[int, int] | None:
+    """The years (first, last) for which stats_worker_year holds a row for every counted worker."""
+    row = conn.execute(select(StatsRollupTarget.list_from, StatsRollupTarget.list_to)
+                       .where(StatsRollupTarget.id == 1)).first()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return int(row[0]), int(row[1])
+
+
+_WORKER_YEAR_COLUMNS = ["user_id", "year", "hours", "unit_path", "username", "cert_level"]
+
+
+def _worker_year_select(conn: Connection, user_ids: Iterable[int] | None, years: Iterable[int]):
+    """The rows of stats_worker_year of the given counted workers (None: all): one per year they have
+    学时 in, and one of 0 hours for each of `years` they have none in."""
+    pop = _population(user_ids)
+    per_year = _worker_year_rows(conn, user_ids).subquery("per_year")
+    listed = (OrgUnit.path, User.username, User.cert_level)
+    with_hours = (pop(User.id, per_year.c.year, per_year.c.hours, *listed).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+                  .join(per_year, per_year.c.user_id == User.id))
+    years = sorted(years)
+    if not years:
+        return with_hours
+    year_rows = union_all(*[select(literal(y).label("year")) for y in years]).subquery("years")
+    none = (pop(User.id, year_rows.c.year, literal(0), *listed).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .join(year_rows, true())
+            .outerjoin(per_year, and_(per_year.c.user_id == User.id, per_year.c.year == year_rows.c.year))
+            .where(per_year.c.user_id.is_(None)))
+    return union_all(with_hours, none)
+
+
 def worker_years(conn: Connection, user_ids: Iterable[int] | None) -> None:
-    """Rewrite the workers' rows of stats_worker_year (None: everyone's) from their 学时 ledger."""
+    """Rewrite the workers' rows of stats_worker_year (None: everyone's) from their 学时 ledger and their
+    account. The list range is read after the DELETE: on PostgreSQL that statement waits for an
+    `extend_list_years` in progress (its table lock), so the range read is the one its rows stand for."""
     table = cast_table(StatsWorkerYear)
     wipe = delete(table)
     if user_ids is not None:
         wipe = wipe.where(table.c.user_id.in_(sorted(user_ids)))
     conn.execute(wipe)
-    conn.execute(table.insert().from_select(["user_id", "year", "hours"], _worker_year_rows(conn, user_ids)))
+    span = read_list_years(conn)
+    years = range(span[0], span[1] + 1) if span else ()
+    conn.execute(table.insert().from_select(_WORKER_YEAR_COLUMNS, _worker_year_select(conn, user_ids, years)))
 
 
-def worker_year_table(conn: Connection) -> dict[tuple[int, int], Decimal]:
+def extend_list_years(conn: Connection, year: int, first: int | None = None) -> bool:
+    """Make `year` (and the years before it since the range's end; with an empty range, since `first`)
+    listable from stats_worker_year alone: a row of 0 hours for every counted worker without one (once a
+    year, by the periodic work). Nothing before the rollups are built. True when it added years."""
+    if read_target(conn) is None:
+        return False
+    span = read_list_years(conn)
+    if span is not None and span[1] >= year:
+        return False
+    first = (year if first is None else min(first, year)) if span is None else span[1] + 1
+    table = cast_table(StatsWorkerYear)
+    if conn.dialect.name == "postgresql":  # a concurrent rewrite (worker_years) waits, or is waited for
+        conn.execute(text("LOCK TABLE stats_worker_year IN SHARE ROW EXCLUSIVE MODE"))
+    pop = _population(None)
+    years = union_all(*[select(literal(y).label("year")) for y in range(first, year + 1)]).subquery("years")
+    rows = (pop(User.id, years.c.year, literal(0), OrgUnit.path, User.username, User.cert_level)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id).join(years, true()))
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        conn.execute(pg_insert(table).from_select(_WORKER_YEAR_COLUMNS, rows).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        conn.execute(sqlite_insert(table).from_select(_WORKER_YEAR_COLUMNS, rows).on_conflict_do_nothing())
+    conn.execute(update(cast_table(StatsRollupTarget)).where(StatsRollupTarget.id == 1)
+                 .values(list_from=span[0] if span else first, list_to=year))
+    return True
+
+
+def worker_year_table(conn: Connection) -> dict[tuple[int, int], tuple]:
     """stats_worker_year as stored (what the tests compare with worker_year_raw)."""
-    stmt = select(StatsWorkerYear.user_id, StatsWorkerYear.year, StatsWorkerYear.hours)
-    return {(u, y): Decimal(str(h)).quantize(TENTH) for u, y, h in conn.execute(stmt)}
+    stmt = select(*[cast_table(StatsWorkerYear).c[n] for n in _WORKER_YEAR_COLUMNS])
+    return {(u, y): (Decimal(str(h)).quantize(TENTH), *rest) for u, y, h, *rest in conn.execute(stmt)}
 
 
-def worker_year_raw(conn: Connection) -> dict[tuple[int, int], Decimal]:
-    """stats_worker_year as recomputed from the ledger."""
-    rows = conn.execute(_worker_year_rows(conn, None))
-    return {(u, int(y)): Decimal(str(h or 0)).quantize(TENTH) for u, y, h in rows}
+def worker_year_raw(conn: Connection) -> dict[tuple[int, int], tuple]:
+    """stats_worker_year as recomputed from the ledger and the accounts (the rows a rebuild writes)."""
+    span = read_list_years(conn)
+    rows = conn.execute(_worker_year_select(conn, None, range(span[0], span[1] + 1) if span else ()))
+    return {(u, int(y)): (Decimal(str(h or 0)).quantize(TENTH), *rest) for u, y, h, *rest in rows}
 
 
 def rebuild(conn: Connection, target: Decimal | None = None) -> int:
     """Recompute the whole table from the raw rows against `target` (default: the app's), in the
     caller's transaction; from then on flushes keep it. Returns the number of rows."""
     target = _config_target() if target is None else Decimal(str(target))
+    this_year = clock.this_year()
+    first = conn.execute(select(func.min(_month_d(conn, Credit.earned_on)))).scalar()
+    first = this_year if first is None else min(max(int(first) // 100, this_year - LIST_YEARS + 1), this_year)
     conn.execute(delete(StatsRollupTarget))
-    conn.execute(cast_table(StatsRollupTarget).insert(), [{"id": 1, "hours": target}])
+    conn.execute(cast_table(StatsRollupTarget).insert(),
+                 [{"id": 1, "hours": target, "list_from": first, "list_to": this_year}])
     conn.execute(delete(StatsRollup))
     worker_years(conn, None)
     rows = figures(conn, None, target)
@@ -366,7 +442,7 @@ _RELEVANT = {
     Credit: ("user_id", "source", "source_id", "hours", "earned_on"),
     Attendance: ("user_id", "session_id", "status", "session_starts_at", "training_level"),
     Attempt: ("user_id", "exam_id", "status", "graded_at", "score", "passed"),
-    User: ("org_unit_id", "org_unit", "active", "cert_level", "role_rows"),
+    User: ("org_unit_id", "org_unit", "active", "cert_level", "role_rows", "username"),
     UserRole: ("user_id", "role"),
 }
 _KIND = {Enrollment: "enrolment", Credit: "credit", Attendance: "attendance", Attempt: "attempt", User: "worker",

@@ -3,7 +3,8 @@
 - the sweep (lms/sweeper.py): attempts past their deadline graded, absentees of ended sessions marked,
   every SWEEP_MINUTES (0: never; `flask sweep` by hand or from cron); each pass logs what it did
   (logger lms.tasks.periodic: "N attempts graded, M attendance records marked absent");
-- the workforce snapshot, at minute 5 of every hour (recorded once a day: the first of those wins);
+- the workforce snapshot, at minute 5 of every hour (recorded once a day: the first of those wins), and
+  with it this year's continuing-education list made listable from the rollups (once a year);
 - the nightly backup at BACKUP_AT (Asia/Shanghai) into BACKUP_FOLDER (unset: no backup), as a Job
   keyed by its day: with two consumers (two hosts) one makes the job and the other finds it made. It
   stays due after BACKUP_AT until the day's job is made (consumers down at BACKUP_AT make it later).
@@ -52,9 +53,10 @@ def sweep() -> None:
 
 @app_periodic(snapshot_due)
 def snapshot() -> None:
-    from ..sweeper import keep_snapshot
+    from ..sweeper import keep_list_years, keep_snapshot
 
     keep_snapshot()
+    keep_list_years()
 
 
 @app_periodic(backup_due)
