@@ -205,7 +205,10 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
             "worker record": f"/stats/worker/{worker}?year={year}",
             "city trends (12 months)": f"/stats/unit/{city}/trends?year={year}",
             "city continuing education": f"/stats/unit/{city}/continuing-education?year={year}",
-
+            "city CE, all workers, page 20": f"/stats/unit/{city}/continuing-education?year={year}&show=all&page=20",
+            "city CE, certified": f"/stats/unit/{city}/continuing-education?year={year}&cert=certified",
+            "district continuing education": f"/stats/unit/{district}/continuing-education?year={year}",
+            "community continuing education": f"/stats/unit/{community}/continuing-education?year={year}",
             "city workforce profile": f"/stats/unit/{city}/profile",
         }
         results = {}
@@ -214,6 +217,9 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
             results[name] = timed(lambda p=path: fetch(s, p), repeat)
         fetch(api, f"/api/v1/stats/dashboard?year={year}", auth)
         results["API city dashboard"] = timed(lambda: fetch(api, f"/api/v1/stats/dashboard?year={year}", auth), repeat)
+        ce_api = f"/api/v1/stats/continuing-education/workers?unit={city}&year={year}"
+        fetch(api, ce_api, auth)
+        results["API city CE workers (50)"] = timed(lambda: fetch(api, ce_api, auth), repeat)
         # the baseline last, interleaved measuring would favour neither side: same process, same cache state
         baseline()
         base = timed(baseline, repeat)
@@ -250,10 +256,18 @@ def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: i
                                                                                  source).items()}
             listed = sadb.session.execute(ce.workers(viewer, city, year, target, True, None, source).limit(50)).all()
             return summary, [(u.id, queries.one_decimal(h)) for u, h in listed]
+
+        def ce_list(behind, cert, offset):
+            def run(source):
+                stmt = ce.workers(viewer, city, year, target, behind, cert, source).limit(50).offset(offset)
+                return [(u.id, queries.one_decimal(h)) for u, h in sadb.session.execute(stmt)]
+            return run
         cases = {
             "city dashboard": dash,
             "city trends (12 months)": lambda source: queries.trend(viewer, city, f, source).rows(),
             "city continuing education": ce_summary,
+            "city CE, all workers, page 20": ce_list(False, None, 950),
+            "city CE, certified": ce_list(True, list(ce.CERTIFIED), 0),
         }
         for name, fn in cases.items():
             assert fn("auto") == fn("raw"), f"{name}: the rollups and the raw rows disagree"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from lms.api.models import ApiToken, hash_token, new_token_value
 from lms.auth.models import User
 from lms.extensions import db
+from lms.stats import rollups
 
 from . import test_stats
 from .conftest import csrf_token, login
@@ -170,7 +171,12 @@ def test_district_token_never_reaches_another_district(app, client, data, world)
     assert r.status_code == 400 and r.json["error"]["details"]
 
 
-def test_worker_record_and_continuing_education(app, client, data, world):
+@pytest.mark.parametrize("listed", [False, True], ids=["joined", "listed"])
+def test_worker_record_and_continuing_education(app, client, data, world, listed):
+    if listed:  # the list read from stats_worker_year in its index order (the periodic work makes a year so)
+        with app.app_context():
+            assert rollups.extend_list_years(db.session.connection(), 2026, first=2024)
+            db.session.commit()
     token = make_token(app, "office_d1")
     body = get(client, f"/api/v1/workers/{data['a']}?year=2025", token).json
     assert body["worker"]["username"] == "worker_a" and "phone" not in body["worker"]

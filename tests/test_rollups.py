@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, select
 
+from lms import sweeper
 from lms.auth import accounts
 from lms.auth.models import User
 from lms.exams import attempts
@@ -18,7 +19,6 @@ from lms.learning import progress
 from lms.learning.models import Certificate, Course, Credit, Enrollment, Lesson
 from lms.orgs.models import OrgUnit
 from lms.stats import ce, queries, rollups
-from lms import sweeper
 from lms.stats.models import StatsRollup, StatsWorkerYear
 from lms.training import rules
 from lms.training.models import Attendance, Training, TrainingSession
