@@ -22,6 +22,15 @@ Where each figure comes from:
   above the annual target, `stats_rollup_target`), and the same for certified workers.
 - month = 0, now: workers and their certificate levels (cert_<level>), takers_ever.
 
+Table `stats_worker_year` (models.StatsWorkerYear) is the continuing-education list: a row per counted
+worker and year with their 学时 of the year, their unit's path, user name and certificate level, for every
+year they have 学时 in and (0 hours) every year of the target row's list range; its index is the list's
+order, so a page of the list is read without a sort (ce.workers). The range grows by one year on a year's
+first day (`extend_list_years`, the periodic work, with a table lock on PostgreSQL against a concurrent
+rewrite); `rebuild()` sets it to the ledger's years up to this one (at most LIST_YEARS). A worker whose
+学时, unit, activity, roles, certificate level or user name a transaction changes has their rows rewritten
+before the commit (`worker_years`); an org unit's path never changes once made (orgs/tree.py).
+
 A page adds up the units of the subtree (their path starts with the scope's path) over the months
 of its period (queries.unit_groups): a few thousand rows. Rollups answer a calendar year or all
 years, with or without the class-level filter; a course, class or exam filter, or a period of
