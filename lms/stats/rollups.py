@@ -263,13 +263,17 @@ def cast_table(model) -> Table:
     return typing.cast(Table, model.__table__)
 
 
-def _insert_ignore(conn: Connection, model, rows: list[dict]) -> None:
+def _insert(conn: Connection, model):
+    """The dialect's INSERT of `model` (it has ON CONFLICT)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
-        conn.execute(pg_insert(model).on_conflict_do_nothing(), rows)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        conn.execute(sqlite_insert(model).on_conflict_do_nothing(), rows)
+        return pg_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(model)
+
+
+def _insert_ignore(conn: Connection, model, rows: list[dict]) -> None:
+    conn.execute(_insert(conn, model).on_conflict_do_nothing(), rows)
 
 
 def _delta(before: dict[Key, Values], after: dict[Key, Values]) -> dict[Key, Values]:
@@ -372,19 +376,13 @@ def extend_list_years(conn: Connection, year: int, first: int | None = None) -> 
     if span is not None and span[1] >= year:
         return False
     first = (year if first is None else min(first, year)) if span is None else span[1] + 1
-    table = cast_table(StatsWorkerYear)
     if conn.dialect.name == "postgresql":  # a concurrent rewrite (worker_years) waits, or is waited for
         conn.execute(text("LOCK TABLE stats_worker_year IN SHARE ROW EXCLUSIVE MODE"))
     pop = _population(None)
     years = union_all(*[select(literal(y).label("year")) for y in range(first, year + 1)]).subquery("years")
     rows = (pop(User.id, years.c.year, literal(0), OrgUnit.path, User.username, User.cert_level)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id).join(years, true()))
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        conn.execute(pg_insert(table).from_select(_WORKER_YEAR_COLUMNS, rows).on_conflict_do_nothing())
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        conn.execute(sqlite_insert(table).from_select(_WORKER_YEAR_COLUMNS, rows).on_conflict_do_nothing())
+    conn.execute(_insert(conn, StatsWorkerYear).from_select(_WORKER_YEAR_COLUMNS, rows).on_conflict_do_nothing())
     conn.execute(update(cast_table(StatsRollupTarget)).where(StatsRollupTarget.id == 1)
                  .values(list_from=span[0] if span else first, list_to=year))
     return True
