@@ -87,6 +87,14 @@ def _prep() -> dict:
         # a mistake counts as learned and leaves the book.
         "PREP_REVIEW_RETENTION": _float("PREP_REVIEW_RETENTION", 0.9, 0.5),
         "PREP_LEARNED_DAYS": _float("PREP_LEARNED_DAYS", 30, 1),
+        # Readiness (lms/prep/readiness.py): shown only when the topics with settled estimates carry at least
+        # this share (%) of the mock exam's points; calibrated against real mock results (Platt scaling) from
+        # this many (chance given, passed) pairs; the calibration is made again after this many minutes.
+        "PREP_READINESS_COVERAGE": _percent("PREP_READINESS_COVERAGE", 80),
+        "PREP_CALIBRATION_MIN": _int("PREP_CALIBRATION_MIN", 40, 2),
+        "PREP_CALIBRATION_MAX_AGE": _int("PREP_CALIBRATION_MAX_AGE", 60, 0),
+        # Offices: a registrant with no graded answer in this many days is listed as not practising.
+        "PREP_INACTIVE_DAYS": _int("PREP_INACTIVE_DAYS", 14, 1),
     }
 
 

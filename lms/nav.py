@@ -84,7 +84,8 @@ MENU: tuple[Group, ...] = (
         (Link("library.index", _l("Resource library"), LEARNER + STAFF, id="nav-library"),),
     )),
     Group("stats", _l("Statistics"), (
-        (Link("stats.index", _l("Statistics"), OFFICE, id="nav-stats"),),
+        (Link("stats.index", _l("Statistics"), OFFICE, id="nav-stats"),
+         Link("prep.office", _l("Exam preparation in my area"), OFFICE)),
     )),
     Group("admin", _l("Administration"), (
         (Link("accounts.index", _l("Accounts"), OFFICE),

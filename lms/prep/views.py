@@ -4,4 +4,4 @@ the plan and its calendar (plan_views), the office's readiness page (office_view
 from flask import Blueprint
 
 bp = Blueprint("prep", __name__, url_prefix="/prep")
-from . import plan_views, review_views  # noqa: E402,F401
+from . import office_views, plan_views, review_views  # noqa: E402,F401

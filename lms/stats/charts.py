@@ -2,6 +2,7 @@
 
 Each chart shows numbers that also stand in an HTML table beside it (from the same Report)."""
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..training.models import TRAINING_LEVELS
 
@@ -116,3 +117,43 @@ def profile(prof, tables) -> dict:
                                 [{"label": _("Share"), "data": [_pct(row[2]) for row in table.rows]}],
                                 str(table.title), percent=True, horizontal=True, table=table.name)
     return out
+
+
+# --- server-rendered SVG ---------------------------------------------------------------------------------
+
+def stacked_bars_svg(chart_id: str, title: str, rows: list[tuple[str, list[int]]], legend: list[str],
+                     colors: list[str] | None = None) -> Markup:
+    """Horizontal bars of counts split into parts (one bar per row, its label above it so long Chinese names
+    fit a 390 px phone), as inline SVG: each bar is as long as its row's share of the largest row, its parts
+    in the order of `legend`. Widths are percentages, so the chart follows the page's width. The page shows
+    the same numbers in a table."""
+    colors = colors or PALETTE
+    row_h, legend_h = 44, 22
+    height = legend_h + row_h * len(rows) + 4
+    largest = max((sum(values) for _label, values in rows), default=0) or 1
+    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="stacked-chart" id="{}" width="100%" height="{}" '
+                    'role="img" aria-labelledby="{}-title"><title id="{}-title">{}</title>').format(
+                        chart_id, height, chart_id, chart_id, title)]
+    step = 100 / max(len(legend), 1)
+    for i, name in enumerate(legend):
+        parts.append(Markup('<rect x="{}%" y="4" width="10" height="10" fill="{}"/>'
+                            '<text x="{}%" y="13" dx="13" font-size="11" fill="#212529">{}</text>').format(
+            round(i * step, 2), colors[i % len(colors)], round(i * step, 2), name))
+    for r, (label, values) in enumerate(rows):
+        y = legend_h + r * row_h
+        parts.append(Markup('<g class="bar" data-label="{}" data-values="{}">'
+                            '<text x="0" y="{}" font-size="13" fill="#212529">{}</text>'
+                            '<text x="100%" y="{}" font-size="13" fill="#212529" text-anchor="end">{}</text>'
+                            '<rect x="0" y="{}" width="100%" height="14" fill="#f1f3f5"/>').format(
+            label, ",".join(str(v) for v in values), y + 14, label, y + 14, sum(values), y + 20))
+        x = 0.0
+        for i, value in enumerate(values):
+            width = 100 * value / largest
+            if width > 0:
+                parts.append(Markup('<rect x="{}%" y="{}" width="{}%" height="14" fill="{}"><title>{}: {}</title>'
+                                    '</rect>').format(round(x, 3), y + 20, round(width, 3),
+                                                      colors[i % len(colors)], legend[i], value))
+            x += width
+        parts.append(Markup("</g>"))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
