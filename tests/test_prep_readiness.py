@@ -66,10 +66,12 @@ def test_difficulty_mix_points_and_unknown_topics():
 
 
 def test_the_paper_follows_the_blueprint_and_the_bank():
-    bank = ([{"id": i, "type": "single", "topic": "甲", "difficulty": 1 + i % 2, "options": [{}] * 4} for i in range(4)]
-            + [{"id": 10 + i, "type": "single", "topic": "乙", "difficulty": 3, "options": [{}] * 4} for i in range(2)]
-            + [{"id": 20, "type": "single", "topic": "丙", "difficulty": 2, "options": [{}] * 3}]     # 3 options: not drawn
-            + [{"id": 30 + i, "type": "multiple", "topic": "丙", "difficulty": 2, "options": [{}] * 5} for i in range(3)])
+    def q(i, qtype, topic, difficulty, options):
+        return {"id": i, "type": qtype, "topic": topic, "difficulty": difficulty, "options": [{}] * options}
+
+    bank = ([q(i, "single", "甲", 1 + i % 2, 4) for i in range(4)] + [q(10 + i, "single", "乙", 3, 4) for i in range(2)]
+            + [q(20, "single", "丙", 2, 3)]                  # 3 options: never drawn for this section
+            + [q(30 + i, "multiple", "丙", 2, 5) for i in range(3)])
     sections = [{"type": "single", "count": 10, "points": 1, "options": 4},
                 {"type": "multiple", "count": 5, "points": 2, "partial_points": 0.5, "options": 5}]
     got = readiness.paper_model(sections, {"甲": 0.6}, {}, 12, bank)
@@ -88,7 +90,8 @@ def test_the_paper_follows_the_blueprint_and_the_bank():
 def test_enough_evidence_means_settled_topics_carrying_the_share():
     three = paper(readiness.Block("甲", 5, 1.0, MEDIUM), readiness.Block("乙", 3, 1.0, MEDIUM),
                   readiness.Block("丙", 2, 1.0, MEDIUM))
-    est = {"甲": mastery.Estimate(0.3, 5, 1.2), "乙": mastery.Estimate(0.1, 9, 2.0), "丙": mastery.Estimate(0.0, 2, 0.5)}
+    est = {"甲": mastery.Estimate(0.3, 5, 1.2), "乙": mastery.Estimate(0.1, 9, 2.0),
+           "丙": mastery.Estimate(0.0, 2, 0.5)}
     covered, missing = readiness.coverage(three, est, P)
     assert covered == pytest.approx(0.8) and readiness.enough(covered, 80)
     assert [(m.topic, m.needed) for m in missing] == [("丙", 3)]
@@ -221,7 +224,8 @@ def test_the_calibration_replays_each_workers_log_up_to_the_attempts_start(ctx, 
     expected = []
     for i, user_id in enumerate(users):
         # 8 answers per topic before the mock, then the mock's own answers (after its start: not evidence for it).
-        log = [(subject.id, t, 1 + k % 3, 1.0 if (k + i) % 4 else 0.0) for t in ("伦理", "理论", "方法") for k in range(8)]
+        log = [(subject.id, t, 1 + k % 3, 1.0 if (k + i) % 4 else 0.0)
+               for t in ("伦理", "理论", "方法") for k in range(8)]
         db.session.execute(insert(GradedAnswer), [
             {"user_id": user_id, "question_id": qid, "subject_id": s, "topic": t, "difficulty": d, "source": "practice",
              "credit": c, "answered_at": start - timedelta(days=3, minutes=-k)} for k, (s, t, d, c) in enumerate(log)])

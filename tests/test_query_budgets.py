@@ -305,3 +305,25 @@ def test_a_workers_home_course_and_lesson_pages_have_small_fixed_budgets(app, cl
     budget(app, client, "/home", more_courses, ceiling=5)
     budget(app, client, f"/learn/courses/{course_id}", more_lessons, ceiling=6)
     budget(app, client, f"/learn/lessons/{lesson_id}", more_lessons, ceiling=4)
+
+
+# --- exam preparation ----------------------------------------------------------------------------------
+
+def test_the_offices_exam_preparation_page_has_a_fixed_budget(app, client, world):
+    from datetime import date
+
+    from lms.prep.models import PrepPlan, TopicMastery
+
+    def grow(n):
+        ids = add_workers(world, n)
+        subject_id = db.session.scalar(select(ExamSubject.id).where(ExamSubject.code == "junior-general"))
+        now = utcnow()
+        db.session.execute(insert(PrepPlan), [
+            {"user_id": i, "subject_id": subject_id, "exam_date": date(2027, 6, 14), "minutes_per_day": 30,
+             "created_at": now, "updated_at": now} for i in ids])
+        db.session.execute(insert(TopicMastery), [
+            {"user_id": i, "subject_id": subject_id, "topic": "社会工作理论", "theta": 0.2, "evidence": 6,
+             "information": 1.4, "last_answer_at": now - timedelta(days=i % 30)} for i in ids])
+
+    login(client, "office_c")
+    budget(app, client, "/prep/office", grow, ceiling=9)

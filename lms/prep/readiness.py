@@ -84,8 +84,8 @@ def _shares(keys: Sequence[str], mix: Mapping | None) -> dict[str, float]:
     return track.topic_weights(list(keys), {str(k): float(v) for k, v in (mix or {}).items()})
 
 
-def paper_model(sections: Sequence[Mapping], topic_mix: Mapping | None, difficulty_mix: Mapping | None,
-                pass_score: float, candidates: Iterable[Mapping]) -> Paper | None:
+def paper_model(sections: Sequence[dict], topic_mix: Mapping | None, difficulty_mix: Mapping | None,
+                pass_score: float, candidates: Iterable[dict]) -> Paper | None:
     """The blueprint as blocks (see the module's doc); None for a paper that is not all objective or a
     section the bank has no question for."""
     pool = list(candidates)
@@ -216,7 +216,7 @@ def platt(pairs: Sequence[tuple[float, bool]]) -> tuple[float, float]:
     ys = [1.0 if y else 0.0 for _p, y in pairs]
     a, b = 1.0, 0.0
     ridge = 1.0 / PRIOR_SD ** 2
-    for _ in range(50):
+    for _step in range(50):
         ga, gb = -ridge * (a - 1.0), -ridge * b
         haa = hab = hbb = -ridge
         for x, y in zip(xs, ys, strict=True):
@@ -246,8 +246,8 @@ def reliability(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> tuple[Bi
     groups: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
     for p, y in pairs:
         groups[min(int(p * bins), bins - 1)].append((p, y))
-    return tuple(Bin(i / bins, (i + 1) / bins, len(g), sum(p for p, _y in g) / len(g), sum(1 for _p, y in g if y) / len(g))
-                 for i, g in enumerate(groups) if g)
+    return tuple(Bin(i / bins, (i + 1) / bins, len(g), sum(p for p, _y in g) / len(g),
+                     sum(1 for _p, y in g if y) / len(g)) for i, g in enumerate(groups) if g)
 
 
 def calibration_error(table: Sequence[Bin]) -> float | None:
