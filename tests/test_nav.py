@@ -82,7 +82,7 @@ WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/
 TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis"}
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
-                "/library/", "/stats/", "/accounts/", "/accounts/import", "/orgs/", "/audit/", "/api/tokens/"}
+                "/library/", "/stats/", "/prep/office", "/accounts/", "/accounts/import", "/orgs/", "/audit/", "/api/tokens/"}
 ADMIN_PAGES = OFFICE_PAGES | {"/jobs/"}
 
 
@@ -122,8 +122,8 @@ def test_the_links_tests_and_people_rely_on_keep_their_ids(client, world):
 def test_small_groups_are_plain_links_and_larger_ones_dropdowns(client, world):
     login(client, "office_d1")
     m = menu(client)
-    assert "dropdown-toggle" not in m.toggles["统计"] and "dropdown-toggle" not in m.toggles["资源库"]
-    assert all("dropdown-toggle" in m.toggles[g] for g in ("学习", "培训", "考试", "管理"))
+    assert "dropdown-toggle" not in m.toggles["资源库"]
+    assert all("dropdown-toggle" in m.toggles[g] for g in ("学习", "培训", "考试", "统计", "管理"))
     labels = [label for _i, _h, label, _c in m.groups["管理"]]
     assert labels == ["账号管理", "导入账号", "组织架构", "操作日志", "API 令牌"]
 
