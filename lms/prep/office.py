@@ -76,6 +76,7 @@ class SubjectFigures:
     bands: list[int] = field(default_factory=lambda: [0] * len(BANDS))
     topics: list[TopicRow] = field(default_factory=list)
     inactive: list[Registrant] = field(default_factory=list)
+    calibration: readiness.Calibration = field(default_factory=readiness.Calibration)
 
 
 def subject_topics(subject: ExamSubject, paper: readiness.Paper | None) -> list[str]:
@@ -142,6 +143,7 @@ def area(unit: OrgUnit, subject_id: int | None = None) -> dict[int, SubjectFigur
             else readiness.Calibration()
         weights = track.topic_weights(subject_topics(subject, paper), exam.topic_mix if exam else None)
         context[sid] = (paper, calibration, weights)
+        out[sid].calibration = calibration
     for user_id, sid, exam_date, created_at, name, username, unit_name in plans:
         paper, calibration, weights = context[sid]
         est = estimates.get((user_id, sid), {})

@@ -1,6 +1,6 @@
 """The offices' page of exam preparation, /prep/office: load (the unit, 404 outside the viewer's scope) →
 authorise (offices and admins) → count (office.area) → render, or export the same tables."""
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -62,7 +62,8 @@ def office_page():
                            subjects=office.subjects_report(figures),
                            topics=office.topics_report(chosen, params) if chosen else None,
                            inactive=office.inactive_report(chosen) if chosen else None,
-                           chart=_chart(figures), today=clock.today())
+                           chart=_chart(figures), today=clock.today(),
+                           calibration_min=current_app.config["PREP_CALIBRATION_MIN"])
 
 
 @bp.route("/office/export/<report>.xlsx")
