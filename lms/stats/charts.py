@@ -1,6 +1,8 @@
 """Chart configurations for the JSON islands that static/js/stats_charts.js draws with Chart.js.
 
 Each chart shows numbers that also stand in an HTML table beside it (from the same Report)."""
+import math
+
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -128,17 +130,18 @@ def stacked_bars_svg(chart_id: str, title: str, rows: list[tuple[str, list[int]]
     in the order of `legend`. Widths are percentages, so the chart follows the page's width. The page shows
     the same numbers in a table."""
     colors = colors or PALETTE
-    row_h, legend_h = 44, 22
+    per_line = 3                                   # legend entries per line: they fit a 390 px phone
+    row_h, legend_h = 44, 18 * math.ceil(len(legend) / per_line) + 4
     height = legend_h + row_h * len(rows) + 4
     largest = max((sum(values) for _label, values in rows), default=0) or 1
     parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="stacked-chart" id="{}" width="100%" height="{}" '
                     'role="img" aria-labelledby="{}-title"><title id="{}-title">{}</title>').format(
                         chart_id, height, chart_id, chart_id, title)]
-    step = 100 / max(len(legend), 1)
     for i, name in enumerate(legend):
-        parts.append(Markup('<rect x="{}%" y="4" width="10" height="10" fill="{}"/>'
-                            '<text x="{}%" y="13" dx="13" font-size="11" fill="#212529">{}</text>').format(
-            round(i * step, 2), colors[i % len(colors)], round(i * step, 2), name))
+        x, y = round(100 * (i % per_line) / per_line, 2), 4 + 18 * (i // per_line)
+        parts.append(Markup('<rect x="{}%" y="{}" width="10" height="10" fill="{}"/>'
+                            '<text x="{}%" y="{}" dx="13" font-size="11" fill="#212529">{}</text>').format(
+            x, y, colors[i % len(colors)], x, y + 9, name))
     for r, (label, values) in enumerate(rows):
         y = legend_h + r * row_h
         parts.append(Markup('<g class="bar" data-label="{}" data-values="{}">'
