@@ -24,11 +24,15 @@ def _subject(code="junior-general") -> ExamSubject:
     return db.session.scalar(select(ExamSubject).where(ExamSubject.code == code))
 
 
-def seed(world, subject: ExamSubject) -> None:
-    """Plans (created 2027-01-01, exam 2027-06-14) and estimates on three of the subject's topics."""
-    from lms.exams.topics import names
+TOPICS = ["伦理", "理论", "方法"]           # the synthetic bank's (tests/test_mock_exams.make_bank)
 
-    t = names(subject)
+
+def seed(world, subject: ExamSubject) -> None:
+    """The synthetic bank, plans (created 2027-01-01, exam 2027-06-14) and estimates on its three topics."""
+    from .test_mock_exams import make_bank
+
+    make_bank(subject.code)
+    t = TOPICS
     rows = {
         "worker_a": ({t[0]: STRONG, t[1]: WEAK, t[2]: UNSURE}, datetime(2027, 2, 28)),    # practised yesterday
         "worker_b": ({t[0]: WEAK, t[1]: WEAK}, datetime(2027, 2, 1)),                     # 28 days ago
@@ -83,10 +87,10 @@ def test_a_district_sees_its_registrants_with_hand_computed_numbers(client, worl
     [summary] = _rows(html, "subjects")
     # D1 holds worker_a, worker_b, worker_c (worker_d is D2's). On 2027-03-01, 59 of the 150 study days
     # (2027-01-01 … 2027-05-31) are gone: 39 % of the weight should be mastered, 29 % at least with the
-    # tolerance; the subject has 11 topics (1/11 = 9 % each), so nobody is on track: worker_a masters one
-    # topic (9 %), worker_b none.
+    # tolerance; the bank has 3 topics (1/3 each): worker_a masters one (33 %, on track), worker_b none.
+    # Readiness needs settled topics carrying 80 % of the points: worker_a and worker_b have 2 of 3 (67 %).
     assert summary[0] == "社会工作综合能力(初级)"
-    assert summary[1:5] == ["3", "0", "0.0%", "0"]              # registrants, on track, share, with readiness
+    assert summary[1:5] == ["3", "1", "33.3%", "0"]             # registrants, on track, share, with readiness
     assert summary[-1] == "2"                                    # worker_b (28 days) and worker_c (never)
     inactive = _rows(html, "inactive")
     assert [r[1] for r in inactive] == ["worker_b", "worker_c"]
@@ -94,11 +98,9 @@ def test_a_district_sees_its_registrants_with_hand_computed_numbers(client, worl
     # Weakest topics: the second topic — worker_a's 38 % (30 answers) and worker_b's 38 % (30): 38 %, 2 workers;
     # the first topic — worker_a 82 % (12 answers), worker_b 38 % (30): (12 × 0.8176 + 30 × 0.3775) / 42.
     topics = _rows(html, "topics")
-    from lms.exams.topics import names
     from lms.prep import mastery
 
-    with client.application.app_context():
-        t = names(_subject())
+    t = TOPICS
     strong, weak = mastery.expected(1.5, 0), mastery.expected(-0.5, 0)
     assert [r[0] for r in topics] == [t[1], t[0]]                 # the unsettled third topic is left out
     assert topics[0][1:] == [f"{weak * 100:.1f}%", "2", "60"]
@@ -107,37 +109,22 @@ def test_a_district_sees_its_registrants_with_hand_computed_numbers(client, worl
 
 def test_on_track_and_readiness_counted_by_the_one_rule(app, client, world, seeded):
     subject_id, _days = seeded
+    client = as_user(client, "office_s11")      # the street of worker_a and worker_b only
+    html = client.get("/prep/office").get_data(as_text=True)
+    assert _rows(html, "subjects")[0][1:5] == ["2", "1", "50.0%", "0"]
+    # worker_c masters the three topics with settled estimates: on track, and enough evidence for a chance,
+    # counted in the band it falls in.
     with app.app_context():
-        from lms.exams.topics import names
-
-        topics = names(_subject())
-        # worker_c masters every topic with a settled estimate: on track, and enough evidence for a chance.
         db.session.execute(insert(TopicMastery), [
             {"user_id": world["worker_c"], "subject_id": subject_id, "topic": t, "theta": 1.5, "evidence": 12,
-             "information": 2.0, "last_answer_at": datetime(2027, 2, 28)} for t in topics])
-        db.session.commit()
-    login(client, "office_s11")      # the street of worker_a and worker_b only
-    html = client.get("/prep/office").get_data(as_text=True)
-    assert _rows(html, "subjects")[0][1:5] == ["2", "0", "0.0%", "0"]
-    client = as_user(client, "office_d1")
-    html = client.get("/prep/office").get_data(as_text=True)
-    summary = _rows(html, "subjects")[0]
-    assert summary[1:5] == ["3", "1", "33.3%", "0"]
-    # The test world has no question bank: no paper, so no chance for anyone. With a bank (topics 伦理, 理论,
-    # 方法) and worker_c settled on its three topics, worker_c has one, in the band it falls in.
-    with app.app_context():
-        from .test_mock_exams import make_bank
-
-        make_bank("junior-general")
-        db.session.execute(insert(TopicMastery), [
-            {"user_id": world["worker_c"], "subject_id": subject_id, "topic": t, "theta": 1.5, "evidence": 12,
-             "information": 2.0, "last_answer_at": datetime(2027, 2, 28)} for t in ("伦理", "理论", "方法")])
+             "information": 2.0, "last_answer_at": datetime(2027, 2, 28)} for t in TOPICS])
         db.session.commit()
         readiness.forget_calibrations()
         got = readiness.assess(world["worker_c"], _subject()).readiness
-    assert got is not None and got.percent >= 70
+    assert got is not None and got.percent >= 70 and not got.calibrated
+    client = as_user(client, "office_d1")
     summary = _rows(client.get("/prep/office").get_data(as_text=True), "subjects")[0]
-    assert summary[4:9] == ["1", "0", "0", "0", "1"]
+    assert summary[1:9] == ["3", "2", "66.7%", "1", "0", "0", "0", "1"]
 
 
 def test_scope_a_street_cannot_open_another_street_and_workers_are_refused(client, world, seeded):
@@ -177,7 +164,7 @@ def test_the_exports_hold_the_pages_rows(client, world, seeded):
     inactive = _sheet(client.get("/prep/office/export/inactive.xlsx"))
     assert [r[1] for r in inactive[1:]] == [r[1] for r in _rows(html, "inactive")]
     subjects = _sheet(client.get("/prep/office/export/subjects.xlsx"))
-    assert subjects[1][:5] == ["社会工作综合能力(初级)", 3, 0, 0.0, 0]
+    assert subjects[1][:5] == ["社会工作综合能力(初级)", 3, 1, pytest.approx(1 / 3), 0]
     topics = _sheet(client.get("/prep/office/export/topics.xlsx"))
     assert [r[0] for r in topics[1:]] == [r[0] for r in _rows(html, "topics")]
     everyone = _sheet(client.get("/prep/office/export/registrants.xlsx"))

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from .. import clock
 from ..auth.models import User
 from ..auth.scope import in_subtree
-from ..exams import topics as topic_names
+from ..exams import practice
 from ..exams.models import Exam, ExamSubject
 from ..extensions import db
 from ..orgs.models import OrgUnit
@@ -79,14 +79,6 @@ class SubjectFigures:
     calibration: readiness.Calibration = field(default_factory=readiness.Calibration)
 
 
-def subject_topics(subject: ExamSubject, paper: readiness.Paper | None) -> list[str]:
-    """The subject's topics (the vocabulary's, or those its bank holds for a subject with free topics)."""
-    listed = topic_names.names(subject)
-    if listed is not None:
-        return list(listed)
-    return sorted(paper.weights) if paper is not None else []
-
-
 def inactive_since(now: datetime | None = None) -> datetime:
     return (now or clock.now()) - timedelta(days=current_app.config["PREP_INACTIVE_DAYS"])
 
@@ -136,12 +128,14 @@ def area(unit: OrgUnit, subject_id: int | None = None) -> dict[int, SubjectFigur
         if e.code == subjects[e.subject_id].code}
     out: dict[int, SubjectFigures] = {sid: SubjectFigures(s) for sid, s in subjects.items()}
     context: dict[int, tuple] = {}
-    for sid, subject in subjects.items():
+    # The topics the plan weighs (plan.inputs): those practice can draw from, in the subject's order.
+    bank_topics = practice.topics_by_subject(list(subjects.values()))
+    for sid in subjects:
         exam = exams.get(sid)
         paper = readiness.paper_of(exam) if exam is not None else None
         calibration = readiness.calibration_for(exam, paper) if exam is not None and paper is not None \
             else readiness.Calibration()
-        weights = track.topic_weights(subject_topics(subject, paper), exam.topic_mix if exam else None)
+        weights = track.topic_weights(bank_topics[sid], exam.topic_mix if exam else None)
         context[sid] = (paper, calibration, weights)
         out[sid].calibration = calibration
     for user_id, sid, exam_date, created_at, name, username, unit_name in plans:
