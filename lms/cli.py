@@ -18,6 +18,9 @@ def register(app: Flask) -> None:
     from .tasks.cli import register as register_task_commands
 
     register_task_commands(app)
+    from .prep.cli import register as register_prep_commands
+
+    register_prep_commands(app)
 
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")

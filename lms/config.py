@@ -79,6 +79,8 @@ def _prep() -> dict:
         "PREP_DIFFICULTY_LOGITS": logits,
         # A topic's estimate is shown as settled, and may be recommended, from this many answers.
         "PREP_MIN_EVIDENCE": _int("PREP_MIN_EVIDENCE", 5, 1),
+        # What to do next (lms/prep/recommend.py): the questions a recommended practice set asks.
+        "PREP_PRACTICE_QUESTIONS": _int("PREP_PRACTICE_QUESTIONS", 10, 1),
         # A topic counts as mastered from this mastery (%), once settled; plans aim at it (lms/prep/track.py).
         "PREP_TARGET_MASTERY": _percent("PREP_TARGET_MASTERY", 70),
         # The national exam's usual date (MM-DD): a plan's default exam date is its next occurrence.

@@ -3,7 +3,7 @@ from functools import cache
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, func, literal, select, true
 
 from .auth.models import User
 from .auth.scope import scope_unit, unit_filter, visible_users
@@ -41,7 +41,19 @@ def home():
             select(func.count()).select_from(visible_users(current_user).where(User.active.is_(True)).subquery()))
         summary = {"unit": unit, "levels": dict(counts), "workers": workers}
     study = _study_summary(current_user) if current_user.has_role("learner") else None
-    return render_template("home.html", summary=summary, study=study)
+    recommendations = None
+    if study is not None and study["preparing"]:  # a worker preparing for the exam: today's three
+        from .prep import recommend
+
+        recommendations = recommend.today(current_user.id)
+    return render_template("home.html", summary=summary, study=study, recommendations=recommendations,
+                           prep_links=_prep_links() if recommendations is not None else None)
+
+
+def _prep_links() -> dict[str, bool]:
+    from .prep.views import other_pages
+
+    return other_pages()
 
 
 def _study_summary(user) -> dict:
@@ -53,9 +65,10 @@ def _study_summary(user) -> dict:
     courses_stmt, sessions_stmt = _study_statements()
     connection = db.session.connection()  # plain rows: no ORM entities to build
     courses = connection.execute(courses_stmt, {"user_id": user.id}).all()
-    sessions = connection.execute(sessions_stmt, {"user_id": user.id, "now": utcnow()}).all()
+    rows = connection.execute(sessions_stmt, {"user_id": user.id, "now": utcnow()}).all()
     return {"year": credit.year, "hours": credit.hours, "target": credit.target, "hours_pct": credit.percent,
-            "courses": [(c, percent(c.done, c.lessons)) for c in courses], "sessions": sessions}
+            "courses": [(c, percent(c.done, c.lessons)) for c in courses],
+            "sessions": [r for r in rows if r.training_id is not None], "preparing": bool(rows[0].preparing)}
 
 
 @cache
@@ -63,6 +76,7 @@ def _study_statements() -> tuple[Select, Select]:
     """The last three courses a worker enrolled in and has not completed, each with its lessons and those
     the worker completed; the worker's next three sessions of classes they are registered for."""
     from .learning.models import Course, Enrollment, Lesson, LessonProgress
+    from .prep.models import PrepPlan
     from .training.models import Registration, Training, TrainingSession
 
     user_id: BindParameter[int] = bindparam("user_id")
@@ -77,12 +91,20 @@ def _study_statements() -> tuple[Select, Select]:
                                                LessonProgress.user_id == user_id))
                .group_by(under_way.c.id, under_way.c.course_id, under_way.c.enrolled_at, Course.title)
                .order_by(under_way.c.enrolled_at.desc(), under_way.c.id.desc()))
-    sessions = (select(TrainingSession.training_id, TrainingSession.starts_at, Training.title)
-                .join(Training, Training.id == TrainingSession.training_id)
-                .join(Registration, Registration.training_id == TrainingSession.training_id)
-                .where(Registration.user_id == user_id, Registration.status == "registered",
-                       TrainingSession.ends_at >= bindparam("now"))
-                .order_by(TrainingSession.starts_at, TrainingSession.id).limit(3))
+    next_three = (select(TrainingSession.training_id, TrainingSession.starts_at, TrainingSession.id, Training.title)
+                  .join(Training, Training.id == TrainingSession.training_id)
+                  .join(Registration, Registration.training_id == TrainingSession.training_id)
+                  .where(Registration.user_id == user_id, Registration.status == "registered",
+                         TrainingSession.ends_at >= bindparam("now"))
+                  .order_by(TrainingSession.starts_at, TrainingSession.id).limit(3).subquery())
+    # Whether the worker prepares for an exam (has a plan: the home page then shows today's recommendations)
+    # rides on the same statement: one row even without a session.
+    preparing = exists().where(PrepPlan.user_id == user_id)
+    one = select(literal(1).label("one")).subquery()
+    sessions = (select(preparing.label("preparing"), next_three.c.training_id, next_three.c.starts_at,
+                       next_three.c.title)
+                .select_from(one.outerjoin(next_three, true()))
+                .order_by(next_three.c.starts_at, next_three.c.id))
     return courses, sessions
 
 

@@ -69,7 +69,8 @@ MENU: tuple[Group, ...] = (
          Link("training.flags", _l("Proxy check-in alerts"), OFFICE)),
     )),
     Group("exams", _l("Exams"), (
-        (Link("mock.index", _l("Mock exams"), LEARNER),
+        (Link("prep.index", _l("Exam preparation"), LEARNER),
+         Link("mock.index", _l("Mock exams"), LEARNER),
          Link("mock.practice_view", _l("Practice by topic"), LEARNER),
          Link("mock.mistakes", _l("Mistakes book"), LEARNER),
          Link("mock.progress_view", _l("My certificate progress"), LEARNER)),

@@ -93,3 +93,43 @@ def near_duplicates(topics: Iterable[str]) -> list[tuple[str, str]]:
     """Pairs of names where one contains the other (个案工作 and 个案工作方法)."""
     keys = sorted({_key(t): t for t in topics}.items())
     return [(a, b) for ka, a in keys for kb, b in keys if ka != kb and ka in kb]
+
+
+# --- topics a course or lesson teaches -----------------------------------------------------------------
+# A course is not tied to one subject: it may teach a topic of any subject (个案工作 is a chapter of the
+# 初级 and the 中级 综合能力 alike). Exam preparation recommends it to a worker weak on one of them.
+
+def all_names() -> list[str]:
+    """Every topic of every subject, once each, in the file's order."""
+    return list(dict.fromkeys(t for listed in vocabulary().values() for t in listed))
+
+
+def any_subject(topic: str) -> str | None:
+    """The listed name of `topic` in any subject (itself spelled another way, or an alias's name), or None."""
+    key = _key(topic or "")
+    by_key = {_key(t): t for t in all_names()}
+    if key in by_key:
+        return by_key[key]
+    alias = _load()[1].get(key)
+    return alias if alias in by_key.values() else None
+
+
+def choices_by_subject(subjects: Iterable[ExamSubject]) -> dict[str, list[tuple[str, str]]]:
+    """The topics a course or lesson may name, grouped under each subject's name for a picker (a topic of
+    two subjects is offered under both)."""
+    listed = vocabulary()
+    return {s.name: [(t, t) for t in listed[s.code]] for s in subjects if s.code in listed}
+
+
+def taught(values: Iterable[str]) -> list[str]:
+    """The topics a course or lesson teaches under their listed names, in the given order without repeats;
+    TopicError naming the first unknown one and listing the valid ones."""
+    found: list[str] = []
+    for value in values:
+        name = any_subject(str(value))
+        if name is None:
+            raise TopicError(_('"%(topic)s" is not a topic of the question bank. The topics are: %(topics)s.',
+                               topic=str(value).strip(), topics="、".join(all_names())))
+        if name not in found:
+            found.append(name)
+    return found

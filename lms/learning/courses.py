@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, func, select
 
 from ..database import utcnow
 from ..errors import DomainError
+from ..exams import topics as bank_topics
 from ..extensions import db
 from ..library.models import Trainer
 from .models import CATEGORIES, LEVELS, SERIES, Course, Lesson
@@ -56,6 +57,14 @@ def new_slug(title: str) -> str:
     return f"c-{secrets.token_hex(4)}"
 
 
+def taught_topics(values) -> list[str]:
+    """The exam topics a course or lesson teaches, under their listed names (CourseError naming a bad one)."""
+    try:
+        return bank_topics.taught(values or [])
+    except bank_topics.TopicError as exc:
+        raise CourseError(str(exc)) from None
+
+
 def check_course_fields(*, series, category, level) -> None:
     if series and series not in SERIES:
         raise CourseError(_("Unknown series."))
@@ -71,6 +80,8 @@ def author_profile(user) -> Trainer | None:
 
 def create_course(user, **fields) -> Course:
     check_course_fields(series=fields.get("series"), category=fields["category"], level=fields["level"])
+    if "topics" in fields:
+        fields["topics"] = taught_topics(fields["topics"])
     course = Course(slug=new_slug(fields["title"]), status="draft", created_by_id=user.id, **fields)
     profile = author_profile(user)
     if profile is not None:
@@ -83,6 +94,8 @@ def create_course(user, **fields) -> Course:
 
 def update_course(course: Course, **fields) -> None:
     check_course_fields(series=fields.get("series"), category=fields["category"], level=fields["level"])
+    if "topics" in fields:
+        fields["topics"] = taught_topics(fields["topics"])
     for key, value in fields.items():
         setattr(course, key, value)
     reindex(course)
@@ -172,8 +185,8 @@ def unpublish_course(course: Course, reviewer) -> None:
 # touched. The draft is then deleted. Learners never see a revision (it is never published).
 
 COURSE_FIELDS = ("title", "summary", "description", "series", "category", "tags", "level", "credit_hours",
-                 "cover_id")
-LESSON_FIELDS = ("title", "body", "minutes", "min_minutes", "required", "video_url", "video_id")
+                 "cover_id", "topics")
+LESSON_FIELDS = ("title", "body", "minutes", "min_minutes", "required", "video_url", "video_id", "topics")
 
 
 def open_revision(course: Course) -> Course | None:

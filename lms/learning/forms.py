@@ -17,6 +17,14 @@ from ..i18n import lazy_gettext as _l
 from .models import CATEGORIES, LEVELS, SERIES
 
 
+class TopicsField(SelectMultipleField):
+    """A course's or lesson's exam topics, picked from the question bank's (choices set by the view). The
+    domain checks them (courses.taught_topics), so a name the list lacks gets its message, not WTForms'."""
+
+    def pre_validate(self, form):
+        pass
+
+
 class CourseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     summary = StringField(_l("Summary"), validators=[DataRequired(), Length(max=500)])
@@ -25,6 +33,10 @@ class CourseForm(FlaskForm):
     category = SelectField(_l("Category"), choices=list(CATEGORIES.items()))
     tags = StringField(_l("Tags (separate with 、 or commas)"), validators=[Length(max=300)])
     level = SelectField(_l("Course level"), choices=list(LEVELS.items()))
+    topics = TopicsField(_l("Exam topics it teaches"), choices=[],
+                         description=_l("Topics of the question bank the course teaches (hold Ctrl or ⌘ to pick more "
+                                        "than one). Exam preparation recommends it to workers weak on them. Pick none "
+                                        "if it teaches none."))
     credit_hours = DecimalField(_l("Credit hours"), places=1, validators=[
         DataRequired(), NumberRange(0.5, 100, message=_l("Credit hours must be between 0.5 and 100."))])
     cover = FileField(_l("Cover image (PNG/JPEG, up to 5 MB)"))
@@ -37,6 +49,7 @@ class CourseForm(FlaskForm):
         return {"title": (self.title.data or "").strip(), "summary": (self.summary.data or "").strip(),
                 "description": self.description.data or "", "series": self.series.data or None,
                 "category": self.category.data, "tags": "、".join(tags), "level": self.level.data,
+                "topics": list(self.topics.data or []),
                 "credit_hours": hours.quantize(Decimal("0.1")) if hours is not None else None}
 
 
@@ -51,6 +64,9 @@ class LessonForm(FlaskForm):
         description=_l("Leave empty to require the usual share of the expected time. Set it for short texts "
                        "whose expected time is mostly exercises."))
     required = BooleanField(_l("Required to complete the course"), default=True)
+    topics = TopicsField(_l("Exam topics it teaches"), choices=[],
+                         description=_l("Topics of the question bank this lesson teaches (hold Ctrl or ⌘ to pick more "
+                                        "than one)."))
     video_url = StringField(_l("Video URL"), validators=[Optional(), URL(), Length(max=500)])
     video = FileField(_l("Or upload a video (MP4/WebM)"))
     attachment = FileField(_l("Add an attachment (PDF/Word/Excel/PowerPoint/image, up to 20 MB)"))

@@ -62,6 +62,11 @@ def _course_fields(meta: dict, path: Path) -> dict:
     level = meta.get("level", "beginner")
     if level not in LEVELS:
         problems.append(f"{path}: unknown level {level!r}")
+    topics: list[str] = []
+    try:
+        topics = _topics(meta, path)
+    except CourseFileError as exc:
+        problems.append(str(exc))
     if problems:
         raise CourseFileError("\n".join(problems))
     tags = meta.get("tags") or []
@@ -74,7 +79,23 @@ def _course_fields(meta: dict, path: Path) -> dict:
         "level": level,
         "credit_hours": Decimal(str(meta["credit_hours"])).quantize(Decimal("0.1")),
         "featured": bool(meta.get("featured", False)),
+        "topics": topics,
     }
+
+
+def _topics(meta: dict, path: Path) -> list[str]:
+    """`topics:` — the exam topics (question_bank/topics.yaml, any subject's) the course or lesson teaches."""
+    value = meta.get("topics")
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise CourseFileError(f"{path}: 'topics' lists topics of the question bank, e.g. [个案工作, 小组工作]")
+    try:
+        return bank_topics.taught(value)
+    except bank_topics.TopicError as exc:
+        raise CourseFileError(f"{path}: topics: {exc}") from exc
 
 
 UNLIMITED = ("unlimited", "不限")
@@ -142,7 +163,7 @@ def load_folder(root: Path) -> list[dict]:
                 minutes, min_minutes = _lesson_minutes(lmeta, path)
                 lessons.append({"slug": path.stem, "position": i, "title": str(lmeta["title"]).strip(), "body": lbody,
                                 "minutes": minutes, "min_minutes": min_minutes,
-                                "required": bool(lmeta.get("required", True))})
+                                "required": bool(lmeta.get("required", True)), "topics": _topics(lmeta, path)})
             if not lessons:
                 raise CourseFileError(f"{folder}: a course needs at least one lesson file")
             courses.append({"slug": folder.name, "fields": {**fields, "description": body},

@@ -2,7 +2,7 @@
 import math
 from decimal import Decimal
 from functools import cache
-from typing import cast
+from typing import TypeVar, cast
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -458,6 +458,16 @@ def studio():
     return render_template("learning/studio.html", page=page)
 
 
+EditorForm = TypeVar("EditorForm", CourseForm, LessonForm)
+
+
+def _offer_topics(form: EditorForm) -> EditorForm:
+    """The editor's topics picker offers the question bank's topics, by subject."""
+    subjects = db.session.scalars(select(ExamSubject).order_by(ExamSubject.position))
+    form.topics.choices = bank_topics.choices_by_subject(subjects)
+    return form
+
+
 def _save_cover(form: CourseForm, course: Course) -> bool:
     if form.cover.data and getattr(form.cover.data, "filename", ""):
         try:
@@ -471,7 +481,7 @@ def _save_cover(form: CourseForm, course: Course) -> bool:
 @bp.route("/studio/new", methods=["GET", "POST"])
 @roles_required("trainer", "office", "admin")
 def new_course():
-    form = CourseForm()
+    form = _offer_topics(CourseForm())
     if request.method == "GET":
         form.credit_hours.data = Decimal(1)
     if form.validate_on_submit():
@@ -507,7 +517,7 @@ def edit_course(course_id):
                 "the published version stays live until the revision is approved."), "info")
         return redirect(url_for(".course", course_id=course.id, _anchor="revise"))
     course = _load_editable(course_id)
-    form = CourseForm(obj=course)
+    form = _offer_topics(CourseForm(obj=course))
     if request.method == "GET":
         form.series.data = course.series or ""
     if form.validate_on_submit():
@@ -562,7 +572,7 @@ def edit_quiz(course_id):
             flash(_("Quiz saved.") if form.enabled.data else _("The course has no quiz now."), "success")
             return redirect(url_for(".edit_course", course_id=course.id, _anchor="quiz-settings"))
     flash(_("The quiz was not saved: see the quiz settings below."), "danger")
-    course_form = CourseForm(formdata=None, obj=course)
+    course_form = _offer_topics(CourseForm(formdata=None, obj=course))
     course_form.series.data = course.series or ""
     return render_template("learning/course_form.html", form=course_form, course=course,
                            confirm=ConfirmForm(), quiz_form=form)
@@ -643,6 +653,11 @@ def _apply_lesson_form(form: LessonForm, lesson: Lesson) -> bool:
 
     lesson.min_minutes = form.min_minutes.data
     try:
+        lesson.topics = domain.taught_topics(form.topics.data)
+    except domain.CourseError as exc:
+        form.topics.errors = [str(exc)]
+        return False
+    try:
         if form.video.data and getattr(form.video.data, "filename", ""):
             lesson.video = save_upload(form.video.data, ("video",), current_user)
         if form.attachment.data and getattr(form.attachment.data, "filename", ""):
@@ -660,7 +675,7 @@ def _apply_lesson_form(form: LessonForm, lesson: Lesson) -> bool:
 @roles_required("trainer", "office", "admin")
 def new_lesson(course_id):
     course = _load_editable(course_id)
-    form = LessonForm()
+    form = _offer_topics(LessonForm())
     if form.validate_on_submit():
         lesson = domain.add_lesson(course, title=(form.title.data or "").strip(), body="")
         if _apply_lesson_form(form, lesson):
@@ -681,7 +696,7 @@ def _load_editable_lesson(lesson_id: int) -> Lesson:
 @roles_required("trainer", "office", "admin")
 def edit_lesson(lesson_id):
     lesson = _load_editable_lesson(lesson_id)
-    form = LessonForm(obj=lesson)
+    form = _offer_topics(LessonForm(obj=lesson))
     if form.validate_on_submit():
         if _apply_lesson_form(form, lesson):
             domain.update_lesson(lesson)

@@ -2,6 +2,7 @@
 
 Each chart shows numbers that also stand in an HTML table beside it (from the same Report)."""
 import math
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -158,5 +159,55 @@ def stacked_bars_svg(chart_id: str, title: str, rows: list[tuple[str, list[int]]
                                                       colors[i % len(colors)], legend[i], value))
             x += width
         parts.append(Markup("</g>"))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a percentage bar chart: `value` in % with an optional band [low, high] around it."""
+    label: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    note: str = ""            # shown after the value, e.g. "依据 12 题"
+
+
+def percent_bars_svg(chart_id: str, title: str, bars: list[Bar], line: float | None = None,
+                     line_label: str = "") -> Markup:
+    """A horizontal bar chart of percentages as inline SVG, one bar per row with its label above it (long
+    Chinese topic names fit a 390 px phone), a whisker for each band and a dashed line at `line` %. Bars and
+    text take percentages of the width, so the chart follows the page's width. The page shows the same
+    numbers in a table."""
+    row, top = 46, 22 if line is not None else 4
+    height = top + row * len(bars) + 4
+    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="bar-chart" id="{}" width="100%" height="{}" '
+                    'role="img" aria-labelledby="{}-title"><title id="{}-title">{}</title>').format(
+                        chart_id, height, chart_id, chart_id, title)]
+    if line is not None:
+        parts.append(Markup('<text x="{}%" y="12" font-size="11" fill="#555" text-anchor="{}">{}</text>').format(
+            line, "end" if line > 50 else "start", line_label))
+    for i, bar in enumerate(bars):
+        y = top + i * row
+        value = min(max(bar.value, 0.0), 100.0)
+        parts.append(Markup(
+            '<g class="bar" data-label="{}" data-value="{}">'
+            '<text x="0" y="{}" font-size="13" fill="#212529">{}</text>'
+            '<text x="100%" y="{}" font-size="13" fill="#212529" text-anchor="end">{}%{}</text>'
+            '<rect x="0" y="{}" width="100%" height="14" fill="#e9ecef"/>'
+            '<rect x="0" y="{}" width="{}%" height="14" fill="{}"/>').format(
+                bar.label, bar.value, y + 14, bar.label, y + 14, f"{bar.value:g}",
+                Markup(" · {}").format(bar.note) if bar.note else "", y + 20, y + 20, value, PALETTE[0]))
+        if bar.low is not None and bar.high is not None:
+            low, high, mid = max(bar.low, 0.0), min(bar.high, 100.0), y + 27
+            parts.append(Markup(
+                '<line x1="{}%" y1="{}" x2="{}%" y2="{}" stroke="#212529" stroke-width="1.5"/>'
+                '<line x1="{}%" y1="{}" x2="{}%" y2="{}" stroke="#212529" stroke-width="1.5"/>'
+                '<line x1="{}%" y1="{}" x2="{}%" y2="{}" stroke="#212529" stroke-width="1.5"/>').format(
+                    low, mid, high, mid, low, mid - 5, low, mid + 5, high, mid - 5, high, mid + 5))
+        parts.append(Markup("</g>"))
+    if line is not None:
+        parts.append(Markup('<line x1="{}%" y1="16" x2="{}%" y2="{}" stroke="#555" stroke-dasharray="4 3"/>').format(
+            line, line, height))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
