@@ -88,6 +88,7 @@ def seed_activity() -> str:
     n_open = _open_classes(rng, day, learners, tiers)
     n_enrol += _reach_the_target(rng, day, learners, courses, tiers)
     n_attempts = _mock_exams(rng, day, learners)
+    n_attempts += _preparing(rng, day, learners)
     _mock_day(day)
     return (f"{n_enrol} enrolments, {n_attend} attendance records, {n_open} classes open for registration, "
             f"{n_attempts} mock exam attempts")
@@ -390,12 +391,10 @@ def _write_attendance(records) -> None:
 
 def _mock_exams(rng, day: _Day, learners) -> int:
     """Mock exams the workers took this year, graded."""
-    from .exams import assembly, attempts, qtypes
-    from .exams.models import Attempt, AttemptAnswer
+    from .exams import assembly
 
-    exams = _junior_mock_exams()
     count = 0
-    for exam in exams:
+    for exam in _junior_mock_exams():
         try:
             candidates = assembly.candidates_for(exam)
             blueprint = assembly.blueprint_dict(exam)
@@ -404,23 +403,63 @@ def _mock_exams(rng, day: _Day, learners) -> int:
             continue
         for user in rng.sample(learners, k=min(len(learners), 60)):
             seed = rng.getrandbits(40)
-            paper = assembly.assemble(blueprint, candidates, seed)
             started = day.this_year(rng, timedelta(days=1)).replace(microsecond=0)
             if started + timedelta(minutes=exam.duration_minutes) > day.now:
                 continue  # the year is too young for this one
-            attempt = Attempt(user_id=user.id, exam_id=exam.id, seed=seed, paper=paper, started_at=started,
-                              deadline_at=started + timedelta(minutes=exam.duration_minutes), status="in_progress",
-                              max_score=Decimal(100))
-            db.session.add(attempt)
-            db.session.flush()
-            skill = rng.uniform(0.45, 0.9)
-            for key, item in paper["items"].items():
-                if rng.random() < 0.05:
-                    continue  # left blank
-                response = qtypes.get(item["type"]).sample_response(item, rng.random() < skill, rng)
-                db.session.add(AttemptAnswer(attempt_id=attempt.id, item=key, response=response, seq=1,
-                                             saved_at=started + timedelta(minutes=30)))
-            db.session.flush()
-            attempts.finish(attempt, started + timedelta(minutes=exam.duration_minutes - rng.randint(0, 30)))
+            _sit_mock(rng, exam, blueprint, candidates, user, seed, started, rng.uniform(0.45, 0.9))
             count += 1
     return count
+
+
+def _sit_mock(rng, exam, blueprint: dict, candidates, user: User, seed: int, started: datetime, skill: float) -> None:
+    """One mock exam sat and graded through the app's rules (grading logs every objective answer, and
+    moves the worker's topic mastery, lms/prep)."""
+    from .exams import assembly, attempts, qtypes
+    from .exams.models import Attempt, AttemptAnswer
+
+    paper = assembly.assemble(blueprint, candidates, seed)
+    attempt = Attempt(user_id=user.id, exam_id=exam.id, seed=seed, paper=paper, started_at=started,
+                      deadline_at=started + timedelta(minutes=exam.duration_minutes), status="in_progress",
+                      max_score=Decimal(100))
+    db.session.add(attempt)
+    db.session.flush()
+    for key, item in paper["items"].items():
+        if rng.random() < 0.05:
+            continue  # left blank
+        response = qtypes.get(item["type"]).sample_response(item, rng.random() < skill, rng)
+        db.session.add(AttemptAnswer(attempt_id=attempt.id, item=key, response=response, seq=1,
+                                     saved_at=started + timedelta(minutes=30)))
+    db.session.flush()
+    attempts.finish(attempt, started + timedelta(minutes=exam.duration_minutes - rng.randint(0, 30)))
+
+
+PREPARING = ("w0001", "w0002", "w0003")  # demo logins preparing for the 初级 综合能力 exam
+
+
+def _preparing(rng, day: _Day, learners) -> int:
+    """A few demo logins prepare for the exam (lms/prep): a plan for the first junior subject, and a mock exam
+    of it a few days ago if they took none, so that their home page has recommendations today."""
+    from .exams import assembly
+    from .exams.models import Attempt
+    from .prep.models import PrepPlan
+
+    exam = next(iter(_junior_mock_exams()), None)
+    if exam is None:
+        return 0
+    month, dom = (int(x) for x in current_app.config["PREP_EXAM_DATE"].split("-"))
+    exam_date = date(day.today.year, month, dom)
+    if exam_date <= day.today + timedelta(days=30):
+        exam_date = date(day.today.year + 1, month, dom)
+    candidates, blueprint = assembly.candidates_for(exam), assembly.blueprint_dict(exam)
+    sat = 0
+    for user in (u for u in learners if u.username in PREPARING):
+        if db.session.scalar(select(PrepPlan.id).where(PrepPlan.user_id == user.id,
+                                                       PrepPlan.subject_id == exam.subject_id)) is None:
+            db.session.add(PrepPlan(user_id=user.id, subject_id=exam.subject_id, exam_date=exam_date,
+                                    minutes_per_day=30, created_at=day.now - timedelta(days=10)))
+        if db.session.scalar(select(Attempt.id).where(Attempt.user_id == user.id, Attempt.exam_id == exam.id)) is None:
+            started = (day.now - timedelta(days=rng.randint(2, 6), hours=3)).replace(microsecond=0)
+            _sit_mock(rng, exam, blueprint, candidates, user, rng.getrandbits(40), started, rng.uniform(0.5, 0.75))
+            sat += 1
+    db.session.flush()
+    return sat

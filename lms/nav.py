@@ -69,7 +69,7 @@ MENU: tuple[Group, ...] = (
          Link("training.flags", _l("Proxy check-in alerts"), OFFICE)),
     )),
     Group("exams", _l("Exams"), (
-        (Link("prep.index", _l("Exam preparation"), LEARNER),
+        (Link("prep.index", _l("Preparing for the exam"), LEARNER),
          Link("mock.index", _l("Mock exams"), LEARNER),
          Link("mock.practice_view", _l("Practice by topic"), LEARNER),
          Link("mock.mistakes", _l("Mistakes book"), LEARNER),

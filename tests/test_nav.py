@@ -78,7 +78,7 @@ def hrefs(m: _Menu) -> set[str]:
 
 
 WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/training/checkin",
-                "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/"}
+                "/prep/", "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/"}
 TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis"}
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
