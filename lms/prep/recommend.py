@@ -60,6 +60,7 @@ class Recommendation:
     lesson_id: int | None = None
     lesson_title: str = ""
     questions: int = 0        # practice: questions to answer; review: mistakes due
+    enrolled: bool = False    # lesson: the worker is enrolled in its course (else the course page: enrol first)
 
 
 def standing(subject: ExamSubject, topic: str, row: TopicMastery | None, params: mastery.Params) -> TopicStanding:
@@ -135,8 +136,8 @@ def practice_sizes(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], in
     return {(s, t): min(n, most) for s, t, n in rows}
 
 
-def teaching(user_id: int, topics: Sequence[str]) -> dict[str, tuple[int, str, int, str]]:
-    """topic → (course id, course title, lesson id, lesson title) of the lesson to study for it: a lesson
+def teaching(user_id: int, topics: Sequence[str]) -> dict[str, tuple[int, str, int, str, bool]]:
+    """topic → (course id, course title, lesson id, lesson title, enrolled) of the lesson to study for it: a lesson
     of a published course that names the topic (or any lesson of a course that does), not yet completed
     by the worker; in a course the worker is enrolled in first, then the featured, then by course and
     lesson order. Two queries."""
@@ -154,7 +155,7 @@ def teaching(user_id: int, topics: Sequence[str]) -> dict[str, tuple[int, str, i
     done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
         LessonProgress.user_id == user_id, LessonProgress.completed_at.is_not(None),
         LessonProgress.lesson_id.in_([r[4] for r in candidates])))) if candidates else set()
-    found: dict[str, tuple[tuple, tuple[int, str, int, str]]] = {}
+    found: dict[str, tuple[tuple, tuple[int, str, int, str, bool]]] = {}
     for course_id, course_title, course_topics, featured, lesson_id, lesson_title, lesson_topics, position, enrolled \
             in candidates:
         if lesson_id in done:
@@ -166,7 +167,7 @@ def teaching(user_id: int, topics: Sequence[str]) -> dict[str, tuple[int, str, i
             # the worker's own course first, then a lesson that names the topic itself, featured, in order
             rank = (enrolled is None, not named_by_lesson, not featured, course_id, position)
             if topic not in found or rank < found[topic][0]:
-                found[topic] = (rank, (course_id, course_title, lesson_id, lesson_title))
+                found[topic] = (rank, (course_id, course_title, lesson_id, lesson_title, enrolled is not None))
     return {topic: value for topic, (_rank, value) in found.items()}
 
 
@@ -184,8 +185,9 @@ def today(user_id: int, params: mastery.Params | None = None) -> list[Recommenda
     out: list[Recommendation] = []
     for s in weak[:3]:  # the weakest topic something teaches
         if s.topic in lessons:
-            course_id, course_title, lesson_id, lesson_title = lessons[s.topic]
-            out.append(Recommendation("lesson", s.subject, s, course_id, course_title, lesson_id, lesson_title))
+            course_id, course_title, lesson_id, lesson_title, enrolled = lessons[s.topic]
+            out.append(Recommendation("lesson", s.subject, s, course_id, course_title, lesson_id, lesson_title,
+                                      enrolled=enrolled))
             break
     practised = []
     for s in weak[:2]:
