@@ -38,8 +38,9 @@ def answered(username: str, topic: str, credits: list[float], difficulty: int = 
     subject = subject or junior()
     learner = user(username)
     for credit in credits:
-        q = Question(external_id=f"hist-{next(SERIAL)}", subject=subject, topic=topic, type="single", status="draft",
-                     difficulty=difficulty, stem="历史题", options=[{"key": k, "text": k} for k in "ABCD"], answer=["A"])
+        q = Question(external_id=f"hist-{next(SERIAL)}", subject=subject, topic=topic, type="single",
+                     status="draft", difficulty=difficulty, stem="历史题",
+                     options=[{"key": k, "text": k} for k in "ABCD"], answer=["A"])
         db.session.add(q)
         db.session.flush()
         mastery.record(learner.id, [mastery.Evidence(q.id, subject.id, topic, difficulty, credit)], "practice")
@@ -208,13 +209,20 @@ def test_the_home_page_shows_the_recommendations_to_a_preparing_worker_only(app,
     card = home.split('id="recommendations"')[1].split("</section>")[0]
     assert home.index('id="recommendations"') < home.index('id="my-study"')
     first = card.split('id="rec-1"')[1].split("</li>")[0]
-    assert 'data-kind="lesson"' in card.split('id="rec-1"')[0][-200:] or 'data-kind="lesson"' in first
-    assert f"/learn/lessons/{lessons[1]}" in first and "学习《第2讲》" in first
+    assert first.startswith(' data-kind="lesson" data-topic="个案工作"')
+    with app.app_context():
+        course_id = db.session.get(Lesson, lessons[1]).course_id
+    # not enrolled: the course page, at the lesson, to enrol first
+    assert f'href="/learn/courses/{course_id}#lesson-{lessons[1]}"' in first and "学习《第2讲》" in first
+    assert "所属课程：个案工作入门（请先报名）" in first
     reason = "个案工作 掌握度"
     assert reason in first and "（依据 6 题）" in first
     second = card.split('id="rec-2"')[1].split("</li>")[0]
     assert "练习“个案工作”3 题" in second and "/mock/practice?subject=" in second
-    # the subject page shows the same
+    # enrolled: the lesson itself; the subject page shows the same
+    post_form(client, f"/learn/courses/{course_id}/enroll", page=f"/learn/courses/{course_id}")
+    first = client.get("/home").get_data(as_text=True).split('id="rec-1"')[1].split("</li>")[0]
+    assert f'href="/learn/lessons/{lessons[1]}"' in first and "请先报名" not in first
     page = client.get(f"/prep/subjects/{_subject_id}").get_data(as_text=True)
     assert f"/learn/lessons/{lessons[1]}" in page.split('id="recommendations"')[1].split("</section>")[0]
     client = app.test_client()
@@ -228,8 +236,8 @@ def write_course(root: Path, course_topics: str, lesson_topics: str = "") -> Pat
     folder = root / "topic-course"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "course.md").write_text(
-        "---\ntitle: 测试课程\nsummary: 简介\ncategory: 专业方法\ncredit_hours: 0.5\n" + course_topics + "\n---\n介绍\n",
-        "utf-8")
+        "---\ntitle: 测试课程\nsummary: 简介\ncategory: 专业方法\ncredit_hours: 0.5\n"
+        + course_topics + "\n---\n介绍\n", "utf-8")
     (folder / "01-one.md").write_text("---\ntitle: 第一讲\nminutes: 30\n" + lesson_topics + "\n---\n正文\n", "utf-8")
     return root
 

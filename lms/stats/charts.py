@@ -1,4 +1,5 @@
-"""Chart configurations for the JSON islands that static/js/stats_charts.js draws with Chart.js.
+"""Chart configurations for the JSON islands that static/js/stats_charts.js draws with Chart.js, and
+server-rendered SVG charts (percent_bars_svg) for pages that need no script.
 
 Each chart shows numbers that also stand in an HTML table beside it (from the same Report)."""
 import math
