@@ -441,15 +441,13 @@ def _preparing(rng, day: _Day, learners) -> int:
     of it a few days ago if they took none, so that their home page has recommendations today."""
     from .exams import assembly
     from .exams.models import Attempt
+    from .prep import plan
     from .prep.models import PrepPlan
 
     exam = next(iter(_junior_mock_exams()), None)
     if exam is None:
         return 0
-    month, dom = (int(x) for x in current_app.config["PREP_EXAM_DATE"].split("-"))
-    exam_date = date(day.today.year, month, dom)
-    if exam_date <= day.today + timedelta(days=30):
-        exam_date = date(day.today.year + 1, month, dom)
+    exam_date = plan.default_exam_date(day.today, current_app.config["PREP_EXAM_DATE"])
     candidates, blueprint = assembly.candidates_for(exam), assembly.blueprint_dict(exam)
     sat = 0
     for user in (u for u in learners if u.username in PREPARING):
