@@ -42,6 +42,8 @@ NOT_DISTRICT_RECORDS = {
     # A subject is city-wide; the plan is always the signed-in worker's own (tests/test_prep_plan.py).
     "prep.plan": "a subject is city-wide; a worker's own plan for it",
     "prep.stop_plan": "a subject is city-wide; a worker's own plan for it",
+    # The subject page shows only the signed-in worker's own estimates (tests/test_prep_pages.py).
+    "prep.subject": "a subject is city-wide; a worker's own mastery of it",
     # The course library is one city-wide library (scope.can_view_course / can_edit_course).
     "learning.course": "city-wide course library",
     "learning.enroll": "city-wide course library; a worker enrols themself",
