@@ -433,7 +433,7 @@ def _sit_mock(rng, exam, blueprint: dict, candidates, user: User, seed: int, sta
     attempts.finish(attempt, started + timedelta(minutes=exam.duration_minutes - rng.randint(0, 30)))
 
 
-PREPARING = ("w0001", "w0002", "w0003")  # demo logins preparing for the 初级 综合能力 exam
+PREPARING = ("w0001", "w0004", "w0005")  # demo logins preparing for the 初级 综合能力 exam (not the plan journey's)
 
 
 def _preparing(rng, day: _Day, learners) -> int:
