@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import delete, select
 
 from lms.exams import attempts
@@ -16,7 +17,7 @@ from lms.extensions import db
 from lms.learning import courses as course_domain
 from lms.learning import importer, progress
 from lms.learning.models import Course, Lesson
-from lms.prep import backfill, mastery, recommend
+from lms.prep import backfill, mastery, readiness, recommend
 from lms.prep.models import GradedAnswer, PrepPlan, TopicMastery
 
 from .conftest import login, post_form
@@ -97,6 +98,12 @@ def test_the_subject_page_shows_the_settled_topics_weakest_first_with_the_number
     assert "社会工作理论" in unsettled and "依据 2 题" in unsettled and "再答 3 题即可评估" in unsettled
     assert "社会工作督导" in unsettled and "尚未作答" in unsettled
     assert "社会工作理论" not in html.split('id="mastery-table"')[1].split("</table>")[0]
+    # readiness (lms/prep/readiness.py): three topics settled of the subject's many, so no figure, and why
+    with app.app_context():
+        assessment = readiness.assess(world["worker_a"], db.session.get(ExamSubject, subject_id))
+    section = html.split('id="readiness"')[1].split("</section>")[0]
+    assert assessment.readiness is None and 'id="readiness-figure"' not in section
+    assert str(escape(assessment.reason)) in section
 
 
 def test_a_worker_sees_only_their_own_estimates(app, client, world, clock):

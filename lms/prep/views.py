@@ -10,7 +10,7 @@ from ..exams.models import ExamSubject
 from ..extensions import db
 from ..stats.charts import Bar, percent_bars_svg
 from ..util import get_or_404
-from . import mastery, recommend
+from . import mastery, readiness, recommend
 from .models import PrepPlan, TopicMastery
 
 bp = Blueprint("prep", __name__, url_prefix="/prep")
@@ -68,7 +68,7 @@ def subject(subject_id: int):
     return render_template("prep/subject.html", subject=subject, settled=settled,
                            unsettled=[s for s in standings if not s.settled], chart=chart, target=target,
                            min_evidence=params.min_evidence, planned=planned, recommendations=recommendations,
-                           links=other_pages())
+                           assessment=readiness.assess(current_user.id, subject), links=other_pages())
 
 
 from . import office_views, plan_views, review_views  # noqa: E402,F401
