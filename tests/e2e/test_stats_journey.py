@@ -40,6 +40,7 @@ def test_district_office_drills_down_and_exports(browser, live_server):
     base = live_server
     page = new_page(browser)
     log_in(page, base, "office_qh")
+    page.click("#menu-stats")   # 统计 holds the statistics and the exam preparation of the area
     page.click("#nav-stats")
     page.wait_for_url(re.compile(r"/stats/unit/\d+$"))
     assert "青禾区" in page.inner_text("#stats-heading")
