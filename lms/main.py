@@ -46,14 +46,7 @@ def home():
         from .prep import recommend
 
         recommendations = recommend.today(current_user.id)
-    return render_template("home.html", summary=summary, study=study, recommendations=recommendations,
-                           prep_links=_prep_links() if recommendations is not None else None)
-
-
-def _prep_links() -> dict[str, bool]:
-    from .prep.views import other_pages
-
-    return other_pages()
+    return render_template("home.html", summary=summary, study=study, recommendations=recommendations)
 
 
 def _study_summary(user) -> dict:

@@ -17,7 +17,7 @@ from lms.extensions import db
 from lms.learning import courses as course_domain
 from lms.learning import importer, progress
 from lms.learning.models import Course, Lesson
-from lms.prep import backfill, mastery, readiness, recommend
+from lms.prep import backfill, mastery, readiness, recommend, review
 from lms.prep.models import GradedAnswer, PrepPlan, TopicMastery
 
 from .conftest import login, post_form
@@ -191,21 +191,31 @@ def test_mistakes_due_today_are_recommended(app, world, clock, tx):
     clock.set(datetime(2026, 3, 10, 2, 0))   # 10:00 in Shanghai
     subject_id, _lessons = prepare(app, world)
     with app.app_context():
-        q1, q2, q3 = db.session.scalars(select(Question).where(Question.topic == "小组工作").limit(3))
+        q1, q2, q3 = db.session.scalars(select(Question).where(Question.topic == "小组工作",
+                                                               Question.status == "active").limit(3))
         due_tonight = datetime(2026, 3, 10, 15, 30)      # 23:30 in Shanghai: due today
         tomorrow = datetime(2026, 3, 10, 16, 30)         # 00:30 tomorrow in Shanghai
+        q4 = db.session.scalars(select(Question).where(Question.topic == "社区工作",
+                                                       Question.status == "active").limit(1)).one()
+        wrong = datetime(2026, 3, 5)
         db.session.add_all([
-            Mistake(user_id=world["worker_a"], question_id=q1.id, wrong_count=1, due_at=due_tonight),
-            Mistake(user_id=world["worker_a"], question_id=q2.id, wrong_count=1, due_at=tomorrow),
+            Mistake(user_id=world["worker_a"], question_id=q1.id, wrong_count=1, due_at=due_tonight,
+                    last_wrong_at=wrong),
+            Mistake(user_id=world["worker_a"], question_id=q2.id, wrong_count=1, due_at=tomorrow, last_wrong_at=wrong),
             Mistake(user_id=world["worker_a"], question_id=q3.id, wrong_count=1, due_at=datetime(2026, 3, 1),
-                    cleared_at=datetime(2026, 3, 2)),
-            Mistake(user_id=world["worker_b"], question_id=q1.id, wrong_count=1, due_at=due_tonight)])
+                    cleared_at=datetime(2026, 3, 2), last_wrong_at=wrong),
+            # answered wrong an hour ago: due, but today's review does not show it again before 20 hours
+            Mistake(user_id=world["worker_a"], question_id=q4.id, wrong_count=1, due_at=due_tonight,
+                    last_wrong_at=datetime(2026, 3, 10, 1, 0)),
+            Mistake(user_id=world["worker_b"], question_id=q1.id, wrong_count=1, due_at=due_tonight,
+                    last_wrong_at=wrong)])
         db.session.flush()
         recs = recommend.today(world["worker_a"])
         assert [r.kind for r in recs] == ["lesson", "practice", "review"]
         assert recs[2].questions == 1 and recs[2].subject.id == subject_id
-        clock.set(datetime(2026, 3, 10, 16, 30))       # the next day in Shanghai: the second one is due too
-        assert recommend.today(world["worker_a"])[2].questions == 2
+        assert recs[2].questions == len(review.due(world["worker_a"], subject_id))   # what the session shows
+        clock.set(datetime(2026, 3, 11, 0, 30))       # 08:30 the next day in Shanghai: the other two are due too
+        assert recommend.today(world["worker_a"])[2].questions == 3 == len(review.due(world["worker_a"], subject_id))
 
 
 def test_the_home_page_shows_the_recommendations_to_a_preparing_worker_only(app, client, world, clock):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -143,6 +144,16 @@ class Lesson(Model):
     course: Mapped[Course] = relationship(back_populates="lessons")
     video = relationship("Upload", foreign_keys=[video_id])
     attachments = relationship("Upload", secondary=lesson_attachment, order_by="Upload.id")
+
+
+class CatalogueVersion(Model):
+    """One row: a new random number whenever a course or lesson is added, changed or deleted
+    (lms/prep/lessons.py bump_catalogue_version, in the same transaction). What a process keeps from the
+    published catalogue (the lessons that teach each exam topic) is kept under it."""
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Enrollment(Model):

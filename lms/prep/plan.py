@@ -14,10 +14,11 @@ How the days are filled, in this order, never beyond the worker's minutes a day:
 4. until track.REVIEW_DAYS before the exam, the topics not yet mastered, one after another: the weakest
    first, weighted by the exam: the topic that loses the most of the exam's points (weight × (1 − mastery))
    comes first, so a weak topic with a large share comes before a weak topic with a small one. A topic's
-   study is its lessons (lessons that list the topic, else those of a course that lists it; at most
-   MAX_LESSONS, those already completed left out) and then STUDY_QUESTIONS practice questions. What does
-   not fit a day goes on the next day. Once every topic has had its turn, the days left before the last two
-   weeks get more practice sets (MORE_QUESTIONS) on the topics not yet mastered, in the same order, in turn;
+   study is its lessons (the first MAX_LESSONS of lms/prep/lessons.py's order: the worker's own courses
+   first, lessons that name the topic before those of a course naming it; completed ones left out) and then
+   STUDY_QUESTIONS practice questions. What does not fit a day goes on the next day. Once every topic has
+   had its turn, the days left before the last two weeks get more practice sets (MORE_QUESTIONS) on the
+   topics not yet mastered, in the same order, in turn;
 5. the last track.REVIEW_DAYS days: review and mock exams only: revision sets of REVISE_QUESTIONS
    questions on every topic, weakest first, in turn.
 If the topics cannot all be studied before the last two weeks, the plan says so and works out the
@@ -39,11 +40,11 @@ from sqlalchemy import delete, select
 from ..database import insert_or_ignore
 from ..errors import DomainError
 from ..exams import practice
-from ..exams.models import Attempt, Exam, ExamSubject, Mistake, Question
+from ..exams.models import Attempt, Exam, ExamSubject
 from ..extensions import db
-from ..learning.models import Course, Lesson, LessonProgress
 from ..util import local_to_utc, utc_to_local
-from . import mastery, track
+from . import lessons as teaching
+from . import mastery, review, track
 from .models import GradedAnswer, PrepPlan
 
 MINUTES_PER_QUESTION = 2   # a practice question and reading its explanation (the real exam allows 1.5 minutes)
@@ -348,43 +349,6 @@ def start_of(plan: PrepPlan) -> date:
     return utc_to_local(plan.created_at).date()
 
 
-def _lessons_by_topic(user_id: int, topics: Sequence[str]) -> dict[str, tuple[LessonRef, ...]]:
-    """topic → the published lessons that teach it, not yet completed by the worker (see the module's doc)."""
-    wanted = set(topics)
-    rows = db.session.execute(
-        select(Lesson.id, Lesson.title, Lesson.minutes, Lesson.topics, Lesson.required, Course.id, Course.title,
-               Course.topics)
-        .join(Course, Lesson.course_id == Course.id)
-        .where(Course.status == "published", Course.revision_of_id.is_(None))
-        .order_by(Course.id, Lesson.position, Lesson.id)).all()
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user_id, LessonProgress.completed_at.is_not(None))))
-    own: dict[str, list[LessonRef]] = defaultdict(list)
-    by_course: dict[str, dict[int, list[LessonRef]]] = defaultdict(dict)
-    for lid, title, minutes, ltopics, required, cid, ctitle, ctopics in rows:
-        ref = LessonRef(lid, title, ctitle, int(minutes or 0))
-        for t in set(ltopics or ()) & wanted:
-            own[t].append(ref)
-        for t in set(ctopics or ()) & wanted:
-            if required:
-                by_course[t].setdefault(cid, []).append(ref)
-    out = {}
-    for t in topics:
-        chosen = own.get(t) or next(iter(by_course.get(t, {}).values()), [])
-        out[t] = tuple(r for r in chosen if r.id not in done)[:MAX_LESSONS]
-    return out
-
-
-def reviews_due(user_id: int, subject_id: int, today: date) -> dict[date, int]:
-    """Asia/Shanghai day → the worker's mistakes in the book due that day (no due date yet: today)."""
-    out: dict[date, int] = defaultdict(int)
-    for due_at in db.session.scalars(
-            select(Mistake.due_at).join(Question, Mistake.question_id == Question.id)
-            .where(Mistake.user_id == user_id, Mistake.cleared_at.is_(None), Question.subject_id == subject_id)):
-        out[utc_to_local(due_at).date() if due_at else today] += 1
-    return dict(out)
-
-
 @dataclass(frozen=True)
 class Inputs:
     topics: list[TopicInput]
@@ -401,9 +365,10 @@ def inputs(user_id: int, subject: ExamSubject, today: date) -> Inputs:
     weights = track.topic_weights(names, blueprint.topic_mix if blueprint else None)
     estimates = {t: mastery.Estimate(m.theta, m.evidence, m.information)
                  for t, m in mastery.of_user(user_id, subject.id).items()}
-    lessons = _lessons_by_topic(user_id, names)
+    lessons = {t: tuple(LessonRef(x.lesson_id, x.lesson_title, x.course_title, x.minutes) for x in found)
+               for t, found in teaching.for_worker(user_id, names, MAX_LESSONS).items()}
     topics = [TopicInput(t, weights[t], estimates.get(t), lessons.get(t, ())) for t in names]
-    return Inputs(topics, weights, estimates, reviews_due(user_id, subject.id, today),
+    return Inputs(topics, weights, estimates, review.due_by_day(user_id, subject.id, today),
                   blueprint.duration_minutes if blueprint else None)
 
 

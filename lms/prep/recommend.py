@@ -2,33 +2,32 @@
 
 From the worker's weakest topics with a settled estimate (mastery.settled), in the subjects they have a
 plan for, today's three recommendations, each with its reason:
-1. a lesson that teaches the weakest topic (a lesson of a published course naming the topic, or the
-   first lesson of a course naming it), the worker's own courses first, lessons already completed skipped;
-   the next weakest topic when nothing teaches the weakest;
+1. a lesson that teaches the weakest topic (the first of lms/prep/lessons.py's order, which the plan follows
+   too: the worker's own courses first, completed lessons skipped); the next weakest topic when nothing
+   teaches the weakest;
 2. a short practice set on the weakest topic (PREP_PRACTICE_QUESTIONS questions, fewer if the bank has
    fewer);
-3. the mistakes due for review by the end of today (Asia/Shanghai), or, when none is due, a practice
-   set on the next weakest topic.
+3. today's review of the mistakes book (review.due_counts: what the review session will show), or, when
+   none is due, a practice set on the next weakest topic.
 Topics below PREP_MIN_EVIDENCE answers are never recommended from: their estimate is a first impression.
 The same data gives the same list all day (ties go by the subject's and the topic list's order).
 
 No function here touches `request` or commits.
 """
-from collections.abc import Sequence
+import threading
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, select
 
-from .. import clock
 from ..exams import qtypes
 from ..exams import topics as bank_topics
-from ..exams.models import ExamSubject, Mistake, Question
+from ..exams.models import ExamSubject, Question
 from ..extensions import db
-from ..learning.models import Course, Enrollment, Lesson, LessonProgress
-from ..util import local_to_utc
-from . import mastery
+from . import lessons as teaching
+from . import mastery, review
 from .models import PrepPlan, TopicMastery
 
 
@@ -63,7 +62,8 @@ class Recommendation:
     enrolled: bool = False    # lesson: the worker is enrolled in its course (else the course page: enrol first)
 
 
-def standing(subject: ExamSubject, topic: str, row: TopicMastery | None, params: mastery.Params) -> TopicStanding:
+def standing(subject: ExamSubject, topic: str, row: TopicMastery | Row | None, params: mastery.Params) -> TopicStanding:
+    """`row`: the worker's topic_mastery row (or a row of its columns), None without an answer."""
     if row is None or not row.evidence:
         return TopicStanding(subject, topic, None, 0, None, None, False, None)
     se = mastery.standard_error(row.information)
@@ -84,115 +84,78 @@ def subject_standings(user_id: int, subject: ExamSubject, params: mastery.Params
     return settled + [s for s in shown if not s.settled]
 
 
-def plan_subjects(user_id: int) -> list[ExamSubject]:
-    """The subjects the worker has a plan for, in the subjects' order."""
-    return list(db.session.scalars(select(ExamSubject).join(PrepPlan, PrepPlan.subject_id == ExamSubject.id)
-                                   .where(PrepPlan.user_id == user_id).order_by(ExamSubject.position)))
-
-
-def weakest(user_id: int, subjects: Sequence[ExamSubject], params: mastery.Params) -> list[TopicStanding]:
-    """The settled topics of these subjects, weakest first (one query)."""
-    if not subjects:
-        return []
-    by_id = {s.id: s for s in subjects}
-    rows = db.session.scalars(select(TopicMastery).where(
-        TopicMastery.user_id == user_id, TopicMastery.subject_id.in_(list(by_id)),
-        TopicMastery.evidence >= params.min_evidence)).all()
+def planned(user_id: int, params: mastery.Params, first: int = 3) -> tuple[list[ExamSubject], list[TopicStanding]]:
+    """The subjects the worker has a plan for, in the subjects' order, and the `first` weakest of their settled
+    topics, weakest first: one prebuilt statement. The subjects are read afresh: their bank_version keys
+    topic_sizes, and a change of the bank earlier in the transaction moved it behind the ORM's back."""
+    rows = db.session.execute(_planned_statement(), {"user_id": user_id, "min_evidence": params.min_evidence},
+                              execution_options={"populate_existing": True}).all()
+    subjects = list(dict.fromkeys(r[0] for r in rows))
     position = {s.id: i for i, s in enumerate(subjects)}
-    rows = sorted(rows, key=lambda r: (r.theta, position[r.subject_id],
-                                       bank_topics.sort_key(by_id[r.subject_id], r.topic)))
-    return [standing(by_id[r.subject_id], r.topic, r, params) for r in rows]
+    settled = sorted((r for r in rows if r.topic is not None),
+                     key=lambda r: (r.theta, position[r[0].id], bank_topics.sort_key(r[0], r.topic)))
+    return subjects, [standing(r[0], r.topic, r, params) for r in settled[:first]]
 
 
-def end_of_today() -> datetime:
-    """The end of the Asia/Shanghai day, as the naive UTC the database stores."""
-    return local_to_utc(datetime.combine(clock.today() + timedelta(days=1), time()))
+@cache
+def _planned_statement() -> Select:
+    user_id: BindParameter[int] = bindparam("user_id")
+    return (select(ExamSubject, TopicMastery.topic, TopicMastery.theta, TopicMastery.evidence,
+                   TopicMastery.information, TopicMastery.last_answer_at)
+            .join(PrepPlan, and_(PrepPlan.subject_id == ExamSubject.id, PrepPlan.user_id == user_id))
+            .outerjoin(TopicMastery, and_(TopicMastery.user_id == user_id, TopicMastery.subject_id == ExamSubject.id,
+                                          TopicMastery.evidence >= bindparam("min_evidence")))
+            .order_by(ExamSubject.position, ExamSubject.id))
 
 
-def due_mistakes(user_id: int, subject_ids: Sequence[int]) -> dict[int, int]:
-    """subject id → the worker's mistakes of it still in the book and due by the end of today (a mistake
-    never scheduled is due now); subjects with none left out."""
-    if not subject_ids:
-        return {}
-    return {s: n for s, n in db.session.execute(
-        select(Question.subject_id, func.count()).select_from(Mistake)
-        .join(Question, Question.id == Mistake.question_id)
-        .where(Mistake.user_id == user_id, Mistake.cleared_at.is_(None), Question.subject_id.in_(subject_ids),
-               or_(Mistake.due_at.is_(None), Mistake.due_at < end_of_today()))
-        .group_by(Question.subject_id))}
+_SIZES: dict[tuple[str, int, int], dict[str, int]] = {}
+_SIZES_LOCK = threading.Lock()
 
 
-def practice_sizes(pairs: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    """(subject, topic) → the questions practice can draw there, up to PREP_PRACTICE_QUESTIONS."""
-    if not pairs:
-        return {}
-    most = current_app.config["PREP_PRACTICE_QUESTIONS"]
-    rows = db.session.execute(
-        select(Question.subject_id, Question.topic, func.count())
-        .where(Question.status == "active", Question.parent_id.is_(None),
-               Question.type.in_(qtypes.names(practisable=True)),
-               or_(*(and_(Question.subject_id == s, Question.topic == t) for s, t in pairs)))
-        .group_by(Question.subject_id, Question.topic))
-    return {(s, t): min(n, most) for s, t, n in rows}
+def topic_sizes(subject: ExamSubject) -> dict[str, int]:
+    """topic → the questions practice by topic can draw on it in this subject. Kept per process under the
+    subject's bank_version (read with the subject; lms/exams/assembly.py: every change of a question moves it)."""
+    key = (str(db.session.get_bind().engine.url), subject.id, subject.bank_version)
+    kept = _SIZES.get(key)
+    if kept is None:
+        kept = {t: n for t, n in db.session.execute(
+            select(Question.topic, func.count())
+            .where(Question.subject_id == subject.id, Question.status == "active", Question.parent_id.is_(None),
+                   Question.type.in_(qtypes.names(practisable=True)))
+            .group_by(Question.topic))}
+        with _SIZES_LOCK:
+            if len(_SIZES) >= 64:
+                _SIZES.clear()
+            _SIZES[key] = kept
+    return kept
 
 
-def teaching(user_id: int, topics: Sequence[str]) -> dict[str, tuple[int, str, int, str, bool]]:
-    """topic → (course id, course title, lesson id, lesson title, enrolled) of the lesson to study for it: a lesson
-    of a published course that names the topic (or any lesson of a course that does), not yet completed
-    by the worker; in a course the worker is enrolled in first, then the featured, then by course and
-    lesson order. Two queries."""
-    if not topics:
-        return {}
-    rows = db.session.execute(
-        select(Course.id, Course.title, Course.topics, Course.featured, Lesson.id, Lesson.title, Lesson.topics,
-               Lesson.position, Enrollment.id)
-        .join(Lesson, Lesson.course_id == Course.id)
-        .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user_id))
-        .where(Course.status == "published", Course.revision_of_id.is_(None))
-        .order_by(Course.id, Lesson.position)).all()
-    wanted = set(topics)
-    candidates = [r for r in rows if wanted & set(r[2] or []) or wanted & set(r[6] or [])]
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user_id, LessonProgress.completed_at.is_not(None),
-        LessonProgress.lesson_id.in_([r[4] for r in candidates])))) if candidates else set()
-    found: dict[str, tuple[tuple, tuple[int, str, int, str, bool]]] = {}
-    for course_id, course_title, course_topics, featured, lesson_id, lesson_title, lesson_topics, position, enrolled \
-            in candidates:
-        if lesson_id in done:
-            continue
-        for topic in wanted:
-            named_by_lesson = topic in (lesson_topics or [])
-            if not named_by_lesson and topic not in (course_topics or []):
-                continue
-            # the worker's own course first, then a lesson that names the topic itself, featured, in order
-            rank = (enrolled is None, not named_by_lesson, not featured, course_id, position)
-            if topic not in found or rank < found[topic][0]:
-                found[topic] = (rank, (course_id, course_title, lesson_id, lesson_title, enrolled is not None))
-    return {topic: value for topic, (_rank, value) in found.items()}
+def practice_size(s: TopicStanding) -> int:
+    """The questions a recommended practice set on the topic asks: PREP_PRACTICE_QUESTIONS, fewer if the bank
+    has fewer."""
+    return min(topic_sizes(s.subject).get(s.topic, 0), current_app.config["PREP_PRACTICE_QUESTIONS"])
 
 
 def today(user_id: int, params: mastery.Params | None = None) -> list[Recommendation]:
     """The worker's three recommendations for today ([] without a plan or without a settled topic and a
     due mistake)."""
     params = params or mastery.Params.from_config()
-    subjects = plan_subjects(user_id)
+    subjects, weak = planned(user_id, params)
     if not subjects:
         return []
-    weak = weakest(user_id, subjects, params)
-    due = due_mistakes(user_id, [s.id for s in subjects])
-    lessons = teaching(user_id, list(dict.fromkeys(s.topic for s in weak[:3])))
-    sizes = practice_sizes([(s.subject.id, s.topic) for s in weak[:2]])
+    due = review.due_counts(user_id, [s.id for s in subjects])
+    lessons = {t: found[0] for t, found in teaching.for_worker(user_id, [s.topic for s in weak[:3]], 1).items()}
     out: list[Recommendation] = []
     for s in weak[:3]:  # the weakest topic something teaches
         if s.topic in lessons:
-            course_id, course_title, lesson_id, lesson_title, enrolled = lessons[s.topic]
-            out.append(Recommendation("lesson", s.subject, s, course_id, course_title, lesson_id, lesson_title,
-                                      enrolled=enrolled))
+            lesson = lessons[s.topic]
+            out.append(Recommendation("lesson", s.subject, s, lesson.course_id, lesson.course_title, lesson.lesson_id,
+                                      lesson.lesson_title, enrolled=lesson.enrolled))
             break
     practised = []
     for s in weak[:2]:
-        if sizes.get((s.subject.id, s.topic)):
-            practised.append(Recommendation("practice", s.subject, s, questions=sizes[(s.subject.id, s.topic)]))
+        if size := practice_size(s):
+            practised.append(Recommendation("practice", s.subject, s, questions=size))
     if practised:
         out.append(practised.pop(0))
     if due:  # the subject with the most due (the first of them on a tie)

@@ -19,13 +19,15 @@ same history always gives the same dates.
 
 No function here touches `request` or commits.
 """
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from flask import current_app
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..database import utcnow
@@ -211,6 +213,38 @@ def due(user_id: int, subject_id: int | None = None, now: datetime | None = None
     now = now or utcnow()
     return list(db.session.scalars(_in_book(user_id, subject_id).where(_due_today(now), _ready(now))
                                    .order_by(Mistake.due_at.is_not(None), Mistake.due_at, Mistake.id)))
+
+
+def due_counts(user_id: int, subject_ids: Sequence[int], now: datetime | None = None) -> dict[int, int]:
+    """subject id → the questions today's review of that subject holds (due() counted, one prebuilt statement:
+    the home page asks on every view); subjects with none left out."""
+    if not subject_ids:
+        return {}
+    now = now or utcnow()
+    return {s: n for s, n in db.session.connection().execute(_due_counts_statement(), {
+        "user_id": user_id, "subject_ids": list(subject_ids), "end": end_of_day(now),
+        "ready_before": now - timedelta(hours=mastery.REPEAT_HOURS)})}
+
+
+@cache
+def _due_counts_statement() -> Select:
+    """due()'s conditions with the moments as parameters, counted per subject."""
+    return (select(Question.subject_id, func.count()).select_from(Mistake)
+            .join(Question, Mistake.question_id == Question.id)
+            .where(Mistake.user_id == bindparam("user_id"), Mistake.cleared_at.is_(None), reviewable(),
+                   Question.subject_id.in_(bindparam("subject_ids", expanding=True)),
+                   or_(Mistake.due_at.is_(None), Mistake.due_at < bindparam("end")),
+                   func.coalesce(Mistake.last_review_at, Mistake.last_wrong_at) <= bindparam("ready_before"))
+            .group_by(Question.subject_id))
+
+
+def due_by_day(user_id: int, subject_id: int, today: date) -> dict[date, int]:
+    """Asia/Shanghai day → the questions of the book due that day (overdue ones on their past day; those from
+    before the schedule, with no due date, today): the plan's review load."""
+    out: dict[date, int] = defaultdict(int)
+    for due_at in db.session.scalars(_in_book(user_id, subject_id).with_only_columns(Mistake.due_at)):
+        out[utc_to_local(due_at).date() if due_at else today] += 1
+    return dict(out)
 
 
 def is_due(mistake: Mistake, now: datetime | None = None) -> bool:

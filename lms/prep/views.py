@@ -15,15 +15,6 @@ from .models import PrepPlan, TopicMastery
 
 bp = Blueprint("prep", __name__, url_prefix="/prep")
 
-# The other parts' pages this one links to, when they exist (each part lands on its own).
-OTHER_PAGES = ("prep.plan", "prep.review")
-
-
-def other_pages() -> dict[str, bool]:
-    """Which of the other parts' pages exist (endpoint → True), for the links to them."""
-    return {endpoint: endpoint in current_app.view_functions for endpoint in OTHER_PAGES}
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -44,7 +35,7 @@ def index():
             "topics": len(mine), "settled": len(settled),
             "mastered": sum(1 for r in settled if mastery.percent(r.theta, params) >= target),
             "weakest": recommend.standing(subject, settled[0].topic, settled[0], params) if settled else None})
-    return render_template("prep/index.html", summaries=summaries, links=other_pages(),
+    return render_template("prep/index.html", summaries=summaries,
                            recommendations=recommend.today(current_user.id, params) if planned else [])
 
 
@@ -68,7 +59,7 @@ def subject(subject_id: int):
     return render_template("prep/subject.html", subject=subject, settled=settled,
                            unsettled=[s for s in standings if not s.settled], chart=chart, target=target,
                            min_evidence=params.min_evidence, planned=planned, recommendations=recommendations,
-                           assessment=readiness.assess(current_user.id, subject), links=other_pages())
+                           assessment=readiness.assess(current_user.id, subject))
 
 
 from . import office_views, plan_views, review_views  # noqa: E402,F401
