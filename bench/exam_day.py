@@ -216,6 +216,8 @@ class Stats:
     acks: list = field(default_factory=list)      # (wall time, attempt, item, seq) of every save seen acknowledged
     refused: list = field(default_factory=list)   # (wall time, attempt, item, seq) of every save answered with an error
     answer_latency: list = field(default_factory=list)   # seconds from an answer's change to its acknowledgement
+    # the same, for answers no dropped request or response of their client stood in the way of (the server's part)
+    answer_latency_clean: list = field(default_factory=list)
     answers_per_save: list = field(default_factory=list)  # answers carried by each save request
 
     def error(self, kind, what):
@@ -305,6 +307,9 @@ class Candidate:
         self.tasks: set[asyncio.Task] = set()
         self.sender: asyncio.Task | None = None         # the one save request on its way (exam.js: `sending`)
         self.changed_at: dict[tuple[str, int], float] = {}   # (item, seq) → when the answer changed
+        # answers whose acknowledgement a drop delayed: pending at a drop, or changed before the next answer came
+        self.delayed: set[tuple[str, int]] = set()
+        self.recovering = False
         self.closed = False
         self.submitting = False
         self.last_seq = 0
@@ -364,6 +369,8 @@ class Candidate:
         self.pending[item] = (seq, response)
         self.ledger.sent[(item, seq)] = response
         self.changed_at[(item, seq)] = time.time()
+        if self.recovering:
+            self.delayed.add((item, seq))
         if self.sender is None or self.sender.done():
             self.sender = asyncio.get_running_loop().create_task(self.send_pending())
             self.tasks.add(self.sender)
@@ -381,6 +388,7 @@ class Candidate:
             self.stats.answers_per_save.append(len(batch))
             if self.rng.random() < self.args.drop_rate:
                 self.stats.dropped_requests += 1      # the request never left the device
+                self.dropped()
                 got = None
             else:
                 got = await self.browser.request("save", "POST", path, body=body, headers=headers)
@@ -392,6 +400,7 @@ class Candidate:
                 if status == 200:
                     if self.rng.random() < self.args.drop_rate:
                         self.stats.dropped_responses += 1   # the server stored them; the answer got lost
+                        self.dropped()
                         got = None
                     else:
                         data = json.loads(payload)
@@ -408,13 +417,19 @@ class Candidate:
                                 self.stats.not_stored.append((self.ledger.attempt_id, item, seq, stored))
                                 continue
                             self.stats.acks.append((now, self.ledger.attempt_id, item, seq))
-                            self.stats.answer_latency.append(now - self.changed_at.pop((item, seq), now))
+                            waited = now - self.changed_at.pop((item, seq), now)
+                            self.stats.answer_latency.append(waited)
+                            if (item, seq) in self.delayed:
+                                self.delayed.discard((item, seq))
+                            else:
+                                self.stats.answer_latency_clean.append(waited)
                             best = self.ledger.acked.get(item)
                             if best is None or seq > best[0]:
                                 self.ledger.acked[item] = (seq, response)
                             if item in self.pending and self.pending[item][0] <= stored:
                                 self.pending.pop(item)
                         backoff = 1.0
+                        self.recovering = False
                         if any(self.pending.get(k, (None,))[0] == q for k, (q, _r) in batch.items()):
                             await asyncio.sleep(5)   # sent, not stored: the 5-second flush sends it again
                         continue
@@ -433,6 +448,12 @@ class Candidate:
             self.stats.retries += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
+
+    def dropped(self) -> None:
+        """A request or its response was lost: every answer pending now, and every change until an answer comes
+        back, waits for the retry."""
+        self.recovering = True
+        self.delayed.update((k, q) for k, (q, _r) in self.pending.items())
 
     async def settle(self, limit: float):
         """exam.js waitForSaves: wait until every change is acknowledged (or `limit` seconds pass)."""
@@ -1135,6 +1156,7 @@ def report(args, day: Day, baseline) -> dict:
           + ("   ratio to bare p50/p90/p99" if bare is not None else ""))
     print(lat_row("save (POST answers)", save_lat, bare))
     print(lat_row("answer changed → acked", stats.answer_latency))
+    print(lat_row("  … no drop in its way", stats.answer_latency_clean))
     for kind in ("login page", "login", "index", "start", "paper", "state", "submit"):
         print(lat_row(kind, stats.latency[kind]))
     if bare is not None:
@@ -1180,6 +1202,8 @@ def report(args, day: Day, baseline) -> dict:
         "errors": len(errors), "answers_lost": lost, "checks": dict(results),
         "save_ms": {q: pct(save_lat, q) * 1000 for q in (50, 90, 95, 99, 100)},
         "answer_ack_ms": {q: pct(stats.answer_latency, q) * 1000 for q in (50, 90, 95, 99, 100)},
+        "answer_ack_clean_ms": {q: pct(stats.answer_latency_clean, q) * 1000 for q in (50, 90, 95, 99, 100)},
+        "answers_delayed_by_drops": len(stats.answer_latency) - len(stats.answer_latency_clean),
         **{f"{kind}_ms": {q: pct(stats.latency[kind], q) * 1000 for q in (50, 95, 99, 100)}
            for kind in ("start", "paper", "state", "submit")},
         "targets_missed": target_misses(day),
