@@ -194,3 +194,76 @@ def test_the_inactive_list_follows_the_clock(app, client, world, seeded, clock):
     clock.set(datetime(2027, 3, 14, 1, 0))          # 14 days and an hour: no graded answer in 14 days
     html = client.get("/prep/office").get_data(as_text=True)
     assert [r[1] for r in _rows(html, "inactive")] == ["worker_a", "worker_b", "worker_c"]
+
+
+
+def _text(html: str) -> str:
+    """What a reader sees of a piece of the page: no tags, entities read, blanks folded."""
+    import html as html_module
+    import re
+
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def test_the_page_explains_its_methods_with_the_settings_values(app, client, world, seeded):
+    """An office cannot open a repository file: the page says how its figures are worked out, with the values
+    the settings have now, and each export's "About" sheet says the same."""
+    import re
+
+    client = as_user(client, "office_d1")
+    saved = {k: app.config[k] for k in ("PREP_TARGET_MASTERY", "PREP_INACTIVE_DAYS", "PREP_READINESS_COVERAGE",
+                                        "PREP_CALIBRATION_MIN")}
+    app.config.update(PREP_TARGET_MASTERY=75, PREP_INACTIVE_DAYS=10, PREP_READINESS_COVERAGE=85,
+                      PREP_CALIBRATION_MIN=33)
+    try:
+        html = client.get("/prep/office").get_data(as_text=True)
+        exported = client.get("/prep/office/export/inactive.xlsx")
+    finally:
+        app.config.update(saved)
+    assert "docs/EXAM_PREP.md" not in html
+    method = html.split('id="prep-office-method"', 1)[1].split("</details>", 1)[0]
+    text = _text(method)
+    assert "这些数字是怎么算出来的" in text
+    # On track: the target mastery, and the rule's two weeks and tolerance (lms/prep/track.py).
+    assert "掌握度不低于 75%" in text and "考前 14 天" in text and "不超过 10 个百分点" in text
+    # The chance of passing: the share of the points it needs settled, the results its calibration needs.
+    assert "至少占考试分值的 85%" in text and "33 次" in text
+    # Weakest topics and those not practising: the answers a settled estimate needs, the days.
+    assert "不足 5 道" in text and "最近 10 天" in text
+    # The export's "About" sheet holds the same explanations, word for word.
+    assert exported.status_code == 200
+    notes = {row[0]: row[1] for row in load_workbook(io.BytesIO(exported.data)).worksheets[1].iter_rows(
+        values_only=True) if row and row[0]}
+    titles = [_text(t) for t in re.findall(r"<dt[^>]*>(.*?)</dt>", method, re.S)]
+    texts = [_text(t) for t in re.findall(r"<dd[^>]*>(.*?)</dd>", method, re.S)]
+    assert len(titles) == 5 and [notes[t] for t in titles] == texts
+    assert notes["备考学员"] == _text(html.split('id="prep-office-about">', 1)[1].split("</p>", 1)[0])
+
+
+def test_on_track_weighs_the_topics_by_the_blueprint_as_the_plan_does(app, client, world, seeded):
+    """The office and the worker's plan read the subject's topics and their weights in one place
+    (track.subject_weights): with a blueprint that puts 80 % on the second topic, worker_a's one mastered
+    topic (the first) is a tenth of the exam, behind the 29 % the day asks, on the office's page as on the plan."""
+    from lms.prep import mastery, plan, track
+
+    subject_id, _days = seeded
+    with app.app_context():
+        subject = _subject()
+        blueprint = track.blueprint_of(subject)
+        assert blueprint is not None
+        blueprint.topic_mix = {TOPICS[1]: 0.8}
+        db.session.commit()
+        readiness.forget_calibrations()
+        names, weights = track.subject_weights(subject, blueprint)
+        assert sorted(names) == sorted(TOPICS)
+        assert weights == pytest.approx({TOPICS[0]: 0.1, TOPICS[1]: 0.8, TOPICS[2]: 0.1})
+        pp = db.session.scalar(select(PrepPlan).where(PrepPlan.user_id == world["worker_a"]))
+        data = plan.inputs(world["worker_a"], subject, date(2027, 3, 1))
+        assert data.weights == pytest.approx(weights)
+        mine = plan.progress(pp, data, date(2027, 3, 1), mastery.Params.from_config())
+    assert mine.mastered == pytest.approx(0.1) and not mine.on_track
+    client = as_user(client, "office_d1")
+    assert _rows(client.get("/prep/office").get_data(as_text=True), "subjects")[0][1:4] == ["3", "0", "0.0%"]
+    rows = {r[1]: r for r in _sheet(client.get("/prep/office/export/registrants.xlsx"))[1:]}
+    assert rows["worker_a"][5] == "否" and rows["worker_a"][6] == pytest.approx(mine.mastered)
+    assert rows["worker_a"][7] == pytest.approx(mine.expected)

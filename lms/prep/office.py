@@ -4,11 +4,13 @@ A registrant is a worker with a PrepPlan; the area is an org unit the viewer may
 everything under it. Per subject: how many registrants, how many on track (track.progress, the one rule),
 how many have a readiness (enough evidence) and in which band, the weakest topics across the area (the
 registrants' settled estimates, averaged with each weighted by its number of answers), and the registrants
-with no graded answer on the subject in PREP_INACTIVE_DAYS days.
+with no graded answer on the subject in PREP_INACTIVE_DAYS days. `methods()` says how, on the page and in
+the exports.
 
 Bounded reads: the plans with their workers and units (one query), their topic estimates (one query), and per
-subject its blueprint and the bank's pool (cached) and the calibration (cached). No function here touches
-`request` or commits.
+subject its blueprint and topic weights as the plan reads them (track.blueprint_of, track.subject_weights: a
+query each), the bank's pool (cached) and the calibration (cached). No function here touches `request` or
+commits.
 """
 from __future__ import annotations
 
@@ -24,11 +26,10 @@ from sqlalchemy import select
 from .. import clock
 from ..auth.models import User
 from ..auth.scope import in_subtree
-from ..exams import practice
-from ..exams.models import Exam, ExamSubject
+from ..exams.models import ExamSubject
 from ..extensions import db
 from ..orgs.models import OrgUnit
-from ..stats.reports import Col, Report
+from ..stats.reports import Col, Report, person_columns
 from ..util import count_rows, utc_to_local
 from . import mastery, readiness, track
 from .models import PrepPlan, TopicMastery
@@ -123,19 +124,14 @@ def area(unit: OrgUnit, subject_id: int | None = None) -> dict[int, SubjectFigur
         estimates[key][row.topic] = mastery.Estimate(row.theta, row.evidence, row.information)
         if key not in last or row.last_answer_at > last[key]:
             last[key] = row.last_answer_at
-    exams: dict[int, Exam] = {e.subject_id: e for e in db.session.scalars(
-        select(Exam).where(Exam.subject_id.in_(list(subjects)), Exam.kind == "mock", Exam.active.is_(True)))
-        if e.code == subjects[e.subject_id].code}
     out: dict[int, SubjectFigures] = {sid: SubjectFigures(s) for sid, s in subjects.items()}
     context: dict[int, tuple] = {}
-    # The topics the plan weighs (plan.inputs): those practice can draw from, in the subject's order.
-    bank_topics = practice.topics_by_subject(list(subjects.values()))
-    for sid in subjects:
-        exam = exams.get(sid)
+    for sid, subject in subjects.items():
+        exam = track.blueprint_of(subject)
         paper = readiness.paper_of(exam) if exam is not None else None
         calibration = readiness.calibration_for(exam, paper) if exam is not None and paper is not None \
             else readiness.Calibration()
-        weights = track.topic_weights(bank_topics[sid], exam.topic_mix if exam else None)
+        _names, weights = track.subject_weights(subject, exam)
         context[sid] = (paper, calibration, weights)
         out[sid].calibration = calibration
     for user_id, sid, exam_date, created_at, name, username, unit_name in plans:
@@ -175,6 +171,70 @@ def weakest_topics(per_worker, params: mastery.Params) -> list[TopicRow]:
     rows = [TopicRow(t, total[t] / answers[t], workers[t], answers[t]) for t in answers]
     rows.sort(key=lambda r: (r.mean, -r.workers, r.topic))
     return rows
+
+
+# --- how the figures are worked out: one text for the page and the exports' "About" sheet -------------
+
+@dataclass(frozen=True)
+class Method:
+    key: str
+    title: str
+    text: str
+
+
+def who_counts() -> str:
+    return _("Registrants are the active workers in this area who have set a plan for a subject. Every figure is "
+             "per subject and comes from each worker’s own graded answers to objective questions: practice, reviews "
+             "of the mistakes book, mock exams, exam days and course quizzes.")
+
+
+def methods() -> list[Method]:
+    """How each figure of the page is worked out, in words an office can repeat to a worker (docs/EXAM_PREP.md
+    says the same at length). Every number in them is the setting's or the rule's own value."""
+    c = current_app.config
+    evidence, target = c["PREP_MIN_EVIDENCE"], c["PREP_TARGET_MASTERY"]
+    return [
+        Method("mastery", _("Mastery"), _(
+            "Each worker has a rating on each topic. A right answer moves it up and a wrong one down, more when the "
+            "answer is a surprise (a hard question answered right, an easy one answered wrong); recent answers count "
+            "more than old ones. Mastery is the chance, by that rating, of answering a medium question on the topic "
+            "right. An estimate is settled once it rests on %(n)d answers or more; before that it is only a first "
+            "impression.", n=evidence)),
+        Method("on_track", _("On track"), _(
+            "A topic is mastered when its estimate is settled and its mastery is at least %(target)d%%. Each topic "
+            "weighs its share of the subject’s mock exam. The plan aims to have every topic mastered %(days)d days "
+            "before the exam: from the day the worker made the plan to that day, the share of the exam’s weight "
+            "that should be mastered grows evenly from none to all. A worker is on track when the share mastered is "
+            "at most %(points)d percentage points below the share that should be mastered by today. The worker’s "
+            "plan page uses the same rule.", target=target, days=track.REVIEW_DAYS,
+            points=round(track.TOLERANCE * 100))),
+        Method("chance", _("Chance of passing"), _(
+            "From the worker’s mastery of each topic, the platform works out the expected score on the subject’s "
+            "full mock exam and how far luck on the day and the uncertainty of the estimates may move it; the chance "
+            "of passing is the chance of reaching the pass line. It is worked out only when the topics with settled "
+            "estimates carry at least %(coverage)d%% of the exam’s points; the other registrants count as “%(none)s”. "
+            "It is then checked against real results: for every full mock exam a worker sat, the chance the "
+            "platform would have given just before is set against whether they passed. From %(pairs)d such results "
+            "on, the chances are corrected to match how often workers given a similar chance went on to pass; until "
+            "then the uncorrected figure is shown; the page says which under the table of subjects. It is the "
+            "chance of passing the mock exam, the closest evidence there is of the national exam.",
+            coverage=c["PREP_READINESS_COVERAGE"], none=_("not enough evidence"), pairs=c["PREP_CALIBRATION_MIN"])),
+        Method("topics", _("Weakest topics"), _(
+            "For each topic, the average mastery of the registrants whose estimate on it is settled, each counted "
+            "as many times as the questions they answered on it, so that a worker with many answers weighs more "
+            "than one with few. Registrants with fewer than %(n)d answers on a topic are left out of its average. "
+            "The table says how many registrants and answers each average rests on.", n=evidence)),
+        Method("inactive", _("Not practising"), _(
+            "Registrants with no graded answer on the subject in the last %(days)d days (practice, review, mock "
+            "exam, exam day or course quiz), and those who have never answered one. Reading lessons without "
+            "answering questions does not count as practice.", days=c["PREP_INACTIVE_DAYS"])),
+    ]
+
+
+def about(unit: OrgUnit) -> list[list[str]]:
+    """The "About" sheet of an export: the area, the day, and how its figures are worked out."""
+    return [[_("Org unit"), unit.name], [_("As of"), clock.today().isoformat()], [_("Registrants"), who_counts()],
+            *([m.title, m.text] for m in methods())]
 
 
 # --- the tables: one definition for the page and its export -------------------------------------------
@@ -217,10 +277,9 @@ def _last(reg: Registrant) -> str:
 
 def inactive_report(f: SubjectFigures) -> Report:
     report = Report("inactive", _l("Registrants who have not practised for %(days)d days: %(subject)s",
-                                   days=current_app.config["PREP_INACTIVE_DAYS"], subject=f.subject.name), [
-        Col("name", _l("Name"), "text", 12), Col("username", _l("Username"), "text", 12),
-        Col("unit", _l("Org unit"), "text", 16), Col("last", _l("Last answer"), "text", 12),
-        Col("exam_date", _l("Exam date"), "text", 12)])
+                                   days=current_app.config["PREP_INACTIVE_DAYS"], subject=f.subject.name),
+                    person_columns() + [Col("last", _l("Last answer"), "text", 12),
+                                        Col("exam_date", _l("Exam date"), "text", 12)])
     for reg in f.inactive:
         report.add([reg.name, reg.username, reg.unit, _last(reg), reg.exam_date.isoformat()])
     return report
@@ -235,9 +294,8 @@ def readiness_text(a: readiness.Assessment) -> str:
 
 def registrants_report(figures: dict[int, SubjectFigures]) -> Report:
     """One row per registrant and subject: what every figure of the page is counted from."""
-    report = Report("registrants", _l("Registrants"), [
-        Col("name", _l("Name"), "text", 12), Col("username", _l("Username"), "text", 12),
-        Col("unit", _l("Org unit"), "text", 16), Col("subject", _l("Subject"), "text", 24),
+    report = Report("registrants", _l("Registrants"), person_columns() + [
+        Col("subject", _l("Subject"), "text", 24),
         Col("exam_date", _l("Exam date"), "text", 12), Col("on_track", _l("On track"), "text", 8),
         Col("mastered", _l("Exam weight mastered"), "pct", 10), Col("expected", _l("Expected by today"), "pct", 10),
         Col("readiness", _l("Chance of passing"), "pct", 10), Col("low", _l("Low end"), "pct", 9),

@@ -62,8 +62,8 @@ def office_page():
                            subjects=office.subjects_report(figures),
                            topics=office.topics_report(chosen, params) if chosen else None,
                            inactive=office.inactive_report(chosen) if chosen else None,
-                           chart=_chart(figures), today=clock.today(),
-                           calibration_min=current_app.config["PREP_CALIBRATION_MIN"])
+                           chart=_chart(figures), today=clock.today(), who=office.who_counts(),
+                           methods=office.methods(), calibration_min=current_app.config["PREP_CALIBRATION_MIN"])
 
 
 @bp.route("/office/export/<report>.xlsx")
@@ -88,6 +88,4 @@ def office_export(report: str):
         table = office.topics_report(chosen, mastery.Params.from_config())
     else:
         table = office.inactive_report(chosen)
-    notes = [[_("Org unit"), unit.name], [_("As of"), clock.today().isoformat()],
-             [_("Method"), _("See docs/EXAM_PREP.md, “For offices” and “Readiness”.")]]
-    return download(table.xlsx(notes), f"prep-{report}-{unit.code}-{clock.today().isoformat()}.xlsx")
+    return download(table.xlsx(office.about(unit)), f"prep-{report}-{unit.code}-{clock.today().isoformat()}.xlsx")

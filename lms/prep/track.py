@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from ..exams import practice
 from ..exams.models import Exam, ExamSubject
 from ..extensions import db
 from . import mastery
@@ -49,6 +50,14 @@ def topic_weights(topics: Sequence[str], topic_mix: Mapping[str, float] | None) 
     weights = {t: mix.get(t, left / len(rest) if rest else 0.0) for t in topics}
     total = sum(weights.values()) or 1.0
     return {t: w / total for t, w in weights.items()}
+
+
+def subject_weights(subject: ExamSubject, blueprint: Exam | None) -> tuple[list[str], dict[str, float]]:
+    """The topics the rule weighs, those practice can draw from in the subject's order, and their weights in
+    the exam by `blueprint` (the subject's mock exam, blueprint_of; None: all alike): the plan's and the
+    office's one reading of "the subject's topics and what each is worth"."""
+    names = practice.topics_by_subject([subject])[subject.id]
+    return names, topic_weights(names, blueprint.topic_mix if blueprint else None)
 
 
 def mastered(estimate: mastery.Estimate | None, params: mastery.Params, target_percent: int) -> bool:

@@ -86,6 +86,12 @@ class Report:
 
 # --- the tables ---------------------------------------------------------------------------------------
 
+def person_columns() -> list[Col]:
+    """The first columns of a table of people: who they are and where they work."""
+    return [Col("name", _l("Name"), "text", 12), Col("username", _l("Username"), "text", 12),
+            Col("unit", _l("Org unit"), "text", 16)]
+
+
 def figure_columns() -> list[Col]:
     cols = [
         Col("workers", _l("Workers"), "int", 9),
@@ -151,9 +157,8 @@ def trend_report(trend) -> Report:
 
 
 def workers_report(users, figures: dict, link_for) -> Report:
-    report = Report("workers", _l("Workers"), [
-        Col("name", _l("Name"), "text", 12), Col("username", _l("Username"), "text", 12),
-        Col("unit", _l("Org unit"), "text", 16), Col("cert_level", _l("Certificate level"), "text", 14),
+    report = Report("workers", _l("Workers"), person_columns() + [
+        Col("cert_level", _l("Certificate level"), "text", 14),
         Col("enrolled", _l("Courses enrolled"), "int", 10), Col("completed", _l("Courses completed"), "int", 10),
         Col("hours", _l("Credit hours"), "dec", 10), Col("person_times", _l("Person-times"), "int", 10),
         Col("attendance_rate", _l("Attendance rate"), "pct", 10), Col("attempts", _l("Graded attempts"), "int", 9),
@@ -182,9 +187,8 @@ def ce_units_report(unit, rows, total, target, link_for) -> Report:
 
 
 def ce_workers_report(rows, target, link_for) -> Report:
-    report = Report("ce_workers", _l("Workers and their credit hours"), [
-        Col("name", _l("Name"), "text", 12), Col("username", _l("Username"), "text", 12),
-        Col("unit", _l("Org unit"), "text", 16), Col("cert_level", _l("Certificate level"), "text", 14),
+    report = Report("ce_workers", _l("Workers and their credit hours"), person_columns() + [
+        Col("cert_level", _l("Certificate level"), "text", 14),
         Col("hours", _l("Credit hours"), "dec", 10), Col("target", _l("Target"), "dec", 8),
         Col("shortfall", _l("Hours behind"), "dec", 10),
     ])

@@ -1,5 +1,5 @@
-"""The offices' exam-preparation page in Chromium, on a laptop and on a phone: its chart and tables, axe-core
-clean. Screenshots go to $LMS_SCREENSHOT_DIR when it is set."""
+"""The offices' exam-preparation page in Chromium, on a laptop and on a phone: its chart and tables, how its
+figures are worked out (opened), axe-core clean. Screenshots go to $LMS_SCREENSHOT_DIR when it is set."""
 import os
 import random
 from datetime import date, timedelta
@@ -101,6 +101,10 @@ def test_a_district_office_reads_its_registrants_on_a_laptop_and_a_phone(browser
             assert rows.first.locator("td").first.inner_text().strip() == str(expected)
             assert page.locator("#table-topics tbody tr").count() > 0
             assert page.locator("#table-inactive tbody tr").count() > 0
+            # How the figures are worked out: on the page, folded until asked for.
+            assert not page.locator("#method-on_track").is_visible()
+            page.click("#prep-office-method summary")
+            assert "考前 14 天" in page.inner_text("#prep-office-method")
             assert_accessible(page, f"the offices' exam preparation page at {width} px")
             # Nothing wider than the phone: the tables scroll inside their own box.
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 1
