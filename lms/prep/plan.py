@@ -39,7 +39,6 @@ from sqlalchemy import delete, select
 
 from ..database import insert_or_ignore
 from ..errors import DomainError
-from ..exams import practice
 from ..exams.models import Attempt, Exam, ExamSubject
 from ..extensions import db
 from ..util import local_to_utc, utc_to_local
@@ -360,9 +359,8 @@ class Inputs:
 
 def inputs(user_id: int, subject: ExamSubject, today: date) -> Inputs:
     """What build() needs, read from the database now."""
-    names = practice.topics_by_subject([subject])[subject.id]
     blueprint = track.blueprint_of(subject)
-    weights = track.topic_weights(names, blueprint.topic_mix if blueprint else None)
+    names, weights = track.subject_weights(subject, blueprint)
     estimates = {t: mastery.Estimate(m.theta, m.evidence, m.information)
                  for t, m in mastery.of_user(user_id, subject.id).items()}
     lessons = {t: tuple(LessonRef(x.lesson_id, x.lesson_title, x.course_title, x.minutes) for x in found)
