@@ -298,8 +298,7 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
     """Score every item by the grading registry; free text waits for a trainer (blank text scores 0)."""
     now = now or utcnow()
     answers = saved_answers(attempt)
-    credits: list[tuple[int, float]] = []
-    evidence: list[mastery.Evidence] = []
+    scores: dict[str, Decimal | None] = {}
     for key in answerable(attempt):
         item = attempt.paper["items"][key]
         answer = answers.get(key)
@@ -310,16 +309,10 @@ def grade(attempt: Attempt, now: datetime | None = None) -> None:
         if answer is None:
             answer = AttemptAnswer(attempt_id=attempt.id, item=key, response=None, seq=0, saved_at=now)
             db.session.add(answer)
-        answer.score = score
-        if qtypes.get(item["type"]).objective and score is not None:
-            points = Decimal(str(item["points"]))
-            credit = float(score / points) if points else 0.0
-            credits.append((item["qid"], credit))
-            evidence.append(mastery.Evidence(item["qid"], attempt.exam.subject_id, item["topic"],
-                                             item.get("difficulty") or 2, credit))
-    _record_mistakes(attempt.user_id, credits, now)
-    source = "course" if attempt.exam.kind == "course" else "day" if attempt.mock_day_id else "mock"
-    mastery.record(attempt.user_id, evidence, source, attempt.id, now)
+        answer.score = scores[key] = score
+    evidence = mastery.evidence_of(attempt, scores)   # the objective items' credits (the backfill's too)
+    _record_mistakes(attempt.user_id, [(e.question_id, e.credit) for e in evidence], now)
+    mastery.record(attempt.user_id, evidence, mastery.source_of(attempt), attempt.id, now)
     db.session.flush()
     recompute(attempt, now)
 

@@ -1,36 +1,15 @@
 """Rebuilding every worker's mastery from the log, and filling the log from the attempts graded before it
-existed (`flask --app wsgi prep-rebuild [--backfill]`, docs/EXAM_PREP.md).
+existed (`flask --app wsgi prep-rebuild [--backfill]`, docs/EXAM_PREP.md): the evidence of an attempt is
+mastery.evidence_of, the one definition grading uses too.
 
 No function here touches `request` or commits.
 """
-from decimal import Decimal
-
 from sqlalchemy import select
 
-from ..exams import qtypes
 from ..exams.models import Attempt, AttemptAnswer
 from ..extensions import db
 from . import mastery
 from .models import GradedAnswer
-
-
-def evidence_of(attempt: Attempt, scores: dict[str, Decimal | None]) -> list[mastery.Evidence]:
-    """The evidence grading records for an attempt (exams.attempts.grade): each objective item of its frozen
-    paper with a score, its credit the share of the item's points scored."""
-    out = []
-    for key, item in attempt.paper["items"].items():
-        kind = qtypes.get(item["type"])
-        score = scores.get(key)
-        if not kind.answerable or not kind.objective or score is None:
-            continue
-        points = Decimal(str(item["points"]))
-        out.append(mastery.Evidence(item["qid"], attempt.exam.subject_id, item["topic"], item.get("difficulty") or 2,
-                                    float(score / points) if points else 0.0))
-    return out
-
-
-def source_of(attempt: Attempt) -> str:
-    return "course" if attempt.exam.kind == "course" else "day" if attempt.mock_day_id else "mock"
 
 
 def backfill(params: mastery.Params | None = None) -> int:
@@ -46,10 +25,10 @@ def backfill(params: mastery.Params | None = None) -> int:
     for attempt in attempts:
         scores = dict(db.session.execute(select(AttemptAnswer.item, AttemptAnswer.score)
                                          .where(AttemptAnswer.attempt_id == attempt.id)).tuples().all())
-        answers = evidence_of(attempt, scores)
+        answers = mastery.evidence_of(attempt, scores)
         if not answers:
             continue
-        mastery.record(attempt.user_id, answers, source_of(attempt), attempt.id,
+        mastery.record(attempt.user_id, answers, mastery.source_of(attempt), attempt.id,
                        attempt.graded_at or attempt.submitted_at, params)
         filled += 1
     return filled

@@ -19,15 +19,18 @@ Answers are applied in the order they were graded; `rebuild` replays a worker's 
 No function here touches `request` or commits.
 """
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
 from ..auth.models import User
 from ..database import utcnow
+from ..exams import qtypes
+from ..exams.models import Attempt
 from ..extensions import db
 from .models import GradedAnswer, TopicMastery
 
@@ -101,6 +104,29 @@ def standard_error(information: float) -> float:
 def settled(evidence: int, params: Params) -> bool:
     """Enough answers to show the estimate as more than a first impression, and to recommend from it."""
     return evidence >= params.min_evidence
+
+
+# --- the evidence of a graded attempt ------------------------------------------------------------------
+
+def evidence_of(attempt: Attempt, scores: Mapping[str, Decimal | None]) -> list[Evidence]:
+    """The evidence of a graded attempt, item key → score: each objective item of its frozen paper with a score,
+    in the paper's order, its credit the share of the item's points scored. The one definition: grading records
+    it (exams.attempts.grade), the backfill logs it for attempts graded before the log existed (backfill.py)."""
+    out = []
+    for key, item in attempt.paper["items"].items():
+        kind = qtypes.get(item["type"])
+        score = scores.get(key)
+        if not kind.answerable or not kind.objective or score is None:
+            continue
+        points = Decimal(str(item["points"]))
+        out.append(Evidence(item["qid"], attempt.exam.subject_id, item["topic"], item.get("difficulty") or 2,
+                            float(score / points) if points else 0.0))
+    return out
+
+
+def source_of(attempt: Attempt) -> str:
+    """Where a graded attempt's answers come from: a course quiz, a mock exam day, a mock exam taken alone."""
+    return "course" if attempt.exam.kind == "course" else "day" if attempt.mock_day_id else "mock"
 
 
 # --- keeping the table ------------------------------------------------------------------------------
