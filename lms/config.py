@@ -91,7 +91,8 @@ def _prep() -> dict:
         "PREP_LEARNED_DAYS": _float("PREP_LEARNED_DAYS", 30, 1),
         # Readiness (lms/prep/readiness.py): shown only when the topics with settled estimates carry at least
         # this share (%) of the mock exam's points; calibrated against real mock results (Platt scaling) from
-        # this many (chance given, passed) pairs; the calibration is made again after this many minutes.
+        # this many (chance given, passed) pairs; the task queue's periodic work makes the stored calibration
+        # again once it is this many minutes old (0: never; `flask prep-rebuild` makes it by hand).
         "PREP_READINESS_COVERAGE": _percent("PREP_READINESS_COVERAGE", 80),
         "PREP_CALIBRATION_MIN": _int("PREP_CALIBRATION_MIN", 40, 2),
         "PREP_CALIBRATION_MAX_AGE": _int("PREP_CALIBRATION_MAX_AGE", 60, 0),

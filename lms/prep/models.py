@@ -1,7 +1,20 @@
-"""The evidence (every graded answer), the mastery estimated from it, and each worker's plan."""
+"""The evidence (every graded answer), the mastery estimated from it, each worker's plan, and the readiness
+calibration as last fitted."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import one_of, utcnow
@@ -67,3 +80,23 @@ class PrepPlan(Model):
     minutes_per_day: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PrepCalibration(Model):
+    """A subject's readiness calibration (readiness.py, step 3) as last fitted from the mock exams sat, for one set of
+    the settings it depends on (`settings_key`, readiness.settings_key): pages read it, the periodic work
+    (lms/tasks/periodic.py) makes it again every PREP_CALIBRATION_MAX_AGE minutes, `flask prep-rebuild` at once.
+    A change of those settings makes a new key: a row fitted with other settings is never served."""
+    __tablename__ = "prep_calibration"
+    __table_args__ = (UniqueConstraint("exam_id", "settings_key", name="uq_prep_calibration_exam_settings"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id", ondelete="CASCADE"))
+    settings_key: Mapped[str] = mapped_column(String(255))
+    a: Mapped[float] = mapped_column(Float)                  # P' = σ(a · logit P + b), when fitted
+    b: Mapped[float] = mapped_column(Float)
+    fitted: Mapped[bool] = mapped_column(Boolean)            # from PREP_CALIBRATION_MIN pairs on
+    pairs: Mapped[int] = mapped_column(Integer)              # (chance given, passed) pairs it rests on
+    error: Mapped[float | None] = mapped_column(Float)       # expected calibration error after the map
+    bins: Mapped[list] = mapped_column(JSON)                 # the reliability table: [low, high, count, given, passed]
+    computed_at: Mapped[datetime] = mapped_column(DateTime)

@@ -20,7 +20,10 @@ The model, in three steps:
    started (the worker's graded answers replayed up to its start, mastery.replay) against whether it
    passed; from PREP_CALIBRATION_MIN such pairs a Platt scaling, P' = σ(a · logit P + b), is fitted by
    maximum likelihood with a weak prior around a = 1, b = 0, and applied to the chance and its range.
-   With fewer pairs the model's own chance is shown, marked "not yet calibrated".
+   With fewer pairs the model's own chance is shown, marked "not yet calibrated". Making it reads the whole
+   history (seconds at city scale), so it is kept in the database (prep_calibration, per blueprint and
+   settings): pages read the stored one, the periodic work (lms/tasks/periodic.py) makes it again every
+   PREP_CALIBRATION_MAX_AGE minutes, and a page finding none made for the current settings makes it once.
 
 Never without enough evidence (`enough`): the topics with a settled estimate (mastery.settled) must carry at
 least PREP_READINESS_COVERAGE % of the paper's points; otherwise the reason and the topics still missing.
@@ -30,22 +33,24 @@ No function here touches `request` or commits.
 from __future__ import annotations
 
 import math
-import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..database import utcnow
 from ..exams import assembly
 from ..exams.models import Attempt, Exam, ExamSubject
 from ..extensions import db
+from ..transaction import write_after
 from . import mastery, track
-from .models import GradedAnswer
+from .models import GradedAnswer, PrepCalibration
 
 OBJECTIVE = ("single", "multiple", "judge")
 Z80 = 1.2815515655446004      # the 80 % band of a normal: ±1.28 standard deviations
@@ -431,34 +436,112 @@ def history_pairs(exam: Exam, paper: Paper, params: mastery.Params, threshold: i
     return pairs
 
 
-_CACHE: dict[tuple, Calibration] = {}
-_CACHE_LOCK = threading.Lock()
+# --- the calibration kept in the database ---------------------------------------------------------------
+# Making a calibration replays every graded answer of the workers who sat the mock exam (seconds at city
+# scale): pages read the stored one (one query), the periodic work makes it again off the request path.
+
+def settings_key(params: mastery.Params, threshold: int, minimum: int) -> str:
+    """The settings a calibration depends on, as the string it is stored under: the mastery model's (the replay),
+    the evidence needed (which pairs count) and the pairs needed (whether it is fitted)."""
+    logits = ",".join(repr(float(x)) for x in params.logits)
+    return (f"k={params.k!r};decay={params.k_decay!r};kmin={params.k_min!r};logits={logits};"
+            f"evidence={params.min_evidence};coverage={threshold};pairs={minimum}")
 
 
-def _key(exam: Exam, params: mastery.Params, threshold: int, minimum: int) -> tuple:
-    return (str(db.session.get_bind().engine.url), exam.id, params, threshold, minimum)
+def current_key() -> str:
+    return settings_key(*settings())
+
+
+def stored(exam_id: int, key: str) -> Calibration | None:
+    """The calibration stored for the blueprint under these settings, or None: one query."""
+    c = PrepCalibration
+    row = db.session.execute(select(c.a, c.b, c.pairs, c.fitted, c.bins, c.error, c.computed_at)
+                             .where(c.exam_id == exam_id, c.settings_key == key)).first()
+    if row is None:
+        return None
+    return Calibration(row.a, row.b, row.pairs, row.fitted, tuple(Bin(*b) for b in row.bins), row.error,
+                       row.computed_at)
+
+
+def keep(exam_id: int, key: str, calibration: Calibration) -> None:
+    """Store the calibration (in place of the one stored under the same settings): one statement, safe when
+    another process stores the same at the same moment."""
+    values = {"a": calibration.a, "b": calibration.b, "fitted": calibration.fitted, "pairs": calibration.pairs,
+              "error": calibration.error, "computed_at": calibration.computed_at or utcnow(),
+              "bins": [[b.low, b.high, b.count, b.predicted, b.observed] for b in calibration.bins]}
+    row, unique = {"exam_id": exam_id, "settings_key": key, **values}, ["exam_id", "settings_key"]
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(pg_insert(PrepCalibration).values(**row)
+                           .on_conflict_do_update(index_elements=unique, set_=values))
+    else:
+        db.session.execute(sqlite_insert(PrepCalibration).values(**row)
+                           .on_conflict_do_update(index_elements=unique, set_=values))
+
+
+def make(exam: Exam, paper: Paper, now: datetime | None = None) -> Calibration:
+    """The calibration from the mock exams graded so far (history_pairs: the long read), not stored."""
+    params, threshold, minimum = settings()
+    return fit(history_pairs(exam, paper, params, threshold), minimum, now or utcnow())
 
 
 def calibration_for(exam: Exam, paper: Paper, now: datetime | None = None) -> Calibration:
-    """The subject's calibration, kept per process for PREP_CALIBRATION_MAX_AGE minutes (then made again
-    from the mock exams graded since: a new result changes it within that time)."""
-    params, threshold, minimum = settings()
-    key = _key(exam, params, threshold, minimum)
-    max_age = current_app.config["PREP_CALIBRATION_MAX_AGE"] * 60
-    now = now or utcnow()
-    kept = _CACHE.get(key)
-    if kept is not None and kept.computed_at is not None and 0 <= (now - kept.computed_at).total_seconds() < max_age:
+    """The subject's calibration as stored for the current settings (one query). When none is stored yet (a fresh
+    install, new settings), it is made now and stored: in a request after the request's own transaction (a GET
+    never writes in it; lms.transaction.write_after), elsewhere (a command, a task, a request already writing)
+    in the caller's."""
+    key = current_key()
+    kept = stored(exam.id, key)
+    if kept is not None:
         return kept
-    made = fit(history_pairs(exam, paper, params, threshold), minimum, now)
-    with _CACHE_LOCK:
-        if len(_CACHE) >= 256:
-            _CACHE.clear()
-        _CACHE[key] = made
+    made = make(exam, paper, now)
+    exam_id = exam.id
+    if has_request_context() and not g.get("lms_writing"):
+        write_after(lambda: keep(exam_id, key, made))
+    else:
+        keep(exam_id, key, made)
     return made
 
 
-def forget_calibrations() -> None:
-    """Drop every kept calibration (tests; after a change of the bank or the blueprint that must show at once)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+def blueprints() -> list[Exam]:
+    """Every subject's blueprint (track.blueprint_of: the active mock exam whose code is its subject's) whose paper
+    is objective questions only (the others have no readiness): one query."""
+    exams = db.session.scalars(select(Exam).join(ExamSubject, Exam.subject_id == ExamSubject.id)
+                               .where(Exam.code == ExamSubject.code, Exam.kind == "mock", Exam.active.is_(True))
+                               .order_by(Exam.id)).all()
+    return [e for e in exams if e.sections and all(s["type"] in OBJECTIVE for s in e.sections)]
 
+
+def made_again(older_than: timedelta | None = None, now: datetime | None = None) -> list[tuple[int, Calibration]]:
+    """(exam id, calibration) made again from the mock exams sat, for every blueprint whose stored calibration
+    (under the current settings) is missing or at least `older_than` old (None: every blueprint). Reads only:
+    the caller stores them with keep(), in a short write of its own (lms/tasks/periodic.py)."""
+    now = now or utcnow()
+    key = current_key()
+    exams = blueprints()
+    if older_than is not None and exams:
+        fresh = set(db.session.scalars(select(PrepCalibration.exam_id).where(
+            PrepCalibration.settings_key == key, PrepCalibration.computed_at > now - older_than,
+            PrepCalibration.exam_id.in_([e.id for e in exams]))))
+        exams = [e for e in exams if e.id not in fresh]
+    out: list[tuple[int, Calibration]] = []
+    for exam in exams:
+        paper = paper_of(exam)
+        if paper is not None:
+            out.append((exam.id, make(exam, paper, now)))
+    return out
+
+
+def refresh(older_than: timedelta | None = None, now: datetime | None = None) -> int:
+    """Make again and store the calibrations (made_again, then keep) in the caller's transaction (`flask
+    prep-rebuild`); returns how many were made."""
+    made = made_again(older_than, now)
+    key = current_key()
+    for exam_id, calibration in made:
+        keep(exam_id, key, calibration)
+    return len(made)
+
+
+def forget_calibrations() -> None:
+    """Delete every stored calibration: the next page (or the periodic work) makes them again (after a change of
+    the bank or the blueprint that must show at once; tests)."""
+    db.session.execute(delete(PrepCalibration))
