@@ -229,8 +229,9 @@ def test_the_home_page_shows_the_recommendations_to_a_preparing_worker_only(app,
     assert first.startswith(' data-kind="lesson" data-topic="个案工作"')
     with app.app_context():
         course_id = db.session.get(Lesson, lessons[1]).course_id
-    # not enrolled: the course page, at the lesson, to enrol first
-    assert f'href="/learn/courses/{course_id}#lesson-{lessons[1]}"' in first and "学习《第2讲》" in first
+    # not enrolled: the course page, at the lesson, to enrol first (and land on it: tests/test_enrol_landing.py)
+    assert f'href="/learn/courses/{course_id}?lesson={lessons[1]}#lesson-{lessons[1]}"' in first
+    assert "学习《第2讲》" in first
     assert "所属课程：个案工作入门（请先报名）" in first
     reason = "个案工作 掌握度"
     assert reason in first and "（依据 6 题）" in first

@@ -141,6 +141,7 @@ def course(course_id):
     can_review = can_review_courses(user)
     show_comments = can_review or can_edit_course(user, course) or is_course_author(user, course)
     return render_template("learning/course.html", course=course, enrollment=enrollment, states=states,
+                           landing=None if enrollment else _landing(course, request.args.get("lesson")),
                            pct=progress.percent(done, len(course.lessons)), ratings=ratings, avg=avg,
                            outlook=progress.outlook(course, states) if enrollment else None,
                            quiz=quiz.active_quiz(course), quiz_state=quiz.state(enrollment) if enrollment else None,
@@ -152,16 +153,30 @@ def course(course_id):
                            revision=domain.open_revision(course) if course.status == "published" else None)
 
 
+def _landing(course: Course, raw: str | None) -> Lesson | None:
+    """The lesson of `course` that `raw` names (`?lesson=<id>`, as a recommendation sends it, carried by the enrol
+    form): that lesson if it is one of this course's, else None (another course's, garbage: the usual landing)."""
+    try:
+        lesson_id = inputs.ident(raw or "", _("Lesson"))
+    except inputs.InputError:
+        return None
+    return next((lesson for lesson in course.lessons if lesson.id == lesson_id), None)
+
+
 @bp.route("/courses/<int:course_id>/enroll", methods=["POST"])
 @login_required
 def enroll(course_id):
     course = _load_course(course_id)
+    landing = _landing(course, request.form.get("lesson"))
     try:
         progress.enroll(current_user, course)
     except progress.StudyError as exc:
         discard()
         flash(str(exc), "danger")
         return redirect(url_for(".course", course_id=course.id))
+    if landing is not None:  # the lesson the worker came for (a recommendation), never an address from the form
+        flash(_("You are enrolled. Here is the lesson “%(lesson)s”.", lesson=landing.title), "success")
+        return redirect(url_for(".lesson", lesson_id=landing.id))
     flash(_("You are enrolled. Start with the first lesson."), "success")
     return redirect(
         url_for(".lesson", lesson_id=course.lessons[0].id)
