@@ -5,7 +5,7 @@ was fitted with. Empty after the upgrade: the first page that needs one makes an
 work (lms/tasks/periodic.py) or `flask --app wsgi prep-rebuild` makes them all.
 
 Revision ID: 714a3f2011e9
-Revises: 3b7d3c2bab40
+Revises: 5c1e7a0d9b42
 Create Date: 2026-12-08 00:40:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '714a3f2011e9'
-down_revision = '3b7d3c2bab40'
+down_revision = '5c1e7a0d9b42'
 branch_labels = None
 depends_on = None
 
