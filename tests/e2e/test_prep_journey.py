@@ -99,6 +99,9 @@ def test_a_weak_topic_becomes_the_top_recommendation_and_leads_to_its_lesson(bro
     if "/courses/" in page.url:   # a course the worker is not enrolled in: its page, the lesson in its list
         assert page.locator(f"#lesson-{lesson_id}").is_visible()
         assert TOPIC in page.inner_text("#course-topics")
+        assert title in page.inner_text("#enroll-landing")      # the enrol form carries the lesson
+        assert_accessible(page, "course page to enrol, with the recommended lesson")
+        shot(page, "prep-enrol-landing-390.png")
         page.click("#enroll")
         page.wait_for_url(f"{base}/learn/lessons/{lesson_id}")   # enrolled, on the recommended lesson itself
     assert page.locator("h1").first.inner_text().strip() == title
