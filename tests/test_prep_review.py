@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.exams import attempts, practice
 from lms.exams.models import Mistake, Question
@@ -18,7 +18,8 @@ from lms.prep import review
 from lms.prep.models import GradedAnswer
 
 from .conftest import login, post_form
-from .test_mock_exams import make_bank, right, small_exam, worker
+from .querycount import count_queries
+from .test_mock_exams import default_exam, make_bank, right, small_exam, worker
 
 T0 = datetime(2026, 3, 2, 2, 0)  # 10:00 on Monday 2 March in Shanghai
 
@@ -179,6 +180,47 @@ def test_a_mistake_from_before_the_schedule_is_due_at_once(ctx, world, clock):
     assert [m.question_id for m in review.due(user.id)] == [old.id, new.id]   # no date: due first
     assert practice.answer(user, old, old.answer[0], source="review")["schedule"]["kind"] == "review"
     assert book_row(user, old).stability > 0.212 and book_row(user, old).fsrs_state == 2
+
+
+def test_grading_a_full_paper_moves_a_big_book_in_one_read_and_two_writes(app, ctx, world, clock):
+    """record() is set-based: whatever the paper's size or the book's, grading reads the worker's book once
+    (the rows of the paper's questions), writes the changed rows in one UPDATE (executemany by primary key)
+    and the new mistakes in one INSERT. The per-item loop of the ORM issued an UPDATE per run of rows
+    changed alike (a lapse, a review…), about one per item on a mixed paper."""
+    clock.set(T0)
+    make_bank(singles=150, multiples=50)
+    user, exam = worker(), default_exam("junior-general")
+    attempt = attempts.start(user, exam)
+    items = attempt.paper["items"]
+    qids = [item["qid"] for item in items.values()]
+    # A book of 150 questions answered wrongly 30 days ago: 60 of the paper's 80 and 90 others.
+    others = db.session.scalars(select(Question.id).where(
+        Question.subject_id == exam.subject_id, Question.id.not_in(qids), Question.parent_id.is_(None))
+        .order_by(Question.id).limit(90)).all()
+    in_book = qids[:60]
+    review.record(user.id, [(qid, 0.0) for qid in in_book + others], T0 - timedelta(days=30))
+    # Every other item right: in the book a review or a lapse; out of it a new mistake or nothing.
+    wrong_ones = {item["qid"] for n, item in enumerate(items.values()) if n % 2}
+    attempts.save_many(attempt.id, [
+        {"item": key, "seq": n + 1,
+         "response": ("B" if item["answer"] != ["B"] else "C") if item["qid"] in wrong_ones else right(item)}
+        for n, (key, item) in enumerate(items.items())])
+    db.session.flush()
+
+    with count_queries(app) as statements:
+        attempts.finish(attempt)
+    book = [s for s in statements if re.search(r"\bmistake\b", s, re.I)]
+    assert [s.split()[0].upper() for s in book] == ["SELECT", "UPDATE", "INSERT"], statements.report()
+
+    rows = {m.question_id: m for m in db.session.scalars(select(Mistake).where(Mistake.user_id == user.id))}
+    lapsed = wrong_ones & set(in_book)
+    assert sum(rows[q].reviews for q in in_book) == 60 and sum(rows[q].lapses for q in in_book) == len(lapsed)
+    assert all(rows[q].last_review_at == T0 and rows[q].due_at > T0 for q in in_book)
+    added = wrong_ones - set(in_book)
+    assert added and len(rows) == 150 + len(added)
+    assert all((rows[q].reviews, rows[q].due_at) == (0, T0 + timedelta(days=1)) for q in added)
+    assert db.session.scalar(select(func.count()).select_from(Mistake).where(
+        Mistake.user_id == user.id, Mistake.question_id.in_(qids[60:]))) == len(added)
 
 
 # --- the review session ----------------------------------------------------------------------------------------

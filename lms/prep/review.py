@@ -1,8 +1,8 @@
 """The mistakes book on a spaced-repetition schedule: FSRS (py-fsrs), docs/EXAM_PREP.md "Reviewing mistakes".
 
-Every question in a worker's book is an FSRS card kept in its `Mistake` row (to_card / _store, the one
-place that converts). What moves a card is a graded answer to its question, wherever it was given
-(a mock exam, an exam day, a course quiz, practice, a review session):
+Every question in a worker's book is an FSRS card kept in its `Mistake` row (read as an `Entry`; to_card /
+_store, the one place that converts). What moves a card is a graded answer to its question, wherever it was
+given (a mock exam, an exam day, a course quiz, practice, a review session):
 - a wrong answer (less than full credit) to a question not in the book puts it in the book (a new card
   rated Again); to a question in the book it is a lapse (Again); a cleared question comes back (Again);
 - a right answer to a question in the book is a review (Good; a multiple choice partly right: Hard);
@@ -21,13 +21,13 @@ No function here touches `request` or commits.
 """
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
 from flask import current_app
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..database import utcnow
@@ -73,24 +73,48 @@ def _naive(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def to_card(mistake: Mistake, fsrs: Scheduler) -> Card:
-    """The mistake's FSRS card. A mistake recorded before the schedule existed (no stability) is taken as
+@dataclass(slots=True)
+class Entry:
+    """A question of the worker's book as record() reads and writes it: the `Mistake` row's columns as plain
+    values (id None: not in the book yet), so that a paper's answers move the book in one read and one write."""
+    id: int | None
+    question_id: int
+    wrong_count: int
+    right_streak: int
+    last_wrong_at: datetime
+    cleared_at: datetime | None = None
+    due_at: datetime | None = None
+    fsrs_state: int = int(State.Learning)
+    fsrs_step: int | None = None
+    stability: float | None = None
+    fsrs_difficulty: float | None = None
+    last_review_at: datetime | None = None
+    reviews: int = 0
+    lapses: int = 0
+
+
+_COLUMNS = tuple(f.name for f in fields(Entry))
+_CHANGED = tuple(c for c in _COLUMNS if c != "question_id")  # what an answer may change (with the id: the key)
+
+
+def to_card(entry: Entry, fsrs: Scheduler) -> Card:
+    """The question's FSRS card. A mistake recorded before the schedule existed (no stability) is taken as
     a new card that lapsed when it was last answered wrongly."""
-    if mistake.stability is None or mistake.fsrs_difficulty is None:
-        wrong_at = _aware(mistake.last_wrong_at or utcnow())
-        card, _log = fsrs.review_card(Card(card_id=mistake.id or 0, due=wrong_at), Rating.Again, wrong_at)
+    if entry.stability is None or entry.fsrs_difficulty is None:
+        wrong_at = _aware(entry.last_wrong_at or utcnow())
+        card, _log = fsrs.review_card(Card(card_id=entry.id or 0, due=wrong_at), Rating.Again, wrong_at)
         return card
-    return Card(card_id=mistake.id or 0, state=State(mistake.fsrs_state), step=mistake.fsrs_step,
-                stability=mistake.stability, difficulty=mistake.fsrs_difficulty,
-                due=_aware(mistake.due_at or mistake.last_review_at or mistake.last_wrong_at),
-                last_review=_aware(mistake.last_review_at) if mistake.last_review_at else None)
+    return Card(card_id=entry.id or 0, state=State(entry.fsrs_state), step=entry.fsrs_step,
+                stability=entry.stability, difficulty=entry.fsrs_difficulty,
+                due=_aware(entry.due_at or entry.last_review_at or entry.last_wrong_at),
+                last_review=_aware(entry.last_review_at) if entry.last_review_at else None)
 
 
-def _store(mistake: Mistake, card: Card) -> None:
-    mistake.fsrs_state, mistake.fsrs_step = int(card.state), card.step
-    mistake.stability, mistake.fsrs_difficulty = card.stability, card.difficulty
-    mistake.due_at = _naive(card.due)
-    mistake.last_review_at = _naive(card.last_review) if card.last_review else None
+def _store(entry: Entry, card: Card) -> None:
+    entry.fsrs_state, entry.fsrs_step = int(card.state), card.step
+    entry.stability, entry.fsrs_difficulty = card.stability, card.difficulty
+    entry.due_at = _naive(card.due)
+    entry.last_review_at = _naive(card.last_review) if card.last_review else None
 
 
 def learned(card: Card, learned_days: float) -> bool:
@@ -107,7 +131,12 @@ def rating(credit: float) -> Rating:
 
 def record(user_id: int, answers: Iterable[tuple[int, float]], now: datetime | None = None) -> dict[int, Outcome]:
     """Apply graded answers (question id, credit 0…1) to the worker's book; question id → what each did
-    (questions not in the book and answered right are left out). One read for all the questions."""
+    (questions not in the book and answered right are left out).
+
+    Set-based, whatever the number of answers: one read of the book's rows for the answered questions, the
+    FSRS step of each in Python, one executemany UPDATE by primary key of the rows read (every one answered
+    changes) and one INSERT of the new mistakes. Objects of the book already in the session follow the
+    UPDATE (the ORM's bulk update by primary key synchronises them)."""
     credits: dict[int, float] = {}
     for qid, credit in answers:
         credits[qid] = min(credits.get(qid, 1.0), float(credit))  # a question twice in a paper: its worse answer
@@ -115,59 +144,71 @@ def record(user_id: int, answers: Iterable[tuple[int, float]], now: datetime | N
         return {}
     now = now or utcnow()
     mastery.lock_worker(user_id)  # one worker's answers one after another (PostgreSQL)
-    book = {m.question_id: m for m in db.session.scalars(select(Mistake).where(
-        Mistake.user_id == user_id, Mistake.question_id.in_(credits)))}
+    book = {e.question_id: e for e in (Entry(**row) for row in db.session.execute(
+        select(*(getattr(Mistake, c) for c in _COLUMNS))
+        .where(Mistake.user_id == user_id, Mistake.question_id.in_(credits))).mappings())}
     fsrs = scheduler()
     learned_days = current_app.config["PREP_LEARNED_DAYS"]
     outcomes: dict[int, Outcome] = {}
+    added: list[Entry] = []
     for qid, credit in credits.items():
-        outcome = _answer(user_id, qid, book.get(qid), credit, now, fsrs, learned_days)
+        entry = book.get(qid)
+        if entry is None:
+            if credit >= 1.0:
+                continue
+            entry = _added(qid, now, fsrs)
+            added.append(entry)
+            outcomes[qid] = Outcome("added", entry.due_at)
+            continue
+        outcome = _answer(entry, credit, now, fsrs, learned_days)
         if outcome is not None:
             outcomes[qid] = outcome
-    db.session.flush()
+    if book:
+        db.session.execute(update(Mistake), [{c: getattr(e, c) for c in _CHANGED} for e in book.values()])
+    if added:
+        db.session.execute(insert(Mistake), [{"user_id": user_id, **{c: getattr(e, c) for c in _COLUMNS if c != "id"}}
+                                             for e in added])
     return outcomes
 
 
-def _answer(user_id: int, question_id: int, mistake: Mistake | None, credit: float, now: datetime,
-            fsrs: Scheduler, learned_days: float) -> Outcome | None:
-    right = credit >= 1.0
-    if mistake is None:
-        if right:
-            return None
-        mistake = Mistake(user_id=user_id, question_id=question_id, wrong_count=1, right_streak=0,
-                          last_wrong_at=now, reviews=0, lapses=0)
-        card, _log = fsrs.review_card(Card(card_id=0, due=_aware(now)), Rating.Again, _aware(now))
-        _store(mistake, card)
-        db.session.add(mistake)
-        return Outcome("added", mistake.due_at)
+def _added(question_id: int, now: datetime, fsrs: Scheduler) -> Entry:
+    """A wrong answer to a question not in the book: a new card rated Again."""
+    entry = Entry(id=None, question_id=question_id, wrong_count=1, right_streak=0, last_wrong_at=now)
+    card, _log = fsrs.review_card(Card(card_id=0, due=_aware(now)), Rating.Again, _aware(now))
+    _store(entry, card)
+    return entry
 
+
+def _answer(entry: Entry, credit: float, now: datetime, fsrs: Scheduler, learned_days: float) -> Outcome | None:
+    """An answer to a question in the book (cleared or not): changes `entry` in place."""
+    right = credit >= 1.0
     # The answer itself, whatever the schedule makes of it.
-    last_was_wrong = mistake.last_review_at is None or mistake.last_wrong_at >= mistake.last_review_at
+    last_was_wrong = entry.last_review_at is None or entry.last_wrong_at >= entry.last_review_at
     if right:
-        mistake.right_streak += 1
+        entry.right_streak += 1
     else:
-        mistake.wrong_count += 1
-        mistake.right_streak, mistake.last_wrong_at = 0, now
-    if mistake.cleared_at is not None:
+        entry.wrong_count += 1
+        entry.right_streak, entry.last_wrong_at = 0, now
+    if entry.cleared_at is not None:
         if right:
             return None  # learned, and still known
-        card = to_card(mistake, fsrs)
+        card = to_card(entry, fsrs)
         kind = "back"
     else:
-        if now - _last_taken(mistake) < timedelta(hours=mastery.REPEAT_HOURS) and (right or last_was_wrong):
-            return Outcome("repeat", mistake.due_at)
-        card = to_card(mistake, fsrs)
+        if now - _last_taken(entry) < timedelta(hours=mastery.REPEAT_HOURS) and (right or last_was_wrong):
+            return Outcome("repeat", entry.due_at)
+        card = to_card(entry, fsrs)
         kind = "review" if right or credit > 0.0 else "lapse"
     card, _log = fsrs.review_card(card, Rating.Again if kind == "back" else rating(credit), _aware(now))
-    _store(mistake, card)
-    mistake.reviews += 1
+    _store(entry, card)
+    entry.reviews += 1
     if kind in ("back", "lapse"):
-        mistake.lapses += 1
-        mistake.cleared_at = None
+        entry.lapses += 1
+        entry.cleared_at = None
     elif learned(card, learned_days):
-        mistake.cleared_at = now
+        entry.cleared_at = now
         return Outcome("learned", None)
-    return Outcome(kind, mistake.due_at)
+    return Outcome(kind, entry.due_at)
 
 
 # --- what is due -------------------------------------------------------------------------------------------
@@ -196,7 +237,7 @@ def _ready(now: datetime) -> ColumnElement[bool]:
     return func.coalesce(Mistake.last_review_at, Mistake.last_wrong_at) <= now - timedelta(hours=mastery.REPEAT_HOURS)
 
 
-def _last_taken(mistake: Mistake) -> datetime:
+def _last_taken(mistake: Mistake | Entry) -> datetime:
     """When the schedule last took an answer to the question (a mistake from before it: its last wrong one)."""
     return mistake.last_review_at or mistake.last_wrong_at
 
