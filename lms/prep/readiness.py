@@ -33,12 +33,13 @@ No function here touches `request` or commits.
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,7 +49,6 @@ from ..database import utcnow
 from ..exams import assembly
 from ..exams.models import Attempt, Exam, ExamSubject
 from ..extensions import db
-from ..transaction import write_after
 from . import mastery, track
 from .models import GradedAnswer, PrepCalibration
 
@@ -484,21 +484,34 @@ def make(exam: Exam, paper: Paper, now: datetime | None = None) -> Calibration:
     return fit(history_pairs(exam, paper, params, threshold), minimum, now or utcnow())
 
 
+_MADE: dict[tuple, Calibration] = {}
+_MADE_LOCK = threading.Lock()
+
+
 def calibration_for(exam: Exam, paper: Paper, now: datetime | None = None) -> Calibration:
     """The subject's calibration as stored for the current settings (one query). When none is stored yet (a fresh
-    install, new settings), it is made now and stored: in a request after the request's own transaction (a GET
-    never writes in it; lms.transaction.write_after), elsewhere (a command, a task, a request already writing)
-    in the caller's."""
+    install, new settings), it is made now: a command or a task stores it in its transaction; a request (a GET
+    never writes) keeps it in this process for PREP_CALIBRATION_MAX_AGE minutes (60 when 0), until the periodic
+    work (lms/tasks/periodic.py, every minute for a missing one) has stored it."""
     key = current_key()
     kept = stored(exam.id, key)
     if kept is not None:
         return kept
+    now = now or utcnow()
+    if not has_request_context():
+        made = make(exam, paper, now)
+        keep(exam.id, key, made)
+        return made
+    memo = (str(db.session.get_bind().engine.url), exam.id, key)
+    found = _MADE.get(memo)
+    max_age = timedelta(minutes=current_app.config["PREP_CALIBRATION_MAX_AGE"] or 60)
+    if found is not None and found.computed_at is not None and timedelta(0) <= now - found.computed_at < max_age:
+        return found
     made = make(exam, paper, now)
-    exam_id = exam.id
-    if has_request_context() and not g.get("lms_writing"):
-        write_after(lambda: keep(exam_id, key, made))
-    else:
-        keep(exam_id, key, made)
+    with _MADE_LOCK:
+        if len(_MADE) >= 256:
+            _MADE.clear()
+        _MADE[memo] = made
     return made
 
 
@@ -543,5 +556,7 @@ def refresh(older_than: timedelta | None = None, now: datetime | None = None) ->
 
 def forget_calibrations() -> None:
     """Delete every stored calibration: the next page (or the periodic work) makes them again (after a change of
-    the bank or the blueprint that must show at once; tests)."""
+    the bank or the blueprint that must show at once; tests), and what this process made for its pages."""
     db.session.execute(delete(PrepCalibration))
+    with _MADE_LOCK:
+        _MADE.clear()
