@@ -137,12 +137,6 @@ def for_worker(user_id: int, topics: Sequence[str], limit: int) -> dict[str, tup
     return out
 
 
-def forget() -> None:
-    """Drop what this process keeps (tests that change the catalogue behind the ORM's back)."""
-    with _KEPT_LOCK:
-        _KEPT.clear()
-
-
 @event.listens_for(Session, "before_flush")
 def bump_catalogue_version(session: Session, _context, _instances) -> None:
     """A course or lesson added, changed or deleted: the catalogue's version gets a new random number, written
