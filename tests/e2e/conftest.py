@@ -7,6 +7,7 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from lms.demo import seed_demo
@@ -80,13 +81,24 @@ def live_clock(live_app):
 def study(page, clock, seconds: int) -> None:
     """Study the open lesson page for `seconds`, without waiting: every 30 s the learner moves the
     pointer, the server's clock (live_clock) and the page's timers (page.clock.install() before the
-    page was opened) move on together, and the page's heartbeat is awaited."""
+    page was opened) move on together, and the page's heartbeat is awaited, and then what the page
+    shows of it: the response event comes before the page's script has read the body and updated the
+    counter, so reading the counter right after the response could show the beat before (a lag once
+    taken for a lost beat)."""
     page.wait_for_load_state("networkidle")  # the page's opening beat reached the server before time moves
     for i in range(0, seconds, 30):
         page.mouse.move(100 + i % 60, 200)
         clock.advance(seconds=30)
-        with page.expect_response(lambda r: r.url.endswith("/beat")):
+        with page.expect_response(lambda r: r.url.endswith("/beat")) as beat:
             page.clock.run_for(30_000)
+        shown(page, beat.value)
+
+
+def shown(page, response) -> dict:
+    """Wait until the lesson page shows what the beat `response` said; returns that state."""
+    state = response.json()
+    expect(page.locator("#study-seconds")).to_have_text(state["seconds_text"])
+    return state
 
 
 @pytest.fixture(autouse=True)
