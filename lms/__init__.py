@@ -86,6 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .library import models as _library_models  # noqa: F401
     from .library import views as library_views
     from .main import bp as main_bp
+    from .messages import models as _message_models  # noqa: F401
+    from .messages import views as message_views
     from .orgs import views as org_views
     from .prep import models as _prep_models  # noqa: F401
     from .prep import views as prep_views
@@ -114,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_views.bp)
     app.register_blueprint(task_views.bp)
     app.register_blueprint(prep_views.bp)
+    app.register_blueprint(message_views.bp)
 
     from .cli import register as register_cli
 
@@ -196,9 +199,11 @@ def _init_templates(app: Flask) -> None:
     from flask_babel import get_locale
 
     from .auth import choices
+    from .messages.inbox import unread_of
     from .nav import menu_html
 
-    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu_html=menu_html)
+    app.jinja_env.globals.update(choices=choices, LANGUAGES=app.config["LANGUAGES"], main_menu_html=menu_html,
+                                 unread_messages=unread_of)
     from . import templating
 
     templating.install(app)

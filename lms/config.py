@@ -132,6 +132,26 @@ def _login_throttle() -> dict:
     return settings
 
 
+def _messages() -> dict:
+    """The message centre (lms/messages, docs/MESSAGES.md): fan-out chunks, e-mail by SMTP, the calendar feed."""
+    return {
+        # A send() to more users than this writes its messages in chunks of this many, a task each.
+        "MESSAGES_CHUNK": _int("MESSAGES_CHUNK", 1000, 1),
+        # E-mail goes out only when MAIL_SERVER is set (host name); port 25, or 465 with MAIL_USE_SSL,
+        # 587 with MAIL_USE_TLS (STARTTLS); MAIL_USERNAME/MAIL_PASSWORD when the server asks for a login.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": _int("MAIL_PORT", 25, 1),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "noreply@localhost").strip(),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 20, 1),
+        # The site's public address (https://xuetang.example.cn): links in e-mails and the calendar feed's URL.
+        "SITE_URL": os.environ.get("SITE_URL", "").strip() or None,
+    }
+
+
 def from_env() -> dict:
     instance = _instance_path()
     instance.mkdir(parents=True, exist_ok=True)
@@ -169,6 +189,7 @@ def from_env() -> dict:
         "PG_BINDIR": os.environ.get("PG_BINDIR") or None,
         **_login_throttle(),
         **_prep(),
+        **_messages(),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

@@ -18,7 +18,7 @@ from sqlalchemy import (
     bindparam,
     select,
 )
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, query_expression, relationship, with_expression
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import one_of, utcnow
@@ -66,6 +66,9 @@ class User(UserMixin, Model):
     session_nonce: Mapped[str] = mapped_column(String(32), default=_new_nonce)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # The unread messages (up to 100), read with the session's account (lms/messages/inbox.py); None elsewhere.
+    unread_messages: Mapped[int | None] = query_expression()
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -120,7 +123,11 @@ class User(UserMixin, Model):
 
 @cache
 def _session_user_statement() -> Select:
-    return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
+    from ..messages.inbox import unread_count_expression
+
+    return select(User).options(joinedload(User.role_rows),
+                                with_expression(User.unread_messages, unread_count_expression(User.id))
+                                ).where(User.id == bindparam("user_id"))
 
 
 def session_user(user_id: int) -> User | None:

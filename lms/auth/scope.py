@@ -498,3 +498,10 @@ def marks_blind(viewer: User, attempt) -> bool:
 
 def can_see_job(viewer: User, job) -> bool:
     return job.user_id is not None and job.user_id == viewer.id
+
+
+# --- messages (lms/messages) -----------------------------------------------------------------
+# A message, a user's message settings and their calendar feed are that user's alone, whatever their role.
+
+def can_see_message(viewer: User, message) -> bool:
+    return message.user_id == viewer.id
