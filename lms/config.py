@@ -213,6 +213,9 @@ def from_env() -> dict:
         "JOBS_FOLDER": os.environ.get("JOBS_FOLDER") or str(instance / "jobs"),
         # Exports of more rows than this are made in the background (a progress page, then a download).
         "EXPORT_BACKGROUND_ROWS": _int("EXPORT_BACKGROUND_ROWS", 5000),
+        # The annual white paper (docs/WHITEPAPER.md): a unit with more workers than this has its white paper
+        # generated in the background (a job) and stored; a smaller one is made afresh each time it is opened.
+        "WHITEPAPER_BACKGROUND_WORKERS": _int("WHITEPAPER_BACKGROUND_WORKERS", 3000),
         # The sweep (deadlines, absentees) runs on the queue's consumers every SWEEP_MINUTES (0: off).
         "SWEEP_MINUTES": _int("SWEEP_MINUTES", 1),
         # How often each consumer looks at its periodic work (Huey's 60 s); lower: a sweep every few seconds (tests).

@@ -17,6 +17,7 @@ from .extensions import db
 from .library.demo import seed_library
 from .orgs.models import OrgUnit
 from .orgs.tree import create_unit
+from .stats import whitepaper_demo
 
 DEMO_PASSWORD = "Demo2026"
 WORKER_COUNT = 500
@@ -148,6 +149,7 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     if activity:
         done += "; " + seed_real_results()
     db.session.flush()
+    done += "; " + whitepaper_demo.seed()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."
 
 

@@ -6,8 +6,9 @@ and created by the statistics migration.
 """
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..auth.models import User
@@ -155,3 +156,21 @@ class StatsRollupTarget(Model):
     # the years for which stats_worker_year holds a row for every counted worker (None: none yet)
     list_from: Mapped[int | None] = mapped_column(Integer)
     list_to: Mapped[int | None] = mapped_column(Integer)
+
+
+class WhitePaper(Model):
+    """A generated annual white paper (whitepaper.py) of a unit's subtree for a year: its figures (`content`,
+    plain JSON that the page renders in the reader's language) and its PDF, with the version of the data it
+    was made from (`version`: a fingerprint of the figures that mark it stale when they change)."""
+
+    __tablename__ = "white_paper"
+    __table_args__ = (UniqueConstraint("org_unit_id", "year", name="uq_white_paper_unit_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

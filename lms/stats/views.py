@@ -1,23 +1,25 @@
 """Statistics pages for training offices and admins: load → authorise (scope) → compute → render."""
 
+import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, inputs
+from ..auth.forms import ConfirmForm
 from ..auth.models import User
 from ..auth.scope import can_see_unit, can_see_user, get_in_scope_or_404, roles_required, scope_unit, visible_ancestors
 from ..extensions import db
 from ..inputs import BadInput
 from ..learning.progress import year_credit
 from ..orgs.models import OrgUnit
-from ..tabular import download
+from ..tabular import content_disposition, download
 from ..tasks.exports import background
 from ..util import Page, count_rows, page_arg
-from . import ce, charts, filters, queries, record, reports
+from . import ce, charts, filters, queries, record, reports, whitepaper
 from .profile import profile as build_profile
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
@@ -248,3 +250,66 @@ def export(unit_id, report, fmt):
     else:
         abort(404)
     return _download(table, fmt, unit, parsed, extra)
+
+
+# --- the white paper (whitepaper.py, docs/WHITEPAPER.md) -----------------------------------------------------
+
+def _whitepaper_year() -> int:
+    this_year = clock.this_year()
+    year = inputs.arg("year", inputs.year, _("Year"), default=this_year)
+    if year > this_year:
+        raise BadInput(_("The white paper of %(year)d can be made once that year has begun.", year=year))
+    return year
+
+
+@bp.route("/unit/<int:unit_id>/whitepaper")
+@roles_required("admin", "office")
+def whitepaper_page(unit_id):
+    unit = _unit(unit_id)
+    year = _whitepaper_year()
+    shown = whitepaper.current(current_user, unit, year)
+    parsed = filters.Parsed(queries.Filters.for_year(year), year)
+    page = whitepaper.page_parts(shown.paper) if shown.paper else {}
+    return render_template("stats/whitepaper.html", unit=unit, parsed=parsed, tab="whitepaper", args={},
+                           crumbs=_breadcrumb(unit), year=year,
+                           years=range(clock.this_year(), clock.this_year() - 10, -1),
+                           shown=shown, form=ConfirmForm(), **page)
+
+
+@bp.route("/unit/<int:unit_id>/whitepaper/generate", methods=["POST"])
+@roles_required("admin", "office")
+def whitepaper_generate(unit_id):
+    unit = _unit(unit_id)
+    year = _whitepaper_year()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    back = url_for(".whitepaper_page", unit_id=unit.id, year=year)
+    if not whitepaper.is_large(current_user, unit, year):
+        flash(_("This white paper is made afresh each time it is opened: it is always up to date."), "info")
+        return redirect(back)
+    job = whitepaper.request_generation(current_user, unit, year, secrets.token_urlsafe(12))
+    if job is None:
+        job = whitepaper.pending_job(unit, year)
+        if job is None or job.user_id != current_user.id:
+            flash(_("This white paper is being generated already. Open this page again in a moment."), "info")
+            return redirect(back)
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.route("/unit/<int:unit_id>/whitepaper.pdf")
+@roles_required("admin", "office")
+def whitepaper_pdf(unit_id):
+    from .whitepaper_pdf import render_pdf
+
+    unit = _unit(unit_id)
+    year = _whitepaper_year()
+    shown = whitepaper.current(current_user, unit, year)
+    if shown.live and shown.paper is not None:
+        pdf, name = render_pdf(shown.paper), whitepaper.pdf_name(shown.paper)
+    else:
+        row = whitepaper.stored(unit, year)
+        if row is None:
+            flash(_("This white paper has not been generated yet."), "warning")
+            return redirect(url_for(".whitepaper_page", unit_id=unit.id, year=year))
+        pdf, name = row.pdf, whitepaper.pdf_name(row.content)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": content_disposition(name)})

@@ -16,7 +16,7 @@ from .models import Job
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 LISTED = 200
 KIND_LABELS = {"backup": _l("Nightly backup"), "stats_export": _l("Statistics export"),
-               "accounts_export": _l("Accounts export")}
+               "accounts_export": _l("Accounts export"), "whitepaper": _l("White paper")}
 STATUS_LABELS = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
 
 
