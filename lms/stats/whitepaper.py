@@ -368,7 +368,8 @@ def activity_sentences(paper: dict[str, Any]) -> dict[str, list[str]]:
     if t["attendance_rate"] is not None:
         training.append(_("Of those expected at a session, %(rate)s came (present or late).",
                           rate=pct(t["attendance_rate"])))
-    hours = [_("They earned %(hours)s credit hours in the year, %(per)s per worker.", hours=t["hours"],
+    hours = [_("They earned %(hours)s credit hours in the year, %(per)s per worker.",
+               hours=f"{Decimal(t['hours']):,.1f}",
                per=t["hours_per_worker"] or "—"),
              _("Against the annual target of %(target)s credit hours, %(reached)s of %(workers)s workers reached it "
                "(%(rate)s); the average was %(average)s credit hours.", target=f"{paper['target']:g}",
