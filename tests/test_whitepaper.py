@@ -4,11 +4,11 @@ continuing-education page's or the profile page's for the same unit and year; ye
 
 Data: tests/test_stats.py's data set (year 2025), seen on 20 December 2025, plus real exam results."""
 import re
-from html import unescape
 import shutil
 import subprocess
 from datetime import datetime
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from sqlalchemy import select

@@ -128,6 +128,7 @@ def version(data: dict[str, Any]) -> str:
 def _structure(viewer: User, unit: OrgUnit, year: int) -> dict[str, Any]:
     """The workforce's structure: this year's from profile() (the workers now), an earlier year's from its
     snapshot (what profile() showed at that year's end), each compared with the latest earlier snapshot."""
+    prof: profile.Profile | None
     if year >= clock.this_year():
         prof = profile.profile(viewer, unit, year)
         source = "now"

@@ -1,6 +1,6 @@
 """The demo city's white paper data: last year's workforce snapshot, so that this year's white paper (and the
 profile page) have a year-on-year change to describe. Flushes, never commits (lms/demo.py's transaction)."""
-from sqlalchemy import and_, func, select, true, update
+from sqlalchemy import Table, and_, func, select, true, update
 
 from .. import clock
 from ..auth.models import User, UserRole
@@ -37,6 +37,7 @@ def seed() -> str:
             bachelors += 1
     conn = db.session.connection()  # Core statements: no audit entry, no rollup change (all undone below)
     users = User.__table__
+    assert isinstance(users, Table)  # for the type checker: a mapped class's table
 
     def put(ids: list[int], **values: str) -> None:
         if ids:

@@ -61,7 +61,7 @@ def _share_chart(title: str, labels: list[str], shares: list[float], font: str) 
     d = Drawing(WIDTH / 2 - 6, height, initialFontName=font)  # the renderer's first font: not Helvetica
     d.add(String(0, height - 12, title, fontName=font, fontSize=9))
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 70, 4, WIDTH / 2 - 110, height - 26
+    chart.x, chart.y, chart.width, chart.height = 70, 4, int(WIDTH / 2 - 110), height - 26
     chart.data = [list(reversed(shares))]
     chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = font, 7
@@ -82,7 +82,7 @@ def _levels_chart(title: str, names: list[str], series: list[list[int]], legend:
     d = Drawing(WIDTH, 170, initialFontName=font)
     d.add(String(0, 158, title, fontName=font, fontSize=9))
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 36, 36, WIDTH - 50, 108
+    chart.x, chart.y, chart.width, chart.height = 36, 36, int(WIDTH - 50), 108
     chart.data = series
     chart.categoryAxis.categoryNames = [n if len(n) <= 8 else n[:7] + "…" for n in names]
     chart.categoryAxis.labels.fontName, chart.categoryAxis.labels.fontSize = font, 7
@@ -93,7 +93,9 @@ def _levels_chart(title: str, names: list[str], series: list[list[int]], legend:
     d.add(chart)
     x = 36.0
     for i, name in enumerate(legend):
-        d.add(Rect(x, 8, 8, 8, fillColor=colors.HexColor(PALETTE[i % len(PALETTE)]), strokeColor=None))
+        swatch = Rect(x, 8, 8, 8)
+        swatch.fillColor, swatch.strokeColor = colors.HexColor(PALETTE[i % len(PALETTE)]), None
+        d.add(swatch)
         d.add(String(x + 11, 9, name, fontName=font, fontSize=7))
         x += 110
     return d
