@@ -4,7 +4,7 @@ white_paper: a unit's generated annual white paper for a year (lms/stats/whitepa
 its PDF, and the version of the data it was made from. Empty after the upgrade.
 
 Revision ID: 0407895bec62
-Revises: 714a3f2011e9
+Revises: df1e4913c779
 Create Date: 2026-12-08 02:58:51.230736
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0407895bec62'
-down_revision = '714a3f2011e9'
+down_revision = 'df1e4913c779'
 branch_labels = None
 depends_on = None
 
