@@ -88,10 +88,13 @@ def _row(name: str, key: int, direct: bool, f: Figures, c: ce.CeFigures, real: t
 
 
 def _snapshot_meta(unit: OrgUnit, year: int) -> list:
-    """When the snapshots this year's comparison rests on were taken (they are rewritten daily in their year)."""
+    """When the snapshots the structure rests on were taken (each is rewritten daily during its year): this
+    year's white paper compares the workers now with the latest earlier snapshot (this year's own, rewritten
+    every day, is not used); an earlier year's describes that year's snapshot, compared with the one before."""
+    used = WorkforceSnapshot.year < year if year >= clock.this_year() else WorkforceSnapshot.year <= year
     rows = db.session.execute(
         select(WorkforceSnapshot.year, func.max(WorkforceSnapshot.taken_at))
-        .where(WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year <= year)
+        .where(WorkforceSnapshot.org_unit_id == unit.id, used)
         .group_by(WorkforceSnapshot.year).order_by(WorkforceSnapshot.year.desc()).limit(2)).all()
     return [[y, taken.isoformat() if taken else None] for y, taken in rows]
 
