@@ -1,7 +1,8 @@
 """Statistics rollups (lms/stats/rollups.py): after random inserts, corrections and deletions made
-through the real domain functions, every figure of the rollups equals a full recomputation from
-the raw rows, and every page figure read from them equals the hand-written queries' (the reference).
-The rebuild command reproduces the same table. Both databases (the app fixture)."""
+through the real domain functions, every figure of the rollups (the workforce profile's included)
+equals a full recomputation from the raw rows, and every page figure read from them equals the
+hand-written queries' (the reference). The rebuild command reproduces the same tables. Both databases
+(the app fixture)."""
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,8 +19,8 @@ from lms.extensions import db
 from lms.learning import progress
 from lms.learning.models import Certificate, Course, Credit, Enrollment, Lesson
 from lms.orgs.models import OrgUnit
-from lms.stats import ce, queries, rollups
-from lms.stats.models import StatsRollup, StatsWorkerYear
+from lms.stats import ce, profile, queries, rollups
+from lms.stats.models import StatsProfileRollup, StatsRollup, StatsWorkerYear
 from lms.training import rules
 from lms.training.models import Attendance, Training, TrainingSession
 
@@ -56,6 +57,14 @@ def assert_rollups_exact(commit: bool = False) -> None:
     conn = db.session.connection()
     listed, raw = rollups.worker_year_table(conn), rollups.worker_year_raw(conn)
     assert {k: (listed.get(k), raw.get(k)) for k in listed.keys() | raw.keys() if listed.get(k) != raw.get(k)} == {}
+    kept, counted = rollups.profile_table(conn), rollups.profile_figures(conn, None)
+    assert {k: (kept.get(k), counted.get(k)) for k in kept.keys() | counted.keys() if kept.get(k) != counted.get(k)} \
+        == {}
+
+
+def _profile(p: profile.Profile) -> tuple:
+    return p.workers, p.compared_year, {d: [(b.key, b.count, b.share, b.before) for b in buckets]
+                                        for d, buckets in p.dimensions.items()}
 
 
 def _dash(d: queries.Dashboard) -> tuple:
@@ -83,6 +92,10 @@ def assert_pages_match_reference(world) -> None:
                         stmt = ce.workers(viewer, unit, year, TARGET, behind, cert, source)
                         return [(u.id, queries.one_decimal(h)) for u, h in db.session.execute(stmt)]
                     assert listed("auto") == listed("raw"), (year, cert, behind)
+        for year in (2024, 2026, 2031, 2041):  # ages as in the year asked, across the bands' edges
+            got = profile.profile(viewer, unit, year)
+            assert _profile(got) == _profile(profile.profile(viewer, unit, year, source="raw")), year
+            assert got.workers > 0
 
 
 class City:
@@ -178,12 +191,28 @@ class City:
         user.username = f"{user.username}_{self.rng.randrange(10)}"[:60]
         db.session.flush()
 
+    def profile_fields(self) -> dict:
+        """A worker's profile as an import or an edit may record it, sometimes with fields left empty."""
+        rng = self.rng
+
+        def maybe(value):
+            return None if rng.random() < 0.15 else value
+        return {"gender": maybe(rng.choice(("female", "male"))), "birth_year": maybe(rng.randint(1965, 2004)),
+                "education": maybe(rng.choice(("senior_high", "junior_college", "bachelor", "postgraduate"))),
+                "political_status": maybe(rng.choice(("cpc_member", "cyl_member", "masses"))),
+                "years_in_work": maybe(rng.choice((0, 2, 3, 5, 6, 10, 11, 20, 21, 30)))}
+
+    def edit_profile(self):
+        """A worker's profile corrected (birth year, gender, education, political status, years of service)."""
+        user = self.rng.choice(self.workers())
+        accounts.update_user(self.admin, user, org_unit=user.org_unit, **self.profile_fields())
+        db.session.flush()
+
     def new_worker(self):
         n = len(self.workers())
         accounts.create_user(self.admin, username=f"worker_r{n}", password="Rollup2026x", name=f"随机{n}",
                              org_unit=_unit(self.rng.choice(COMMUNITIES)), roles=["learner"], cert_level="none",
-                             gender="female", birth_year=1990, education="bachelor", political_status="masses",
-                             years_in_work=3, phone="13800000000")
+                             phone="13800000000", **self.profile_fields())
         db.session.flush()
 
     def delete_something(self):
@@ -205,7 +234,8 @@ class City:
         db.session.flush()
 
     OPERATIONS = ("mark", "mark", "mark", "new_session", "reschedule", "relevel", "study", "study", "sit_exam",
-                  "sit_exam", "move_worker", "rename_worker", "new_worker", "delete_something")
+                  "sit_exam", "move_worker", "rename_worker", "edit_profile", "edit_profile", "new_worker",
+                  "delete_something")
 
     def step(self):
         getattr(self, self.rng.choice(self.OPERATIONS))()
@@ -235,14 +265,16 @@ def test_rebuild_reproduces_the_maintained_table(app, ctx, world, clock):
     for _ in range(40):
         city.step()
     rollups.settle(db.session)
-    maintained, listed = _stored(), rollups.worker_year_table(conn)
+    maintained, listed, kept = _stored(), rollups.worker_year_table(conn), rollups.profile_table(conn)
     db.session.execute(rollups.cast_table(StatsRollup).delete())
     db.session.execute(rollups.cast_table(StatsWorkerYear).delete())
-    assert _stored() == {}
+    db.session.execute(rollups.cast_table(StatsProfileRollup).delete())
+    assert _stored() == {} and rollups.profile_table(conn) == {}
     clock.set(datetime(2026, 6, 1))
     rows = rollups.rebuild(db.session.connection())
     assert rows == len(db.session.scalars(select(StatsRollup)).all()) > 0
     assert _stored() == maintained
+    assert rollups.profile_table(conn) == kept != {}
     first, last = rollups.read_list_years(conn) or (0, 0)
     assert first <= 2024 and last == 2026  # from the ledger's first year (at most LIST_YEARS back) to this year
 
@@ -280,12 +312,15 @@ def test_the_rebuild_command_rebuilds_in_one_transaction(app, ctx, world):
     build_data()
     rollups.settle(db.session)
     maintained = _stored()
+    kept = rollups.profile_table(db.session.connection())
     db.session.execute(rollups.cast_table(StatsRollup).update().values(workers=StatsRollup.workers + 5))
+    db.session.execute(rollups.cast_table(StatsProfileRollup).update().values(count=StatsProfileRollup.count + 5))
     assert _stored() != maintained
     result = app.test_cli_runner().invoke(args=["stats-rebuild-rollups"])
     assert result.exit_code == 0, result.output
     assert "statistics rollups:" in result.output
     assert _stored() == maintained
+    assert rollups.profile_table(db.session.connection()) == kept
 
 
 def test_a_moved_worker_takes_their_figures_along(app, ctx, world):
@@ -320,6 +355,9 @@ def test_without_a_build_the_pages_read_the_raw_rows(app, ctx, world):
     total = queries.dashboard(admin, _unit("C"), queries.Filters.for_year(2025)).total
     assert (total.workers, total.attendance_records) == (6, 15)
     assert ce.summary(admin, _unit("C"), 2025, TARGET) == ce.summary(admin, _unit("C"), 2025, TARGET, source="raw")
+    assert _profile(profile.profile(admin, _unit("C"), 2026)) == \
+        _profile(profile.profile(admin, _unit("C"), 2026, source="raw"))
+    assert profile.profile(admin, _unit("C"), 2026).workers == 6
     rollups.rebuild(db.session.connection(), Decimal(str(TARGET)))
     assert_rollups_exact()
     assert queries.dashboard(admin, _unit("C"), queries.Filters.for_year(2025)).total.as_dict() == total.as_dict()
@@ -350,3 +388,24 @@ def test_a_renamed_worker_is_listed_under_the_new_name(app, ctx, world):
     names = {row[2] for (u, _y), row in rollups.worker_year_table(conn).items() if u == worker.id}
     assert names == {"zz_renamed"}
     assert rollups.worker_year_table(conn) == rollups.worker_year_raw(conn)
+
+
+def test_a_profile_edit_alone_moves_the_workers_buckets(app, ctx, world):
+    """A birth year, gender or years of service corrected (no other change) moves the worker between the
+    profile's buckets at the commit; the ages are banded as in the year asked."""
+    build_data()
+    db.session.commit()
+    admin, worker = db.session.get(User, world["admin"]), db.session.get(User, world["worker_a"])
+
+    def buckets(year: int, dimension: str) -> dict:
+        return {b.key: b.count for b in profile.profile(admin, _unit("C"), year).dimensions[dimension]}
+
+    ages, service = buckets(2026, "age"), buckets(2026, "years_in_work")
+    worker.birth_year, worker.years_in_work, worker.gender = 2026 - 60, 25, None
+    db.session.commit()
+    after = buckets(2026, "age")
+    assert after["55_plus"] == ages["55_plus"] + 1 and sum(after.values()) == sum(ages.values())
+    assert buckets(2026, "years_in_work")["21_plus"] == service["21_plus"] + 1
+    assert buckets(2026, "gender")["unknown"] == 1
+    assert buckets(2026 - 36, "age")["under_25"] >= 1  # the same row, banded as in another year
+    assert_rollups_exact(commit=True)

@@ -146,6 +146,24 @@ class StatsWorkerYear(Model):
     cert_level: Mapped[str] = mapped_column(String(16))
 
 
+class StatsProfileRollup(Model):
+    """The workforce profile "now": how many active community workers of one org unit (their own unit,
+    not the subtree) have each recorded value of one dimension. Kept by rollups.py with the other rollups.
+
+    `value` is what the account records, not a band: the birth year for "age" (so a profile of any year
+    bands the ages as in that year when it reads them), the years of service as entered for
+    "years_in_work" (a number that does not move with time), the code for the others; "unknown" for an
+    empty field. Rows that fall to 0 stay (a few per unit and dimension)."""
+
+    __tablename__ = "stats_profile_rollup"
+    __table_args__ = (one_of("dimension", DIMENSIONS),)
+
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class StatsRollupTarget(Model):
     """The annual 学时 target the yearly rows' ce_reached columns were counted against (one row)."""
 

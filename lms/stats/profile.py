@@ -1,5 +1,10 @@
 """The workforce profile ("white paper"): distributions of the workers of a unit's subtree,
-and the yearly snapshots that year-on-year comparisons rest on. Flushes, never commits."""
+and the yearly snapshots that year-on-year comparisons rest on. Flushes, never commits.
+
+The distributions now are read from the profile rollups (rollups.py, stats_profile_rollup: per unit the
+workers by recorded value, the birth year for ages), added up over the subtree and banded here; the
+GROUP BYs over the workers (`source="raw"`) answer before the rollups are built and stay the reference
+the tests and bench/stats.py compare them with."""
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, delete, func, insert, literal, select, true
@@ -14,10 +19,10 @@ from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..orgs.models import OrgUnit
 from ..util import utc_to_local
-from .models import DIMENSIONS, WorkforceSnapshot
-from .queries import Population, rate
+from .models import DIMENSIONS, StatsProfileRollup, WorkforceSnapshot
+from .queries import Population, rate, rollup_target, subtree_unit_ids
+from .rollups import UNKNOWN
 
-UNKNOWN = "unknown"
 AGE_BANDS = [("under_25", None, 25, _l("Under 25")), ("25_34", 25, 35, _l("25–34")), ("35_44", 35, 45, _l("35–44")),
              ("45_54", 45, 55, _l("45–54")), ("55_plus", 55, None, _l("55 and over"))]
 SERVICE_BANDS = [
@@ -63,6 +68,23 @@ def _banded(value, bands):
     return whens
 
 
+def _band(value: int, bands) -> str:
+    """The key of the band holding `value` (what `_banded`'s CASE says in SQL)."""
+    for key, lo, hi, _label in bands:
+        if (lo is None or value >= lo) and (hi is None or value < hi):
+            return key
+    return UNKNOWN
+
+
+def bucket_of(dimension: str, value: str, year: int) -> str:
+    """The bucket of a recorded value (a profile rollup row's), ages as in `year`: bucket_expr in Python."""
+    if value == UNKNOWN or dimension not in ("age", "years_in_work"):
+        return value
+    if dimension == "age":
+        return _band(year - int(value), AGE_BANDS)
+    return _band(int(value), SERVICE_BANDS)
+
+
 def bucket_expr(dimension: str, year: int):
     """The SQL expression putting a worker into a bucket of `dimension` (ages as in `year`)."""
     if dimension == "age":
@@ -103,14 +125,37 @@ class Profile:
     compared_year: int | None = None                 # the snapshot compared with, if any
 
 
-def profile(viewer: User, unit: OrgUnit, year: int) -> Profile:
-    """The distributions now (ages as in `year`), compared with the latest earlier snapshot, if one exists."""
+def raw_counts(viewer: User, unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:
+    """dimension → bucket → workers of the subtree, by one GROUP BY over the workers per dimension."""
     pop = Population(viewer, unit, by="unit")
     counts = {}
     for dimension in DIMENSIONS:
         bucket = bucket_expr(dimension, year)
         stmt = pop.select(bucket.label("bucket"), func.count(), keyed=False).group_by(bucket)
         counts[dimension] = dict(db.session.execute(stmt).tuples().all())
+    return counts
+
+
+def rollup_counts(viewer: User, unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:
+    """The same from the profile rollups: the subtree's rows summed per recorded value, then banded."""
+    stmt = (select(StatsProfileRollup.dimension, StatsProfileRollup.value, func.sum(StatsProfileRollup.count))
+            .where(StatsProfileRollup.org_unit_id.in_(subtree_unit_ids(viewer, unit)))
+            .group_by(StatsProfileRollup.dimension, StatsProfileRollup.value))
+    counts: dict[str, dict[str, int]] = {dimension: {} for dimension in DIMENSIONS}
+    for dimension, value, n in db.session.execute(stmt):
+        if n:
+            into = counts[dimension]
+            key = bucket_of(dimension, value, year)
+            into[key] = into.get(key, 0) + int(n)
+    return counts
+
+
+def profile(viewer: User, unit: OrgUnit, year: int, source: str = "auto") -> Profile:
+    """The distributions now (ages as in `year`), compared with the latest earlier snapshot, if one exists.
+    From the profile rollups once they are built (source="auto"), else (and with source="raw", the
+    reference) from the workers' rows."""
+    rolled = source == "auto" and rollup_target() is not None
+    counts = rollup_counts(viewer, unit, year) if rolled else raw_counts(viewer, unit, year)
     workers = sum(counts["gender"].values())
     compared = db.session.scalar(select(func.max(WorkforceSnapshot.year)).where(
         WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year < year))
