@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/stats.py [--scale 1.0] [--repeat 7] [--databases sqlite,postgresql]
 
-The pages read lms/stats/rollups.py's table. Their reference is today's hand-written SQL over the raw
+The pages read lms/stats/rollups.py's tables. Their reference is today's hand-written SQL over the raw
 rows, the code the pages ran before the rollups and still run for filters the rollups do not hold:
-queries.dashboard / queries.trend / ce.summary and the first 50 of ce.workers with source="raw", timed in
+queries.dashboard / queries.trend / ce.summary, the first 50 of ce.workers and the workforce profile
+(profile.profile: six GROUP BYs over the subtree's workers) with source="raw", timed in
 this process on a direct app context, REPEAT times each (the data of the page, without rendering). The
 rollup side is the whole page over HTTP, rendering included. `seed-scale` ends with the rollups' rebuild.
 
@@ -239,6 +240,7 @@ def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: i
     from lms.extensions import db as sadb
     from lms.orgs.models import OrgUnit
     from lms.stats import ce, queries
+    from lms.stats.profile import profile
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     out: dict = {}
@@ -268,6 +270,7 @@ def reference_times(url: str, office_id: int, city_id: int, year: int, repeat: i
             "city continuing education": ce_summary,
             "city CE, all workers, page 20": ce_list(False, None, 950),
             "city CE, certified": ce_list(True, list(ce.CERTIFIED), 0),
+            "city workforce profile": lambda source: profile(viewer, city, year, source),
         }
         for name, fn in cases.items():
             assert fn("auto") == fn("raw"), f"{name}: the rollups and the raw rows disagree"
