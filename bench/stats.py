@@ -178,6 +178,10 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
 
     hand = baseline()
     assert db.run(WRONG_COPIES, {})[0][0] == 0
+    if db.kind == "postgresql":
+        size = db.run("SELECT pg_database_size(current_database())", {})[0][0]
+    else:
+        size = sum(p.stat().st_size for p in tmp.glob("bench.sqlite3*"))
     with Gunicorn("wsgi:app", env=env) as site:
         s = Session(site.port)
         s.login("office_city", PASSWORD)
@@ -227,7 +231,8 @@ def run_one(url: str, tmp: Path, scale: float, repeat: int) -> dict:
         again = timed(lambda: fetch(s, pages["city dashboard"]), repeat)
         results["city dashboard"] = results["city dashboard"] + again
     reference = reference_times(url, office, city, year, repeat)
-    return {"kind": db.kind, "seed_seconds": seed_seconds, "rows": rows, "baseline": base, "pages": results,
+    return {"kind": db.kind, "seed_seconds": seed_seconds, "rows": rows, "size": size, "baseline": base,
+            "pages": results,
             "reference": reference, "rollup_line": next((line for line in seed.stdout.splitlines()
                                                           if line.startswith("rollups:")), "")}
 
@@ -310,6 +315,7 @@ def main() -> None:
         base = med(r["baseline"])
         dash = med(r["pages"]["city dashboard"])
         print(f"\ndatabase: {r['kind']}; seed-scale --scale {args.scale} took {r['seed_seconds']:.0f} s; {r['rows']}")
+        print(f"database size after seeding: {r['size'] / 1e9:.2f} GB")
         print(f"gunicorn 2 sync workers; one client; {args.repeat} requests per page after a warm-up; medians")
         print(f"{'':<34}{'median s':>10}{'min s':>8}{'ratio':>8}")
         print(f"{'hand-written SQL, 5 queries':<34}{base:>10.3f}{min(r['baseline']):>8.3f}{1:>8.2f}")
