@@ -5,7 +5,7 @@ from the accounts, so the profile page, which reads it from then on, is right at
 `flask --app wsgi stats-rebuild-rollups` fills it with the rest.
 
 Revision ID: 189293d79c37
-Revises: df1e4913c779
+Revises: 0407895bec62
 Create Date: 2026-12-08 02:56:07.045432
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '189293d79c37'
-down_revision = 'df1e4913c779'
+down_revision = '0407895bec62'
 branch_labels = None
 depends_on = None
 
