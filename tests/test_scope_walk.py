@@ -40,6 +40,8 @@ NOT_DISTRICT_RECORDS = {
     "exams.change_status": "city-wide question bank",
     "mock.start": "an exam blueprint is city-wide; a worker starts it for themself",
     # A subject is city-wide; the plan is always the signed-in worker's own (tests/test_prep_plan.py).
+    # A message is its recipient's alone (scope.can_see_message; another user's is a 404: tests/test_messages.py).
+    "messages.read": "a user's own message",
     "prep.plan": "a subject is city-wide; a worker's own plan for it",
     "prep.stop_plan": "a subject is city-wide; a worker's own plan for it",
     # The subject page shows only the signed-in worker's own estimates (tests/test_prep_pages.py).
