@@ -13,6 +13,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from lms.auth.models import User
 from lms.exams.models import ExamSubject, RealExamResult
 from lms.extensions import db
 from lms.learning.models import Credit
@@ -194,6 +195,13 @@ def test_a_large_scope_is_generated_in_the_background_stored_and_marked_stale(ap
     assert by_unit(tables(html)["table-whitepaper_units"])["Total: 东区"]["person_times"] == "9"
     with app.app_context():
         assert len(db.session.scalars(select(WhitePaper)).all()) == 1  # replaced, not added
+
+    # a profile corrected alone (no figure of sections 2–5 moves): the structure changed, so stale too
+    with app.app_context():
+        worker = db.session.get(User, data["b"])
+        worker.gender = "female" if worker.gender != "female" else "male"
+        db.session.commit()
+    assert 'id="wp-stale"' in page(client, url)
 
 
 def test_a_small_scope_is_made_on_request_and_has_nothing_to_regenerate(app, client, data, world):

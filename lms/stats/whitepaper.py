@@ -8,9 +8,10 @@ Every figure is read from the functions the statistics pages use, never computed
 - 学时 against the annual target from ce.summary() (the continuing-education page);
 - real exam pass rates from the verified results (`real_results`, the one function for them).
 
-`basis()` collects the cheap figures (rollups-backed) and `version()` fingerprints them: a stored white
-paper whose version differs is marked stale. `content()` adds the workforce structure: plain JSON (keys,
-numbers), stored as it is and rendered in the reader's language (HTML) or in Chinese (the PDF).
+`basis()` collects the figures (all rollups-backed, the workforce structure included since the profile reads
+stats_profile_rollup) and `version()` fingerprints them: a stored white paper whose version differs is marked
+stale. `content()` adds the version: plain JSON (keys, numbers), stored as it is and rendered in the reader's
+language (HTML) or in Chinese (the PDF).
 Small scopes are made on request; above WHITEPAPER_BACKGROUND_WORKERS workers a job ("whitepaper") makes
 and stores them (`generate`). Plain functions: they flush, never commit.
 """
@@ -120,6 +121,7 @@ def basis(viewer: User, unit: OrgUnit, year: int) -> dict[str, Any]:
         "total": _row(unit.name, unit.id, False, dash.total, ce_total, (real_total[0], real_total[1])),
         "rows": rows,
         "snapshots": _snapshot_meta(unit, year),
+        "structure": _structure(viewer, unit, year),
     }
 
 
@@ -187,7 +189,7 @@ def _snapshot_profile(unit: OrgUnit, year: int) -> profile.Profile | None:
 def content(viewer: User, unit: OrgUnit, year: int, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the white paper shows (plain JSON), with the version of the data it rests on."""
     data = data if data is not None else basis(viewer, unit, year)
-    return {**data, "version": version(data), "structure": _structure(viewer, unit, year)}
+    return {**data, "version": version(data)}
 
 
 # --- where a white paper comes from: made now, stored, or being made ---------------------------------------
