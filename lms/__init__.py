@@ -70,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.install(app)
     _init_login(app)
 
+    from .allowances import views as allowance_views
     from .api import models as _api_models  # noqa: F401
     from .api import tokens as api_token_views
     from .api import views as api_views
@@ -117,6 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(task_views.bp)
     app.register_blueprint(prep_views.bp)
     app.register_blueprint(message_views.bp)
+    app.register_blueprint(allowance_views.bp)
 
     from .cli import register as register_cli
 

@@ -9,6 +9,7 @@ import random
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from .allowances import demo as allowance_demo
 from .auth.models import User, UserRole
 from .demo_activity import seed_activity
 from .exams.bank_io import import_shipped_bank
@@ -148,6 +149,7 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     done = seed_activity() if activity else "no activity"
     if activity:
         done += "; " + seed_real_results()
+        done += "; " + allowance_demo.seed()
     db.session.flush()
     done += "; " + whitepaper_demo.seed()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."

@@ -86,7 +86,8 @@ MENU: tuple[Group, ...] = (
     )),
     Group("stats", _l("Statistics"), (
         (Link("stats.index", _l("Statistics"), OFFICE, id="nav-stats"),
-         Link("prep.office", _l("Exam preparation in my area"), OFFICE)),
+         Link("prep.office", _l("Exam preparation in my area"), OFFICE),
+         Link("allowances.index", _l("Allowances and rewards"), OFFICE)),
     )),
     Group("admin", _l("Administration"), (
         (Link("accounts.index", _l("Accounts"), OFFICE),

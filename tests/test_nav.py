@@ -82,8 +82,8 @@ WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/
 TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis"}
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
-                "/library/", "/stats/", "/prep/office", "/accounts/", "/accounts/import", "/orgs/", "/audit/",
-                "/api/tokens/"}
+                "/library/", "/stats/", "/prep/office", "/allowances/", "/accounts/", "/accounts/import", "/orgs/",
+                "/audit/", "/api/tokens/"}
 ADMIN_PAGES = OFFICE_PAGES | {"/jobs/"}
 
 

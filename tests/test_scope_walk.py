@@ -5,7 +5,7 @@ URLs for the office's own district answer 200/302.
 The list of routes is taken from the app's url_map: every rule with an integer id is either
 walked here or listed in NOT_DISTRICT_RECORDS with the reason, so a new route cannot escape.
 """
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 from werkzeug.security import generate_password_hash
 
+from lms.allowances.models import AllowancePolicy
 from lms.api.models import ApiToken, hash_token, new_token_value
 from lms.auth.models import User, UserRole
 from lms.database import utcnow
@@ -132,6 +133,10 @@ WALK = {
     "api_tokens.revoke": (lambda d: {"token_id": d["token"]}, "office"),
     "mock.withdraw_marking": (lambda d: {"assignment_id": d["assignment"]}, "office"),
     "training.delete_session": (lambda d: {"session_id": d["session"]}, "office"),
+    "allowances.worker": (lambda d: {"user_id": d["worker"]}, "office"),
+    "allowances.confirm_level": (lambda d: {"user_id": d["worker"]}, "office"),
+    "allowances.departure": (lambda d: {"user_id": d["worker"]}, "office"),
+    "allowances.policy_edit": (lambda d: {"policy_id": d["allowance_policy"]}, "office"),
 }
 BEARER = {"api.worker", "api.training"}  # the API authenticates by token, not by the session
 
@@ -191,14 +196,15 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     real_result = RealExamResult(user_id=worker.id, subject_id=db.session.scalar(select(ExamSubject.id).limit(1)),
                                  exam_year=2025, score=Decimal("65"), passed=True, entered_by_id=worker.id,
                                  status="pending")
-    db.session.add_all([assignment, trainer_record, base, enrollment, token, real_result])
+    allowance_policy = AllowancePolicy(org_unit_id=unit.id, effective_from=date(2026, 1, 1))
+    db.session.add_all([assignment, trainer_record, base, enrollment, token, real_result, allowance_policy])
     db.session.flush()
     certificates.issue(enrollment)
     return {"unit": unit.id, "worker": worker.id, "training": training.id, "session": training.sessions[0].id,
             "day": day.id, "submitted": submitted.id, "answer": answer, "open": open_attempt.id,
             "assignment": assignment.id, "trainer_record": trainer_record.id, "base": base.id,
             "enrollment": enrollment.id, "token": token.id, "real_result": real_result.id,
-            "worker_name": worker.name}
+            "worker_name": worker.name, "allowance_policy": allowance_policy.id}
 
 
 @pytest.fixture

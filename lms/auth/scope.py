@@ -505,3 +505,27 @@ def can_see_job(viewer: User, job) -> bool:
 
 def can_see_message(viewer: User, message) -> bool:
     return message.user_id == viewer.id
+
+
+# --- certificate allowances and rewards (lms/allowances) ---------------------------------------------------
+# An office sees the policy versions of its subtree and of the units above it (those it inherits), and the
+# roster of any unit of its subtree; it edits only its OWN unit's versions: a district's override is the
+# district's decision, so the city office does not edit it (it sees it). Admins edit any unit's.
+
+def can_see_allowance_policy(viewer: User, policy) -> bool:
+    if viewer.has_role("admin"):
+        return True
+    return viewer.has_role("office") and (viewer.org_unit.contains(policy.org_unit)
+                                          or policy.org_unit.contains(viewer.org_unit))
+
+
+def can_edit_allowance_policy(viewer: User, unit: OrgUnit) -> bool:
+    return viewer.has_role("admin") or (viewer.has_role("office") and viewer.org_unit_id == unit.id)
+
+
+def ensure_can_edit_allowance_policy(viewer: User, unit: OrgUnit) -> None:
+    """403 with its reason for an office that sees the unit's policy but may not change it."""
+    if not can_edit_allowance_policy(viewer, unit):
+        refuse(_("A unit's allowance policy is set by that unit's own training office (or an administrator)."),
+               _("Ask %(unit)s's training office to change it, or add a version for your own unit: the units "
+                 "below inherit it.", unit=unit.name))

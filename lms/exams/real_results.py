@@ -74,7 +74,11 @@ def verify_result(row: RealExamResult, reviewer) -> str | None:
         raise ResultError(_("This result has already been reviewed."))
     row.status, row.reviewed_by_id, row.reviewed_at, row.reject_reason = "verified", reviewer.id, clock.now(), None
     db.session.flush()
-    return promote(row.user)
+    raised = promote(row.user)
+    from ..allowances import awards  # the allowance programme's award for a level the verified passes complete
+
+    awards.on_verified(row, reviewer)
+    return raised
 
 
 def reject_result(row: RealExamResult, reviewer, reason: str) -> None:
