@@ -5,7 +5,7 @@ worker and level), allowance_departure (leave dates), allowance_closing and allo
 closed, and their payments; one per worker and payment slot). New tables only: nothing existing changes.
 
 Revision ID: a17c0a11e0a1
-Revises: 0407895bec62
+Revises: 189293d79c37
 Create Date: 2026-12-08 03:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a17c0a11e0a1'
-down_revision = '0407895bec62'
+down_revision = '189293d79c37'
 branch_labels = None
 depends_on = None
 
