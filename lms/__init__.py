@@ -74,6 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import models as _api_models  # noqa: F401
     from .api import tokens as api_token_views
     from .api import views as api_views
+    from .ask import models as _ask_models  # noqa: F401
+    from .ask import views as ask_views
     from .audit import events as _audit_events  # noqa: F401 (the audit trail's flush listener)
     from .audit import models as _audit_models  # noqa: F401
     from .audit import views as audit_views
@@ -119,6 +121,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(prep_views.bp)
     app.register_blueprint(message_views.bp)
     app.register_blueprint(allowance_views.bp)
+    app.register_blueprint(ask_views.bp)
 
     from .cli import register as register_cli
 

@@ -101,6 +101,12 @@ def _prep() -> dict:
     }
 
 
+def _ask() -> dict:
+    """请教一下 (lms/ask, docs/ASK.md): how many files a question may attach (each checked by content and
+    size-limited as every upload: images 5 MB, PDF 20 MB)."""
+    return {"ASK_MAX_ATTACHMENTS": _int("ASK_MAX_ATTACHMENTS", 3, 0)}
+
+
 def _hh_mm(name: str, default: str) -> str:
     """A time of day as HH:MM (24-hour)."""
     import re
@@ -190,6 +196,7 @@ def from_env() -> dict:
         **_login_throttle(),
         **_prep(),
         **_messages(),
+        **_ask(),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

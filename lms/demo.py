@@ -150,6 +150,9 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     if activity:
         done += "; " + seed_real_results()
         done += "; " + allowance_demo.seed()
+    from .ask import demo as ask_demo
+
+    done += "; " + ask_demo.seed()
     db.session.flush()
     done += "; " + whitepaper_demo.seed()
     return f"Demo city ready: {len(units)} org units, {len(new)} new accounts (password {DEMO_PASSWORD}); {done}."

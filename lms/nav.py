@@ -57,9 +57,12 @@ class ShownGroup:
 MENU: tuple[Group, ...] = (
     Group("learn", _l("Learning"), (
         (Link("learning.catalog", _l("Course library"), LEARNER + STAFF),
-         Link("learning.mine", _l("My learning"), LEARNER)),
+         Link("learning.mine", _l("My learning"), LEARNER),
+         Link("ask.index", _l("Ask an expert"), LEARNER + STAFF)),
         (Link("learning.studio", _l("Course studio"), STAFF),
-         Link("learning.review_queue", _l("Course review"), OFFICE)),
+         Link("learning.review_queue", _l("Course review"), OFFICE),
+         Link("ask.to_answer", _l("Questions for me to answer"), ("trainer",)),
+         Link("ask.office", _l("Questions from my area"), OFFICE)),
     )),
     Group("training", _l("Training"), (
         (Link("training.open_classes", _l("Training classes open to me"), LEARNER),
@@ -87,7 +90,8 @@ MENU: tuple[Group, ...] = (
     Group("stats", _l("Statistics"), (
         (Link("stats.index", _l("Statistics"), OFFICE, id="nav-stats"),
          Link("prep.office", _l("Exam preparation in my area"), OFFICE),
-         Link("allowances.index", _l("Allowances and rewards"), OFFICE)),
+         Link("allowances.index", _l("Allowances and rewards"), OFFICE),
+         Link("ask.stats", _l("Questions to experts in my area"), OFFICE)),
     )),
     Group("admin", _l("Administration"), (
         (Link("accounts.index", _l("Accounts"), OFFICE),

@@ -78,12 +78,12 @@ def hrefs(m: _Menu) -> set[str]:
 
 
 WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/training/checkin",
-                "/prep/", "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/"}
-TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis"}
+                "/prep/", "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/", "/ask/"}
+TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis", "/ask/to-answer"}
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
                 "/library/", "/stats/", "/prep/office", "/allowances/", "/accounts/", "/accounts/import", "/orgs/",
-                "/audit/", "/api/tokens/"}
+                "/audit/", "/api/tokens/", "/ask/", "/ask/office", "/ask/office/stats"}
 ADMIN_PAGES = OFFICE_PAGES | {"/jobs/"}
 
 

@@ -16,6 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from lms.allowances.models import AllowancePolicy
 from lms.api.models import ApiToken, hash_token, new_token_value
+from lms.ask import rules as ask_rules
 from lms.auth.models import User, UserRole
 from lms.database import utcnow
 from lms.exams import attempts
@@ -137,6 +138,14 @@ WALK = {
     "allowances.confirm_level": (lambda d: {"user_id": d["worker"]}, "office"),
     "allowances.departure": (lambda d: {"user_id": d["worker"]}, "office"),
     "allowances.policy_edit": (lambda d: {"policy_id": d["allowance_policy"]}, "office"),
+    # 请教一下: a new question of the district's worker (public only once routed).
+    "ask.question": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.manage": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.answer": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.vote": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.route": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.lesson": (lambda d: {"question_id": d["question"]}, "office"),
+    "ask.reject": (lambda d: {"question_id": d["question"]}, "office"),
 }
 BEARER = {"api.worker", "api.training"}  # the API authenticates by token, not by the session
 
@@ -200,11 +209,13 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     db.session.add_all([assignment, trainer_record, base, enrollment, token, real_result, allowance_policy])
     db.session.flush()
     certificates.issue(enrollment)
+    question = ask_rules.ask(worker, title=f"{code} 的提问", body="入户走访遇到的问题", topic="", anonymous=False)
     return {"unit": unit.id, "worker": worker.id, "training": training.id, "session": training.sessions[0].id,
             "day": day.id, "submitted": submitted.id, "answer": answer, "open": open_attempt.id,
             "assignment": assignment.id, "trainer_record": trainer_record.id, "base": base.id,
             "enrollment": enrollment.id, "token": token.id, "real_result": real_result.id,
-            "worker_name": worker.name, "allowance_policy": allowance_policy.id}
+            "worker_name": worker.name, "allowance_policy": allowance_policy.id,
+            "question": question.id}
 
 
 @pytest.fixture

@@ -529,3 +529,45 @@ def ensure_can_edit_allowance_policy(viewer: User, unit: OrgUnit) -> None:
         refuse(_("A unit's allowance policy is set by that unit's own training office (or an administrator)."),
                _("Ask %(unit)s's training office to change it, or add a version for your own unit: the units "
                  "below inherit it.", unit=unit.name))
+
+
+# --- 请教一下 (lms/ask) -----------------------------------------------------------------------
+# A question is the asker's, the office's whose area holds the asker's unit (it routes, rejects and
+# counts it), and its routed answerer's. Once routed it is public to every logged-in user (others add
+# 我也想问; answered ones form the library). An anonymous asker is named only to themself and the offices.
+
+def can_manage_question(viewer: User, question) -> bool:
+    """Route, reject, answer, turn into a lesson, count: the offices whose area holds the asker's unit."""
+    return viewer.has_role("office", "admin") and can_see_unit(viewer, question.org_unit)
+
+
+def can_see_question(viewer: User, question) -> bool:
+    from ..ask.models import PUBLIC
+
+    return (question.status in PUBLIC or question.asker_id == viewer.id or question.answerer_id == viewer.id
+            or can_manage_question(viewer, question))
+
+
+def can_answer_question(viewer: User, question) -> bool:
+    """Write the first answer: the routed answerer, or an office in scope; then only the answer's author edits it."""
+    if question.status == "answered":
+        return question.answered_by_id == viewer.id
+    if question.status == "routed" and question.answerer_id == viewer.id:
+        return True
+    return question.status in ("open", "routed") and can_manage_question(viewer, question)
+
+
+def shows_asker(viewer: User, question) -> bool:
+    """The asker's name: to everyone unless they asked anonymously; then to themself and the offices in scope."""
+    return not question.anonymous or question.asker_id == viewer.id or can_manage_question(viewer, question)
+
+
+def managed_questions_filter(viewer: User):
+    """WHERE clause on AskQuestion: the questions the viewer's office routes and counts."""
+    from ..ask.models import AskQuestion
+
+    if viewer.has_role("admin"):
+        return true()
+    if viewer.has_role("office"):
+        return AskQuestion.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(viewer)))
+    return false()

@@ -140,6 +140,9 @@ class ExpertForm(_PoolForm):
     fields = StringField(_l("Fields"), validators=[_length(500)], description=_list_hint())
     contact = StringField(_l("Contact"), validators=[_length(100)],
                           description=_l("Phone or e-mail; shown only to training offices."))
+    username = StringField(_l("Account"), validators=[Optional(), _length(64)],
+                           description=_l("Optional: the username of the expert's own account on this site, so "
+                                          "that questions to experts can be routed to them."))
     bio = _markdown(_l("Biography"))
     active = BooleanField(_l("Active"), default=True)
 

@@ -112,6 +112,10 @@ class Expert(_Timestamps, Model):
     bio: Mapped[str] = mapped_column(Text, default="")  # Markdown
     contact: Mapped[str] = mapped_column(String(100), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The expert's account on the site, if any: the office routes 请教一下 questions to it (lms/ask).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), unique=True)
+
+    user = relationship("User")
 
 
 class Institution(_Timestamps, Model):

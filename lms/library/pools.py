@@ -84,7 +84,7 @@ FIELDS = {
         "description",
         "active",
     ),
-    "experts": ("name", "title", "affiliation", "fields", "contact", "bio", "active"),
+    "experts": ("name", "title", "affiliation", "fields", "contact", "user", "bio", "active"),
     "institutions": (
         "name",
         "kind",
@@ -249,6 +249,16 @@ def account_problem(username: str, user: User | None, profile: Trainer | None) -
     other = db.session.scalars(select(Trainer).where(Trainer.user_id == user.id)).first()
     if other is not None and (profile is None or other.id != profile.id):
         return _("The account %(u)s is already linked to the trainer %(name)s.", u=username, name=other.name)
+    return None
+
+
+def expert_account_problem(username: str, user: User | None, profile: Expert | None) -> str | None:
+    """Why `user` cannot be linked to the expert `profile` (None when it can): any account, one expert each."""
+    if user is None:
+        return _("No account has the username %(u)s.", u=username)
+    other = db.session.scalars(select(Expert).where(Expert.user_id == user.id)).first()
+    if other is not None and (profile is None or other.id != profile.id):
+        return _("The account %(u)s is already linked to the expert %(name)s.", u=username, name=other.name)
     return None
 
 

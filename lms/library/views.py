@@ -41,6 +41,7 @@ from .pools import (
     account_problem,
     check_record,
     counts,
+    expert_account_problem,
     filter_units,
     find_account,
     pool_query,
@@ -152,12 +153,12 @@ def _values(pool: Pool, form, record) -> dict | None:
         elif unit is not None:
             in_scope_or_404(unit, can_place_library_record)  # another area's unit, as its records: 404
         values["org_unit"] = unit
-    if pool.key == "trainers":
+    if pool.key in ("trainers", "experts"):
         username = (form.username.data or "").strip()
         values["user"] = None
         if username:
             user = find_account(username)
-            problem = account_problem(username, user, record)
+            problem = (account_problem if pool.key == "trainers" else expert_account_problem)(username, user, record)
             if problem:
                 form.username.errors = [*form.username.errors, problem]
                 ok = False
@@ -208,7 +209,7 @@ def edit(kind, item_id):
     record = in_scope_or_404(_record(pool, item_id), can_edit_library_record)  # read it on its page: 404 here
     form = FORMS[kind](obj=record)
     _prepare(pool, form)
-    if request.method == "GET" and kind == "trainers":
+    if request.method == "GET" and kind in ("trainers", "experts"):
         form.username.data = record.user.username if record.user is not None else ""
     if form.validate_on_submit():
         if _save(pool, form, record) is not None:
