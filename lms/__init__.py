@@ -96,6 +96,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .prep import views as prep_views
     from .stats import models as _stats_models  # noqa: F401
     from .stats import views as stats_views
+    from .surveys import models as _survey_models  # noqa: F401
+    from .surveys import views as survey_views
     from .tasks import models as _task_models  # noqa: F401
     from .tasks import views as task_views
     from .training import models as _training_models  # noqa: F401
@@ -122,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(message_views.bp)
     app.register_blueprint(allowance_views.bp)
     app.register_blueprint(ask_views.bp)
+    app.register_blueprint(survey_views.bp)
 
     from .cli import register as register_cli
 

@@ -65,6 +65,16 @@ def _month_day(name: str, default: str) -> str:
     return f"{int(m.group(1)):02d}-{int(m.group(2)):02d}"
 
 
+def _surveys() -> dict:
+    """Class evaluations (lms/surveys, docs/SURVEYS.md)."""
+    return {
+        # Attendees evaluate a class from its last session's end until this many days later (and change it till then).
+        "EVALUATION_DAYS": _int("EVALUATION_DAYS", 14, 1),
+        # A trainer sees a class's ratings and comments, and a profile shows its average, from this many on.
+        "EVALUATION_MIN_SHOWN": _int("EVALUATION_MIN_SHOWN", 3, 1),
+    }
+
+
 def _prep() -> dict:
     """Exam preparation (lms/prep, docs/EXAM_PREP.md): the models' parameters."""
     logits = [float(x) for x in os.environ.get("PREP_DIFFICULTY_LOGITS", "-1,0,1").split(",")]
@@ -197,6 +207,7 @@ def from_env() -> dict:
         **_prep(),
         **_messages(),
         **_ask(),
+        **_surveys(),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

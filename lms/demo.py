@@ -19,6 +19,7 @@ from .library.demo import seed_library
 from .orgs.models import OrgUnit
 from .orgs.tree import create_unit
 from .stats import whitepaper_demo
+from .surveys.demo import seed as seed_evaluations
 
 DEMO_PASSWORD = "Demo2026"
 WORKER_COUNT = 500
@@ -150,6 +151,7 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
     if activity:
         done += "; " + seed_real_results()
         done += "; " + allowance_demo.seed()
+        done += "; " + seed_evaluations()
     from .ask import demo as ask_demo
 
     done += "; " + ask_demo.seed()

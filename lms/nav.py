@@ -67,9 +67,12 @@ MENU: tuple[Group, ...] = (
     Group("training", _l("Training"), (
         (Link("training.open_classes", _l("Training classes open to me"), LEARNER),
          Link("training.mine", _l("My classes"), LEARNER),
-         Link("training.checkin", _l("Check in"), LEARNER)),
+         Link("training.checkin", _l("Check in"), LEARNER),
+         Link("surveys.mine", _l("Surveys and evaluations"), LEARNER)),
+        (Link("surveys.teaching", _l("My teaching evaluations"), ("trainer",)),),
         (Link("training.index", _l("Training classes"), OFFICE),
-         Link("training.flags", _l("Proxy check-in alerts"), OFFICE)),
+         Link("training.flags", _l("Proxy check-in alerts"), OFFICE),
+         Link("surveys.index", _l("Needs surveys"), OFFICE)),
     )),
     Group("exams", _l("Exams"), (
         (Link("prep.index", _l("Preparing for the exam"), LEARNER),

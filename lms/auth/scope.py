@@ -571,3 +571,52 @@ def managed_questions_filter(viewer: User):
     if viewer.has_role("office"):
         return AskQuestion.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(viewer)))
     return false()
+
+
+# --- class evaluations and needs surveys (lms/surveys) --------------------------------------------------
+# An evaluation's content is anonymous to everyone but its author: the trainers of the class and the
+# offices that manage it read ratings and comments without names; the offices also see who has (not yet)
+# filled one in. A needs survey is an office's: it is listed, read and exported by the offices whose area
+# holds its unit, and answered by the workers of that unit's subtree (anyone else: 404).
+
+def teaches(user: User, training) -> bool:
+    """The user's 师资库 record is one of the class's trainers."""
+    return any(t.user_id == user.id for t in training.trainers)
+
+
+def can_evaluate(user: User, training) -> bool:
+    """The evaluation page of a class: a published class the worker attended (present or late once)."""
+    from ..surveys.evaluations import attended
+
+    return training.status != "draft" and attended(training, user)
+
+
+def can_see_evaluations(user: User, training) -> bool:
+    """A class's evaluation results (without names): the offices that manage it and its trainers."""
+    return can_manage_training(user, training) or (user.has_role("trainer") and teaches(user, training))
+
+
+def sees_evaluation_completion(user: User, training) -> bool:
+    """Who has and hasn't filled in an evaluation: the offices that manage the class, never its trainers."""
+    return can_manage_training(user, training)
+
+
+def visible_surveys_filter(user: User):
+    """WHERE clause on Survey: the needs surveys an office may list (their unit in its area)."""
+    from ..surveys.models import Survey
+
+    if user.has_role("admin"):
+        return true()
+    return Survey.org_unit_id.in_(select(OrgUnit.id).where(unit_filter(user)))
+
+
+def can_see_survey(user: User, survey) -> bool:
+    """A needs survey's results and export: the offices whose area holds its unit, and admins."""
+    return user.has_role("office", "admin") and can_see_unit(user, survey.org_unit)
+
+
+def can_answer_survey(user: User, survey) -> bool:
+    """A needs survey's form: the workers of its unit's subtree."""
+    from ..surveys.needs import in_audience
+
+    return in_audience(survey, user)

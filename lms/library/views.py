@@ -29,6 +29,7 @@ from ..imports import Outcome, run_import
 from ..markdown import render_markdown
 from ..orgs.models import OrgUnit
 from ..orgs.tree import tree_order, unit_rows
+from ..surveys import evaluations
 from ..tabular import download, write_template, write_xlsx
 from ..training import rules as training_rules
 from ..transaction import discard
@@ -121,7 +122,9 @@ def detail(kind, item_id):
     courses = trainer_courses(record, staff) if kind == "trainers" else []
     trainings = (training_rules.trainings_for_trainer(record, staff) if kind == "trainers" else
                  training_rules.trainings_at_base(record, staff) if kind == "bases" else [])
+    rating = evaluations.trainer_rating(record.id) if kind == "trainers" else None
     return render_template(f"library/detail_{kind}.html", record=record, courses=courses, trainings=trainings,
+                           rating=rating, minimum=evaluations.min_shown(),
                            body=render_markdown(getattr(record, MARKDOWN_ATTR[kind])),
                            can_edit=can_edit_library_record(current_user, record), **_template_helpers(pool))
 

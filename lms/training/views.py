@@ -33,6 +33,7 @@ from ..learning.models import Course
 from ..library.models import Trainer, TrainingBase
 from ..orgs.models import OrgUnit
 from ..orgs.tree import unit_choices
+from ..surveys import evaluations as _evaluations
 from ..tabular import TableError, download
 from ..transaction import discard
 from ..util import Page, get_or_404, get_or_none, local_to_utc, page_arg, utc_to_local
@@ -184,8 +185,16 @@ def detail(training_id):
     mine = rules.attendance_by_user(training, now).get(current_user.id, {})
     seated = reg is not None and reg.status == "registered"
     states = {s.id: rules.session_state(s, mine.get(s.id), now) for s in training.sessions if seated or s.id in mine}
+    evaluation = _evaluation_for_worker(training, mine)
     return render_template("training/detail_worker.html", training=training, reg=reg, states=states, now=now,
-                           seats=rules.seats_taken(training), form=ConfirmForm())
+                           seats=rules.seats_taken(training), form=ConfirmForm(), evaluation=evaluation)
+
+
+def _evaluation_for_worker(training: Training, mine: dict) -> dict | None:
+    """The class's evaluation as the worker's page shows it (lms/surveys): for a worker who attended."""
+    if not any(a.status in rules.CREDITED for a in mine.values()):
+        return None
+    return {"state": _evaluations.state(training), "done": _evaluations.mine(training, current_user) is not None}
 
 
 def _office_detail(training: Training):
@@ -205,6 +214,7 @@ def _office_detail(training: Training):
         flags=flags,
         now=now,
         form=ConfirmForm(),
+        evaluation=_evaluations.class_results(training),
     )
 
 
@@ -595,7 +605,8 @@ def mine():
     current = sorted((r for r in rows if r.session.ends_at > now), key=lambda r: r.session.starts_at)
     past = [r for r in rows if r.session.ends_at <= now]
     hours = sum((r.session.credit_hours for r in rows if r.state in rules.CREDITED), 0)
-    return render_template("training/mine.html", current=current, past=past, hours=hours)
+    return render_template("training/mine.html", current=current, past=past, hours=hours,
+                           due=_evaluations.due_for(current_user, now))
 
 
 @bp.route("/flags")
