@@ -79,11 +79,14 @@ def hrefs(m: _Menu) -> set[str]:
 
 WORKER_PAGES = {"/learn/", "/learn/mine", "/training/open", "/training/mine", "/training/checkin",
                 "/prep/", "/mock/", "/mock/practice", "/mock/mistakes", "/mock/progress", "/library/", "/ask/"}
+WORKER_PAGES |= {"/surveys/mine"}  # issue 17: evaluations and needs surveys
 TRAINER_PAGES = WORKER_PAGES | {"/learn/studio", "/exams/", "/mock/marking", "/mock/analysis", "/ask/to-answer"}
+TRAINER_PAGES |= {"/surveys/teaching"}
 OFFICE_PAGES = {"/learn/", "/learn/studio", "/learn/review", "/training/", "/training/flags", "/exams/",
                 "/mock/marking", "/mock/analysis", "/mock/days", "/mock/results", "/mock/marking/assignments",
                 "/library/", "/stats/", "/prep/office", "/allowances/", "/accounts/", "/accounts/import", "/orgs/",
                 "/audit/", "/api/tokens/", "/ask/", "/ask/office", "/ask/office/stats"}
+OFFICE_PAGES |= {"/surveys/"}
 ADMIN_PAGES = OFFICE_PAGES | {"/jobs/"}
 
 

@@ -43,7 +43,7 @@ def survey_rows(survey: Survey, results: Results) -> tuple[list[str], list[list]
     headers = [_("Question"), _("Choice"), _("Total")] + [
         _("%(unit)s (own workers)", unit=b.unit.name) if b.own else b.unit.name for b in results.buckets]
     rows: list[list] = [[_("Respondents"), "", results.respondents, *results.respondents_by_bucket]]
-    texts: list[list] = [[_("Question"), _("Unit"), _("Answer")]]
+    texts: list[list] = [[_("Question"), _("Unit"), _("Free-text answer")]]
     for number, q in enumerate(results.questions, start=1):
         title = f"{number}. {q.question.text}"
         for row in q.rows:

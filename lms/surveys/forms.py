@@ -26,7 +26,7 @@ class QuestionForm(Form):
 
 class SurveyForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Introduction (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(_l("Introduction for the workers (Markdown)"), validators=[Length(max=20000)])
     org_unit_id = SelectField(_l("Sent to the workers of"), coerce=int)
     deadline = DateTimeLocalField(_l("Deadline"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     questions = FieldList(FormField(QuestionForm), min_entries=BLANK_QUESTIONS, max_entries=30)
