@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
 from ..database import utcnow
@@ -246,7 +247,7 @@ def completion(training: Training) -> list[Completion]:
     ids = attendees(training.id).subquery()
     done = select(Evaluation.user_id).where(Evaluation.training_id == training.id)
     users = db.session.scalars(select(User).where(User.id.in_(select(ids.c.user_id)))
-                               .order_by(User.name, User.id)).all()
+                               .options(joinedload(User.org_unit)).order_by(User.name, User.id)).all()
     filled = set(db.session.scalars(done))
     return [Completion(u, u.id in filled) for u in users]
 
