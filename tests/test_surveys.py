@@ -402,3 +402,18 @@ def test_results_by_unit_and_the_export_equal_the_page(app, client, world, clock
     assert export_rows == page_rows and len(export_rows) == 6
     texts = [row[2] for row in wb.worksheets[1].iter_rows(min_row=2, values_only=True)]
     assert texts == ["多安排案例", "希望线上"] and all(t in html for t in texts)
+
+
+def test_the_attendees_inbox_shows_the_evaluation_due(app, client, world, clock):
+    tid, _trainers = _class(app, ended_minutes_ago=5)
+    with app.app_context():
+        evaluations.call_for_evaluations()
+        db.session.commit()
+    login(client, "worker_a")
+    inbox = client.get("/messages/").get_data(as_text=True)
+    assert "请评价：社区议事协商专题培训" in inbox
+    message_id = int(re.search(r'id="open-(\d+)"', inbox).group(1))
+    r = post_form(client, f"/messages/{message_id}/read", {"open": "1"}, page="/messages/")
+    assert r.location.endswith(f"/surveys/classes/{tid}/evaluate")  # the message opens the form
+    login(client, "worker_b")  # absent: not an attendee, no message
+    assert "社区议事协商专题培训" not in client.get("/messages/").get_data(as_text=True)

@@ -314,4 +314,9 @@ def call_for_evaluations(now: datetime | None = None) -> int:
 
 
 def _notify(training: Training, user_ids: list[int]) -> None:
-    """The message centre's evaluation_due, once this transaction commits."""
+    """The message centre's evaluation_due, once this transaction commits; its link is the evaluation form
+    (a path: the periodic work has no request to build a full URL from)."""
+    from ..messages import send
+
+    url = current_app.url_map.bind("").build("surveys.evaluate", {"training_id": training.id})
+    send("evaluation_due", user_ids, {"training_id": training.id, "title": training.title}, url=url)
