@@ -33,7 +33,26 @@ def test_the_demo_is_alive_on_the_day_it_is_loaded(app, demo):
     _the_worker_sees_it_on_her_pages(app, demo)
     _an_office_opens_todays_check_in_and_trainers_teach_today(app, demo)
     _continuing_education_has_a_realistic_spread_this_year(app, demo)
+    _evaluations_are_due_and_the_needs_survey_is_open(app, demo)
     _loading_again_on_a_later_day_duplicates_nothing(app, demo)
+
+
+def _evaluations_are_due_and_the_needs_survey_is_open(app, demo):
+    """Issue 17: w0001 has a class to evaluate, a trainer has a running rating, the needs survey is open and
+    answered across the districts."""
+    from lms.surveys import evaluations, needs
+    from lms.surveys.models import SurveyResponse
+
+    with app.app_context():
+        worker = _user("w0001")
+        assert [t.title for t, _until in evaluations.due_for(worker, demo.at)]
+        surveys = needs.open_for(worker, demo.at)
+        assert surveys and not surveys[0][1]  # open, not answered by the demo login
+        paths = db.session.scalars(select(SurveyResponse.org_path).where(
+            SurveyResponse.survey_id == surveys[0][0].id)).all()
+        assert len({p.split("/")[2] for p in paths}) >= 3  # several districts answered
+        rated = db.session.scalars(select(Trainer)).all()
+        assert max(evaluations.trainer_rating(t.id).count for t in rated) >= evaluations.min_shown()
 
 
 def _user(username: str) -> User:

@@ -62,7 +62,7 @@ def seed() -> str:
                                                      User.role_rows.any(UserRole.role == "learner"))
                                   .order_by(User.username)).all()
     trainers = db.session.scalars(select(Trainer).where(Trainer.user_id.is_not(None)).order_by(Trainer.id)).all()
-    district = db.session.scalar(select(OrgUnit).where(OrgUnit.level == "district").order_by(OrgUnit.code))
+    district = db.session.scalar(select(OrgUnit).where(OrgUnit.level == "district").order_by(OrgUnit.id))
     if not learners or not trainers or district is None:
         return "no evaluations (no demo workers)"
     ended = _ended_class(rng, district, ENDED_CLASS, trainers[:2], learners, now - timedelta(days=12),
