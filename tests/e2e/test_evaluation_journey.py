@@ -27,8 +27,13 @@ def _profile(page, base, trainer_id):
 
 
 def _look(page, name, what):
-    assert_accessible(page, what)
-    screenshot(page, name)
+    """axe-core and a screenshot at a phone's width and a desktop's (LMS_SCREENSHOT_DIR), then back."""
+    size = page.viewport_size
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page, f"{what} at {width} px")
+        screenshot(page, f"{name}-{width}.png")
+    page.set_viewport_size(size)
 
 
 def test_a_worker_evaluates_a_class_and_the_trainers_rating_changes(browser, live_server, live_app):
@@ -45,17 +50,17 @@ def test_a_worker_evaluates_a_class_and_the_trainers_rating_changes(browser, liv
     log_in(reader, base, "w0002")
     count_before, average_before = _profile(reader, base, trainer_id)
     assert (count_before, average_before) == (before.count, f"{before.average:.1f}") and before.count >= 3
-    _look(reader, "trainer-profile-1280.png", "a trainer's profile with the rating")
+    _look(reader, "trainer-profile", "a trainer's profile with the rating")
 
     phone = new_page(browser, phone=True)
     log_in(phone, base, "w0001")
     phone.goto(f"{base}/training/mine")
     due = phone.locator(f"#evaluations-due [data-training='{tid}']")
     assert "待评价" in phone.inner_text("#evaluations-due")
-    _look(phone, "evaluations-due-390.png", "my classes with 待评价")
+    _look(phone, "evaluations-due", "my classes with 待评价")
     due.get_by_role("link").click()
     phone.wait_for_url(re.compile(rf"/surveys/classes/{tid}/evaluate$"))
-    _look(phone, "evaluate-390.png", "the evaluation form")
+    _look(phone, "evaluate", "the evaluation form")
     phone.click("#submit-evaluation")  # nothing chosen: the form says what is missing
     assert "请为本期培训选择 1 到 5 星" in phone.inner_text("main")
     phone.check("#overall-4")
@@ -80,25 +85,25 @@ def test_a_worker_evaluates_a_class_and_the_trainers_rating_changes(browser, liv
     office.click("#evaluation-details")
     assert "案例贴近社区实际" in office.inner_text("#class-comments")
     assert "已评价" in office.inner_text("#completion")
-    _look(office, "class-evaluations-1280.png", "a class's evaluations (office)")
+    _look(office, "class-evaluations", "a class's evaluations (office)")
     office.goto(f"{base}/surveys/")
-    _look(office, "surveys-1280.png", "the needs surveys")
+    _look(office, "surveys", "the needs surveys")
     office.goto(f"{base}/surveys/{survey_id}/results")
     assert office.locator(".choice-counts").count() == 3
-    _look(office, "survey-results-1280.png", "a survey's results by unit")
+    _look(office, "survey-results", "a survey's results by unit")
     office.goto(f"{base}/surveys/new")
-    _look(office, "survey-new-1280.png", "a new survey")
+    _look(office, "survey-new", "a new survey")
 
     phone.goto(f"{base}/surveys/mine")
-    _look(phone, "surveys-mine-390.png", "a worker's surveys")
+    _look(phone, "surveys-mine", "a worker's surveys")
     phone.goto(f"{base}/surveys/{survey_id}")
-    _look(phone, "survey-answer-390.png", "answering a survey")
+    _look(phone, "survey-answer", "answering a survey")
 
     teacher = new_page(browser, phone=True)
     log_in(teacher, base, username)
     teacher.goto(f"{base}/surveys/teaching")
-    _look(teacher, "teaching-390.png", "a trainer's evaluations")
+    _look(teacher, "teaching", "a trainer's evaluations")
     teacher.goto(f"{base}/surveys/classes/{tid}/evaluations")
     assert "案例贴近社区实际" in teacher.inner_text("main")  # three evaluations now: shown to the trainer
     assert "w0001" not in teacher.content()
-    _look(teacher, "teaching-class-390.png", "a class's evaluations (trainer)")
+    _look(teacher, "teaching-class", "a class's evaluations (trainer)")
