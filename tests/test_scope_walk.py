@@ -26,7 +26,8 @@ from lms.learning import certificates
 from lms.learning.models import Enrollment
 from lms.library.models import Trainer, TrainingBase
 from lms.orgs.models import OrgUnit
-from lms.training.models import Registration
+from lms.surveys.models import Survey, SurveyQuestion
+from lms.training.models import Attendance, Registration
 
 from .conftest import csrf_token, login
 from .test_learning import make_course
@@ -146,6 +147,14 @@ WALK = {
     "ask.route": (lambda d: {"question_id": d["question"]}, "office"),
     "ask.lesson": (lambda d: {"question_id": d["question"]}, "office"),
     "ask.reject": (lambda d: {"question_id": d["question"]}, "office"),
+    # issue 17: class evaluations (the worker attended the district's class) and a needs survey of the district
+    "surveys.evaluate": (lambda d: {"training_id": d["training"]}, "worker"),
+    "surveys.change_evaluation": (lambda d: {"training_id": d["training"]}, "worker"),
+    "surveys.respond": (lambda d: {"survey_id": d["survey"]}, "worker"),
+    "surveys.class_results": (lambda d: {"training_id": d["training"]}, "office"),
+    "surveys.class_export": (lambda d: {"training_id": d["training"]}, "office"),
+    "surveys.results": (lambda d: {"survey_id": d["survey"]}, "office"),
+    "surveys.export": (lambda d: {"survey_id": d["survey"]}, "office"),
 }
 BEARER = {"api.worker", "api.training"}  # the API authenticates by token, not by the session
 
@@ -175,6 +184,11 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     now = utcnow()
     training = make_training(organiser=code, sessions=((-30, 120),))
     db.session.add(Registration(training_id=training.id, user_id=worker.id, status="registered"))
+    db.session.add(Attendance(session_id=training.sessions[0].id, user_id=worker.id, status="present", method="roster"))
+    survey = Survey(title=f"{code} 培训需求调研", org_unit=unit, deadline=now + timedelta(days=7),
+                    created_by_id=office.id,
+                    questions=[SurveyQuestion(position=1, kind="text", text="您的建议？", required=False)])
+    db.session.add(survey)
     day = MockExamDay(title=f"{code} 模拟考", exam=small, org_unit=unit, opens_at=now - timedelta(hours=1),
                       closes_at=now + timedelta(hours=3), created_by_id=office.id)
     db.session.add(day)
@@ -213,7 +227,7 @@ def _district(code, street, worker_name, office_name, exam, small, course):
     return {"unit": unit.id, "worker": worker.id, "training": training.id, "session": training.sessions[0].id,
             "day": day.id, "submitted": submitted.id, "answer": answer, "open": open_attempt.id,
             "assignment": assignment.id, "trainer_record": trainer_record.id, "base": base.id,
-            "enrollment": enrollment.id, "token": token.id, "real_result": real_result.id,
+            "enrollment": enrollment.id, "token": token.id, "real_result": real_result.id, "survey": survey.id,
             "worker_name": worker.name, "allowance_policy": allowance_policy.id,
             "question": question.id}
 
