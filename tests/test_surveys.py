@@ -8,17 +8,25 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lms.database import utcnow
+from lms import transaction
 from lms.extensions import db
 from lms.library.models import Trainer
 from lms.surveys import evaluations, needs
 from lms.surveys.models import Evaluation, EvaluationCall, Survey, SurveyResponse, TrainerRating
 from lms.training import rules
 
-from .conftest import login, post_form
+from .conftest import login as _login
+from .conftest import post_form
 from .test_training import make_training, user
 
 ATTENDEES = ("worker_a", "worker_b", "worker_c")
+
+
+def login(client, username):
+    """Log in as `username`, logging out whoever is logged in first."""
+    if client.get("/home").status_code == 200:
+        post_form(client, "/auth/logout", page="/home")
+    return _login(client, username)
 
 
 def _class(app, *, ended_minutes_ago=60, attendees=ATTENDEES, absent=("worker_b",), second_trainer=True, audience=None):
@@ -83,7 +91,6 @@ def test_only_attendees_evaluate_and_others_get_404(app, client, world, clock):
         login(client, name)
         assert client.get(f"/surveys/classes/{tid}/evaluate").status_code == 404, name
         assert _evaluate(client, tid, trainers).status_code == 404, name
-        client.get("/auth/logout")
     assert _count(app, Evaluation, training_id=tid) == 0
     login(client, "worker_a")
     assert client.get(f"/surveys/classes/{tid}/evaluate").status_code == 200
@@ -161,9 +168,8 @@ def _three_evaluations(app, client):
     tid, trainers = _class(app, attendees=tuple(NAMES), absent=(), audience="C")
     for i, name in enumerate(("worker_a", "worker_b", "worker_c")):
         login(client, name)
-        _evaluate(client, tid, trainers, overall=3 + i, rating=2 + i, comment=f"评语{name}",
-                  trainer_comment=f"讲师评语{name}")
-        client.get("/auth/logout")
+        _evaluate(client, tid, trainers, overall=3 + i, rating=2 + i, comment=f"评语{i}",
+                  trainer_comment=f"讲师评语{i}")
     return tid, trainers
 
 
@@ -172,7 +178,6 @@ def test_the_trainer_reads_ratings_and_comments_without_names(app, client, world
     for name in ("worker_a", "worker_b"):
         login(client, name)
         _evaluate(client, tid, trainers, overall=5, rating=5, comment=f"评语{name}")
-        client.get("/auth/logout")
     login(client, "trainer")
     html = client.get(f"/surveys/classes/{tid}/evaluations").get_data(as_text=True)
     # two evaluations: below the small-number rule, the trainer sees the count and nothing else
@@ -201,7 +206,7 @@ def test_the_office_sees_completion_but_not_who_wrote_what(app, client, world, c
     html = client.get(f"/surveys/classes/{tid}/evaluations").get_data(as_text=True)
     completion = re.search(r'id="completion">(.*?)</table>', html, re.S).group(1)
     for name in ("worker_a", "worker_b", "worker_c", "worker_d"):
-        assert NAMES[name] in completion and f"评语{name}" not in completion
+        assert NAMES[name] in completion and "评语" not in completion
     assert completion.count("已评价") == 3 and completion.count("未评价") == 1
     comments = re.findall(r'<li class="list-group-item">(评语\w+)</li>', html)
     assert comments == sorted(comments)  # ordered by text, never by when or by whom
@@ -297,16 +302,16 @@ def _survey_form(unit_id, deadline, **extra):
     return data
 
 
-def _new_survey(client, unit_id, days=7, **extra):
+def _new_survey(client, unit_id, now, days=7, **extra):
     from lms.util import utc_to_local
 
-    deadline = utc_to_local(utcnow() + timedelta(days=days))
+    deadline = utc_to_local(now + timedelta(days=days))
     return post_form(client, "/surveys/new", _survey_form(unit_id, deadline, **extra))
 
 
 def test_an_office_sends_a_survey_to_its_subtree(app, client, world, clock):
     login(client, "office_d1")
-    r = _new_survey(client, world["D1"])
+    r = _new_survey(client, world["D1"], clock.at)
     assert r.status_code == 302
     sid = int(re.search(r"/surveys/(\d+)/results", r.location).group(1))
     with app.app_context():
@@ -332,18 +337,17 @@ def test_an_office_sends_a_survey_to_its_subtree(app, client, world, clock):
 
 def test_a_survey_is_checked_before_it_is_sent(app, client, world, clock):
     login(client, "office_d1")
-    r = _new_survey(client, world["D1"], **{"questions-0-options": "只有一个选项"})
+    r = _new_survey(client, world["D1"], clock.at, **{"questions-0-options": "只有一个选项"})
     assert r.status_code == 200 and "第 1 题：选择题至少需要两个选项" in r.get_data(as_text=True)
-    r = _new_survey(client, world["D1"], days=-1)
+    r = _new_survey(client, world["D1"], clock.at, days=-1)
     assert "截止时间必须晚于现在" in r.get_data(as_text=True)
-    assert _new_survey(client, world["D2"]).status_code == 200  # D2: no choice for D1's office
+    assert _new_survey(client, world["D2"], clock.at).status_code == 200  # D2: no choice for D1's office
     assert _count(app, Survey) == 0
 
 
-def _sent(app, client, world, unit="D1"):
+def _sent(app, client, world, clock, unit="D1"):
     login(client, f"office_{unit.lower()}")
-    r = _new_survey(client, world[unit])
-    client.get("/auth/logout")
+    r = _new_survey(client, world[unit], clock.at)
     with app.app_context():
         sid = int(re.search(r"/surveys/(\d+)/results", r.location).group(1))
         return sid, [q.id for q in db.session.get(Survey, sid).questions]
@@ -355,7 +359,7 @@ def _answer(client, sid, q, single=0, multiple=(0,), text=""):
 
 
 def test_workers_answer_once_before_the_deadline(app, client, world, clock):
-    sid, q = _sent(app, client, world)
+    sid, q = _sent(app, client, world, clock)
     login(client, "worker_a")
     r = post_form(client, f"/surveys/{sid}", {f"q-{q[1]}": "9"})
     html = r.get_data(as_text=True)
@@ -375,7 +379,7 @@ def test_workers_answer_once_before_the_deadline(app, client, world, clock):
 
 
 def test_results_by_unit_and_the_export_equal_the_page(app, client, world, clock):
-    sid, q = _sent(app, client, world)
+    sid, q = _sent(app, client, world, clock)
     for name, single, multiple, text in (("worker_a", 0, (0, 1), "多安排案例"), ("worker_b", 0, (1,), ""),
                                          ("worker_c", 2, (1, 2), "希望线上")):
         login(client, name)
@@ -406,9 +410,8 @@ def test_results_by_unit_and_the_export_equal_the_page(app, client, world, clock
 
 def test_the_attendees_inbox_shows_the_evaluation_due(app, client, world, clock):
     tid, _trainers = _class(app, ended_minutes_ago=5)
-    with app.app_context():
+    with app.app_context(), transaction.unit():  # the messages are sent once it commits
         evaluations.call_for_evaluations()
-        db.session.commit()
     login(client, "worker_a")
     inbox = client.get("/messages/").get_data(as_text=True)
     assert "请评价：社区议事协商专题培训" in inbox
