@@ -6,7 +6,7 @@ their evaluation is due. survey / survey_question / survey_response / survey_ans
 training-needs survey of a unit's subtree and the workers' answers (docs/SURVEYS.md).
 
 Revision ID: 9d3b6e1f2a70
-Revises: 189293d79c37
+Revises: 7d7f0ced7077
 Create Date: 2026-12-08 03:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9d3b6e1f2a70'
-down_revision = '189293d79c37'
+down_revision = '7d7f0ced7077'
 branch_labels = None
 depends_on = None
 
