@@ -153,6 +153,8 @@ def _messages() -> dict:
     return {
         # A send() to more users than this writes its messages in chunks of this many, a task each.
         "MESSAGES_CHUNK": _int("MESSAGES_CHUNK", 1000, 1),
+        # The periodic work reminds workers of the sessions of the next 24 hours every this many minutes (0: never).
+        "REMINDER_MINUTES": _int("REMINDER_MINUTES", 15),
         # E-mail goes out only when MAIL_SERVER is set (host name); port 25, or 465 with MAIL_USE_SSL,
         # 587 with MAIL_USE_TLS (STARTTLS); MAIL_USERNAME/MAIL_PASSWORD when the server asks for a login.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip() or None,

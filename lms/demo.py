@@ -152,6 +152,9 @@ def seed_demo(if_empty: bool = False, workers: int = WORKER_COUNT, activity: boo
         done += "; " + seed_real_results()
         done += "; " + allowance_demo.seed()
         done += "; " + seed_evaluations()
+        from .messages import demo as messages_demo
+
+        done += "; " + messages_demo.seed()
     from .ask import demo as ask_demo
 
     done += "; " + ask_demo.seed()

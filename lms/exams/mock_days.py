@@ -25,4 +25,7 @@ def schedule_day(*, title: str, exam: Exam, unit: OrgUnit, opens_at: datetime, c
                       closes_at=closes_at, stagger_minutes=stagger_minutes or 0, created_by_id=by.id)
     db.session.add(day)
     db.session.flush()
+    from ..messages import events as message_events
+
+    message_events.mock_day_scheduled(day)
     return day

@@ -74,6 +74,9 @@ def verify_result(row: RealExamResult, reviewer) -> str | None:
         raise ResultError(_("This result has already been reviewed."))
     row.status, row.reviewed_by_id, row.reviewed_at, row.reject_reason = "verified", reviewer.id, clock.now(), None
     db.session.flush()
+    from ..messages import events as message_events
+
+    message_events.result_verified(row)
     raised = promote(row.user)
     from ..allowances import awards  # the allowance programme's award for a level the verified passes complete
 

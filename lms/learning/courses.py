@@ -154,6 +154,9 @@ def return_course(course: Course, reviewer, comment: str) -> None:
     course.review_comment = comment.strip()
     course.reviewed_by_id = reviewer.id
     course.reviewed_at = utcnow()
+    from ..messages import events as message_events
+
+    message_events.course_returned(course, reviewer)
 
 
 def publish_course(course: Course, reviewer, comment: str = "") -> None:
@@ -166,6 +169,9 @@ def publish_course(course: Course, reviewer, comment: str = "") -> None:
     course.review_comment = comment.strip()
     course.reviewed_by_id = reviewer.id
     course.reviewed_at = course.published_at = utcnow()
+    from ..messages import events as message_events
+
+    message_events.course_published(course, reviewer)
 
 
 def unpublish_course(course: Course, reviewer) -> None:
@@ -287,6 +293,9 @@ def approve_revision(draft: Course, reviewer, comment: str = "") -> Course:
     live.review_comment = comment.strip()
     live.reviewed_by_id = reviewer.id
     live.reviewed_at = utcnow()
+    from ..messages import events as message_events
+
+    message_events.course_published(live, reviewer)
     _delete_draft(draft)
     reindex(live)
     db.session.flush()

@@ -74,6 +74,9 @@ def assign(course: Course, users_stmt, assigned_by: User) -> int:
     db.session.add_all([Enrollment(user_id=i, course_id=course.id, source="assigned", assigned_by_id=assigned_by.id,
                                    enrolled_at=now) for i in ids])
     db.session.flush()
+    from ..messages import events as message_events
+
+    message_events.course_assigned(course, ids)
     return len(ids)
 
 

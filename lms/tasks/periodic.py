@@ -11,6 +11,8 @@
 - the readiness calibrations (lms/prep/readiness.py): every blueprint's, once the stored one is
   PREP_CALIBRATION_MAX_AGE minutes old (0: never; `flask prep-rebuild` by hand), made in a read of its
   own (the long replay of the mock exams sat) and stored in a short write after it.
+- the reminders of tomorrow's training sessions (lms/messages/events.py), every REMINDER_MINUTES: each
+  registered worker is told once per session (a unique reminder row), however often it runs.
 The consumers look at this work every PERIODIC_SECONDS (60, Huey's minute); a due minute's work runs
 at each look in it, so a lower PERIODIC_SECONDS (tests, benchmarks) sweeps every few seconds.
 All of it is safe to run twice at once: the sweep's steps are conditional updates, the snapshot has a
@@ -71,6 +73,24 @@ def snapshot() -> None:
 @app_periodic(backup_due)
 def nightly_backup() -> None:
     start_backup()
+
+
+def reminders_due(app: Flask, utc: datetime) -> bool:
+    every = app.config["REMINDER_MINUTES"]
+    return bool(every) and utc.minute % every == 0
+
+
+@app_periodic(reminders_due)
+def reminders() -> None:
+    send_reminders()
+
+
+def send_reminders() -> int:
+    from ..messages.events import remind_tomorrow
+    from ..transaction import unit
+
+    with unit():
+        return remind_tomorrow()
 
 
 @app_periodic(calibration_due)

@@ -192,6 +192,10 @@ def register(training: Training, user: User, now: datetime | None = None, source
     else:
         reg.status, reg.source, reg.created_at = status, source, now
     db.session.flush()
+    if status == "registered":
+        from ..messages import events as message_events
+
+        message_events.registration(training, user.id)
     return reg
 
 
@@ -218,6 +222,9 @@ def promote(training: Training) -> Registration | None:
     if nxt is not None:
         nxt.status = "registered"
         db.session.flush()
+        from ..messages import events as message_events
+
+        message_events.registration(training, nxt.user_id, promoted=True)
     return nxt
 
 
