@@ -50,7 +50,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(app, client, world):
     assert _count(app, user_id=world["trainer"]) == 0
 
 
-def test_send_writes_nothing_before_the_commit(app, world):
+def test_send_writes_nothing_before_the_commit(app, tx, world):
     with app.app_context():
         with unit():
             send("course_published", [world["trainer"]], {"course_id": 1, "title": "课程"})
@@ -58,7 +58,7 @@ def test_send_writes_nothing_before_the_commit(app, world):
     assert _count(app, user_id=world["trainer"]) == 1
 
 
-def test_an_unknown_kind_is_refused(app, world):
+def test_an_unknown_kind_is_refused(app, tx, world):
     with app.app_context(), pytest.raises(ValueError):
         send("no_such_kind", [world["worker_a"]], {})
 

@@ -94,7 +94,7 @@ def test_a_mock_exam_day_tells_every_worker_of_its_area(app, client, world, exam
     assert r.status_code == 302
     day_id = int(r.location.rsplit("/", 1)[1])
     for name in ("worker_a", "worker_b", "worker_c", "trainer"):
-        kinds = [(k, p["day_id"]) for k, p, _u in inbox_of(app, world[name])]
+        kinds = [(k, p.get("day_id")) for k, p, _u in inbox_of(app, world[name])]
         assert kinds == ([("mock_day_scheduled", day_id)] if name != "trainer" else []), name
     assert inbox_of(app, world["worker_d"]) == []  # D2
     kind, params, url = inbox_of(app, world["worker_a"])[0]
