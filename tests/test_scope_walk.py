@@ -74,8 +74,6 @@ NOT_DISTRICT_RECORDS = {
     "jobs.status": "a job is its requester's own",
     "jobs.download": "a job's file is its requester's own",
     "jobs.retry": "admins only (the list of jobs)",
-    # A message is its recipient's own (scope.can_see_message): anyone else's is a 404 (tests/test_messages.py).
-    "messages.read": "a message is its recipient's own",
     "learning.start_quiz": "city-wide course; a worker starts its quiz for themself",
     # The org tree is managed by admins only: every office gets 403 whatever the id (checked below).
     "orgs.edit": "admin only",
