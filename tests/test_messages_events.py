@@ -85,6 +85,22 @@ def test_registration_confirmed_and_promoted_from_the_waiting_list(app, client, 
     assert "候补成功：社区议事协商专题培训" in inbox_page(app, "worker_b")
 
 
+def test_an_office_registering_workers_tells_each_seated_one_once(app, client, world):
+    with app.app_context():
+        tid = make_training(organiser="D1", capacity=2, sessions=((60 * 24 * 2, 120),)).id
+        db.session.commit()
+    login(client, "office_d1")
+    r = post_form(client, f"/training/{tid}/assign", {"unit_id": world["S11"], "usernames": ""})
+    assert r.status_code == 302
+    for name in ("worker_a", "worker_b"):
+        assert [k for k, _p, _u in inbox_of(app, world[name])] == ["registration_confirmed"], name
+    # assigned again (the whole district: the class is full now, so worker_c waits): nobody is told twice
+    post_form(client, f"/training/{tid}/assign", {"unit_id": world["D1"], "usernames": ""})
+    for name in ("worker_a", "worker_b"):
+        assert len(inbox_of(app, world[name])) == 1, name
+    assert inbox_of(app, world["worker_c"]) == []
+
+
 def test_a_mock_exam_day_tells_every_worker_of_its_area(app, client, world, exam_id):  # noqa: F811
     office = as_user(app, "office_d1")
     opens = (utcnow() + timedelta(hours=8, days=3)).strftime("%Y-%m-%dT%H:%M")   # Beijing time

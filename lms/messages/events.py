@@ -44,8 +44,8 @@ def course_published(course: Any, reviewer: Any) -> None:
          {"course_id": course.id, "title": course.title}, url=link("learning.course", course_id=course.id))
 
 
-def registration(training: Any, user_id: int, promoted: bool = False) -> None:
-    send("registration_promoted" if promoted else "registration_confirmed", [user_id],
+def registration(training: Any, user_ids: list[int], promoted: bool = False) -> None:
+    send("registration_promoted" if promoted else "registration_confirmed", user_ids,
          {"training_id": training.id, "title": training.title}, url=link("training.detail", training_id=training.id))
 
 

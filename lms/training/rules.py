@@ -192,10 +192,10 @@ def register(training: Training, user: User, now: datetime | None = None, source
     else:
         reg.status, reg.source, reg.created_at = status, source, now
     db.session.flush()
-    if status == "registered":
+    if status == "registered" and source == "self":  # an office's assignment tells its workers at once (assign)
         from ..messages import events as message_events
 
-        message_events.registration(training, user.id)
+        message_events.registration(training, [user.id])
     return reg
 
 
@@ -224,7 +224,7 @@ def promote(training: Training) -> Registration | None:
         db.session.flush()
         from ..messages import events as message_events
 
-        message_events.registration(training, nxt.user_id, promoted=True)
+        message_events.registration(training, [nxt.user_id], promoted=True)
     return nxt
 
 
@@ -251,11 +251,18 @@ def assignees(training: Training, unit: OrgUnit | None, usernames: str | None) -
 
 def assign(training: Training, users: list[User], now: datetime | None = None) -> tuple[int, int]:
     """An office registers workers (outside the deadline). Returns (seated, waitlisted)."""
+    now = now or utcnow()
     seated = waiting = 0
+    told: list[int] = []
     for user in users:
         reg = register(training, user, now, source="assigned")
         seated += reg.status == "registered"
         waiting += reg.status == "waitlisted"
+        if reg.status == "registered" and reg.created_at == now:  # seated by this assignment, not before
+            told.append(user.id)
+    from ..messages import events as message_events
+
+    message_events.registration(training, told)  # one send (one task) for the whole list
     return seated, waiting
 
 
