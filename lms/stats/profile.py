@@ -156,22 +156,34 @@ def profile(viewer: User, unit: OrgUnit, year: int, source: str = "auto") -> Pro
     reference) from the workers' rows."""
     rolled = source == "auto" and rollup_target() is not None
     counts = rollup_counts(viewer, unit, year) if rolled else raw_counts(viewer, unit, year)
-    workers = sum(counts["gender"].values())
+    return compare(unit, year, counts)
+
+
+def snapshot_counts(unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:
+    """dimension → bucket → workers, as the snapshot of `year` recorded them for `unit` ({}: none)."""
+    counts: dict[str, dict[str, int]] = {}
+    for dimension, bucket, n in db.session.execute(
+            select(WorkforceSnapshot.dimension, WorkforceSnapshot.bucket, WorkforceSnapshot.count)
+            .where(WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year == year)):
+        counts.setdefault(dimension, {})[bucket] = n
+    return counts
+
+
+def compare(unit: OrgUnit, year: int, counts: dict[str, dict[str, int]]) -> Profile:
+    """The Profile of `counts` (dimension → bucket → workers) for `year`, compared with the latest snapshot of
+    `unit` recorded for an earlier year, if any."""
+    workers = sum(counts.get("gender", {}).values())
     compared = db.session.scalar(select(func.max(WorkforceSnapshot.year)).where(
         WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year < year))
-    before: dict = {}
-    if compared is not None:
-        for dimension, bucket, n in db.session.execute(
-                select(WorkforceSnapshot.dimension, WorkforceSnapshot.bucket, WorkforceSnapshot.count)
-                .where(WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year == compared)):
-            before.setdefault(dimension, {})[bucket] = n
+    before = snapshot_counts(unit, compared) if compared is not None else {}
     result = Profile(year=year, workers=workers, compared_year=compared)
     for dimension in DIMENSIONS:
+        now = counts.get(dimension, {})
         then = before.get(dimension, {})
         then_total = sum(then.values())
         buckets = []
         for key, label in bucket_labels(dimension).items():
-            n = counts[dimension].get(key, 0)
+            n = now.get(key, 0)
             if key == UNKNOWN and not n and not then.get(key):
                 continue
             b = Bucket(key, str(label), n, rate(n, workers))

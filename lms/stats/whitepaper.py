@@ -40,7 +40,7 @@ from ..tasks import jobs
 from ..tasks.models import Job
 from ..training.models import TRAINING_LEVELS as LEVEL_LABELS
 from . import ce, charts, profile, queries, reports
-from .models import DIMENSIONS, WhitePaper, WorkforceSnapshot
+from .models import WhitePaper, WorkforceSnapshot
 from .queries import Figures, Filters, Population, rate
 
 CERTIFIED = ("assistant", "intermediate", "senior")
@@ -150,40 +150,10 @@ def _structure(viewer: User, unit: OrgUnit, year: int) -> dict[str, Any]:
     }
 
 
-def _snapshot_counts(unit: OrgUnit, year: int) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
-    for dimension, bucket, n in db.session.execute(
-            select(WorkforceSnapshot.dimension, WorkforceSnapshot.bucket, WorkforceSnapshot.count)
-            .where(WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year == year)):
-        counts.setdefault(dimension, {})[bucket] = n
-    return counts
-
-
 def _snapshot_profile(unit: OrgUnit, year: int) -> profile.Profile | None:
     """profile.Profile of a year's snapshot, compared with the latest snapshot before it (None: no snapshot)."""
-    now = _snapshot_counts(unit, year)
-    if not now:
-        return None
-    compared = db.session.scalar(select(func.max(WorkforceSnapshot.year)).where(
-        WorkforceSnapshot.org_unit_id == unit.id, WorkforceSnapshot.year < year))
-    before = _snapshot_counts(unit, compared) if compared is not None else {}
-    workers = sum(now.get("gender", {}).values())
-    result = profile.Profile(year=year, workers=workers, compared_year=compared)
-    for dimension in DIMENSIONS:
-        then = before.get(dimension, {})
-        then_total = sum(then.values())
-        buckets = []
-        for key, label in profile.bucket_labels(dimension).items():
-            n = now.get(dimension, {}).get(key, 0)
-            if key == profile.UNKNOWN and not n and not then.get(key):
-                continue
-            b = profile.Bucket(key, str(label), n, rate(n, workers))
-            if compared is not None:
-                b.before = then.get(key, 0)
-                b.before_share = rate(b.before, then_total)
-            buckets.append(b)
-        result.dimensions[dimension] = buckets
-    return result
+    now = profile.snapshot_counts(unit, year)
+    return profile.compare(unit, year, now) if now else None
 
 
 def content(viewer: User, unit: OrgUnit, year: int, data: dict[str, Any] | None = None) -> dict[str, Any]:
