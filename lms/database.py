@@ -199,18 +199,24 @@ def include_name(name, type_, parent_names) -> bool:
 HAND_MADE_INDEXES = {"ix_course_search"}
 
 
+def dialect_insert(model, bind=None):
+    """The INSERT of `model` in the dialect of `bind` (a connection or engine; default: the session's), the
+    one that has ON CONFLICT (PostgreSQL's and SQLite's)."""
+    from .extensions import db
+
+    if (bind if bind is not None else db.session.get_bind()).dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model)
+
+
 def insert_or_ignore(model, connection=None, **values) -> None:
     """INSERT … ON CONFLICT DO NOTHING, in the dialect of the session's database: a row that another
     request may have created at the same moment (the caller then reads it, usually FOR UPDATE).
     `connection`: run it there rather than through the session (inside a flush's event)."""
     from .extensions import db
 
-    dialect = (connection or db.session.get_bind()).dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        (connection or db.session).execute(pg_insert(model).values(**values).on_conflict_do_nothing())
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        (connection or db.session).execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
+    (connection or db.session).execute(dialect_insert(model, connection).values(**values).on_conflict_do_nothing())

@@ -8,7 +8,7 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import Table, select, text
 
-from ..database import utcnow
+from ..database import dialect_insert, utcnow
 from ..extensions import db
 from ..tasks import app_task, queue
 from ..transaction import after_commit
@@ -52,14 +52,7 @@ def deliver_chunk(key: str, kind: str, ids: list[int], params: dict[str, Any], u
 
 
 def _insert_ignoring_duplicates() -> Any:
-    table = cast(Table, Message.__table__)
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=["send_key", "user_id"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=["send_key", "user_id"])
+    return dialect_insert(cast(Table, Message.__table__)).on_conflict_do_nothing(index_elements=["send_key", "user_id"])
 
 
 def write_chunk(key: str, kind: str, ids: list[int], params: dict[str, Any], url: str | None) -> int:

@@ -86,6 +86,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..auth.models import User, UserRole
+from ..database import dialect_insert
 from ..exams.models import Attempt, Exam
 from ..learning.models import Course, Credit, Enrollment
 from ..orgs.models import OrgUnit
@@ -309,11 +310,7 @@ def cast_table(model) -> Table:
 
 def _insert(conn: Connection, model):
     """The dialect's INSERT of `model` (it has ON CONFLICT)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        return pg_insert(model)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    return sqlite_insert(model)
+    return dialect_insert(model, conn)
 
 
 def _insert_ignore(conn: Connection, model, rows: list[dict]) -> None:
